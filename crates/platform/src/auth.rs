@@ -1,0 +1,389 @@
+//! Bearer-token authentication.
+//!
+//! Every RPC but health and reflection needs `authorization: Bearer <JWT>`.
+//! [`AuthLayer`] verifies the token once per request and puts the caller's
+//! [`Principal`] into the request extensions; handlers take it with
+//! [`principal`]. Whether the object is inside the principal's scope is the
+//! service's question (it knows the tree); this module knows only who is calling.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use dualreport_proto::common::v1::ErrorReason;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use tonic::{Code, Status};
+
+use crate::error::status;
+use crate::settings::AuthSettings;
+
+/// The roles a token may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[clap(rename_all = "snake_case")]
+pub enum Role {
+    CityAdmin,
+    DistrictAdmin,
+    StreetAdmin,
+    CommunityAdmin,
+    UnitAdmin,
+    Member,
+    /// Another dualreport service calling on its own behalf.
+    Service,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "city_admin",
+            Role::DistrictAdmin => "district_admin",
+            Role::StreetAdmin => "street_admin",
+            Role::CommunityAdmin => "community_admin",
+            Role::UnitAdmin => "unit_admin",
+            Role::Member => "member",
+            Role::Service => "service",
+        }
+    }
+
+    /// Admin roles are scoped to an org and everything below it.
+    pub fn is_admin(self) -> bool {
+        !matches!(self, Role::Member | Role::Service)
+    }
+}
+
+/// The JWT claims dualreport reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub role: Role,
+    /// The org an admin role is scoped to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// The member a member role is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    pub exp: u64,
+    #[serde(default)]
+    pub iat: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+/// What the caller may act as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// An admin role: this org and everything below it.
+    Org(String),
+    /// A member: only itself.
+    Member(String),
+    /// Another service of the suite.
+    Service,
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub subject: String,
+    pub role: Role,
+    pub scope: Scope,
+}
+
+impl Principal {
+    /// The org an admin is scoped to.
+    pub fn org(&self) -> Option<&str> {
+        match &self.scope {
+            Scope::Org(org) => Some(org),
+            _ => None,
+        }
+    }
+
+    /// The member a member token is.
+    pub fn member(&self) -> Option<&str> {
+        match &self.scope {
+            Scope::Member(member) => Some(member),
+            _ => None,
+        }
+    }
+}
+
+/// Why a token was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("missing bearer token")]
+    Missing,
+    #[error("malformed token")]
+    Malformed,
+    #[error("token expired")]
+    Expired,
+    #[error("token signature does not verify")]
+    BadSignature,
+    #[error("token rejected: {0}")]
+    Rejected(String),
+}
+
+impl From<AuthError> for Status {
+    fn from(error: AuthError) -> Self {
+        status(Code::Unauthenticated, ErrorReason::Unauthenticated, error.to_string())
+    }
+}
+
+struct VerifyingKey {
+    kid: Option<String>,
+    algorithm: Algorithm,
+    key: DecodingKey,
+}
+
+/// Verifies tokens with the configured keys and, in development, mints them.
+pub struct Authenticator {
+    keys: Vec<VerifyingKey>,
+    signing: Option<EncodingKey>,
+    issuer: Option<String>,
+    audience: Option<String>,
+    leeway_secs: u64,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("keys", &self.keys.len())
+            .field("development_signing", &self.signing.is_some())
+            .finish()
+    }
+}
+
+impl Authenticator {
+    pub fn from_settings(settings: &AuthSettings) -> anyhow::Result<Self> {
+        let mut keys = Vec::new();
+        let mut signing = None;
+        if let Some(secret) = &settings.dev_hs256_secret {
+            let secret = secret.expose_secret().as_bytes();
+            anyhow::ensure!(secret.len() >= 32, "auth.dev_hs256_secret must be at least 32 bytes");
+            keys.push(VerifyingKey {
+                kid: None,
+                algorithm: Algorithm::HS256,
+                key: DecodingKey::from_secret(secret),
+            });
+            signing = Some(EncodingKey::from_secret(secret));
+        }
+        for path in &settings.public_key_files {
+            let pem = std::fs::read(path).with_context(|| format!("reading public key {path}"))?;
+            let (algorithm, key) = if let Ok(key) = DecodingKey::from_rsa_pem(&pem) {
+                (Algorithm::RS256, key)
+            } else {
+                let key = DecodingKey::from_ec_pem(&pem)
+                    .with_context(|| format!("{path} is neither an RSA nor an EC public key"))?;
+                (Algorithm::ES256, key)
+            };
+            keys.push(VerifyingKey {
+                kid: None,
+                algorithm,
+                key,
+            });
+        }
+        if let Some(path) = &settings.jwks_file {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading JWKS {path}"))?;
+            let set: jsonwebtoken::jwk::JwkSet =
+                serde_json::from_str(&text).with_context(|| format!("parsing JWKS {path}"))?;
+            for jwk in &set.keys {
+                let algorithm = match &jwk.algorithm {
+                    jsonwebtoken::jwk::AlgorithmParameters::RSA(_) => Algorithm::RS256,
+                    jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
+                    _ => anyhow::bail!("JWKS {path}: only RSA and EC keys are accepted"),
+                };
+                keys.push(VerifyingKey {
+                    kid: jwk.common.key_id.clone(),
+                    algorithm,
+                    key: DecodingKey::from_jwk(jwk)?,
+                });
+            }
+        }
+        anyhow::ensure!(
+            !keys.is_empty(),
+            "no token keys configured: set auth.dev_hs256_secret (development) or auth.public_key_files / auth.jwks_file"
+        );
+        Ok(Self {
+            keys,
+            signing,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            leeway_secs: settings.leeway_secs,
+        })
+    }
+
+    /// Verifies a bearer token and returns who is calling.
+    pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+        let candidates = self.keys.iter().filter(|key| {
+            key.algorithm == header.alg
+                && match (&header.kid, &key.kid) {
+                    (Some(wanted), Some(kid)) => wanted == kid,
+                    _ => true,
+                }
+        });
+        let mut last = AuthError::BadSignature;
+        for key in candidates {
+            let mut validation = Validation::new(key.algorithm);
+            validation.leeway = self.leeway_secs;
+            validation.set_required_spec_claims(&["exp", "sub"]);
+            match &self.issuer {
+                Some(issuer) => validation.set_issuer(&[issuer]),
+                None => validation.iss = None,
+            }
+            match &self.audience {
+                Some(audience) => validation.set_audience(&[audience]),
+                None => validation.validate_aud = false,
+            }
+            match jsonwebtoken::decode::<Claims>(token, &key.key, &validation) {
+                Ok(data) => return principal_from_claims(data.claims),
+                Err(error) => {
+                    use jsonwebtoken::errors::ErrorKind;
+                    last = match error.kind() {
+                        ErrorKind::InvalidSignature => AuthError::BadSignature,
+                        ErrorKind::ExpiredSignature => return Err(AuthError::Expired),
+                        ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
+                            return Err(AuthError::Malformed);
+                        }
+                        other => AuthError::Rejected(format!("{other:?}")),
+                    };
+                }
+            }
+        }
+        Err(last)
+    }
+
+    /// Signs a development token; refuses unless a development key is configured.
+    pub fn mint(&self, claims: &Claims) -> anyhow::Result<String> {
+        let key = self.signing.as_ref().context(
+            "tokens can be minted only with auth.dev_hs256_secret configured (a development key)",
+        )?;
+        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, key)?)
+    }
+}
+
+fn principal_from_claims(claims: Claims) -> Result<Principal, AuthError> {
+    let non_empty = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
+    let scope = match claims.role {
+        Role::Member => Scope::Member(
+            non_empty(claims.member).ok_or_else(|| AuthError::Rejected("member role needs a member claim".into()))?,
+        ),
+        Role::Service => Scope::Service,
+        _ => Scope::Org(
+            non_empty(claims.org).ok_or_else(|| AuthError::Rejected("admin role needs an org claim".into()))?,
+        ),
+    };
+    Ok(Principal {
+        subject: claims.sub,
+        role: claims.role,
+        scope,
+    })
+}
+
+/// Claims for a token valid `ttl_secs` from now.
+pub fn claims(subject: &str, role: Role, org: Option<&str>, member: Option<&str>, ttl_secs: u64) -> Claims {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    Claims {
+        sub: subject.to_owned(),
+        role,
+        org: org.map(str::to_owned),
+        member: member.map(str::to_owned),
+        exp: now + ttl_secs,
+        iat: now,
+        iss: None,
+        aud: None,
+    }
+}
+
+/// The caller of a request that passed [`AuthLayer`].
+pub fn principal<T>(request: &tonic::Request<T>) -> Result<Principal, Status> {
+    request
+        .extensions()
+        .get::<Principal>()
+        .cloned()
+        .ok_or_else(|| AuthError::Missing.into())
+}
+
+/// RPCs that need no token: health checks and reflection.
+fn is_public(path: &str) -> bool {
+    path.starts_with("/grpc.health.v1.") || path.starts_with("/grpc.reflection.")
+}
+
+/// Server layer that authenticates every RPC but health and reflection.
+#[derive(Clone)]
+pub struct AuthLayer {
+    authenticator: Arc<Authenticator>,
+}
+
+impl AuthLayer {
+    pub fn new(authenticator: Arc<Authenticator>) -> Self {
+        Self { authenticator }
+    }
+}
+
+impl<S> tower::Layer<S> for AuthLayer {
+    type Service = Authenticate<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Authenticate {
+            inner,
+            authenticator: self.authenticator.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Authenticate<S> {
+    inner: S,
+    authenticator: Arc<Authenticator>,
+}
+
+impl<S, B, ResB> tower::Service<http::Request<B>> for Authenticate<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<ResB>>,
+    S::Future: Send + 'static,
+    S::Error: 'static,
+    ResB: Default + Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        if !is_public(request.uri().path()) {
+            let verified = bearer(request.headers())
+                .ok_or(AuthError::Missing)
+                .and_then(|token| self.authenticator.verify(token));
+            match verified {
+                Ok(principal) => {
+                    tracing::Span::current().record("enduser.role", principal.role.as_str());
+                    request.extensions_mut().insert(principal);
+                }
+                Err(error) => {
+                    tracing::info!(%error, "request refused");
+                    let response = Status::from(error).into_http();
+                    return Box::pin(async move { Ok(response) });
+                }
+            }
+        }
+        Box::pin(self.inner.call(request))
+    }
+}
+
+fn bearer(headers: &http::HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}

@@ -1,0 +1,67 @@
+//! The command line every service binary shares:
+//! `serve` (default), `migrate`, `token` and `config`.
+
+use std::path::PathBuf;
+
+use crate::auth::{Authenticator, Role, claims};
+use crate::settings::AuthSettings;
+
+#[derive(Debug, clap::Parser)]
+pub struct Cli {
+    /// A TOML settings file layered over the defaults (env `DUALREPORT_CONFIG`).
+    #[arg(long, short, env = "DUALREPORT_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Apply migrations, then serve gRPC until SIGTERM (the default).
+    Serve,
+    /// Apply the database migrations and exit (the Helm hook Job runs this).
+    Migrate,
+    /// Mint a development token; works only with `auth.dev_hs256_secret` set.
+    Token(TokenArgs),
+    /// Print the effective settings, secrets redacted.
+    Config,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TokenArgs {
+    #[arg(long, value_enum)]
+    pub role: Role,
+    /// The org an admin role is scoped to.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// The member id of a member role.
+    #[arg(long)]
+    pub member: Option<String>,
+    /// The subject; defaults to `<role>@<org or member>`.
+    #[arg(long)]
+    pub sub: Option<String>,
+    #[arg(long, default_value_t = 24)]
+    pub ttl_hours: u64,
+}
+
+impl TokenArgs {
+    pub fn mint(&self, settings: &AuthSettings) -> anyhow::Result<String> {
+        anyhow::ensure!(
+            settings.dev_hs256_secret.is_some(),
+            "refusing to mint: no development key (auth.dev_hs256_secret) is configured"
+        );
+        let authenticator = Authenticator::from_settings(settings)?;
+        let subject = self.sub.clone().unwrap_or_else(|| {
+            let scope = self.org.as_deref().or(self.member.as_deref()).unwrap_or("suite");
+            format!("{}@{scope}", self.role.as_str())
+        });
+        let claims = claims(
+            &subject,
+            self.role,
+            self.org.as_deref(),
+            self.member.as_deref(),
+            self.ttl_hours * 3600,
+        );
+        authenticator.mint(&claims)
+    }
+}

@@ -1,0 +1,94 @@
+//! The database pool and migrations.
+//!
+//! Services talk to either backend through `sqlx::Any` with one set of queries
+//! (placeholders `$1…`, portable SQL); only the DDL differs, so each service
+//! keeps one migrations folder per backend. The embedded default is a SQLite
+//! file under `./data/`; production is PostgreSQL by URL.
+
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+use crate::settings::DatabaseSettings;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            anyhow::bail!("database.url must start with sqlite: or postgres://")
+        }
+    }
+}
+
+/// A pool on one backend.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// Opens the pool. For SQLite, creates the file's folder, turns on WAL,
+/// foreign keys and a busy timeout, and uses one connection: the embedded
+/// store serialises writers, which keeps every transaction's checks exact.
+pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Database> {
+    sqlx::any::install_default_drivers();
+    let url = settings.url.expose_secret();
+    let backend = Backend::from_url(url)?;
+    let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+    let pool = match backend {
+        Backend::Sqlite => {
+            if let Some(parent) = sqlite_path(url).and_then(|p| std::path::Path::new(p).parent().map(ToOwned::to_owned)) {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(&parent)?;
+                }
+            }
+            options
+                .max_connections(1)
+                .after_connect(|connection, _| {
+                    Box::pin(async move {
+                        connection
+                            .execute("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")
+                            .await?;
+                        Ok(())
+                    })
+                })
+                .connect(url)
+                .await?
+        }
+        Backend::Postgres => options.max_connections(settings.max_connections).connect(url).await?,
+    };
+    Ok(Database { pool, backend })
+}
+
+/// Applies the backend's migrations.
+pub async fn migrate(database: &Database, sqlite: &Migrator, postgres: &Migrator) -> anyhow::Result<()> {
+    let migrator = match database.backend {
+        Backend::Sqlite => sqlite,
+        Backend::Postgres => postgres,
+    };
+    migrator.run(&database.pool).await?;
+    Ok(())
+}
+
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (path != ":memory:" && !path.is_empty()).then_some(path)
+}
+
+/// True when `error` is a unique-constraint violation.
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}

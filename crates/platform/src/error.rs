@@ -1,0 +1,89 @@
+//! Errors → `tonic::Status` with `google.rpc` details.
+//!
+//! Every status carries an `ErrorInfo` whose reason is a
+//! `dualreport.common.v1.ErrorReason` name; invalid arguments also carry a
+//! `BadRequest` naming each offending field. Internal faults are logged with
+//! their whole chain and answered with a generic message (no SQL text leaks).
+
+use std::collections::HashMap;
+
+use dualreport_proto::common::v1::ErrorReason;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
+
+/// `ErrorInfo.domain` of every dualreport error.
+pub const ERROR_DOMAIN: &str = "dualreport";
+
+/// A field that failed validation, in plain Rust so domain code can name it
+/// without knowing about gRPC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The request field path, e.g. `profile.phone` or `rows[3].skills`.
+    pub field: String,
+    pub description: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+
+    /// The same error one level deeper, e.g. `phone` → `profile.phone`.
+    pub fn within(mut self, parent: &str) -> Self {
+        self.field = format!("{parent}.{}", self.field);
+        self
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.description)
+    }
+}
+
+/// A status with an `ErrorInfo` reason.
+pub fn status(code: Code, reason: ErrorReason, message: impl Into<String>) -> Status {
+    let details = ErrorDetails::with_error_info(reason.as_str_name(), ERROR_DOMAIN, HashMap::new());
+    Status::with_error_details(code, message, details)
+}
+
+/// `INVALID_ARGUMENT` with a `BadRequest` listing every field error.
+pub fn invalid_fields(errors: &[FieldError]) -> Status {
+    let violations = errors
+        .iter()
+        .map(|error| FieldViolation::new(error.field.clone(), error.description.clone()))
+        .collect::<Vec<_>>();
+    let mut details = ErrorDetails::with_bad_request(violations);
+    details.set_error_info(
+        ErrorReason::InvalidField.as_str_name(),
+        ERROR_DOMAIN,
+        HashMap::new(),
+    );
+    let message = errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    Status::with_error_details(Code::InvalidArgument, message, details)
+}
+
+/// `INVALID_ARGUMENT` for one field.
+pub fn invalid_field(field: impl Into<String>, description: impl Into<String>) -> Status {
+    invalid_fields(&[FieldError::new(field, description)])
+}
+
+/// Logs the whole error chain and returns a generic `INTERNAL`.
+pub fn internal(error: &(dyn std::error::Error + 'static)) -> Status {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    tracing::error!(error = %chain, "internal error");
+    status(Code::Internal, ErrorReason::Internal, "internal error")
+}

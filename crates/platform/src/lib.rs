@@ -1,0 +1,15 @@
+//! Infrastructure shared by every dualreport service, and nothing of the domain:
+//! layered settings, telemetry, the gRPC server bootstrap and its tower stack,
+//! JWT authentication, the database pool and migrations, and the mapping of
+//! errors to `tonic::Status` with `google.rpc` details.
+
+pub mod auth;
+pub mod cli;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod paging;
+pub mod server;
+pub mod settings;
+pub mod telemetry;
+pub mod trace_context;

@@ -1,0 +1,201 @@
+//! gRPC server bootstrap shared by every service.
+//!
+//! [`serve`] adds `grpc.health.v1` (SERVING per service), server reflection (v1
+//! and v1alpha) and the tower stack — trace context, load shedding, auth, and
+//! tonic's per-request timeout — and shuts down gracefully: on SIGTERM health
+//! turns NOT_SERVING, new connections stop, and in-flight requests get
+//! `server.drain_timeout_ms` to finish.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use dualreport_proto::common::v1::ErrorReason;
+use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tonic::Code;
+use tonic::service::Routes;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+
+use crate::auth::{AuthLayer, Authenticator};
+use crate::error::status;
+use crate::settings::ServerSettings;
+use crate::trace_context::TraceContextLayer;
+
+/// Binds the listener first, so callers (and tests on port 0) know the port.
+pub async fn bind(settings: &ServerSettings) -> std::io::Result<TcpListener> {
+    TcpListener::bind((settings.host.as_str(), settings.port)).await
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// What a service hands to [`serve`].
+pub struct Service {
+    /// Fully qualified service names reported SERVING by health, e.g.
+    /// `dualreport.registry.v1.RegistryService`.
+    pub names: Vec<&'static str>,
+    pub routes: Routes,
+}
+
+/// Serves `service` on `listener` until `shutdown` resolves, then drains.
+pub async fn serve(
+    listener: TcpListener,
+    settings: &ServerSettings,
+    authenticator: Arc<Authenticator>,
+    service: Service,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter.set_service_status("", ServingStatus::Serving).await;
+    for name in &service.names {
+        reporter.set_service_status(*name, ServingStatus::Serving).await;
+    }
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(dualreport_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(dualreport_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    let routes = service
+        .routes
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
+
+    let names = service.names.clone();
+    let (drain_tx, drain_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutdown requested, draining in-flight requests");
+        reporter.set_service_status("", ServingStatus::NotServing).await;
+        for name in names {
+            reporter.set_service_status(name, ServingStatus::NotServing).await;
+        }
+        let _ = drain_tx.send(());
+    };
+    let stack = tower::ServiceBuilder::new()
+        .layer(TraceContextLayer)
+        .layer(LoadShedLayer::new(settings.concurrency_limit))
+        .layer(AuthLayer::new(authenticator));
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let server = Server::builder()
+        .timeout(Duration::from_millis(settings.request_timeout_ms))
+        .layer(stack)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(incoming, signal);
+    let drain = Duration::from_millis(settings.drain_timeout_ms);
+    let deadline = async move {
+        match drain_rx.await {
+            Ok(()) => tokio::time::sleep(drain).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        result = server => result?,
+        () = deadline => tracing::warn!(?drain, "drain deadline passed, dropping in-flight requests"),
+    }
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+/// Concurrency limit with load shedding: a request beyond the limit is
+/// answered at once with `RESOURCE_EXHAUSTED` instead of queueing.
+#[derive(Clone)]
+pub struct LoadShedLayer {
+    permits: Arc<Semaphore>,
+}
+
+impl LoadShedLayer {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(limit.max(1))),
+        }
+    }
+}
+
+impl<S> tower::Layer<S> for LoadShedLayer {
+    type Service = LoadShed<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        LoadShed {
+            inner,
+            permits: self.permits.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct LoadShed<S> {
+    inner: S,
+    permits: Arc<Semaphore>,
+}
+
+impl<S, B, ResB> tower::Service<http::Request<B>> for LoadShed<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<ResB>>,
+    S::Future: Send + 'static,
+    S::Error: 'static,
+    ResB: Default + Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let permit: OwnedSemaphorePermit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                tracing::warn!("concurrency limit reached, shedding request");
+                let response = status(
+                    Code::ResourceExhausted,
+                    ErrorReason::Overloaded,
+                    "server is at its concurrency limit, retry with backoff",
+                )
+                .into_http();
+                return Box::pin(async move { Ok(response) });
+            }
+        };
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let response = future.await;
+            drop(permit);
+            response
+        })
+    }
+}

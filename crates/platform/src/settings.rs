@@ -1,0 +1,108 @@
+//! Layered settings: built-in defaults → optional file → environment.
+//!
+//! Environment variables are `DUALREPORT__SECTION__KEY` (for example
+//! `DUALREPORT__SERVER__PORT=6000`); they win over the file, which wins over the
+//! defaults. Secrets are [`SecretString`]s so that printing the settings never
+//! shows them.
+
+use std::path::Path;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// Defaults of the sections every service shares. A service appends its own
+/// defaults (port, database file, its own section) after these.
+pub const PLATFORM_DEFAULTS: &str = r#"
+[server]
+host = "0.0.0.0"
+request_timeout_ms = 10000
+concurrency_limit = 256
+max_message_bytes = 4194304
+drain_timeout_ms = 20000
+
+[database]
+max_connections = 10
+
+[telemetry]
+log_format = "pretty"
+log_level = "info"
+
+[auth]
+leeway_secs = 30
+public_key_files = []
+"#;
+
+/// Where and how the gRPC server listens.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// Per-request deadline; a client's shorter `grpc-timeout` wins.
+    pub request_timeout_ms: u64,
+    /// Requests in flight at once; more are shed with `RESOURCE_EXHAUSTED`.
+    pub concurrency_limit: usize,
+    /// Largest request or response message.
+    pub max_message_bytes: usize,
+    /// After SIGTERM, how long in-flight requests may take to finish.
+    pub drain_timeout_ms: u64,
+}
+
+/// The store: `sqlite://path?mode=rwc` (embedded default) or `postgres://…`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetrySettings {
+    pub log_format: LogFormat,
+    /// An `EnvFilter` directive; `RUST_LOG` wins when set.
+    pub log_level: String,
+}
+
+/// Keys that verify bearer tokens. Production uses RS256/ES256 public keys
+/// (PEM files or a JWKS file); `dev_hs256_secret` is for development only and
+/// is the only key the `token` subcommand can sign with.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub dev_hs256_secret: Option<SecretString>,
+    #[serde(default)]
+    pub public_key_files: Vec<String>,
+    pub jwks_file: Option<String>,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub leeway_secs: u64,
+}
+
+/// Loads `T` from `PLATFORM_DEFAULTS`, then `service_defaults`, then the
+/// optional file, then the environment.
+pub fn load<T: DeserializeOwned>(service_defaults: &str, file: Option<&Path>) -> anyhow::Result<T> {
+    use config::{Config, Environment, File, FileFormat};
+    let mut builder = Config::builder()
+        .add_source(File::from_str(PLATFORM_DEFAULTS, FileFormat::Toml))
+        .add_source(File::from_str(service_defaults, FileFormat::Toml));
+    if let Some(path) = file {
+        if !path.exists() {
+            anyhow::bail!("config file {} does not exist", path.display());
+        }
+        builder = builder.add_source(File::from(path));
+    }
+    let config = builder
+        .add_source(
+            Environment::with_prefix("DUALREPORT")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        )
+        .build()?;
+    Ok(config.try_deserialize()?)
+}

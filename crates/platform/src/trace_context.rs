@@ -1,0 +1,149 @@
+//! W3C trace context across gRPC hops: [`TraceContextLayer`] extracts it on the
+//! server and opens the request span; [`ClientInterceptor`] injects it (and a
+//! bearer token) on outgoing calls. One layer, no code in handlers.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use opentelemetry::propagation::{Extractor, Injector};
+use opentelemetry::trace::TraceContextExt as _;
+use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
+use tracing::Instrument as _;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|key| key.as_str()).collect()
+    }
+}
+
+struct MetadataInjector<'a>(&'a mut MetadataMap);
+
+impl Injector for MetadataInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(key), Ok(value)) = (
+            MetadataKey::from_bytes(key.as_bytes()),
+            MetadataValue::try_from(value.as_str()),
+        ) {
+            self.0.insert(key, value);
+        }
+    }
+}
+
+/// Server layer: one span per RPC, child of the caller's W3C `traceparent`.
+#[derive(Clone, Copy, Default)]
+pub struct TraceContextLayer;
+
+impl<S> tower::Layer<S> for TraceContextLayer {
+    type Service = TraceContext<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        TraceContext { inner }
+    }
+}
+
+#[derive(Clone)]
+pub struct TraceContext<S> {
+    inner: S,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, B, ResB> tower::Service<http::Request<B>> for TraceContext<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<ResB>>,
+    S::Future: Send + 'static,
+    S::Error: 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<S::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+            propagator.extract(&HeaderExtractor(request.headers()))
+        });
+        let path = request.uri().path();
+        let (service, method) = path
+            .trim_start_matches('/')
+            .split_once('/')
+            .unwrap_or((path, ""));
+        let span = tracing::info_span!(
+            "grpc.server",
+            otel.name = %path.trim_start_matches('/'),
+            otel.kind = "server",
+            rpc.system = "grpc",
+            rpc.service = %service,
+            rpc.method = %method,
+            rpc.grpc.status_code = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
+            enduser.role = tracing::field::Empty,
+        );
+        // A malformed or absent traceparent leaves a fresh root; never an error.
+        let _ = span.set_parent(parent);
+        let trace_id = span.context().span().span_context().trace_id();
+        span.record("trace_id", tracing::field::display(trace_id));
+        // Entered while the inner layers (auth) run their synchronous part.
+        let future = {
+            let _entered = span.enter();
+            self.inner.call(request)
+        };
+        let recorded = span.clone();
+        Box::pin(
+            async move {
+                let response = future.await;
+                if let Ok(response) = &response {
+                    // Trailers-only responses (errors) carry the status in headers.
+                    let code = response
+                        .headers()
+                        .get("grpc-status")
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or("0");
+                    recorded.record("rpc.grpc.status_code", code);
+                }
+                response
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// Client interceptor: injects the current span's trace context and, when
+/// given, `authorization: Bearer <token>`.
+#[derive(Clone, Default)]
+pub struct ClientInterceptor {
+    bearer: Option<MetadataValue<tonic::metadata::Ascii>>,
+}
+
+impl ClientInterceptor {
+    /// An interceptor that also sends `token` as the bearer credential.
+    pub fn with_token(token: &str) -> Result<Self, tonic::metadata::errors::InvalidMetadataValue> {
+        Ok(Self {
+            bearer: Some(MetadataValue::try_from(format!("Bearer {token}"))?),
+        })
+    }
+}
+
+impl tonic::service::Interceptor for ClientInterceptor {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        let context = tracing::Span::current().context();
+        opentelemetry::global::get_text_map_propagator(|propagator| {
+            propagator.inject_context(&context, &mut MetadataInjector(request.metadata_mut()))
+        });
+        if let Some(bearer) = &self.bearer {
+            request.metadata_mut().insert("authorization", bearer.clone());
+        }
+        Ok(request)
+    }
+}

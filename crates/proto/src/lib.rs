@@ -1,0 +1,18 @@
+//! Generated protobuf messages and tonic clients/servers for every dualreport
+//! contract. No logic lives here.
+
+/// Encoded `FileDescriptorSet` of every contract, served by gRPC reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/dualreport_descriptor.bin"));
+
+pub mod common {
+    pub mod v1 {
+        tonic::include_proto!("dualreport.common.v1");
+    }
+}
+
+pub mod registry {
+    pub mod v1 {
+        tonic::include_proto!("dualreport.registry.v1");
+    }
+}

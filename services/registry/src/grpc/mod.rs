@@ -1,0 +1,430 @@
+//! The gRPC layer: proto → domain (failures name the field), call the
+//! [`Registry`], domain → proto. Prost types stop here.
+
+mod convert;
+
+use dualreport_platform::auth::principal;
+use dualreport_platform::error::{self as err, FieldError};
+use dualreport_platform::paging::PageRequest;
+use dualreport_proto::common::v1::ErrorReason;
+use dualreport_proto::registry::v1 as pb;
+use dualreport_proto::registry::v1::registry_service_server::RegistryService;
+use futures::StreamExt as _;
+use tonic::{Code, Request, Response, Status, Streaming};
+
+use crate::app::{ImportOutcome, Registry};
+use crate::domain::RegistryError;
+use crate::domain::org::OrgType;
+use crate::storage::OrgFilter;
+use convert::*;
+
+pub struct RegistryApi {
+    registry: Registry,
+}
+
+impl RegistryApi {
+    pub fn new(registry: Registry) -> Self {
+        Self { registry }
+    }
+}
+
+/// Every domain error → status, exhaustively: a new variant is a compile error here.
+fn to_status(error: RegistryError) -> Status {
+    match error {
+        RegistryError::Invalid(fields) => err::invalid_fields(&fields),
+        RegistryError::NotFound { what, id } => err::status(Code::NotFound, ErrorReason::NotFound, format!("{what} {id} not found")),
+        RegistryError::AlreadyExists(m) => err::status(Code::AlreadyExists, ErrorReason::AlreadyExists, m),
+        RegistryError::OutOfScope(m) => err::status(Code::PermissionDenied, ErrorReason::OutOfScope, m),
+        e @ RegistryError::TreeCycle(_) => err::status(Code::FailedPrecondition, ErrorReason::TreeCycle, e.to_string()),
+        RegistryError::InvalidParent(m) => err::status(Code::FailedPrecondition, ErrorReason::InvalidParent, m),
+        RegistryError::OutsideWindow(m) => err::status(Code::FailedPrecondition, ErrorReason::OutsideWindow, m),
+        RegistryError::WrongState(m) => err::status(Code::FailedPrecondition, ErrorReason::WrongState, m),
+        RegistryError::LetterRequired(m) => err::status(Code::FailedPrecondition, ErrorReason::LetterRequired, m),
+        e @ RegistryError::SameCommunity(_) => err::status(Code::FailedPrecondition, ErrorReason::SameCommunity, e.to_string()),
+        e @ RegistryError::RequestIdReused => err::status(Code::InvalidArgument, ErrorReason::RequestIdReused, e.to_string()),
+        RegistryError::Internal(e) => err::internal(e.as_ref()),
+    }
+}
+
+fn page(size: i32, token: &str) -> Result<PageRequest, Status> {
+    PageRequest::parse(size, token).map_err(|e| err::invalid_fields(&[e]))
+}
+
+fn required(field: &str, value: &str) -> Result<(), Status> {
+    if value.trim().is_empty() {
+        Err(err::invalid_field(field, "must not be empty"))
+    } else {
+        Ok(())
+    }
+}
+
+fn text(field: &str, value: &str, max: usize, required: bool) -> Result<String, Status> {
+    crate::domain::text(field, value, max, required).map_err(|e| err::invalid_fields(&[e]))
+}
+
+type R<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl RegistryService for RegistryApi {
+    async fn create_organization(&self, request: Request<pb::CreateOrganizationRequest>) -> R<pb::CreateOrganizationResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        let input = org_input(req.organization.as_ref(), true)?;
+        let org = self.registry.create_org(&p, &req.request_id, input).await.map_err(to_status)?;
+        Ok(Response::new(pb::CreateOrganizationResponse { organization: Some(org_to_pb(org)) }))
+    }
+
+    async fn get_organization(&self, request: Request<pb::GetOrganizationRequest>) -> R<pb::GetOrganizationResponse> {
+        principal(&request)?;
+        let req = request.into_inner();
+        required("organization_id", &req.organization_id)?;
+        let org = self.registry.get_org(&req.organization_id).await.map_err(to_status)?;
+        Ok(Response::new(pb::GetOrganizationResponse { organization: Some(org_to_pb(org)) }))
+    }
+
+    async fn list_organizations(&self, request: Request<pb::ListOrganizationsRequest>) -> R<pb::ListOrganizationsResponse> {
+        principal(&request)?;
+        let req = request.into_inner();
+        let page = page(req.page_size, &req.page_token)?;
+        let org_type = match pb::OrganizationType::try_from(req.r#type) {
+            Ok(pb::OrganizationType::Unspecified) => None,
+            Ok(t) => Some(org_type_from_pb(t).ok_or_else(|| err::invalid_field("type", "unknown type"))?),
+            Err(_) => return Err(err::invalid_field("type", "unknown type")),
+        };
+        let filter = OrgFilter {
+            parent_id: (!req.parent_id.is_empty()).then_some(req.parent_id.as_str()),
+            org_type,
+            district_id: (!req.district_id.is_empty()).then_some(req.district_id.as_str()),
+        };
+        let (orgs, next) = self.registry.list_orgs(&filter, &page).await.map_err(to_status)?;
+        Ok(Response::new(pb::ListOrganizationsResponse {
+            organizations: orgs.into_iter().map(org_to_pb).collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn update_organization(&self, request: Request<pb::UpdateOrganizationRequest>) -> R<pb::UpdateOrganizationResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        required("organization_id", &req.organization_id)?;
+        let mask = req.update_mask.map(|m| m.paths).unwrap_or_default();
+        if mask.is_empty() {
+            return Err(err::invalid_field("update_mask", "name at least one field to update"));
+        }
+        let input = org_input(req.organization.as_ref(), false)?;
+        if mask.iter().any(|p| p == "name") && input.name.is_empty() {
+            return Err(err::invalid_field("organization.name", "must not be empty"));
+        }
+        let org = self
+            .registry
+            .update_org(&p, &req.request_id, &req.organization_id, input, &mask)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::UpdateOrganizationResponse { organization: Some(org_to_pb(org)) }))
+    }
+
+    async fn create_member(&self, request: Request<pb::CreateMemberRequest>) -> R<pb::CreateMemberResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        let profile = profile_from_pb(req.profile.as_ref(), "profile").map_err(|e| err::invalid_fields(&e))?;
+        let member = self.registry.create_member(&p, &req.request_id, profile).await.map_err(to_status)?;
+        Ok(Response::new(pb::CreateMemberResponse { member: Some(member_to_pb(member)) }))
+    }
+
+    async fn get_member(&self, request: Request<pb::GetMemberRequest>) -> R<pb::GetMemberResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        required("member_id", &req.member_id)?;
+        let whole = req.view == pb::MemberView::Full as i32;
+        let member = self.registry.get_member(&p, &req.member_id, whole).await.map_err(to_status)?;
+        Ok(Response::new(pb::GetMemberResponse { member: Some(member_to_pb(member)) }))
+    }
+
+    async fn list_members(&self, request: Request<pb::ListMembersRequest>) -> R<pb::ListMembersResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        let page = page(req.page_size, &req.page_token)?;
+        let (members, next) = self
+            .registry
+            .list_members(&p, &req.unit_org_id, &req.community_id, &page)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ListMembersResponse {
+            members: members.into_iter().map(member_to_pb).collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn update_member(&self, request: Request<pb::UpdateMemberRequest>) -> R<pb::UpdateMemberResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        required("member_id", &req.member_id)?;
+        let mask = req.update_mask.map(|m| m.paths).unwrap_or_default();
+        if mask.is_empty() {
+            return Err(err::invalid_field("update_mask", "name at least one field to update"));
+        }
+        if mask.iter().any(|m| m == "unit_org_id") {
+            return Err(err::invalid_field("update_mask", "unit_org_id does not change; the new unit registers the member"));
+        }
+        let update = partial_profile(req.profile.as_ref(), &mask)?;
+        let member = self
+            .registry
+            .update_member(&p, &req.request_id, &req.member_id, update, &mask)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::UpdateMemberResponse { member: Some(member_to_pb(member)) }))
+    }
+
+    async fn import_members(&self, request: Request<Streaming<pb::ImportMembersRequest>>) -> R<pb::ImportMembersResponse> {
+        let p = principal(&request)?;
+        let mut stream = request.into_inner();
+        let mut response = pb::ImportMembersResponse::default();
+        let mut batch_index = 0i32;
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            let rows = batch
+                .rows
+                .iter()
+                .map(|row| profile_from_pb(Some(row), "row"))
+                .collect::<Vec<_>>();
+            match self.registry.import_batch(&p, &batch.request_id, rows).await.map_err(to_status)? {
+                ImportOutcome::Committed(ids) | ImportOutcome::Replayed(ids) => {
+                    response.batches_committed += 1;
+                    response.members_created += i32::try_from(ids.len()).unwrap_or(i32::MAX);
+                    response.member_ids.extend(ids);
+                }
+                ImportOutcome::Rejected(errors) => {
+                    response.batches_rejected += 1;
+                    response.errors.extend(errors.into_iter().map(|(row, e): (usize, FieldError)| pb::ImportRowError {
+                        batch: batch_index,
+                        row: i32::try_from(row).unwrap_or(i32::MAX),
+                        field: e.field,
+                        description: e.description,
+                    }));
+                }
+            }
+            batch_index += 1;
+        }
+        Ok(Response::new(response))
+    }
+
+    async fn list_personal_info_accesses(&self, request: Request<pb::ListPersonalInfoAccessesRequest>) -> R<pb::ListPersonalInfoAccessesResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        let page = page(req.page_size, &req.page_token)?;
+        let (rows, next) = self.registry.list_accesses(&p, &req.member_id, &page).await.map_err(to_status)?;
+        Ok(Response::new(pb::ListPersonalInfoAccessesResponse {
+            accesses: rows.into_iter().map(access_to_pb).collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn submit_unit_report(&self, request: Request<pb::SubmitUnitReportRequest>) -> R<pb::SubmitUnitReportResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        required("unit_org_id", &req.unit_org_id)?;
+        required("community_id", &req.community_id)?;
+        let resources = text("resources", &req.resources, 2000, false)?;
+        let suggestions = text("suggestions", &req.suggestions, 2000, false)?;
+        let report = self
+            .registry
+            .submit_unit_report(&p, &req.request_id, &req.unit_org_id, &req.community_id, req.year, resources, suggestions)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::SubmitUnitReportResponse { report: Some(unit_report_to_pb(report)) }))
+    }
+
+    async fn receive_unit_report(&self, request: Request<pb::ReceiveUnitReportRequest>) -> R<pb::ReceiveUnitReportResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        required("report_id", &req.report_id)?;
+        let report = self.registry.receive_unit_report(&p, &req.request_id, &req.report_id).await.map_err(to_status)?;
+        Ok(Response::new(pb::ReceiveUnitReportResponse { report: Some(unit_report_to_pb(report)) }))
+    }
+
+    async fn get_unit_report(&self, request: Request<pb::GetUnitReportRequest>) -> R<pb::GetUnitReportResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        required("report_id", &req.report_id)?;
+        let report = self.registry.get_unit_report(&p, &req.report_id).await.map_err(to_status)?;
+        Ok(Response::new(pb::GetUnitReportResponse { report: Some(unit_report_to_pb(report)) }))
+    }
+
+    async fn list_unit_reports(&self, request: Request<pb::ListUnitReportsRequest>) -> R<pb::ListUnitReportsResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        let page = page(req.page_size, &req.page_token)?;
+        let (reports, next) = self.registry.list_unit_reports(&p, &req.org_id, req.year, &page).await.map_err(to_status)?;
+        Ok(Response::new(pb::ListUnitReportsResponse {
+            reports: reports.into_iter().map(unit_report_to_pb).collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn issue_introduction_letter(&self, request: Request<pb::IssueIntroductionLetterRequest>) -> R<pb::IssueIntroductionLetterResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        required("member_id", &req.member_id)?;
+        required("community_id", &req.community_id)?;
+        let letter = self
+            .registry
+            .issue_letter(&p, &req.request_id, &req.member_id, &req.community_id, req.year)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::IssueIntroductionLetterResponse { letter: Some(letter_to_pb(letter)) }))
+    }
+
+    async fn submit_member_report(&self, request: Request<pb::SubmitMemberReportRequest>) -> R<pb::SubmitMemberReportResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        required("member_id", &req.member_id)?;
+        required("community_id", &req.community_id)?;
+        let report = self
+            .registry
+            .submit_member_report(&p, &req.request_id, &req.member_id, &req.community_id, req.year, &req.letter_id)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::SubmitMemberReportResponse { report: Some(member_report_to_pb(report)) }))
+    }
+
+    async fn confirm_member_report(&self, request: Request<pb::ConfirmMemberReportRequest>) -> R<pb::ConfirmMemberReportResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        required("report_id", &req.report_id)?;
+        let branch = text("branch", &req.branch, 100, true)?;
+        let report = self
+            .registry
+            .confirm_member_report(&p, &req.request_id, &req.report_id, &branch)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ConfirmMemberReportResponse { report: Some(member_report_to_pb(report)) }))
+    }
+
+    async fn get_member_report(&self, request: Request<pb::GetMemberReportRequest>) -> R<pb::GetMemberReportResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        required("report_id", &req.report_id)?;
+        let report = self.registry.get_member_report(&p, &req.report_id).await.map_err(to_status)?;
+        Ok(Response::new(pb::GetMemberReportResponse { report: Some(member_report_to_pb(report)) }))
+    }
+
+    async fn list_member_reports(&self, request: Request<pb::ListMemberReportsRequest>) -> R<pb::ListMemberReportsResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        let page = page(req.page_size, &req.page_token)?;
+        let (reports, next) = self
+            .registry
+            .list_member_reports(&p, &req.member_id, &req.org_id, req.year, &page)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ListMemberReportsResponse {
+            reports: reports.into_iter().map(member_report_to_pb).collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn get_receipt(&self, request: Request<pb::GetReceiptRequest>) -> R<pb::GetReceiptResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        required("number", &req.number)?;
+        let receipt = self.registry.get_receipt(&p, &req.number).await.map_err(to_status)?;
+        Ok(Response::new(pb::GetReceiptResponse { receipt: Some(receipt_to_pb(receipt)) }))
+    }
+
+    async fn list_register(&self, request: Request<pb::ListRegisterRequest>) -> R<pb::ListRegisterResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        required("community_id", &req.community_id)?;
+        let page = page(req.page_size, &req.page_token)?;
+        let (rows, next) = self.registry.register(&p, &req.community_id, req.year, &page).await.map_err(to_status)?;
+        Ok(Response::new(pb::ListRegisterResponse {
+            entries: rows
+                .into_iter()
+                .map(|r| pb::RegisterEntry {
+                    member_id: r.member_id,
+                    member_name: r.member_name,
+                    unit_org_id: r.unit_org_id,
+                    branch: r.branch,
+                    report_id: r.report_id,
+                    year: r.year,
+                    since_time: Some(timestamp(r.since)),
+                })
+                .collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn declare_relocation(&self, request: Request<pb::DeclareRelocationRequest>) -> R<pb::DeclareRelocationResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        required("member_id", &req.member_id)?;
+        required("to_community_id", &req.to_community_id)?;
+        let reason = text("reason", &req.reason, 500, false)?;
+        let relocation = self
+            .registry
+            .declare_relocation(&p, &req.request_id, &req.member_id, &req.to_community_id, reason)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::DeclareRelocationResponse { relocation: Some(relocation_to_pb(relocation)) }))
+    }
+
+    async fn list_relocations(&self, request: Request<pb::ListRelocationsRequest>) -> R<pb::ListRelocationsResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        let page = page(req.page_size, &req.page_token)?;
+        let (rows, next) = self
+            .registry
+            .list_relocations(&p, &req.org_id, req.overdue_only, &page)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ListRelocationsResponse {
+            relocations: rows.into_iter().map(relocation_to_pb).collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn record_non_report_reason(&self, request: Request<pb::RecordNonReportReasonRequest>) -> R<pb::RecordNonReportReasonResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        required("member_id", &req.member_id)?;
+        let reason = text("reason", &req.reason, 500, true)?;
+        self.registry
+            .record_non_report_reason(&p, &req.member_id, req.year, &reason)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::RecordNonReportReasonResponse {}))
+    }
+
+    async fn get_report_statistics(&self, request: Request<pb::GetReportStatisticsRequest>) -> R<pb::GetReportStatisticsResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        let (units, communities) = self.registry.statistics(&p, &req.org_id, req.year).await.map_err(to_status)?;
+        Ok(Response::new(statistics_to_pb(req.year, units, communities)))
+    }
+
+    async fn get_policy(&self, request: Request<pb::GetPolicyRequest>) -> R<pb::GetPolicyResponse> {
+        principal(&request)?;
+        Ok(Response::new(pb::GetPolicyResponse { policy: Some(policy_to_pb(self.registry.policy())) }))
+    }
+}
+
+/// The proto org type, or None for the unspecified value.
+fn org_type_from_pb(t: pb::OrganizationType) -> Option<OrgType> {
+    use crate::domain::org::UnitKind as K;
+    use pb::OrganizationType as T;
+    Some(match t {
+        T::Unspecified => return None,
+        T::City => OrgType::City,
+        T::District => OrgType::District,
+        T::Street => OrgType::Street,
+        T::Community => OrgType::Community,
+        T::ServiceCenter => OrgType::ServiceCenter,
+        T::Organ => OrgType::Unit(K::Organ),
+        T::Institution => OrgType::Unit(K::Institution),
+        T::Enterprise => OrgType::Unit(K::Enterprise),
+        T::ResearchInstitute => OrgType::Unit(K::ResearchInstitute),
+        T::NonPublicEnterprise => OrgType::Unit(K::NonPublicEnterprise),
+        T::SocialOrganization => OrgType::Unit(K::SocialOrganization),
+        T::OtherUnit => OrgType::Unit(K::Other),
+    })
+}

@@ -1,0 +1,54 @@
+//! Registry settings: the shared platform sections plus `[registry]`.
+
+use std::collections::HashMap;
+
+use dualreport_platform::settings::{AuthSettings, DatabaseSettings, ServerSettings, TelemetrySettings};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::domain::policy::PolicySettings;
+
+/// Built-in defaults of this service, layered over the platform's.
+pub const DEFAULTS: &str = r#"
+[server]
+port = 50051
+
+[database]
+url = "sqlite://data/registry.db?mode=rwc"
+
+[registry]
+city_id = "city"
+city_name = "示范市"
+number_prefix = "DR"
+pii_active_key = ""
+
+[registry.pii_keys]
+
+[registry.policy]
+preset = "S4"
+"#;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub telemetry: TelemetrySettings,
+    pub auth: AuthSettings,
+    pub registry: RegistrySettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RegistrySettings {
+    /// Id of the root city org, created at start-up (letters, digits and `-`).
+    pub city_id: String,
+    pub city_name: String,
+    /// Prefix of receipt and letter numbers, e.g. the district's code.
+    pub number_prefix: String,
+    /// Personal-information keys: id → base64 of 32 bytes.
+    #[serde(default)]
+    pub pii_keys: HashMap<String, SecretString>,
+    /// The key id that seals new values.
+    pub pii_active_key: String,
+    #[serde(default)]
+    pub policy: PolicySettings,
+}

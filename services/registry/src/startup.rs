@@ -1,0 +1,86 @@
+//! Builds the registry: binds first (so tests on port 0 learn the port),
+//! connects and migrates the store, then serves until stopped.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use dualreport_platform::auth::Authenticator;
+use dualreport_platform::crypto::FieldCipher;
+use dualreport_platform::{db, server};
+use dualreport_proto::registry::v1::registry_service_server::RegistryServiceServer;
+use tokio::net::TcpListener;
+
+use crate::app::Registry;
+use crate::grpc::RegistryApi;
+use crate::settings::Settings;
+
+/// Fully qualified gRPC service name, as health reports it.
+pub const SERVICE_NAME: &str = "dualreport.registry.v1.RegistryService";
+
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let database = db::connect(&settings.database).await?;
+    db::migrate(&database, &SQLITE, &POSTGRES).await
+}
+
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    settings: Settings,
+    registry: Registry,
+    authenticator: Arc<Authenticator>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            !settings.registry.city_id.is_empty()
+                && settings.registry.city_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "registry.city_id must be letters, digits and '-'"
+        );
+        let authenticator = Arc::new(Authenticator::from_settings(&settings.auth)?);
+        let cipher = FieldCipher::new(&settings.registry.pii_keys, &settings.registry.pii_active_key)?;
+        let policy = settings.registry.policy.resolve()?;
+        let database = db::connect(&settings.database).await?;
+        db::migrate(&database, &SQLITE, &POSTGRES).await?;
+        let registry = Registry::new(database.pool, cipher, policy, &settings.registry.number_prefix);
+        registry
+            .ensure_city(&settings.registry.city_id, &settings.registry.city_name)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the root city: {e}"))?;
+        let listener = server::bind(&settings.server).await?;
+        let port = listener.local_addr()?.port();
+        Ok(Self {
+            listener,
+            port,
+            settings,
+            registry,
+            authenticator,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let max = self.settings.server.max_message_bytes;
+        let service = RegistryServiceServer::new(RegistryApi::new(self.registry))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
+        tracing::info!(port = self.port, service = SERVICE_NAME, "listening");
+        server::serve(
+            self.listener,
+            &self.settings.server,
+            self.authenticator,
+            server::Service {
+                names: vec![SERVICE_NAME],
+                routes: tonic::service::Routes::new(service),
+            },
+            shutdown,
+        )
+        .await
+    }
+}
