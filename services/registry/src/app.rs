@@ -20,7 +20,7 @@ use crate::domain::report::{
     Assignment, Letter, MemberReport, MemberReportStatus, Receipt, ReceiptKind, Relocation, RelocationStatus,
     UnitReport, UnitReportStatus, letter_number, receipt_number, relocation_due, valid_year,
 };
-use crate::domain::{RegistryError, Result, china_today, now_millis};
+use crate::domain::{Date, RegistryError, Result, china_today, now_millis};
 use crate::storage::{self as db, MemberRow, OrgFilter};
 
 /// A member with personal information opened (whole or masked).
@@ -902,10 +902,12 @@ impl Registry {
         Ok(relocation)
     }
 
-    pub async fn list_relocations(&self, p: &Principal, org_id: &str, overdue_only: bool, page: &PageRequest) -> Result<(Vec<Relocation>, String)> {
+    /// Relocations in the org's subtree; `overdue_only` keeps those still
+    /// pending after their due date as of `as_of`.
+    pub async fn list_relocations(&self, p: &Principal, org_id: &str, overdue_only: bool, as_of: Date, page: &PageRequest) -> Result<(Vec<Relocation>, String)> {
         let mut conn = self.pool.acquire().await?;
         let org = self.scoped_org(&mut conn, p, org_id).await?;
-        let rows = db::list_relocations(&mut conn, &org.path, overdue_only.then(china_today), page).await?;
+        let rows = db::list_relocations(&mut conn, &org.path, overdue_only.then_some(as_of), page).await?;
         Ok(page.finish(rows, |r| &r.id))
     }
 

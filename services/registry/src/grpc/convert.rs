@@ -34,6 +34,10 @@ fn date_to_pb(date: Date) -> PbDate {
     }
 }
 
+pub fn date_from_pb(d: &PbDate) -> Option<Date> {
+    Date::from_ymd_opt(d.year, u32::try_from(d.month).ok()?, u32::try_from(d.day).ok()?)
+}
+
 pub fn org_type_to_pb(t: OrgType) -> pb::OrganizationType {
     use pb::OrganizationType as T;
     match t {
@@ -333,8 +337,8 @@ pub fn member_report_to_pb(r: MemberReport) -> pb::MemberReport {
     }
 }
 
-pub fn relocation_to_pb(r: Relocation) -> pb::Relocation {
-    let overdue = r.is_overdue(china_today());
+pub fn relocation_to_pb(r: Relocation, as_of: Date) -> pb::Relocation {
+    let overdue = r.is_overdue(as_of);
     pb::Relocation {
         id: r.id,
         member_id: r.member_id,

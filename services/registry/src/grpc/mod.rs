@@ -365,20 +365,26 @@ impl RegistryService for RegistryApi {
             .declare_relocation(&p, &req.request_id, &req.member_id, &req.to_community_id, reason)
             .await
             .map_err(to_status)?;
-        Ok(Response::new(pb::DeclareRelocationResponse { relocation: Some(relocation_to_pb(relocation)) }))
+        Ok(Response::new(pb::DeclareRelocationResponse {
+            relocation: Some(relocation_to_pb(relocation, crate::domain::china_today())),
+        }))
     }
 
     async fn list_relocations(&self, request: Request<pb::ListRelocationsRequest>) -> R<pb::ListRelocationsResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         let page = page(req.page_size, &req.page_token)?;
+        let as_of = match &req.as_of {
+            None => crate::domain::china_today(),
+            Some(d) => date_from_pb(d).ok_or_else(|| err::invalid_field("as_of", "is not a real date"))?,
+        };
         let (rows, next) = self
             .registry
-            .list_relocations(&p, &req.org_id, req.overdue_only, &page)
+            .list_relocations(&p, &req.org_id, req.overdue_only, as_of, &page)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListRelocationsResponse {
-            relocations: rows.into_iter().map(relocation_to_pb).collect(),
+            relocations: rows.into_iter().map(|r| relocation_to_pb(r, as_of)).collect(),
             next_page_token: next,
         }))
     }

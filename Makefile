@@ -1,0 +1,51 @@
+# dualreport — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+CARGO_TEST := cargo nextest run --workspace --no-fail-fast
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## Build every service binary (debug)
+	cargo build --workspace --bins
+
+.PHONY: run
+run: build ## Start the whole suite on SQLite and print where it listens and a dev token
+	./scripts/run.sh
+
+$(VENV)/.installed: tests/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## Python tools: buf, grpcio client, pytest
+
+.PHONY: test
+test: build venv ## Every test: Rust on SQLite and a throwaway PostgreSQL, then the Python grpcio smoke test
+	./scripts/with-postgres.sh $(CARGO_TEST)
+	$(PY) -m pytest -q tests/smoke
+
+.PHONY: test-sqlite
+test-sqlite: ## Rust tests on SQLite only (quick loop)
+	cargo nextest run --workspace -E 'not test(/postgres::/)'
+
+.PHONY: lint
+lint: venv ## buf lint, rustfmt check and clippy with warnings denied
+	cd proto && ../$(VENV)/bin/buf lint
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+.PHONY: fmt
+fmt: ## Format the Rust code
+	cargo fmt --all
+
+.PHONY: clean
+clean: ## Remove build output, local data and the Python venv
+	cargo clean
+	rm -rf data $(VENV)

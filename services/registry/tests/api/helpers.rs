@@ -1,0 +1,223 @@
+use dualreport_platform::auth::Role;
+use dualreport_platform::trace_context::ClientInterceptor;
+use dualreport_proto::common::v1::Date;
+use dualreport_proto::registry::v1 as pb;
+use dualreport_proto::registry::v1::registry_service_client::RegistryServiceClient;
+pub use dualreport_testkit::Backend;
+use dualreport_testkit::{TestDatabase, admin_token, authed};
+use registry::domain::policy::PolicySettings;
+use registry::settings::{RegistrySettings, Settings};
+use registry::startup::Application;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+use tonic_types::StatusExt as _;
+
+pub type Client = RegistryServiceClient<tonic::service::interceptor::InterceptedService<Channel, ClientInterceptor>>;
+
+/// Generates `sqlite::name` and `postgres::name` tests from `async fn name(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await } )+
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Postgres).await } )+
+        }
+    };
+}
+
+pub struct TestApp {
+    pub channel: Channel,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _database: TestDatabase,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Policy for tests: reporting open all year, so tests pass on any date.
+pub fn open_policy() -> PolicySettings {
+    PolicySettings {
+        unit_report_window_start: Some("01-01".into()),
+        unit_report_window_end: Some("12-31".into()),
+        member_report_window_start: Some("01-01".into()),
+        member_report_window_end: Some("12-31".into()),
+        ..PolicySettings::default()
+    }
+}
+
+pub async fn spawn(backend: Backend) -> TestApp {
+    spawn_with(backend, |_| {}).await
+}
+
+pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = TestDatabase::new(backend).await;
+    let mut settings = Settings {
+        server: dualreport_testkit::server_settings(),
+        database: database.settings(),
+        telemetry: dualreport_testkit::telemetry_settings(),
+        auth: dualreport_testkit::auth_settings(),
+        registry: RegistrySettings {
+            city_id: "city".into(),
+            city_name: "测试市".into(),
+            number_prefix: "T".into(),
+            pii_keys: dualreport_testkit::pii_keys(),
+            pii_active_key: "test".into(),
+            policy: open_policy(),
+        },
+    };
+    adjust(&mut settings);
+    let app = Application::build(settings).await.expect("build registry");
+    let port = app.port();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        channel: dualreport_testkit::channel(port),
+        shutdown: Some(tx),
+        _database: database,
+    }
+}
+
+impl TestApp {
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
+    pub fn client(&self, token: &str) -> Client {
+        RegistryServiceClient::new(authed(self.channel.clone(), token))
+    }
+
+    pub fn admin(&self, role: Role, org: &str) -> Client {
+        self.client(&admin_token(role, org))
+    }
+
+    pub fn city(&self) -> Client {
+        self.admin(Role::CityAdmin, "city")
+    }
+}
+
+pub fn this_year() -> i32 {
+    chrono::Datelike::year(&registry::domain::china_today())
+}
+
+pub fn org_input(name: &str, t: pb::OrganizationType, parent: &str) -> pb::OrganizationInput {
+    pb::OrganizationInput {
+        name: name.into(),
+        r#type: t as i32,
+        parent_id: parent.into(),
+        address: "郑州市金水区".into(),
+        postcode: "450000".into(),
+        leader: "张书记".into(),
+        contact_person: "李干事".into(),
+        contact_phone: "0371-66668888".into(),
+        in_service_member_count: 3,
+    }
+}
+
+pub async fn create_org(client: &mut Client, name: &str, t: pb::OrganizationType, parent: &str) -> pb::Organization {
+    client
+        .create_organization(pb::CreateOrganizationRequest {
+            request_id: String::new(),
+            organization: Some(org_input(name, t, parent)),
+        })
+        .await
+        .unwrap_or_else(|s| panic!("create {name}: {s:?}"))
+        .into_inner()
+        .organization
+        .expect("organization")
+}
+
+/// A district with one street, two communities and two units (one under an
+/// organ committee), created by the city admin.
+pub struct City {
+    pub district: pb::Organization,
+    pub street: pb::Organization,
+    pub community_a: pb::Organization,
+    pub community_b: pb::Organization,
+    pub committee: pb::Organization,
+    pub unit: pb::Organization,
+}
+
+pub async fn build_city(app: &TestApp) -> City {
+    use pb::OrganizationType as T;
+    let mut city = app.city();
+    let district = create_org(&mut city, "金水区", T::District, "city").await;
+    let street = create_org(&mut city, "花园路街道", T::Street, &district.id).await;
+    let community_a = create_org(&mut city, "农科路社区", T::Community, &street.id).await;
+    let community_b = create_org(&mut city, "文化路社区", T::Community, &street.id).await;
+    let committee = create_org(&mut city, "区直机关工委", T::Organ, &district.id).await;
+    let unit = create_org(&mut city, "区卫健委机关党委", T::Organ, &committee.id).await;
+    City {
+        district,
+        street,
+        community_a,
+        community_b,
+        committee,
+        unit,
+    }
+}
+
+pub fn profile(name: &str, unit: &str, community: &str) -> pb::MemberProfile {
+    pb::MemberProfile {
+        name: name.into(),
+        gender: pb::Gender::Female as i32,
+        birth_year: 1985,
+        education: "本科".into(),
+        joined_party_on: Some(Date { year: 2008, month: 7, day: 1 }),
+        membership_status: pb::MembershipStatus::Full as i32,
+        category: pb::MemberCategory::InService as i32,
+        employer: "区卫健委".into(),
+        position: "科员".into(),
+        unit_org_id: unit.into(),
+        home_address: "河南省郑州市金水区农科路8号".into(),
+        residence_community_id: community.into(),
+        phone: "13812345678".into(),
+        skills: vec!["医疗保健".into(), "摄影".into()],
+        service_intentions: vec!["医疗卫生服务岗".into(), "文体活动服务岗".into()],
+        available_time_slots: vec!["周六上午".into()],
+    }
+}
+
+pub async fn create_member(client: &mut Client, profile: pb::MemberProfile) -> pb::Member {
+    client
+        .create_member(pb::CreateMemberRequest {
+            request_id: String::new(),
+            profile: Some(profile),
+        })
+        .await
+        .unwrap_or_else(|s| panic!("create member: {s:?}"))
+        .into_inner()
+        .member
+        .expect("member")
+}
+
+/// Asserts an InvalidArgument whose BadRequest names `field`.
+pub fn assert_invalid(status: &Status, field: &str) {
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let details = status.get_error_details();
+    let bad = details.bad_request().unwrap_or_else(|| panic!("no BadRequest in {status:?}"));
+    assert!(
+        bad.field_violations.iter().any(|v| v.field == field),
+        "expected a violation of {field}, got {:?}",
+        bad.field_violations
+    );
+    let info = details.error_info().expect("ErrorInfo");
+    assert_eq!(info.reason, "ERROR_REASON_INVALID_FIELD");
+    assert_eq!(info.domain, "dualreport");
+}
+
+/// Asserts the code and the ErrorInfo reason.
+pub fn assert_reason(status: &Status, code: Code, reason: &str) {
+    assert_eq!(status.code(), code, "{status:?}");
+    let details = status.get_error_details();
+    let info = details.error_info().unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
+    assert_eq!(info.reason, reason, "{status:?}");
+}

@@ -1,0 +1,9 @@
+//! Registry API tests: the real server on 127.0.0.1:0 with a fresh database,
+//! called through the generated gRPC client. Every test runs on SQLite and on
+//! PostgreSQL — the conformance suite both stores must pass.
+
+mod helpers;
+mod members;
+mod organizations;
+mod platform;
+mod reports;

@@ -1,0 +1,190 @@
+"""Smoke test of the registry with an independent client: Python grpcio.
+
+It starts the real `registry` binary on a fresh SQLite file, checks health
+and reflection without a token, then — knowing nothing of our Rust code —
+builds every message type from the server's own reflection and walks the
+member-reporting path with development tokens: letter → report → confirm →
+receipt → statistics.
+"""
+
+import datetime
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+from google.protobuf import descriptor_pool, message_factory
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
+    ProtoReflectionDescriptorDatabase,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = ROOT / "target" / "debug" / "registry"
+SERVICE = "dualreport.registry.v1.RegistryService"
+SECRET = "smoke-test-secret-0123456789abcdefghij"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    with tempfile.TemporaryDirectory() as data:
+        env = dict(
+            os.environ,
+            DUALREPORT__SERVER__HOST="127.0.0.1",
+            DUALREPORT__SERVER__PORT=str(port),
+            DUALREPORT__DATABASE__URL=f"sqlite://{data}/registry.db?mode=rwc",
+            DUALREPORT__AUTH__DEV_HS256_SECRET=SECRET,
+            DUALREPORT__REGISTRY__PII_ACTIVE_KEY="k1",
+            DUALREPORT__REGISTRY__PII_KEYS__K1="c21va2Uta2V5LXNtb2tlLWtleS1zbW9rZS1rZXkhISE=",
+            DUALREPORT__REGISTRY__POLICY__PRESET="S3",
+            DUALREPORT__REGISTRY__POLICY__MEMBER_REPORT_WINDOW_START="01-01",
+            DUALREPORT__REGISTRY__POLICY__MEMBER_REPORT_WINDOW_END="12-31",
+            RUST_LOG="warn",
+        )
+        proc = subprocess.Popen([str(BINARY), "serve"], env=env)
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        try:
+            grpc.channel_ready_future(channel).result(timeout=30)
+            yield {"channel": channel, "env": env}
+        finally:
+            channel.close()
+            proc.terminate()
+            assert proc.wait(timeout=30) == 0, "graceful shutdown on SIGTERM exits 0"
+
+
+def token(env, *args):
+    out = subprocess.run(
+        [str(BINARY), "token", *args], env=env, check=True, capture_output=True, text=True
+    )
+    return out.stdout.strip()
+
+
+class Registry:
+    """Calls RegistryService with message classes built from reflection."""
+
+    def __init__(self, channel):
+        self.channel = channel
+        self.pool = descriptor_pool.DescriptorPool(ProtoReflectionDescriptorDatabase(channel))
+        self.service = self.pool.FindServiceByName(SERVICE)
+
+    def message(self, type_name, **fields):
+        cls = message_factory.GetMessageClass(self.pool.FindMessageTypeByName(type_name))
+        return cls(**fields)
+
+    def call(self, method, token, **fields):
+        m = self.service.methods_by_name[method]
+        request = message_factory.GetMessageClass(m.input_type)(**fields)
+        response_cls = message_factory.GetMessageClass(m.output_type)
+        rpc = self.channel.unary_unary(
+            f"/{SERVICE}/{method}",
+            request_serializer=lambda msg: msg.SerializeToString(),
+            response_deserializer=response_cls.FromString,
+        )
+        return rpc(request, metadata=[("authorization", f"Bearer {token}")], timeout=10)
+
+
+def test_health_and_reflection_need_no_token(server):
+    health = health_pb2_grpc.HealthStub(server["channel"])
+    reply = health.Check(health_pb2.HealthCheckRequest(service=SERVICE), timeout=5)
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    registry = Registry(server["channel"])
+    assert "SubmitMemberReport" in registry.service.methods_by_name
+
+
+def test_calls_without_a_valid_token_are_refused(server):
+    registry = Registry(server["channel"])
+    with pytest.raises(grpc.RpcError) as refused:
+        registry.call("GetPolicy", "not-a-token")
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_letter_report_confirm_receipt_statistics(server):
+    env = server["env"]
+    registry = Registry(server["channel"])
+    city = token(env, "--role", "city_admin", "--org", "city")
+    year = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).year
+
+    def org(name, kind, parent):
+        t = registry.pool.FindEnumTypeByName("dualreport.registry.v1.OrganizationType")
+        reply = registry.call(
+            "CreateOrganization",
+            city,
+            organization=registry.message(
+                "dualreport.registry.v1.OrganizationInput",
+                name=name,
+                type=t.values_by_name[f"ORGANIZATION_TYPE_{kind}"].number,
+                parent_id=parent,
+                in_service_member_count=1,
+            ),
+        )
+        return reply.organization.id
+
+    district = org("金水区", "DISTRICT", "city")
+    street = org("花园路街道", "STREET", district)
+    community = org("农科路社区", "COMMUNITY", street)
+    unit = org("市卫健委机关党委", "ORGAN", district)
+
+    unit_admin = token(env, "--role", "unit_admin", "--org", unit)
+    community_admin = token(env, "--role", "community_admin", "--org", community)
+    member = registry.call(
+        "CreateMember",
+        unit_admin,
+        profile=registry.message(
+            "dualreport.registry.v1.MemberProfile",
+            name="王芳",
+            gender=2,
+            birth_year=1985,
+            joined_party_on=registry.message("dualreport.common.v1.Date", year=2008, month=7, day=1),
+            membership_status=1,
+            category=1,
+            unit_org_id=unit,
+            home_address="河南省郑州市金水区农科路8号",
+            residence_community_id=community,
+            phone="13812345678",
+            skills=["医疗保健"],
+            service_intentions=["医疗卫生服务岗", "文体活动服务岗"],
+        ),
+    ).member
+    assert member.profile.phone == "138****5678"
+    me = token(env, "--role", "member", "--member", member.id)
+
+    # S3: the member needs the unit's introduction letter.
+    with pytest.raises(grpc.RpcError) as refused:
+        registry.call("SubmitMemberReport", me, member_id=member.id, community_id=community, year=year)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+    letter = registry.call(
+        "IssueIntroductionLetter", unit_admin, member_id=member.id, community_id=community, year=year
+    ).letter
+    report = registry.call(
+        "SubmitMemberReport",
+        me,
+        request_id="smoke-1",
+        member_id=member.id,
+        community_id=community,
+        year=year,
+        letter_id=letter.id,
+    ).report
+    confirmed = registry.call(
+        "ConfirmMemberReport", community_admin, report_id=report.id, branch="第一党支部"
+    ).report
+    assert confirmed.receipt.number.endswith("-M-000001")
+
+    receipt = registry.call("GetReceipt", unit_admin, number=confirmed.receipt.number).receipt
+    assert receipt.unit_org_id == unit and receipt.member_id == member.id
+
+    stats = registry.call("GetReportStatistics", city, org_id=district, year=year)
+    line = next(u for u in stats.units if u.unit_org_id == unit)
+    assert (line.registered_members, line.reported_members) == (1, 1)
+    assert next(c for c in stats.communities if c.community_id == community).members_reported == 1
