@@ -260,9 +260,10 @@ impl Authenticator {
 
     /// Signs a development token; refuses unless a development key is configured.
     pub fn mint(&self, claims: &Claims) -> anyhow::Result<String> {
-        let key = self.signing.as_ref().context(
-            "tokens can be minted only with auth.dev_hs256_secret configured (a development key)",
-        )?;
+        let key = self
+            .signing
+            .as_ref()
+            .context("tokens can be minted only with auth.dev_hs256_secret configured (a development key)")?;
         Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, key)?)
     }
 }

@@ -31,7 +31,10 @@ pub struct FieldCipher {
 
 impl std::fmt::Debug for FieldCipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FieldCipher").field("active", &self.active).field("keys", &self.keys.len()).finish()
+        f.debug_struct("FieldCipher")
+            .field("active", &self.active)
+            .field("keys", &self.keys.len())
+            .finish()
     }
 }
 
@@ -43,7 +46,11 @@ impl FieldCipher {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(key.expose_secret().trim())
                 .with_context(|| format!("personal-information key {id:?} is not base64"))?;
-            anyhow::ensure!(bytes.len() == 32, "personal-information key {id:?} must be 32 bytes, not {}", bytes.len());
+            anyhow::ensure!(
+                bytes.len() == 32,
+                "personal-information key {id:?} must be 32 bytes, not {}",
+                bytes.len()
+            );
             let cipher = Aes256Gcm::new_from_slice(&bytes).map_err(|_| anyhow::anyhow!("key {id:?} is unusable"))?;
             ciphers.insert(id.clone(), cipher);
         }
@@ -62,7 +69,13 @@ impl FieldCipher {
         let mut nonce = [0u8; NONCE_LEN];
         rand::thread_rng().fill_bytes(&mut nonce);
         let ciphertext = cipher
-            .encrypt(&Nonce::from(nonce), Payload { msg: plaintext.as_bytes(), aad: associated.as_bytes() })
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: associated.as_bytes(),
+                },
+            )
             .map_err(|_| anyhow::anyhow!("encryption failed"))?;
         let mut bytes = nonce.to_vec();
         bytes.extend_from_slice(&ciphertext);
@@ -81,7 +94,13 @@ impl FieldCipher {
         let (nonce, ciphertext) = sealed.bytes.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into()?;
         let plaintext = cipher
-            .decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad: associated.as_bytes() })
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: associated.as_bytes(),
+                },
+            )
             .map_err(|_| anyhow::anyhow!("decryption failed (wrong key or tampered value)"))?;
         Ok(String::from_utf8(plaintext)?)
     }
@@ -101,8 +120,11 @@ mod tests {
         let sealed = old.seal("13812345678", "m1/phone").expect("seal");
         assert_eq!(sealed.key_id, "k1");
         assert!(!sealed.bytes.windows(11).any(|w| w == b"13812345678"));
-        let rotated =
-            FieldCipher::new(&HashMap::from([("k1".to_owned(), key(1)), ("k2".to_owned(), key(2))]), "k2").expect("cipher");
+        let rotated = FieldCipher::new(
+            &HashMap::from([("k1".to_owned(), key(1)), ("k2".to_owned(), key(2))]),
+            "k2",
+        )
+        .expect("cipher");
         assert_eq!(rotated.open(&sealed, "m1/phone").expect("open"), "13812345678");
         assert!(rotated.open(&sealed, "m2/phone").is_err(), "bound to its row");
         assert_eq!(rotated.seal("x", "a").expect("seal").key_id, "k2");

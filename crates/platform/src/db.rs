@@ -49,10 +49,10 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Database> {
     let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
     let pool = match backend {
         Backend::Sqlite => {
-            if let Some(parent) = sqlite_path(url).and_then(|p| std::path::Path::new(p).parent().map(ToOwned::to_owned)) {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(&parent)?;
-                }
+            if let Some(parent) = sqlite_path(url).and_then(|p| std::path::Path::new(p).parent())
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent)?;
             }
             options
                 .max_connections(1)

@@ -57,16 +57,8 @@ pub fn invalid_fields(errors: &[FieldError]) -> Status {
         .map(|error| FieldViolation::new(error.field.clone(), error.description.clone()))
         .collect::<Vec<_>>();
     let mut details = ErrorDetails::with_bad_request(violations);
-    details.set_error_info(
-        ErrorReason::InvalidField.as_str_name(),
-        ERROR_DOMAIN,
-        HashMap::new(),
-    );
-    let message = errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ");
+    details.set_error_info(ErrorReason::InvalidField.as_str_name(), ERROR_DOMAIN, HashMap::new());
+    let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
     Status::with_error_details(Code::InvalidArgument, message, details)
 }
 

@@ -43,8 +43,7 @@ pub fn init(service_name: &'static str, settings: &TelemetrySettings) -> anyhow:
     opentelemetry::global::set_tracer_provider(provider.clone());
     let tracer = provider.tracer(service_name);
 
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&settings.log_level))?;
+    let filter = EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(&settings.log_level))?;
     let fmt = match settings.log_format {
         LogFormat::Pretty => tracing_subscriber::fmt::layer().with_target(false).boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()

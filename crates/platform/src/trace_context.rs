@@ -75,10 +75,7 @@ where
             propagator.extract(&HeaderExtractor(request.headers()))
         });
         let path = request.uri().path();
-        let (service, method) = path
-            .trim_start_matches('/')
-            .split_once('/')
-            .unwrap_or((path, ""));
+        let (service, method) = path.trim_start_matches('/').split_once('/').unwrap_or((path, ""));
         let span = tracing::info_span!(
             "grpc.server",
             otel.name = %path.trim_start_matches('/'),

@@ -2,8 +2,7 @@
 //! contract. No logic lives here.
 
 /// Encoded `FileDescriptorSet` of every contract, served by gRPC reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/dualreport_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dualreport_descriptor.bin"));
 
 pub mod common {
     pub mod v1 {

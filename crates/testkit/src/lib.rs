@@ -47,7 +47,9 @@ impl TestDatabase {
                      which starts a throwaway cluster",
                 );
                 let name = format!("t_{}", uuid::Uuid::now_v7().simple());
-                let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test cluster");
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .expect("connect to the test cluster");
                 sqlx::query(&format!("CREATE DATABASE {name}"))
                     .execute(&mut conn)
                     .await

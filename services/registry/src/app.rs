@@ -138,7 +138,10 @@ impl Registry {
     async fn require_admin_over(&self, conn: &mut AnyConnection, p: &Principal, path: &str, what: &str) -> Result<Org> {
         match self.admin_org(conn, p).await? {
             Some(org) if org.covers(path) => Ok(org),
-            _ => Err(RegistryError::out_of_scope(format!("{} may not act on {what}", p.role.as_str()))),
+            _ => Err(RegistryError::out_of_scope(format!(
+                "{} may not act on {what}",
+                p.role.as_str()
+            ))),
         }
     }
 
@@ -158,11 +161,21 @@ impl Registry {
         })
     }
 
-    async fn require_member_access(&self, conn: &mut AnyConnection, p: &Principal, m: &MemberRow, read: bool) -> Result<()> {
+    async fn require_member_access(
+        &self,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        m: &MemberRow,
+        read: bool,
+    ) -> Result<()> {
         if (read && p.role == Role::Service) || self.may_act_on_member(conn, p, m).await? {
             Ok(())
         } else {
-            Err(RegistryError::out_of_scope(format!("{} may not act on member {}", p.role.as_str(), m.id)))
+            Err(RegistryError::out_of_scope(format!(
+                "{} may not act on member {}",
+                p.role.as_str(),
+                m.id
+            )))
         }
     }
 
@@ -179,14 +192,21 @@ impl Registry {
         }
         let org = db::require_org(conn, org_id).await?;
         if p.role != Role::Service {
-            self.require_admin_over(conn, p, &org.path, &format!("org {org_id}")).await?;
+            self.require_admin_over(conn, p, &org.path, &format!("org {org_id}"))
+                .await?;
         }
         Ok(org)
     }
 
     // ───────────── idempotency ─────────────
 
-    async fn replayed(&self, conn: &mut AnyConnection, p: &Principal, request_id: &str, operation: &str) -> Result<Option<String>> {
+    async fn replayed(
+        &self,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        request_id: &str,
+        operation: &str,
+    ) -> Result<Option<String>> {
         if request_id.is_empty() {
             return Ok(None);
         }
@@ -197,7 +217,14 @@ impl Registry {
         }
     }
 
-    async fn remember(&self, conn: &mut AnyConnection, p: &Principal, request_id: &str, operation: &str, id: &str) -> Result<()> {
+    async fn remember(
+        &self,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        request_id: &str,
+        operation: &str,
+        id: &str,
+    ) -> Result<()> {
         if request_id.is_empty() {
             return Ok(());
         }
@@ -217,10 +244,11 @@ impl Registry {
                 "the city is the root, created at start-up; create districts and below",
             ));
         }
-        let parent = db::org(&mut tx, &input.parent_id)
-            .await?
-            .ok_or_else(|| RegistryError::invalid("organization.parent_id", format!("unknown org {:?}", input.parent_id)))?;
-        self.require_admin_over(&mut tx, p, &parent.path, &format!("org {}", parent.id)).await?;
+        let parent = db::org(&mut tx, &input.parent_id).await?.ok_or_else(|| {
+            RegistryError::invalid("organization.parent_id", format!("unknown org {:?}", input.parent_id))
+        })?;
+        self.require_admin_over(&mut tx, p, &parent.path, &format!("org {}", parent.id))
+            .await?;
         check_parent(input.org_type, &parent)?;
         let id = new_id();
         let now = now_millis();
@@ -236,7 +264,8 @@ impl Registry {
             updated_at: now,
         };
         db::insert_org(&mut tx, &org).await?;
-        self.remember(&mut tx, p, request_id, "CreateOrganization", &org.id).await?;
+        self.remember(&mut tx, p, request_id, "CreateOrganization", &org.id)
+            .await?;
         tx.commit().await?;
         Ok(org)
     }
@@ -254,13 +283,21 @@ impl Registry {
     }
 
     /// Applies the masked fields; a new parent is checked for type and cycles.
-    pub async fn update_org(&self, p: &Principal, request_id: &str, id: &str, input: OrgInput, mask: &[String]) -> Result<Org> {
+    pub async fn update_org(
+        &self,
+        p: &Principal,
+        request_id: &str,
+        id: &str,
+        input: OrgInput,
+        mask: &[String],
+    ) -> Result<Org> {
         let mut tx = self.pool.begin().await?;
         if let Some(id) = self.replayed(&mut tx, p, request_id, "UpdateOrganization").await? {
             return db::require_org(&mut tx, &id).await;
         }
         let mut org = db::require_org(&mut tx, id).await?;
-        self.require_admin_over(&mut tx, p, &org.path, &format!("org {id}")).await?;
+        self.require_admin_over(&mut tx, p, &org.path, &format!("org {id}"))
+            .await?;
         let mut new_parent = None;
         for path in mask {
             match path.as_str() {
@@ -270,26 +307,35 @@ impl Registry {
                 "leader" => org.details.leader = input.details.leader.clone(),
                 "contact_person" => org.details.contact_person = input.details.contact_person.clone(),
                 "contact_phone" => org.details.contact_phone = input.details.contact_phone.clone(),
-                "in_service_member_count" => org.details.in_service_member_count = input.details.in_service_member_count,
+                "in_service_member_count" => {
+                    org.details.in_service_member_count = input.details.in_service_member_count
+                }
                 "parent_id" => new_parent = Some(input.parent_id.clone()),
-                other => return Err(RegistryError::invalid("update_mask", format!("{other:?} cannot be updated"))),
+                other => {
+                    return Err(RegistryError::invalid(
+                        "update_mask",
+                        format!("{other:?} cannot be updated"),
+                    ));
+                }
             }
         }
         org.updated_at = now_millis();
         db::update_org(&mut tx, &org).await?;
         if let Some(parent_id) = new_parent.filter(|p| Some(p) != org.parent_id.as_ref()) {
-            let parent = db::org(&mut tx, &parent_id)
-                .await?
-                .ok_or_else(|| RegistryError::invalid("organization.parent_id", format!("unknown org {parent_id:?}")))?;
+            let parent = db::org(&mut tx, &parent_id).await?.ok_or_else(|| {
+                RegistryError::invalid("organization.parent_id", format!("unknown org {parent_id:?}"))
+            })?;
             if org.covers(&parent.path) {
                 return Err(RegistryError::TreeCycle(org.id.clone()));
             }
             check_parent(org.org_type, &parent)?;
-            self.require_admin_over(&mut tx, p, &parent.path, &format!("org {}", parent.id)).await?;
+            self.require_admin_over(&mut tx, p, &parent.path, &format!("org {}", parent.id))
+                .await?;
             let new_path = format!("{}{}/", parent.path, org.id);
             db::reparent_org(&mut tx, &org, &parent.id, &new_path, district_under(&parent).as_deref()).await?;
         }
-        self.remember(&mut tx, p, request_id, "UpdateOrganization", &org.id).await?;
+        self.remember(&mut tx, p, request_id, "UpdateOrganization", &org.id)
+            .await?;
         let org = db::require_org(&mut tx, id).await?;
         tx.commit().await?;
         Ok(org)
@@ -323,7 +369,9 @@ impl Registry {
 
     fn open_row(&self, row: &MemberRow, whole: bool) -> Result<MemberView> {
         let phone = self.cipher.open(&row.phone, &format!("{}/phone", row.id))?;
-        let address = self.cipher.open(&row.home_address, &format!("{}/home_address", row.id))?;
+        let address = self
+            .cipher
+            .open(&row.home_address, &format!("{}/home_address", row.id))?;
         Ok(MemberView {
             id: row.id.clone(),
             profile: Profile {
@@ -356,12 +404,25 @@ impl Registry {
         let unit = db::org(conn, &profile.unit_org_id).await?;
         let unit = match unit {
             Some(unit) if unit.org_type.is_unit() => unit,
-            Some(_) => return Err(RegistryError::invalid(&format!("{prefix}.unit_org_id"), "is not a resident unit's org")),
-            None => return Err(RegistryError::invalid(&format!("{prefix}.unit_org_id"), format!("unknown org {:?}", profile.unit_org_id))),
+            Some(_) => {
+                return Err(RegistryError::invalid(
+                    &format!("{prefix}.unit_org_id"),
+                    "is not a resident unit's org",
+                ));
+            }
+            None => {
+                return Err(RegistryError::invalid(
+                    &format!("{prefix}.unit_org_id"),
+                    format!("unknown org {:?}", profile.unit_org_id),
+                ));
+            }
         };
         match db::org(conn, &profile.residence_community_id).await? {
             Some(c) if c.org_type == OrgType::Community => Ok(unit),
-            Some(_) => Err(RegistryError::invalid(&format!("{prefix}.residence_community_id"), "is not a community")),
+            Some(_) => Err(RegistryError::invalid(
+                &format!("{prefix}.residence_community_id"),
+                "is not a community",
+            )),
             None => Err(RegistryError::invalid(
                 &format!("{prefix}.residence_community_id"),
                 format!("unknown org {:?}", profile.residence_community_id),
@@ -376,7 +437,8 @@ impl Registry {
             return self.open_row(&row, false);
         }
         let unit = self.check_profile_refs(&mut tx, &profile, "profile").await?;
-        self.require_admin_over(&mut tx, p, &unit.path, &format!("unit {}", unit.id)).await?;
+        self.require_admin_over(&mut tx, p, &unit.path, &format!("unit {}", unit.id))
+            .await?;
         let row = self.seal_row(&new_id(), &profile, now_millis())?;
         db::insert_member(&mut tx, &row).await?;
         self.remember(&mut tx, p, request_id, "CreateMember", &row.id).await?;
@@ -435,18 +497,31 @@ impl Registry {
             (false, true) => (Some(self.scoped_org(&mut conn, p, unit_org_id).await?.path), None),
             (true, false) => (None, Some(self.scoped_org(&mut conn, p, community_id).await?.id)),
             _ => {
-                return Err(RegistryError::invalid("unit_org_id", "give exactly one of unit_org_id or community_id"));
+                return Err(RegistryError::invalid(
+                    "unit_org_id",
+                    "give exactly one of unit_org_id or community_id",
+                ));
             }
         };
         let rows = db::list_members(&mut conn, unit_path.as_deref(), community.as_deref(), page).await?;
         let (rows, token) = page.finish(rows, |m| &m.id);
-        let views = rows.iter().map(|row| self.open_row(row, false)).collect::<Result<Vec<_>>>()?;
+        let views = rows
+            .iter()
+            .map(|row| self.open_row(row, false))
+            .collect::<Result<Vec<_>>>()?;
         Ok((views, token))
     }
 
     /// Applies the masked profile fields. The member edits its own contact
     /// details; admins over the unit edit everything but the unit.
-    pub async fn update_member(&self, p: &Principal, request_id: &str, id: &str, update: Profile, mask: &[String]) -> Result<MemberView> {
+    pub async fn update_member(
+        &self,
+        p: &Principal,
+        request_id: &str,
+        id: &str,
+        update: Profile,
+        mask: &[String],
+    ) -> Result<MemberView> {
         let mut tx = self.pool.begin().await?;
         if let Some(id) = self.replayed(&mut tx, p, request_id, "UpdateMember").await? {
             let row = db::require_member(&mut tx, &id).await?;
@@ -472,7 +547,12 @@ impl Registry {
                 "skills" => profile.skills = update.skills.clone(),
                 "service_intentions" => profile.service_intentions = update.service_intentions.clone(),
                 "available_time_slots" => profile.available_time_slots = update.available_time_slots.clone(),
-                other => return Err(RegistryError::invalid("update_mask", format!("{other:?} cannot be updated"))),
+                other => {
+                    return Err(RegistryError::invalid(
+                        "update_mask",
+                        format!("{other:?} cannot be updated"),
+                    ));
+                }
             }
         }
         self.check_profile_refs(&mut tx, &profile, "profile").await?;
@@ -485,12 +565,17 @@ impl Registry {
 
     /// Imports one batch of a roster: every row is checked first; the batch is
     /// written in one transaction only when no row has an error.
-    pub async fn import_batch(&self, p: &Principal, request_id: &str, rows: Vec<Result<Profile, Vec<FieldError>>>) -> Result<ImportOutcome> {
+    pub async fn import_batch(
+        &self,
+        p: &Principal,
+        request_id: &str,
+        rows: Vec<Result<Profile, Vec<FieldError>>>,
+    ) -> Result<ImportOutcome> {
         let mut tx = self.pool.begin().await?;
-        if !request_id.is_empty() {
-            if let Some(first) = self.replayed(&mut tx, p, request_id, "ImportMembers").await? {
-                return Ok(ImportOutcome::Replayed(first.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()));
-            }
+        if let Some(first) = self.replayed(&mut tx, p, request_id, "ImportMembers").await? {
+            return Ok(ImportOutcome::Replayed(
+                first.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            ));
         }
         let mut errors = Vec::new();
         let mut valid = Vec::new();
@@ -501,7 +586,11 @@ impl Registry {
                     Err(RegistryError::Invalid(row_errors)) => errors.extend(row_errors.into_iter().map(|e| (i, e))),
                     Err(other) => return Err(other),
                     Ok(unit) => {
-                        if self.require_admin_over(&mut tx, p, &unit.path, "that unit").await.is_err() {
+                        if self
+                            .require_admin_over(&mut tx, p, &unit.path, "that unit")
+                            .await
+                            .is_err()
+                        {
                             errors.push((i, FieldError::new("row.unit_org_id", "outside the caller's scope")));
                         } else {
                             valid.push(profile);
@@ -520,12 +609,18 @@ impl Registry {
             db::insert_member(&mut tx, &row).await?;
             ids.push(row.id);
         }
-        self.remember(&mut tx, p, request_id, "ImportMembers", &ids.join(",")).await?;
+        self.remember(&mut tx, p, request_id, "ImportMembers", &ids.join(","))
+            .await?;
         tx.commit().await?;
         Ok(ImportOutcome::Committed(ids))
     }
 
-    pub async fn list_accesses(&self, p: &Principal, member_id: &str, page: &PageRequest) -> Result<(Vec<db::AccessRow>, String)> {
+    pub async fn list_accesses(
+        &self,
+        p: &Principal,
+        member_id: &str,
+        page: &PageRequest,
+    ) -> Result<(Vec<db::AccessRow>, String)> {
         let mut conn = self.pool.acquire().await?;
         let org = self
             .admin_org(&mut conn, p)
@@ -567,15 +662,35 @@ impl Registry {
         }
     }
 
-    pub async fn submit_unit_report(&self, p: &Principal, request_id: &str, unit_org_id: &str, community_id: &str, year: i32, resources: String, suggestions: String) -> Result<UnitReport> {
+    pub async fn submit_unit_report(
+        &self,
+        p: &Principal,
+        request_id: &str,
+        draft: UnitReportDraft,
+    ) -> Result<UnitReport> {
+        let UnitReportDraft {
+            unit_org_id,
+            community_id,
+            year,
+            resources,
+            suggestions,
+        } = draft;
+        let (unit_org_id, community_id) = (unit_org_id.as_str(), community_id.as_str());
         let mut tx = self.pool.begin().await?;
         if let Some(id) = self.replayed(&mut tx, p, request_id, "SubmitUnitReport").await? {
-            return db::unit_report(&mut tx, &id).await?.ok_or_else(|| RegistryError::not_found("unit report", &id));
+            return db::unit_report(&mut tx, &id)
+                .await?
+                .ok_or_else(|| RegistryError::not_found("unit report", &id));
         }
         let unit = match db::org(&mut tx, unit_org_id).await? {
             Some(u) if u.org_type.is_unit() => u,
             Some(_) => return Err(RegistryError::invalid("unit_org_id", "is not a resident unit's org")),
-            None => return Err(RegistryError::invalid("unit_org_id", format!("unknown org {unit_org_id:?}"))),
+            None => {
+                return Err(RegistryError::invalid(
+                    "unit_org_id",
+                    format!("unknown org {unit_org_id:?}"),
+                ));
+            }
         };
         let community = self.community(&mut tx, community_id, "community_id").await?;
         let actor = self
@@ -590,11 +705,18 @@ impl Registry {
         } else if actor.org_type == OrgType::Street && actor.covers(&community.path) {
             Assignment::ByStreet
         } else {
-            return Err(RegistryError::out_of_scope(format!("{} may not report for unit {}", p.role.as_str(), unit.id)));
+            return Err(RegistryError::out_of_scope(format!(
+                "{} may not report for unit {}",
+                p.role.as_str(),
+                unit.id
+            )));
         };
         self.check_window(self.policy.unit_report_window, year, "unit reports")?;
         if db::unit_report_of(&mut tx, &unit.id, year).await?.is_some() {
-            return Err(RegistryError::AlreadyExists(format!("unit {} has already reported for {year}", unit.id)));
+            return Err(RegistryError::AlreadyExists(format!(
+                "unit {} has already reported for {year}",
+                unit.id
+            )));
         }
         let report = UnitReport {
             id: new_id(),
@@ -614,30 +736,34 @@ impl Registry {
         };
         match db::insert_unit_report(&mut tx, &report).await {
             Err(RegistryError::Internal(e)) if e.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) => {
-                return Err(RegistryError::AlreadyExists(format!("unit {} has already reported for {year}", unit.id)));
+                return Err(RegistryError::AlreadyExists(format!(
+                    "unit {} has already reported for {year}",
+                    unit.id
+                )));
             }
             other => other?,
         }
-        self.remember(&mut tx, p, request_id, "SubmitUnitReport", &report.id).await?;
+        self.remember(&mut tx, p, request_id, "SubmitUnitReport", &report.id)
+            .await?;
         tx.commit().await?;
         Ok(report)
     }
 
-    async fn issue_receipt(&self, conn: &mut AnyConnection, kind: ReceiptKind, year: i32, community_id: &str, unit_org_id: &str, member_id: Option<&str>, report_id: &str) -> Result<Receipt> {
+    /// Numbers, dates and stores a receipt for `receipt`'s report.
+    async fn issue_receipt(
+        &self,
+        conn: &mut AnyConnection,
+        kind: ReceiptKind,
+        mut receipt: Receipt,
+    ) -> Result<Receipt> {
+        let year = receipt.year;
         let counter = match kind {
             ReceiptKind::Unit => format!("receipt-unit-{year}"),
             ReceiptKind::Member => format!("receipt-member-{year}"),
         };
         let sequence = db::next_counter(conn, &counter).await?;
-        let receipt = Receipt {
-            number: receipt_number(&self.number_prefix, year, kind, sequence),
-            issued_at: now_millis(),
-            year,
-            community_id: community_id.to_owned(),
-            unit_org_id: unit_org_id.to_owned(),
-            member_id: member_id.map(str::to_owned),
-            report_id: report_id.to_owned(),
-        };
+        receipt.number = receipt_number(&self.number_prefix, year, kind, sequence);
+        receipt.issued_at = now_millis();
         db::insert_receipt(conn, &receipt).await?;
         Ok(receipt)
     }
@@ -647,20 +773,43 @@ impl Registry {
     pub async fn receive_unit_report(&self, p: &Principal, request_id: &str, report_id: &str) -> Result<UnitReport> {
         let mut tx = self.pool.begin().await?;
         if let Some(id) = self.replayed(&mut tx, p, request_id, "ReceiveUnitReport").await? {
-            return db::unit_report(&mut tx, &id).await?.ok_or_else(|| RegistryError::not_found("unit report", &id));
+            return db::unit_report(&mut tx, &id)
+                .await?
+                .ok_or_else(|| RegistryError::not_found("unit report", &id));
         }
-        let report = db::unit_report(&mut tx, report_id).await?.ok_or_else(|| RegistryError::not_found("unit report", report_id))?;
+        let report = db::unit_report(&mut tx, report_id)
+            .await?
+            .ok_or_else(|| RegistryError::not_found("unit report", report_id))?;
         let community = db::require_org(&mut tx, &report.community_id).await?;
-        self.require_admin_over(&mut tx, p, &community.path, &format!("community {}", community.id)).await?;
+        self.require_admin_over(&mut tx, p, &community.path, &format!("community {}", community.id))
+            .await?;
         if report.status != UnitReportStatus::Submitted {
-            return Err(RegistryError::WrongState(format!("unit report {report_id} is already {}", report.status.as_str())));
+            return Err(RegistryError::WrongState(format!(
+                "unit report {report_id} is already {}",
+                report.status.as_str()
+            )));
         }
         let receipt = self
-            .issue_receipt(&mut tx, ReceiptKind::Unit, report.year, &report.community_id, &report.unit_org_id, None, &report.id)
+            .issue_receipt(
+                &mut tx,
+                ReceiptKind::Unit,
+                Receipt {
+                    number: String::new(),
+                    issued_at: 0,
+                    year: report.year,
+                    community_id: report.community_id.clone(),
+                    unit_org_id: report.unit_org_id.clone(),
+                    member_id: None,
+                    report_id: report.id.clone(),
+                },
+            )
             .await?;
         db::receive_unit_report(&mut tx, &report.id, &receipt.number).await?;
-        self.remember(&mut tx, p, request_id, "ReceiveUnitReport", &report.id).await?;
-        let report = db::unit_report(&mut tx, report_id).await?.ok_or_else(|| RegistryError::not_found("unit report", report_id))?;
+        self.remember(&mut tx, p, request_id, "ReceiveUnitReport", &report.id)
+            .await?;
+        let report = db::unit_report(&mut tx, report_id)
+            .await?
+            .ok_or_else(|| RegistryError::not_found("unit report", report_id))?;
         tx.commit().await?;
         Ok(report)
     }
@@ -668,14 +817,23 @@ impl Registry {
     /// Admins over the unit or the community, and services, may read a unit report.
     pub async fn get_unit_report(&self, p: &Principal, id: &str) -> Result<UnitReport> {
         let mut conn = self.pool.acquire().await?;
-        let report = db::unit_report(&mut conn, id).await?.ok_or_else(|| RegistryError::not_found("unit report", id))?;
-        self.require_reader_of(&mut conn, p, &[&report.unit_org_id, &report.community_id], None).await?;
+        let report = db::unit_report(&mut conn, id)
+            .await?
+            .ok_or_else(|| RegistryError::not_found("unit report", id))?;
+        self.require_reader_of(&mut conn, p, &[&report.unit_org_id, &report.community_id], None)
+            .await?;
         Ok(report)
     }
 
     /// Services read everything; a member reads what names it; admins read what
     /// lies in their subtree by any of `org_ids`.
-    async fn require_reader_of(&self, conn: &mut AnyConnection, p: &Principal, org_ids: &[&str], member_id: Option<&str>) -> Result<()> {
+    async fn require_reader_of(
+        &self,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        org_ids: &[&str],
+        member_id: Option<&str>,
+    ) -> Result<()> {
         match &p.scope {
             Scope::Service => return Ok(()),
             Scope::Member(me) if Some(me.as_str()) == member_id => return Ok(()),
@@ -683,19 +841,28 @@ impl Registry {
             Scope::Org(_) => {
                 if let Some(actor) = self.admin_org(conn, p).await? {
                     for id in org_ids {
-                        if let Some(org) = db::org(conn, id).await? {
-                            if actor.covers(&org.path) {
-                                return Ok(());
-                            }
+                        if let Some(org) = db::org(conn, id).await?
+                            && actor.covers(&org.path)
+                        {
+                            return Ok(());
                         }
                     }
                 }
             }
         }
-        Err(RegistryError::out_of_scope(format!("{} may not read this record", p.role.as_str())))
+        Err(RegistryError::out_of_scope(format!(
+            "{} may not read this record",
+            p.role.as_str()
+        )))
     }
 
-    pub async fn list_unit_reports(&self, p: &Principal, org_id: &str, year: i32, page: &PageRequest) -> Result<(Vec<UnitReport>, String)> {
+    pub async fn list_unit_reports(
+        &self,
+        p: &Principal,
+        org_id: &str,
+        year: i32,
+        page: &PageRequest,
+    ) -> Result<(Vec<UnitReport>, String)> {
         let mut conn = self.pool.acquire().await?;
         let org = self.scoped_org(&mut conn, p, org_id).await?;
         let rows = db::list_unit_reports(&mut conn, &org.path, year, page).await?;
@@ -704,17 +871,27 @@ impl Registry {
 
     // ───────────── member reports ─────────────
 
-    pub async fn issue_letter(&self, p: &Principal, request_id: &str, member_id: &str, community_id: &str, year: i32) -> Result<Letter> {
+    pub async fn issue_letter(
+        &self,
+        p: &Principal,
+        request_id: &str,
+        member_id: &str,
+        community_id: &str,
+        year: i32,
+    ) -> Result<Letter> {
         let mut tx = self.pool.begin().await?;
         if let Some(id) = self.replayed(&mut tx, p, request_id, "IssueIntroductionLetter").await? {
-            return db::letter(&mut tx, &id).await?.ok_or_else(|| RegistryError::not_found("letter", &id));
+            return db::letter(&mut tx, &id)
+                .await?
+                .ok_or_else(|| RegistryError::not_found("letter", &id));
         }
         if !valid_year(year) {
             return Err(RegistryError::invalid("year", "must be between 2000 and 2100"));
         }
         let member = db::require_member(&mut tx, member_id).await?;
         let unit = db::require_org(&mut tx, &member.unit_org_id).await?;
-        self.require_admin_over(&mut tx, p, &unit.path, &format!("member {member_id}'s unit")).await?;
+        self.require_admin_over(&mut tx, p, &unit.path, &format!("member {member_id}'s unit"))
+            .await?;
         let community = self.community(&mut tx, community_id, "community_id").await?;
         let sequence = db::next_counter(&mut tx, &format!("letter-{year}")).await?;
         let letter = Letter {
@@ -727,17 +904,28 @@ impl Registry {
             issued_at: now_millis(),
         };
         db::insert_letter(&mut tx, &letter, &p.subject).await?;
-        self.remember(&mut tx, p, request_id, "IssueIntroductionLetter", &letter.id).await?;
+        self.remember(&mut tx, p, request_id, "IssueIntroductionLetter", &letter.id)
+            .await?;
         tx.commit().await?;
         Ok(letter)
     }
 
     /// The member reports at a community (itself, through the community's front
     /// desk, or organised by its unit). One active report per member per year.
-    pub async fn submit_member_report(&self, p: &Principal, request_id: &str, member_id: &str, community_id: &str, year: i32, letter_id: &str) -> Result<MemberReport> {
+    pub async fn submit_member_report(
+        &self,
+        p: &Principal,
+        request_id: &str,
+        member_id: &str,
+        community_id: &str,
+        year: i32,
+        letter_id: &str,
+    ) -> Result<MemberReport> {
         let mut tx = self.pool.begin().await?;
         if let Some(id) = self.replayed(&mut tx, p, request_id, "SubmitMemberReport").await? {
-            return db::member_report(&mut tx, &id).await?.ok_or_else(|| RegistryError::not_found("member report", &id));
+            return db::member_report(&mut tx, &id)
+                .await?
+                .ok_or_else(|| RegistryError::not_found("member report", &id));
         }
         let member = db::require_member(&mut tx, member_id).await?;
         let community = self.community(&mut tx, community_id, "community_id").await?;
@@ -751,13 +939,18 @@ impl Registry {
             }
         };
         if !allowed {
-            return Err(RegistryError::out_of_scope(format!("{} may not report for member {member_id}", p.role.as_str())));
+            return Err(RegistryError::out_of_scope(format!(
+                "{} may not report for member {member_id}",
+                p.role.as_str()
+            )));
         }
         self.check_window(self.policy.member_report_window, year, "member reports")?;
         let letter = if letter_id.is_empty() {
             None
         } else {
-            let letter = db::letter(&mut tx, letter_id).await?.ok_or_else(|| RegistryError::invalid("letter_id", format!("unknown letter {letter_id:?}")))?;
+            let letter = db::letter(&mut tx, letter_id)
+                .await?
+                .ok_or_else(|| RegistryError::invalid("letter_id", format!("unknown letter {letter_id:?}")))?;
             if letter.member_id != member.id || letter.community_id != community.id || letter.year != year {
                 return Err(RegistryError::LetterRequired(format!(
                     "letter {} introduces member {} to community {} for {}, not this report",
@@ -767,7 +960,9 @@ impl Registry {
             Some(letter)
         };
         if self.policy.letter_required && letter.is_none() {
-            return Err(RegistryError::LetterRequired("policy requires an introduction letter from the member's unit org".into()));
+            return Err(RegistryError::LetterRequired(
+                "policy requires an introduction letter from the member's unit org".into(),
+            ));
         }
         if let Some(existing) = db::active_member_report(&mut tx, &member.id, year).await? {
             return Err(RegistryError::AlreadyExists(format!(
@@ -791,47 +986,95 @@ impl Registry {
         };
         match db::insert_member_report(&mut tx, &report).await {
             Err(RegistryError::Internal(e)) if e.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) => {
-                return Err(RegistryError::AlreadyExists(format!("member {} already has an active report for {year}", member.id)));
+                return Err(RegistryError::AlreadyExists(format!(
+                    "member {} already has an active report for {year}",
+                    member.id
+                )));
             }
             other => other?,
         }
-        self.remember(&mut tx, p, request_id, "SubmitMemberReport", &report.id).await?;
+        self.remember(&mut tx, p, request_id, "SubmitMemberReport", &report.id)
+            .await?;
         tx.commit().await?;
         Ok(report)
     }
 
     /// The community confirms: the member enters its register in `branch`
     /// and a receipt goes back to the unit org.
-    pub async fn confirm_member_report(&self, p: &Principal, request_id: &str, report_id: &str, branch: &str) -> Result<MemberReport> {
+    pub async fn confirm_member_report(
+        &self,
+        p: &Principal,
+        request_id: &str,
+        report_id: &str,
+        branch: &str,
+    ) -> Result<MemberReport> {
         let mut tx = self.pool.begin().await?;
         if let Some(id) = self.replayed(&mut tx, p, request_id, "ConfirmMemberReport").await? {
-            return db::member_report(&mut tx, &id).await?.ok_or_else(|| RegistryError::not_found("member report", &id));
+            return db::member_report(&mut tx, &id)
+                .await?
+                .ok_or_else(|| RegistryError::not_found("member report", &id));
         }
-        let report = db::member_report(&mut tx, report_id).await?.ok_or_else(|| RegistryError::not_found("member report", report_id))?;
+        let report = db::member_report(&mut tx, report_id)
+            .await?
+            .ok_or_else(|| RegistryError::not_found("member report", report_id))?;
         let community = db::require_org(&mut tx, &report.community_id).await?;
-        self.require_admin_over(&mut tx, p, &community.path, &format!("community {}", community.id)).await?;
+        self.require_admin_over(&mut tx, p, &community.path, &format!("community {}", community.id))
+            .await?;
         if report.status != MemberReportStatus::Submitted {
-            return Err(RegistryError::WrongState(format!("member report {report_id} is {}", report.status.as_str())));
+            return Err(RegistryError::WrongState(format!(
+                "member report {report_id} is {}",
+                report.status.as_str()
+            )));
         }
         let receipt = self
-            .issue_receipt(&mut tx, ReceiptKind::Member, report.year, &report.community_id, &report.unit_org_id, Some(&report.member_id), &report.id)
+            .issue_receipt(
+                &mut tx,
+                ReceiptKind::Member,
+                Receipt {
+                    number: String::new(),
+                    issued_at: 0,
+                    year: report.year,
+                    community_id: report.community_id.clone(),
+                    unit_org_id: report.unit_org_id.clone(),
+                    member_id: Some(report.member_id.clone()),
+                    report_id: report.id.clone(),
+                },
+            )
             .await?;
         db::confirm_member_report(&mut tx, &report.id, branch, &receipt.number, now_millis()).await?;
         db::fulfil_relocations(&mut tx, &report.member_id, &report.id).await?;
-        self.remember(&mut tx, p, request_id, "ConfirmMemberReport", &report.id).await?;
-        let report = db::member_report(&mut tx, report_id).await?.ok_or_else(|| RegistryError::not_found("member report", report_id))?;
+        self.remember(&mut tx, p, request_id, "ConfirmMemberReport", &report.id)
+            .await?;
+        let report = db::member_report(&mut tx, report_id)
+            .await?
+            .ok_or_else(|| RegistryError::not_found("member report", report_id))?;
         tx.commit().await?;
         Ok(report)
     }
 
     pub async fn get_member_report(&self, p: &Principal, id: &str) -> Result<MemberReport> {
         let mut conn = self.pool.acquire().await?;
-        let report = db::member_report(&mut conn, id).await?.ok_or_else(|| RegistryError::not_found("member report", id))?;
-        self.require_reader_of(&mut conn, p, &[&report.unit_org_id, &report.community_id], Some(&report.member_id)).await?;
+        let report = db::member_report(&mut conn, id)
+            .await?
+            .ok_or_else(|| RegistryError::not_found("member report", id))?;
+        self.require_reader_of(
+            &mut conn,
+            p,
+            &[&report.unit_org_id, &report.community_id],
+            Some(&report.member_id),
+        )
+        .await?;
         Ok(report)
     }
 
-    pub async fn list_member_reports(&self, p: &Principal, member_id: &str, org_id: &str, year: i32, page: &PageRequest) -> Result<(Vec<MemberReport>, String)> {
+    pub async fn list_member_reports(
+        &self,
+        p: &Principal,
+        member_id: &str,
+        org_id: &str,
+        year: i32,
+        page: &PageRequest,
+    ) -> Result<(Vec<MemberReport>, String)> {
         let mut conn = self.pool.acquire().await?;
         let rows = if !member_id.is_empty() {
             let member = db::require_member(&mut conn, member_id).await?;
@@ -846,15 +1089,33 @@ impl Registry {
 
     pub async fn get_receipt(&self, p: &Principal, number: &str) -> Result<Receipt> {
         let mut conn = self.pool.acquire().await?;
-        let receipt = db::receipt(&mut conn, number).await?.ok_or_else(|| RegistryError::not_found("receipt", number))?;
-        self.require_reader_of(&mut conn, p, &[&receipt.unit_org_id, &receipt.community_id], receipt.member_id.as_deref()).await?;
+        let receipt = db::receipt(&mut conn, number)
+            .await?
+            .ok_or_else(|| RegistryError::not_found("receipt", number))?;
+        self.require_reader_of(
+            &mut conn,
+            p,
+            &[&receipt.unit_org_id, &receipt.community_id],
+            receipt.member_id.as_deref(),
+        )
+        .await?;
         Ok(receipt)
     }
 
-    pub async fn register(&self, p: &Principal, community_id: &str, year: i32, page: &PageRequest) -> Result<(Vec<db::RegisterRow>, String)> {
+    pub async fn register(
+        &self,
+        p: &Principal,
+        community_id: &str,
+        year: i32,
+        page: &PageRequest,
+    ) -> Result<(Vec<db::RegisterRow>, String)> {
         let mut conn = self.pool.acquire().await?;
         let community = self.scoped_org(&mut conn, p, community_id).await?;
-        let year = if year == 0 { chrono::Datelike::year(&china_today()) } else { year };
+        let year = if year == 0 {
+            chrono::Datelike::year(&china_today())
+        } else {
+            year
+        };
         let rows = db::register(&mut conn, &community.id, year, page).await?;
         Ok(page.finish(rows, |r| &r.report_id))
     }
@@ -863,10 +1124,19 @@ impl Registry {
 
     /// Ends the member's current registration and opens a relocation due
     /// within the policy period at the new community.
-    pub async fn declare_relocation(&self, p: &Principal, request_id: &str, member_id: &str, to_community_id: &str, reason: String) -> Result<Relocation> {
+    pub async fn declare_relocation(
+        &self,
+        p: &Principal,
+        request_id: &str,
+        member_id: &str,
+        to_community_id: &str,
+        reason: String,
+    ) -> Result<Relocation> {
         let mut tx = self.pool.begin().await?;
         if let Some(id) = self.replayed(&mut tx, p, request_id, "DeclareRelocation").await? {
-            return db::relocation(&mut tx, &id).await?.ok_or_else(|| RegistryError::not_found("relocation", &id));
+            return db::relocation(&mut tx, &id)
+                .await?
+                .ok_or_else(|| RegistryError::not_found("relocation", &id));
         }
         let member = db::require_member(&mut tx, member_id).await?;
         self.require_member_access(&mut tx, p, &member, false).await?;
@@ -875,7 +1145,11 @@ impl Registry {
         let year = chrono::Datelike::year(&today);
         let current = db::active_member_report(&mut tx, &member.id, year)
             .await?
-            .ok_or_else(|| RegistryError::WrongState(format!("member {member_id} has no active registration in {year} to move from")))?;
+            .ok_or_else(|| {
+                RegistryError::WrongState(format!(
+                    "member {member_id} has no active registration in {year} to move from"
+                ))
+            })?;
         if current.community_id == to.id {
             return Err(RegistryError::SameCommunity(to.id));
         }
@@ -897,14 +1171,22 @@ impl Registry {
             fulfilled_by_report_id: None,
         };
         db::insert_relocation(&mut tx, &relocation).await?;
-        self.remember(&mut tx, p, request_id, "DeclareRelocation", &relocation.id).await?;
+        self.remember(&mut tx, p, request_id, "DeclareRelocation", &relocation.id)
+            .await?;
         tx.commit().await?;
         Ok(relocation)
     }
 
     /// Relocations in the org's subtree; `overdue_only` keeps those still
     /// pending after their due date as of `as_of`.
-    pub async fn list_relocations(&self, p: &Principal, org_id: &str, overdue_only: bool, as_of: Date, page: &PageRequest) -> Result<(Vec<Relocation>, String)> {
+    pub async fn list_relocations(
+        &self,
+        p: &Principal,
+        org_id: &str,
+        overdue_only: bool,
+        as_of: Date,
+        page: &PageRequest,
+    ) -> Result<(Vec<Relocation>, String)> {
         let mut conn = self.pool.acquire().await?;
         let org = self.scoped_org(&mut conn, p, org_id).await?;
         let rows = db::list_relocations(&mut conn, &org.path, overdue_only.then_some(as_of), page).await?;
@@ -913,18 +1195,30 @@ impl Registry {
 
     // ───────────── statistics ─────────────
 
-    pub async fn record_non_report_reason(&self, p: &Principal, member_id: &str, year: i32, reason: &str) -> Result<()> {
+    pub async fn record_non_report_reason(
+        &self,
+        p: &Principal,
+        member_id: &str,
+        year: i32,
+        reason: &str,
+    ) -> Result<()> {
         if !valid_year(year) {
             return Err(RegistryError::invalid("year", "must be between 2000 and 2100"));
         }
         let mut conn = self.pool.acquire().await?;
         let member = db::require_member(&mut conn, member_id).await?;
         let unit = db::require_org(&mut conn, &member.unit_org_id).await?;
-        self.require_admin_over(&mut conn, p, &unit.path, &format!("member {member_id}'s unit")).await?;
+        self.require_admin_over(&mut conn, p, &unit.path, &format!("member {member_id}'s unit"))
+            .await?;
         db::upsert_non_report_reason(&mut conn, member_id, year, reason, &p.subject, now_millis()).await
     }
 
-    pub async fn statistics(&self, p: &Principal, org_id: &str, year: i32) -> Result<(Vec<UnitStats>, Vec<CommunityStats>)> {
+    pub async fn statistics(
+        &self,
+        p: &Principal,
+        org_id: &str,
+        year: i32,
+    ) -> Result<(Vec<UnitStats>, Vec<CommunityStats>)> {
         if !valid_year(year) {
             return Err(RegistryError::invalid("year", "must be between 2000 and 2100"));
         }
@@ -954,6 +1248,18 @@ impl Registry {
         }
         Ok((units, communities))
     }
+}
+
+/// A unit report as submitted (报到单 fields beyond the org's own record).
+#[derive(Debug, Clone)]
+pub struct UnitReportDraft {
+    pub unit_org_id: String,
+    pub community_id: String,
+    pub year: i32,
+    /// 可提供的资源
+    pub resources: String,
+    /// 意见建议
+    pub suggestions: String,
 }
 
 /// What happened to one imported batch.

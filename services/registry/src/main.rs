@@ -12,7 +12,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => {
             let _telemetry = telemetry::init("registry", &settings.telemetry)?;
             tracing::info!(?settings, "starting");
-            Application::build(settings).await?.run_until_stopped(server::shutdown_signal()).await
+            Application::build(settings)
+                .await?
+                .run_until_stopped(server::shutdown_signal())
+                .await
         }
         Command::Migrate => migrate(&settings).await,
         Command::Token(args) => {

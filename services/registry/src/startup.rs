@@ -37,7 +37,11 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         anyhow::ensure!(
             !settings.registry.city_id.is_empty()
-                && settings.registry.city_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+                && settings
+                    .registry
+                    .city_id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-'),
             "registry.city_id must be letters, digits and '-'"
         );
         let authenticator = Arc::new(Authenticator::from_settings(&settings.auth)?);

@@ -6,8 +6,29 @@ use super::{Date, Violations, text};
 
 /// The standard skill list (S4 附录B.1 特长); nothing else is accepted.
 pub const STANDARD_SKILLS: [&str; 23] = [
-    "写作", "主持", "外语", "教育", "曲艺", "舞蹈", "音乐", "美术", "雕刻", "园艺", "烹饪", "摄影", "财会", "礼仪",
-    "法律", "家电维修", "医疗保健", "电脑操作", "心理辅导", "扶贫帮困", "便民服务", "养老托幼", "体育健身",
+    "写作",
+    "主持",
+    "外语",
+    "教育",
+    "曲艺",
+    "舞蹈",
+    "音乐",
+    "美术",
+    "雕刻",
+    "园艺",
+    "烹饪",
+    "摄影",
+    "财会",
+    "礼仪",
+    "法律",
+    "家电维修",
+    "医疗保健",
+    "电脑操作",
+    "心理辅导",
+    "扶贫帮困",
+    "便民服务",
+    "养老托幼",
+    "体育健身",
 ];
 /// "Other" (其它) is also on the form.
 pub const OTHER_SKILL: &str = "其它";
@@ -105,7 +126,10 @@ impl ProfileDraft {
             Some((y, m, d)) => match Date::from_ymd_opt(y, m, d) {
                 Some(date) if date.year() <= this_year && y >= self.birth_year => Some(date),
                 _ => {
-                    v.add(f("joined_party_on"), "must be a real date after birth and not in the future");
+                    v.add(
+                        f("joined_party_on"),
+                        "must be a real date after birth and not in the future",
+                    );
                     None
                 }
             },
@@ -131,7 +155,10 @@ impl ProfileDraft {
         }
         let phone = self.phone.trim();
         if !is_valid_phone(phone) {
-            v.add(f("phone"), "must be a mainland mobile (11 digits) or a landline like 0371-12345678");
+            v.add(
+                f("phone"),
+                "must be a mainland mobile (11 digits) or a landline like 0371-12345678",
+            );
         }
         let mut skills = Vec::new();
         for (i, skill) in self.skills.iter().enumerate() {
@@ -141,19 +168,25 @@ impl ProfileDraft {
                     skills.push(skill.to_owned());
                 }
             } else {
-                v.add(format!("{prefix}.skills[{i}]"), format!("unknown skill {skill:?}: use one of the standard list"));
+                v.add(
+                    format!("{prefix}.skills[{i}]"),
+                    format!("unknown skill {skill:?}: use one of the standard list"),
+                );
             }
         }
         let mut intentions = Vec::new();
         for (i, intention) in self.service_intentions.iter().enumerate() {
-            if let Some(t) = v.check(text(&format!("{prefix}.service_intentions[{i}]"), intention, 50, true)) {
-                if !intentions.contains(&t) {
-                    intentions.push(t);
-                }
+            if let Some(t) = v.check(text(&format!("{prefix}.service_intentions[{i}]"), intention, 50, true))
+                && !intentions.contains(&t)
+            {
+                intentions.push(t);
             }
         }
         if intentions.len() < MIN_INTENTIONS {
-            v.add(f("service_intentions"), format!("at least {MIN_INTENTIONS} different service intentions are needed"));
+            v.add(
+                f("service_intentions"),
+                format!("at least {MIN_INTENTIONS} different service intentions are needed"),
+            );
         }
         let mut slots = Vec::new();
         if self.available_time_slots.len() > 20 {
@@ -168,7 +201,17 @@ impl ProfileDraft {
             return Err(v.0);
         }
         // Every Option below is Some: a None added a violation above.
-        match (name, self.gender, education, joined, self.membership_status, self.category, employer, position, home_address) {
+        match (
+            name,
+            self.gender,
+            education,
+            joined,
+            self.membership_status,
+            self.category,
+            employer,
+            position,
+            home_address,
+        ) {
             (
                 Some(name),
                 Some(gender),
@@ -222,7 +265,11 @@ pub fn is_valid_phone(phone: &str) -> bool {
 pub fn mask_phone(phone: &str) -> String {
     let chars: Vec<char> = phone.chars().collect();
     if chars.len() == 11 {
-        format!("{}****{}", chars[..3].iter().collect::<String>(), chars[7..].iter().collect::<String>())
+        format!(
+            "{}****{}",
+            chars[..3].iter().collect::<String>(),
+            chars[7..].iter().collect::<String>()
+        )
     } else if chars.len() > 5 {
         format!(
             "{}****{}",

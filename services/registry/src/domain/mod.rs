@@ -105,7 +105,10 @@ pub fn text(field: &str, value: &str, max_chars: usize, required: bool) -> std::
         return Err(FieldError::new(field, "must not be empty"));
     }
     if trimmed.chars().count() > max_chars {
-        return Err(FieldError::new(field, format!("must be at most {max_chars} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
     }
     if trimmed.chars().any(char::is_control) {
         return Err(FieldError::new(field, "must not contain control characters"));

@@ -147,7 +147,7 @@ pub fn validate_details(details: &OrgDetails, violations: &mut Violations) -> Or
         out.address = v;
     }
     let postcode = details.postcode.trim();
-    if !postcode.is_empty() && !(postcode.len() == 6 && postcode.bytes().all(|b| b.is_ascii_digit())) {
+    if !(postcode.is_empty() || postcode.len() == 6 && postcode.bytes().all(|b| b.is_ascii_digit())) {
         violations.add("postcode", "must be six digits");
     } else {
         out.postcode = postcode.to_owned();
@@ -160,7 +160,10 @@ pub fn validate_details(details: &OrgDetails, violations: &mut Violations) -> Or
     }
     let phone = details.contact_phone.trim();
     if !phone.is_empty() && !super::member::is_valid_phone(phone) {
-        violations.add("contact_phone", "must be a mainland mobile (11 digits) or a landline like 0371-12345678");
+        violations.add(
+            "contact_phone",
+            "must be a mainland mobile (11 digits) or a landline like 0371-12345678",
+        );
     } else {
         out.contact_phone = phone.to_owned();
     }

@@ -169,30 +169,74 @@ impl PolicySettings {
     /// The preset with every override applied; fails on a bad value.
     pub fn resolve(&self) -> anyhow::Result<Policy> {
         let name = self.preset.as_deref().unwrap_or("S4");
-        let mut p = preset(name).ok_or_else(|| anyhow::anyhow!("registry.policy.preset {name:?} is not one of S1, S2, S3, S4"))?;
+        let mut p = preset(name)
+            .ok_or_else(|| anyhow::anyhow!("registry.policy.preset {name:?} is not one of S1, S2, S3, S4"))?;
         let bound = |key: &str, value: &Option<String>, current: (u32, u32)| -> anyhow::Result<(u32, u32)> {
             match value {
                 None => Ok(current),
-                Some(v) => Window::parse_bound(v).ok_or_else(|| anyhow::anyhow!("registry.policy.{key} {v:?} is not MM-DD")),
+                Some(v) => {
+                    Window::parse_bound(v).ok_or_else(|| anyhow::anyhow!("registry.policy.{key} {v:?} is not MM-DD"))
+                }
             }
         };
-        p.unit_report_window.start = bound("unit_report_window_start", &self.unit_report_window_start, p.unit_report_window.start)?;
-        p.unit_report_window.end = bound("unit_report_window_end", &self.unit_report_window_end, p.unit_report_window.end)?;
-        p.member_report_window.start = bound("member_report_window_start", &self.member_report_window_start, p.member_report_window.start)?;
-        p.member_report_window.end = bound("member_report_window_end", &self.member_report_window_end, p.member_report_window.end)?;
+        p.unit_report_window.start = bound(
+            "unit_report_window_start",
+            &self.unit_report_window_start,
+            p.unit_report_window.start,
+        )?;
+        p.unit_report_window.end = bound(
+            "unit_report_window_end",
+            &self.unit_report_window_end,
+            p.unit_report_window.end,
+        )?;
+        p.member_report_window.start = bound(
+            "member_report_window_start",
+            &self.member_report_window_start,
+            p.member_report_window.start,
+        )?;
+        p.member_report_window.end = bound(
+            "member_report_window_end",
+            &self.member_report_window_end,
+            p.member_report_window.end,
+        )?;
         macro_rules! over {
             ($($field:ident),+) => { $( if let Some(v) = self.$field { p.$field = v; } )+ };
         }
         over!(
-            letter_required, relocation_days, min_posts_claimed, max_posts_claimed, base_points, max_adjustment,
-            project_points_cap, points_per_star, max_stars, member_min_services_per_year, member_min_pledge_items,
-            member_min_activities_per_year, unit_min_activities_per_month, unit_min_meetings_per_quarter,
-            unit_min_theme_days_per_half_year, unit_min_projects_per_year, spot_check_percent
+            letter_required,
+            relocation_days,
+            min_posts_claimed,
+            max_posts_claimed,
+            base_points,
+            max_adjustment,
+            project_points_cap,
+            points_per_star,
+            max_stars,
+            member_min_services_per_year,
+            member_min_pledge_items,
+            member_min_activities_per_year,
+            unit_min_activities_per_month,
+            unit_min_meetings_per_quarter,
+            unit_min_theme_days_per_half_year,
+            unit_min_projects_per_year,
+            spot_check_percent
         );
-        anyhow::ensure!(p.min_posts_claimed <= p.max_posts_claimed, "registry.policy: min_posts_claimed exceeds max_posts_claimed");
-        anyhow::ensure!(p.points_per_star > 0, "registry.policy.points_per_star must be positive");
-        anyhow::ensure!(p.spot_check_percent <= 100, "registry.policy.spot_check_percent must be at most 100");
-        anyhow::ensure!(p.relocation_days > 0, "registry.policy.relocation_days must be positive");
+        anyhow::ensure!(
+            p.min_posts_claimed <= p.max_posts_claimed,
+            "registry.policy: min_posts_claimed exceeds max_posts_claimed"
+        );
+        anyhow::ensure!(
+            p.points_per_star > 0,
+            "registry.policy.points_per_star must be positive"
+        );
+        anyhow::ensure!(
+            p.spot_check_percent <= 100,
+            "registry.policy.spot_check_percent must be at most 100"
+        );
+        anyhow::ensure!(
+            p.relocation_days > 0,
+            "registry.policy.relocation_days must be positive"
+        );
         Ok(p)
     }
 }
@@ -205,17 +249,34 @@ mod tests {
     fn presets_and_overrides() {
         let s4 = PolicySettings::default().resolve().expect("default resolves");
         assert_eq!(s4.preset, "S4");
-        assert_eq!((s4.base_points, s4.max_adjustment, s4.points_per_star, s4.max_stars), (5, 3, 10, 10));
-        let s3 = PolicySettings { preset: Some("s3".into()), max_stars: Some(5), ..Default::default() }
-            .resolve()
-            .expect("s3 resolves");
+        assert_eq!(
+            (s4.base_points, s4.max_adjustment, s4.points_per_star, s4.max_stars),
+            (5, 3, 10, 10)
+        );
+        let s3 = PolicySettings {
+            preset: Some("s3".into()),
+            max_stars: Some(5),
+            ..Default::default()
+        }
+        .resolve()
+        .expect("s3 resolves");
         assert!(s3.letter_required);
         assert_eq!(s3.max_stars, 5);
-        assert!(PolicySettings { preset: Some("S9".into()), ..Default::default() }.resolve().is_err());
         assert!(
-            PolicySettings { member_report_window_start: Some("13-01".into()), ..Default::default() }
-                .resolve()
-                .is_err()
+            PolicySettings {
+                preset: Some("S9".into()),
+                ..Default::default()
+            }
+            .resolve()
+            .is_err()
+        );
+        assert!(
+            PolicySettings {
+                member_report_window_start: Some("13-01".into()),
+                ..Default::default()
+            }
+            .resolve()
+            .is_err()
         );
         let march = Date::from_ymd_opt(2026, 3, 15).expect("date");
         assert!(s4.member_report_window.contains(2026, march));

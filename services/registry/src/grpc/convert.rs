@@ -10,7 +10,10 @@ use crate::app::{CommunityStats, MemberView, UnitStats};
 use crate::domain::member::{Category, Gender, MembershipStatus, Profile, ProfileDraft};
 use crate::domain::org::{self, Org, OrgDetails, OrgInput, OrgType, UnitKind};
 use crate::domain::policy::{Policy, Window};
-use crate::domain::report::{Assignment, Letter, MemberReport, MemberReportStatus, Receipt, Relocation, RelocationStatus, UnitReport, UnitReportStatus};
+use crate::domain::report::{
+    Assignment, Letter, MemberReport, MemberReportStatus, Receipt, Relocation, RelocationStatus, UnitReport,
+    UnitReportStatus,
+};
 use crate::domain::{Date, Violations, china_today};
 use crate::storage::AccessRow;
 
@@ -61,8 +64,16 @@ pub fn org_input(input: Option<&pb::OrganizationInput>, creating: bool) -> Resul
     let default = pb::OrganizationInput::default();
     let input = input.unwrap_or(&default);
     let mut v = Violations::default();
-    let name = v.check(crate::domain::text("organization.name", &input.name, org::MAX_NAME_CHARS, creating));
-    let org_type = match pb::OrganizationType::try_from(input.r#type).ok().and_then(org_type_from_pb) {
+    let name = v.check(crate::domain::text(
+        "organization.name",
+        &input.name,
+        org::MAX_NAME_CHARS,
+        creating,
+    ));
+    let org_type = match pb::OrganizationType::try_from(input.r#type)
+        .ok()
+        .and_then(org_type_from_pb)
+    {
         Some(t) => Some(t),
         None if creating => {
             v.add("organization.type", "must be a known organisation type");
@@ -125,9 +136,10 @@ fn draft_from_pb(p: &pb::MemberProfile) -> ProfileDraft {
         },
         birth_year: p.birth_year,
         education: p.education.clone(),
-        joined_party_on: p.joined_party_on.as_ref().and_then(|d| {
-            Some((d.year, u32::try_from(d.month).ok()?, u32::try_from(d.day).ok()?))
-        }),
+        joined_party_on: p
+            .joined_party_on
+            .as_ref()
+            .and_then(|d| Some((d.year, u32::try_from(d.month).ok()?, u32::try_from(d.day).ok()?))),
         membership_status: match pb::MembershipStatus::try_from(p.membership_status) {
             Ok(pb::MembershipStatus::Full) => Some(MembershipStatus::Full),
             Ok(pb::MembershipStatus::Probationary) => Some(MembershipStatus::Probationary),
@@ -202,10 +214,17 @@ pub fn partial_profile(p: Option<&pb::MemberProfile>, mask: &[String]) -> Result
             "skills" => draft.skills = given.skills.clone(),
             "service_intentions" => draft.service_intentions = given.service_intentions.clone(),
             "available_time_slots" => draft.available_time_slots = given.available_time_slots.clone(),
-            other => return Err(err::invalid_field("update_mask", format!("{other:?} is not a profile field"))),
+            other => {
+                return Err(err::invalid_field(
+                    "update_mask",
+                    format!("{other:?} is not a profile field"),
+                ));
+            }
         }
     }
-    draft.validate("profile", this_year()).map_err(|e| err::invalid_fields(&e))
+    draft
+        .validate("profile", this_year())
+        .map_err(|e| err::invalid_fields(&e))
 }
 
 pub fn member_to_pb(m: MemberView) -> pb::Member {
@@ -360,7 +379,11 @@ fn count(n: i64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-pub fn statistics_to_pb(year: i32, units: Vec<UnitStats>, communities: Vec<CommunityStats>) -> pb::GetReportStatisticsResponse {
+pub fn statistics_to_pb(
+    year: i32,
+    units: Vec<UnitStats>,
+    communities: Vec<CommunityStats>,
+) -> pb::GetReportStatisticsResponse {
     pb::GetReportStatisticsResponse {
         year,
         units: units

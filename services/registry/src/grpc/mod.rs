@@ -12,7 +12,7 @@ use dualreport_proto::registry::v1::registry_service_server::RegistryService;
 use futures::StreamExt as _;
 use tonic::{Code, Request, Response, Status, Streaming};
 
-use crate::app::{ImportOutcome, Registry};
+use crate::app::{ImportOutcome, Registry, UnitReportDraft};
 use crate::domain::RegistryError;
 use crate::domain::org::OrgType;
 use crate::storage::OrgFilter;
@@ -32,7 +32,9 @@ impl RegistryApi {
 fn to_status(error: RegistryError) -> Status {
     match error {
         RegistryError::Invalid(fields) => err::invalid_fields(&fields),
-        RegistryError::NotFound { what, id } => err::status(Code::NotFound, ErrorReason::NotFound, format!("{what} {id} not found")),
+        RegistryError::NotFound { what, id } => {
+            err::status(Code::NotFound, ErrorReason::NotFound, format!("{what} {id} not found"))
+        }
         RegistryError::AlreadyExists(m) => err::status(Code::AlreadyExists, ErrorReason::AlreadyExists, m),
         RegistryError::OutOfScope(m) => err::status(Code::PermissionDenied, ErrorReason::OutOfScope, m),
         e @ RegistryError::TreeCycle(_) => err::status(Code::FailedPrecondition, ErrorReason::TreeCycle, e.to_string()),
@@ -40,8 +42,12 @@ fn to_status(error: RegistryError) -> Status {
         RegistryError::OutsideWindow(m) => err::status(Code::FailedPrecondition, ErrorReason::OutsideWindow, m),
         RegistryError::WrongState(m) => err::status(Code::FailedPrecondition, ErrorReason::WrongState, m),
         RegistryError::LetterRequired(m) => err::status(Code::FailedPrecondition, ErrorReason::LetterRequired, m),
-        e @ RegistryError::SameCommunity(_) => err::status(Code::FailedPrecondition, ErrorReason::SameCommunity, e.to_string()),
-        e @ RegistryError::RequestIdReused => err::status(Code::InvalidArgument, ErrorReason::RequestIdReused, e.to_string()),
+        e @ RegistryError::SameCommunity(_) => {
+            err::status(Code::FailedPrecondition, ErrorReason::SameCommunity, e.to_string())
+        }
+        e @ RegistryError::RequestIdReused => {
+            err::status(Code::InvalidArgument, ErrorReason::RequestIdReused, e.to_string())
+        }
         RegistryError::Internal(e) => err::internal(e.as_ref()),
     }
 }
@@ -66,12 +72,21 @@ type R<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl RegistryService for RegistryApi {
-    async fn create_organization(&self, request: Request<pb::CreateOrganizationRequest>) -> R<pb::CreateOrganizationResponse> {
+    async fn create_organization(
+        &self,
+        request: Request<pb::CreateOrganizationRequest>,
+    ) -> R<pb::CreateOrganizationResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         let input = org_input(req.organization.as_ref(), true)?;
-        let org = self.registry.create_org(&p, &req.request_id, input).await.map_err(to_status)?;
-        Ok(Response::new(pb::CreateOrganizationResponse { organization: Some(org_to_pb(org)) }))
+        let org = self
+            .registry
+            .create_org(&p, &req.request_id, input)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::CreateOrganizationResponse {
+            organization: Some(org_to_pb(org)),
+        }))
     }
 
     async fn get_organization(&self, request: Request<pb::GetOrganizationRequest>) -> R<pb::GetOrganizationResponse> {
@@ -79,10 +94,15 @@ impl RegistryService for RegistryApi {
         let req = request.into_inner();
         required("organization_id", &req.organization_id)?;
         let org = self.registry.get_org(&req.organization_id).await.map_err(to_status)?;
-        Ok(Response::new(pb::GetOrganizationResponse { organization: Some(org_to_pb(org)) }))
+        Ok(Response::new(pb::GetOrganizationResponse {
+            organization: Some(org_to_pb(org)),
+        }))
     }
 
-    async fn list_organizations(&self, request: Request<pb::ListOrganizationsRequest>) -> R<pb::ListOrganizationsResponse> {
+    async fn list_organizations(
+        &self,
+        request: Request<pb::ListOrganizationsRequest>,
+    ) -> R<pb::ListOrganizationsResponse> {
         principal(&request)?;
         let req = request.into_inner();
         let page = page(req.page_size, &req.page_token)?;
@@ -103,7 +123,10 @@ impl RegistryService for RegistryApi {
         }))
     }
 
-    async fn update_organization(&self, request: Request<pb::UpdateOrganizationRequest>) -> R<pb::UpdateOrganizationResponse> {
+    async fn update_organization(
+        &self,
+        request: Request<pb::UpdateOrganizationRequest>,
+    ) -> R<pb::UpdateOrganizationResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         required("organization_id", &req.organization_id)?;
@@ -120,15 +143,23 @@ impl RegistryService for RegistryApi {
             .update_org(&p, &req.request_id, &req.organization_id, input, &mask)
             .await
             .map_err(to_status)?;
-        Ok(Response::new(pb::UpdateOrganizationResponse { organization: Some(org_to_pb(org)) }))
+        Ok(Response::new(pb::UpdateOrganizationResponse {
+            organization: Some(org_to_pb(org)),
+        }))
     }
 
     async fn create_member(&self, request: Request<pb::CreateMemberRequest>) -> R<pb::CreateMemberResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         let profile = profile_from_pb(req.profile.as_ref(), "profile").map_err(|e| err::invalid_fields(&e))?;
-        let member = self.registry.create_member(&p, &req.request_id, profile).await.map_err(to_status)?;
-        Ok(Response::new(pb::CreateMemberResponse { member: Some(member_to_pb(member)) }))
+        let member = self
+            .registry
+            .create_member(&p, &req.request_id, profile)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::CreateMemberResponse {
+            member: Some(member_to_pb(member)),
+        }))
     }
 
     async fn get_member(&self, request: Request<pb::GetMemberRequest>) -> R<pb::GetMemberResponse> {
@@ -136,8 +167,14 @@ impl RegistryService for RegistryApi {
         let req = request.into_inner();
         required("member_id", &req.member_id)?;
         let whole = req.view == pb::MemberView::Full as i32;
-        let member = self.registry.get_member(&p, &req.member_id, whole).await.map_err(to_status)?;
-        Ok(Response::new(pb::GetMemberResponse { member: Some(member_to_pb(member)) }))
+        let member = self
+            .registry
+            .get_member(&p, &req.member_id, whole)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::GetMemberResponse {
+            member: Some(member_to_pb(member)),
+        }))
     }
 
     async fn list_members(&self, request: Request<pb::ListMembersRequest>) -> R<pb::ListMembersResponse> {
@@ -164,7 +201,10 @@ impl RegistryService for RegistryApi {
             return Err(err::invalid_field("update_mask", "name at least one field to update"));
         }
         if mask.iter().any(|m| m == "unit_org_id") {
-            return Err(err::invalid_field("update_mask", "unit_org_id does not change; the new unit registers the member"));
+            return Err(err::invalid_field(
+                "update_mask",
+                "unit_org_id does not change; the new unit registers the member",
+            ));
         }
         let update = partial_profile(req.profile.as_ref(), &mask)?;
         let member = self
@@ -172,10 +212,15 @@ impl RegistryService for RegistryApi {
             .update_member(&p, &req.request_id, &req.member_id, update, &mask)
             .await
             .map_err(to_status)?;
-        Ok(Response::new(pb::UpdateMemberResponse { member: Some(member_to_pb(member)) }))
+        Ok(Response::new(pb::UpdateMemberResponse {
+            member: Some(member_to_pb(member)),
+        }))
     }
 
-    async fn import_members(&self, request: Request<Streaming<pb::ImportMembersRequest>>) -> R<pb::ImportMembersResponse> {
+    async fn import_members(
+        &self,
+        request: Request<Streaming<pb::ImportMembersRequest>>,
+    ) -> R<pb::ImportMembersResponse> {
         let p = principal(&request)?;
         let mut stream = request.into_inner();
         let mut response = pb::ImportMembersResponse::default();
@@ -187,7 +232,12 @@ impl RegistryService for RegistryApi {
                 .iter()
                 .map(|row| profile_from_pb(Some(row), "row"))
                 .collect::<Vec<_>>();
-            match self.registry.import_batch(&p, &batch.request_id, rows).await.map_err(to_status)? {
+            match self
+                .registry
+                .import_batch(&p, &batch.request_id, rows)
+                .await
+                .map_err(to_status)?
+            {
                 ImportOutcome::Committed(ids) | ImportOutcome::Replayed(ids) => {
                     response.batches_committed += 1;
                     response.members_created += i32::try_from(ids.len()).unwrap_or(i32::MAX);
@@ -195,12 +245,18 @@ impl RegistryService for RegistryApi {
                 }
                 ImportOutcome::Rejected(errors) => {
                     response.batches_rejected += 1;
-                    response.errors.extend(errors.into_iter().map(|(row, e): (usize, FieldError)| pb::ImportRowError {
-                        batch: batch_index,
-                        row: i32::try_from(row).unwrap_or(i32::MAX),
-                        field: e.field,
-                        description: e.description,
-                    }));
+                    response
+                        .errors
+                        .extend(
+                            errors
+                                .into_iter()
+                                .map(|(row, e): (usize, FieldError)| pb::ImportRowError {
+                                    batch: batch_index,
+                                    row: i32::try_from(row).unwrap_or(i32::MAX),
+                                    field: e.field,
+                                    description: e.description,
+                                }),
+                        );
                 }
             }
             batch_index += 1;
@@ -208,18 +264,28 @@ impl RegistryService for RegistryApi {
         Ok(Response::new(response))
     }
 
-    async fn list_personal_info_accesses(&self, request: Request<pb::ListPersonalInfoAccessesRequest>) -> R<pb::ListPersonalInfoAccessesResponse> {
+    async fn list_personal_info_accesses(
+        &self,
+        request: Request<pb::ListPersonalInfoAccessesRequest>,
+    ) -> R<pb::ListPersonalInfoAccessesResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         let page = page(req.page_size, &req.page_token)?;
-        let (rows, next) = self.registry.list_accesses(&p, &req.member_id, &page).await.map_err(to_status)?;
+        let (rows, next) = self
+            .registry
+            .list_accesses(&p, &req.member_id, &page)
+            .await
+            .map_err(to_status)?;
         Ok(Response::new(pb::ListPersonalInfoAccessesResponse {
             accesses: rows.into_iter().map(access_to_pb).collect(),
             next_page_token: next,
         }))
     }
 
-    async fn submit_unit_report(&self, request: Request<pb::SubmitUnitReportRequest>) -> R<pb::SubmitUnitReportResponse> {
+    async fn submit_unit_report(
+        &self,
+        request: Request<pb::SubmitUnitReportRequest>,
+    ) -> R<pb::SubmitUnitReportResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         required("unit_org_id", &req.unit_org_id)?;
@@ -228,40 +294,74 @@ impl RegistryService for RegistryApi {
         let suggestions = text("suggestions", &req.suggestions, 2000, false)?;
         let report = self
             .registry
-            .submit_unit_report(&p, &req.request_id, &req.unit_org_id, &req.community_id, req.year, resources, suggestions)
+            .submit_unit_report(
+                &p,
+                &req.request_id,
+                UnitReportDraft {
+                    unit_org_id: req.unit_org_id.clone(),
+                    community_id: req.community_id.clone(),
+                    year: req.year,
+                    resources,
+                    suggestions,
+                },
+            )
             .await
             .map_err(to_status)?;
-        Ok(Response::new(pb::SubmitUnitReportResponse { report: Some(unit_report_to_pb(report)) }))
+        Ok(Response::new(pb::SubmitUnitReportResponse {
+            report: Some(unit_report_to_pb(report)),
+        }))
     }
 
-    async fn receive_unit_report(&self, request: Request<pb::ReceiveUnitReportRequest>) -> R<pb::ReceiveUnitReportResponse> {
+    async fn receive_unit_report(
+        &self,
+        request: Request<pb::ReceiveUnitReportRequest>,
+    ) -> R<pb::ReceiveUnitReportResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         required("report_id", &req.report_id)?;
-        let report = self.registry.receive_unit_report(&p, &req.request_id, &req.report_id).await.map_err(to_status)?;
-        Ok(Response::new(pb::ReceiveUnitReportResponse { report: Some(unit_report_to_pb(report)) }))
+        let report = self
+            .registry
+            .receive_unit_report(&p, &req.request_id, &req.report_id)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ReceiveUnitReportResponse {
+            report: Some(unit_report_to_pb(report)),
+        }))
     }
 
     async fn get_unit_report(&self, request: Request<pb::GetUnitReportRequest>) -> R<pb::GetUnitReportResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         required("report_id", &req.report_id)?;
-        let report = self.registry.get_unit_report(&p, &req.report_id).await.map_err(to_status)?;
-        Ok(Response::new(pb::GetUnitReportResponse { report: Some(unit_report_to_pb(report)) }))
+        let report = self
+            .registry
+            .get_unit_report(&p, &req.report_id)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::GetUnitReportResponse {
+            report: Some(unit_report_to_pb(report)),
+        }))
     }
 
     async fn list_unit_reports(&self, request: Request<pb::ListUnitReportsRequest>) -> R<pb::ListUnitReportsResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         let page = page(req.page_size, &req.page_token)?;
-        let (reports, next) = self.registry.list_unit_reports(&p, &req.org_id, req.year, &page).await.map_err(to_status)?;
+        let (reports, next) = self
+            .registry
+            .list_unit_reports(&p, &req.org_id, req.year, &page)
+            .await
+            .map_err(to_status)?;
         Ok(Response::new(pb::ListUnitReportsResponse {
             reports: reports.into_iter().map(unit_report_to_pb).collect(),
             next_page_token: next,
         }))
     }
 
-    async fn issue_introduction_letter(&self, request: Request<pb::IssueIntroductionLetterRequest>) -> R<pb::IssueIntroductionLetterResponse> {
+    async fn issue_introduction_letter(
+        &self,
+        request: Request<pb::IssueIntroductionLetterRequest>,
+    ) -> R<pb::IssueIntroductionLetterResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         required("member_id", &req.member_id)?;
@@ -271,23 +371,40 @@ impl RegistryService for RegistryApi {
             .issue_letter(&p, &req.request_id, &req.member_id, &req.community_id, req.year)
             .await
             .map_err(to_status)?;
-        Ok(Response::new(pb::IssueIntroductionLetterResponse { letter: Some(letter_to_pb(letter)) }))
+        Ok(Response::new(pb::IssueIntroductionLetterResponse {
+            letter: Some(letter_to_pb(letter)),
+        }))
     }
 
-    async fn submit_member_report(&self, request: Request<pb::SubmitMemberReportRequest>) -> R<pb::SubmitMemberReportResponse> {
+    async fn submit_member_report(
+        &self,
+        request: Request<pb::SubmitMemberReportRequest>,
+    ) -> R<pb::SubmitMemberReportResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         required("member_id", &req.member_id)?;
         required("community_id", &req.community_id)?;
         let report = self
             .registry
-            .submit_member_report(&p, &req.request_id, &req.member_id, &req.community_id, req.year, &req.letter_id)
+            .submit_member_report(
+                &p,
+                &req.request_id,
+                &req.member_id,
+                &req.community_id,
+                req.year,
+                &req.letter_id,
+            )
             .await
             .map_err(to_status)?;
-        Ok(Response::new(pb::SubmitMemberReportResponse { report: Some(member_report_to_pb(report)) }))
+        Ok(Response::new(pb::SubmitMemberReportResponse {
+            report: Some(member_report_to_pb(report)),
+        }))
     }
 
-    async fn confirm_member_report(&self, request: Request<pb::ConfirmMemberReportRequest>) -> R<pb::ConfirmMemberReportResponse> {
+    async fn confirm_member_report(
+        &self,
+        request: Request<pb::ConfirmMemberReportRequest>,
+    ) -> R<pb::ConfirmMemberReportResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         required("report_id", &req.report_id)?;
@@ -297,18 +414,29 @@ impl RegistryService for RegistryApi {
             .confirm_member_report(&p, &req.request_id, &req.report_id, &branch)
             .await
             .map_err(to_status)?;
-        Ok(Response::new(pb::ConfirmMemberReportResponse { report: Some(member_report_to_pb(report)) }))
+        Ok(Response::new(pb::ConfirmMemberReportResponse {
+            report: Some(member_report_to_pb(report)),
+        }))
     }
 
     async fn get_member_report(&self, request: Request<pb::GetMemberReportRequest>) -> R<pb::GetMemberReportResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         required("report_id", &req.report_id)?;
-        let report = self.registry.get_member_report(&p, &req.report_id).await.map_err(to_status)?;
-        Ok(Response::new(pb::GetMemberReportResponse { report: Some(member_report_to_pb(report)) }))
+        let report = self
+            .registry
+            .get_member_report(&p, &req.report_id)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::GetMemberReportResponse {
+            report: Some(member_report_to_pb(report)),
+        }))
     }
 
-    async fn list_member_reports(&self, request: Request<pb::ListMemberReportsRequest>) -> R<pb::ListMemberReportsResponse> {
+    async fn list_member_reports(
+        &self,
+        request: Request<pb::ListMemberReportsRequest>,
+    ) -> R<pb::ListMemberReportsResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         let page = page(req.page_size, &req.page_token)?;
@@ -328,7 +456,9 @@ impl RegistryService for RegistryApi {
         let req = request.into_inner();
         required("number", &req.number)?;
         let receipt = self.registry.get_receipt(&p, &req.number).await.map_err(to_status)?;
-        Ok(Response::new(pb::GetReceiptResponse { receipt: Some(receipt_to_pb(receipt)) }))
+        Ok(Response::new(pb::GetReceiptResponse {
+            receipt: Some(receipt_to_pb(receipt)),
+        }))
     }
 
     async fn list_register(&self, request: Request<pb::ListRegisterRequest>) -> R<pb::ListRegisterResponse> {
@@ -336,7 +466,11 @@ impl RegistryService for RegistryApi {
         let req = request.into_inner();
         required("community_id", &req.community_id)?;
         let page = page(req.page_size, &req.page_token)?;
-        let (rows, next) = self.registry.register(&p, &req.community_id, req.year, &page).await.map_err(to_status)?;
+        let (rows, next) = self
+            .registry
+            .register(&p, &req.community_id, req.year, &page)
+            .await
+            .map_err(to_status)?;
         Ok(Response::new(pb::ListRegisterResponse {
             entries: rows
                 .into_iter()
@@ -354,7 +488,10 @@ impl RegistryService for RegistryApi {
         }))
     }
 
-    async fn declare_relocation(&self, request: Request<pb::DeclareRelocationRequest>) -> R<pb::DeclareRelocationResponse> {
+    async fn declare_relocation(
+        &self,
+        request: Request<pb::DeclareRelocationRequest>,
+    ) -> R<pb::DeclareRelocationResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         required("member_id", &req.member_id)?;
@@ -389,7 +526,10 @@ impl RegistryService for RegistryApi {
         }))
     }
 
-    async fn record_non_report_reason(&self, request: Request<pb::RecordNonReportReasonRequest>) -> R<pb::RecordNonReportReasonResponse> {
+    async fn record_non_report_reason(
+        &self,
+        request: Request<pb::RecordNonReportReasonRequest>,
+    ) -> R<pb::RecordNonReportReasonResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
         required("member_id", &req.member_id)?;
@@ -401,16 +541,25 @@ impl RegistryService for RegistryApi {
         Ok(Response::new(pb::RecordNonReportReasonResponse {}))
     }
 
-    async fn get_report_statistics(&self, request: Request<pb::GetReportStatisticsRequest>) -> R<pb::GetReportStatisticsResponse> {
+    async fn get_report_statistics(
+        &self,
+        request: Request<pb::GetReportStatisticsRequest>,
+    ) -> R<pb::GetReportStatisticsResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let (units, communities) = self.registry.statistics(&p, &req.org_id, req.year).await.map_err(to_status)?;
+        let (units, communities) = self
+            .registry
+            .statistics(&p, &req.org_id, req.year)
+            .await
+            .map_err(to_status)?;
         Ok(Response::new(statistics_to_pb(req.year, units, communities)))
     }
 
     async fn get_policy(&self, request: Request<pb::GetPolicyRequest>) -> R<pb::GetPolicyResponse> {
         principal(&request)?;
-        Ok(Response::new(pb::GetPolicyResponse { policy: Some(policy_to_pb(self.registry.policy())) }))
+        Ok(Response::new(pb::GetPolicyResponse {
+            policy: Some(policy_to_pb(self.registry.policy())),
+        }))
     }
 }
 

@@ -96,7 +96,9 @@ pub async fn org(conn: &mut AnyConnection, id: &str) -> Result<Option<Org>> {
 
 /// The org or `NotFound` naming it.
 pub async fn require_org(conn: &mut AnyConnection, id: &str) -> Result<Org> {
-    org(conn, id).await?.ok_or_else(|| RegistryError::not_found("organization", id))
+    org(conn, id)
+        .await?
+        .ok_or_else(|| RegistryError::not_found("organization", id))
 }
 
 #[derive(Debug, Default)]
@@ -173,13 +175,11 @@ pub async fn reparent_org(
         .bind(new_parent_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
-        "UPDATE organizations SET path = $2 || substr(path, length($1) + 1) WHERE path LIKE $1 || '%'",
-    )
-    .bind(&org.path)
-    .bind(new_path)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query("UPDATE organizations SET path = $2 || substr(path, length($1) + 1) WHERE path LIKE $1 || '%'")
+        .bind(&org.path)
+        .bind(new_path)
+        .execute(&mut *conn)
+        .await?;
     // Districts themselves keep their id as district; everything else follows the move.
     if org.org_type != OrgType::District {
         sqlx::query("UPDATE organizations SET district_id = $2 WHERE path LIKE $1 || '%' AND org_type <> 'DISTRICT'")
@@ -335,7 +335,9 @@ pub async fn member(conn: &mut AnyConnection, id: &str) -> Result<Option<MemberR
 }
 
 pub async fn require_member(conn: &mut AnyConnection, id: &str) -> Result<MemberRow> {
-    member(conn, id).await?.ok_or_else(|| RegistryError::not_found("member", id))
+    member(conn, id)
+        .await?
+        .ok_or_else(|| RegistryError::not_found("member", id))
 }
 
 /// Members of units inside `unit_path`, or living in `community_id`.
@@ -433,7 +435,11 @@ pub async fn list_accesses(
 // ───────────────────────── idempotency and counters ─────────────────────────
 
 /// The operation and resource a request id was first used for.
-pub async fn idempotency_key(conn: &mut AnyConnection, caller: &str, request_id: &str) -> Result<Option<(String, String)>> {
+pub async fn idempotency_key(
+    conn: &mut AnyConnection,
+    caller: &str,
+    request_id: &str,
+) -> Result<Option<(String, String)>> {
     let row = sqlx::query("SELECT operation, resource_id FROM idempotency_keys WHERE caller = $1 AND request_id = $2")
         .bind(caller)
         .bind(request_id)
@@ -603,11 +609,13 @@ pub async fn unit_report(conn: &mut AnyConnection, id: &str) -> Result<Option<Un
 }
 
 pub async fn unit_report_of(conn: &mut AnyConnection, unit_org_id: &str, year: i32) -> Result<Option<UnitReport>> {
-    let row = sqlx::query(&format!("SELECT {UNIT_REPORT_COLUMNS} FROM unit_reports WHERE unit_org_id = $1 AND year = $2"))
-        .bind(unit_org_id)
-        .bind(i64::from(year))
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {UNIT_REPORT_COLUMNS} FROM unit_reports WHERE unit_org_id = $1 AND year = $2"
+    ))
+    .bind(unit_org_id)
+    .bind(i64::from(year))
+    .fetch_optional(&mut *conn)
+    .await?;
     match row {
         Some(row) => Ok(Some(unit_report_from_row(conn, &row).await?)),
         None => Ok(None),
@@ -616,16 +624,23 @@ pub async fn unit_report_of(conn: &mut AnyConnection, unit_org_id: &str, year: i
 
 /// Marks a report received with its receipt (the receipt row must exist).
 pub async fn receive_unit_report(conn: &mut AnyConnection, id: &str, receipt_number: &str) -> Result<bool> {
-    let result = sqlx::query("UPDATE unit_reports SET status = 'RECEIVED', receipt_number = $2 WHERE id = $1 AND status = 'SUBMITTED'")
-        .bind(id)
-        .bind(receipt_number)
-        .execute(conn)
-        .await?;
+    let result = sqlx::query(
+        "UPDATE unit_reports SET status = 'RECEIVED', receipt_number = $2 WHERE id = $1 AND status = 'SUBMITTED'",
+    )
+    .bind(id)
+    .bind(receipt_number)
+    .execute(conn)
+    .await?;
     Ok(result.rows_affected() == 1)
 }
 
 /// Reports whose unit or community lies inside `path`.
-pub async fn list_unit_reports(conn: &mut AnyConnection, path: &str, year: i32, page: &PageRequest) -> Result<Vec<UnitReport>> {
+pub async fn list_unit_reports(
+    conn: &mut AnyConnection,
+    path: &str,
+    year: i32,
+    page: &PageRequest,
+) -> Result<Vec<UnitReport>> {
     let columns = UNIT_REPORT_COLUMNS
         .split(", ")
         .map(|c| format!("r.{c}"))
@@ -741,10 +756,12 @@ pub async fn insert_member_report(conn: &mut AnyConnection, r: &MemberReport) ->
 }
 
 pub async fn member_report(conn: &mut AnyConnection, id: &str) -> Result<Option<MemberReport>> {
-    let row = sqlx::query(&format!("SELECT {MEMBER_REPORT_COLUMNS} FROM member_reports WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {MEMBER_REPORT_COLUMNS} FROM member_reports WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
     match row {
         Some(row) => Ok(Some(member_report_from_row(conn, &row).await?)),
         None => Ok(None),
@@ -752,7 +769,11 @@ pub async fn member_report(conn: &mut AnyConnection, id: &str) -> Result<Option<
 }
 
 /// The member's submitted or confirmed report of `year`, if any.
-pub async fn active_member_report(conn: &mut AnyConnection, member_id: &str, year: i32) -> Result<Option<MemberReport>> {
+pub async fn active_member_report(
+    conn: &mut AnyConnection,
+    member_id: &str,
+    year: i32,
+) -> Result<Option<MemberReport>> {
     let row = sqlx::query(&format!(
         "SELECT {MEMBER_REPORT_COLUMNS} FROM member_reports WHERE member_id = $1 AND year = $2 AND status <> 'ENDED'"
     ))
@@ -838,7 +859,12 @@ pub struct RegisterRow {
 }
 
 /// The register: confirmed, active reports at a community in a year, keyed by report id.
-pub async fn register(conn: &mut AnyConnection, community_id: &str, year: i32, page: &PageRequest) -> Result<Vec<RegisterRow>> {
+pub async fn register(
+    conn: &mut AnyConnection,
+    community_id: &str,
+    year: i32,
+    page: &PageRequest,
+) -> Result<Vec<RegisterRow>> {
     let rows = sqlx::query(
         "SELECT r.id, r.member_id, m.name, r.unit_org_id, r.branch, r.year, r.confirmed_at \
          FROM member_reports r JOIN members m ON m.id = r.member_id \
@@ -988,7 +1014,11 @@ pub struct UnitMemberStatus {
 
 /// The in-service members of one unit with whether they have a confirmed
 /// report in `year` and the unit's reason when not.
-pub async fn unit_member_statuses(conn: &mut AnyConnection, unit_org_id: &str, year: i32) -> Result<Vec<UnitMemberStatus>> {
+pub async fn unit_member_statuses(
+    conn: &mut AnyConnection,
+    unit_org_id: &str,
+    year: i32,
+) -> Result<Vec<UnitMemberStatus>> {
     let rows = sqlx::query(
         "SELECT m.id, m.name, \
            (SELECT COUNT(*) FROM member_reports r WHERE r.member_id = m.id AND r.year = $2 AND r.confirmed_at IS NOT NULL) AS confirmed, \
@@ -1013,11 +1043,13 @@ pub async fn unit_member_statuses(conn: &mut AnyConnection, unit_org_id: &str, y
 }
 
 pub async fn unit_reported(conn: &mut AnyConnection, unit_org_id: &str, year: i32) -> Result<bool> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM unit_reports WHERE unit_org_id = $1 AND year = $2 AND status = 'RECEIVED'")
-        .bind(unit_org_id)
-        .bind(i64::from(year))
-        .fetch_one(conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM unit_reports WHERE unit_org_id = $1 AND year = $2 AND status = 'RECEIVED'",
+    )
+    .bind(unit_org_id)
+    .bind(i64::from(year))
+    .fetch_one(conn)
+    .await?;
     Ok(row.try_get::<i64, _>("n")? > 0)
 }
 

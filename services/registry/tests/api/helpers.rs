@@ -171,7 +171,11 @@ pub fn profile(name: &str, unit: &str, community: &str) -> pb::MemberProfile {
         gender: pb::Gender::Female as i32,
         birth_year: 1985,
         education: "本科".into(),
-        joined_party_on: Some(Date { year: 2008, month: 7, day: 1 }),
+        joined_party_on: Some(Date {
+            year: 2008,
+            month: 7,
+            day: 1,
+        }),
         membership_status: pb::MembershipStatus::Full as i32,
         category: pb::MemberCategory::InService as i32,
         employer: "区卫健委".into(),
@@ -203,7 +207,9 @@ pub async fn create_member(client: &mut Client, profile: pb::MemberProfile) -> p
 pub fn assert_invalid(status: &Status, field: &str) {
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     let details = status.get_error_details();
-    let bad = details.bad_request().unwrap_or_else(|| panic!("no BadRequest in {status:?}"));
+    let bad = details
+        .bad_request()
+        .unwrap_or_else(|| panic!("no BadRequest in {status:?}"));
     assert!(
         bad.field_violations.iter().any(|v| v.field == field),
         "expected a violation of {field}, got {:?}",
@@ -218,6 +224,8 @@ pub fn assert_invalid(status: &Status, field: &str) {
 pub fn assert_reason(status: &Status, code: Code, reason: &str) {
     assert_eq!(status.code(), code, "{status:?}");
     let details = status.get_error_details();
-    let info = details.error_info().unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
+    let info = details
+        .error_info()
+        .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
     assert_eq!(info.reason, reason, "{status:?}");
 }

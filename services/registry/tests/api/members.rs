@@ -17,21 +17,36 @@ async fn personal_information_is_masked_audited_and_encrypted(backend: Backend) 
 
     // Lists are always masked.
     let listed = unit_admin
-        .list_members(pb::ListMembersRequest { unit_org_id: city.unit.id.clone(), ..Default::default() })
+        .list_members(pb::ListMembersRequest {
+            unit_org_id: city.unit.id.clone(),
+            ..Default::default()
+        })
         .await
         .expect("list")
         .into_inner();
     assert_eq!(listed.members.len(), 1);
-    assert_eq!(listed.members[0].profile.as_ref().expect("profile").phone, "138****5678");
+    assert_eq!(
+        listed.members[0].profile.as_ref().expect("profile").phone,
+        "138****5678"
+    );
 
     // Whole for the unit admin, the community admin and the member, each read logged.
-    let full = |id: &str| pb::GetMemberRequest { member_id: id.into(), view: pb::MemberView::Full as i32 };
+    let full = |id: &str| pb::GetMemberRequest {
+        member_id: id.into(),
+        view: pb::MemberView::Full as i32,
+    };
     for mut reader in [
         unit_admin.clone(),
         app.admin(Role::CommunityAdmin, &city.community_a.id),
         app.client(&member_token(&member.id)),
     ] {
-        let whole = reader.get_member(full(&member.id)).await.expect("full view").into_inner().member.expect("member");
+        let whole = reader
+            .get_member(full(&member.id))
+            .await
+            .expect("full view")
+            .into_inner()
+            .member
+            .expect("member");
         assert!(!whole.masked);
         assert_eq!(whole.profile.as_ref().expect("profile").phone, "13812345678");
     }
@@ -47,12 +62,19 @@ async fn personal_information_is_masked_audited_and_encrypted(backend: Backend) 
 
     let log = app
         .admin(Role::DistrictAdmin, &city.district.id)
-        .list_personal_info_accesses(pb::ListPersonalInfoAccessesRequest { member_id: member.id.clone(), ..Default::default() })
+        .list_personal_info_accesses(pb::ListPersonalInfoAccessesRequest {
+            member_id: member.id.clone(),
+            ..Default::default()
+        })
         .await
         .expect("audit log")
         .into_inner();
     assert_eq!(log.accesses.len(), 6, "three whole reads of two fields");
-    assert!(log.accesses.iter().any(|a| a.reader_role == "member" && a.field == pb::PersonalInfoField::Phone as i32));
+    assert!(
+        log.accesses
+            .iter()
+            .any(|a| a.reader_role == "member" && a.field == pb::PersonalInfoField::Phone as i32)
+    );
     let status = app
         .client(&member_token(&member.id))
         .list_personal_info_accesses(pb::ListPersonalInfoAccessesRequest::default())
@@ -63,7 +85,9 @@ async fn personal_information_is_masked_audited_and_encrypted(backend: Backend) 
     // At rest, neither value is stored in clear.
     let url = app.database_url();
     sqlx::any::install_default_drivers();
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url).await.expect("connect");
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+        .await
+        .expect("connect");
     let row: (Vec<u8>, String, Vec<u8>) =
         sqlx::query_as("SELECT phone_cipher, phone_key_id, home_address_cipher FROM members WHERE id = $1")
             .bind(&member.id)
@@ -80,30 +104,55 @@ async fn profiles_are_validated_field_by_field(backend: Backend) {
     let city = build_city(&app).await;
     let mut unit_admin = app.admin(Role::UnitAdmin, &city.unit.id);
     let base = profile("王芳", &city.unit.id, &city.community_a.id);
-    let cases: Vec<(&str, Box<dyn Fn(&mut pb::MemberProfile)>)> = vec![
-        ("profile.skills[1]", Box::new(|p| p.skills = vec!["写作".into(), "开挖掘机".into()])),
-        ("profile.service_intentions", Box::new(|p| p.service_intentions = vec!["只有一个".into()])),
-        ("profile.service_intentions", Box::new(|p| p.service_intentions = vec!["同一个".into(), "同一个".into()])),
+    type Mutation = Box<dyn Fn(&mut pb::MemberProfile)>;
+    let cases: Vec<(&str, Mutation)> = vec![
+        (
+            "profile.skills[1]",
+            Box::new(|p| p.skills = vec!["写作".into(), "开挖掘机".into()]),
+        ),
+        (
+            "profile.service_intentions",
+            Box::new(|p| p.service_intentions = vec!["只有一个".into()]),
+        ),
+        (
+            "profile.service_intentions",
+            Box::new(|p| p.service_intentions = vec!["同一个".into(), "同一个".into()]),
+        ),
         ("profile.phone", Box::new(|p| p.phone = "12345".into())),
         ("profile.phone", Box::new(|p| p.phone = "1381234567x".into())),
         ("profile.name", Box::new(|p| p.name = String::new())),
         ("profile.name", Box::new(|p| p.name = "名".repeat(51))),
         ("profile.gender", Box::new(|p| p.gender = 0)),
         ("profile.category", Box::new(|p| p.category = 0)),
-        ("profile.unit_org_id", Box::new(|p| p.unit_org_id = "no-such-unit".into())),
-        ("profile.residence_community_id", Box::new(|p| p.residence_community_id = "no-such-community".into())),
+        (
+            "profile.unit_org_id",
+            Box::new(|p| p.unit_org_id = "no-such-unit".into()),
+        ),
+        (
+            "profile.residence_community_id",
+            Box::new(|p| p.residence_community_id = "no-such-community".into()),
+        ),
     ];
     for (field, mutate) in cases {
         let mut bad = base.clone();
         mutate(&mut bad);
         let status = unit_admin
-            .create_member(pb::CreateMemberRequest { request_id: String::new(), profile: Some(bad) })
+            .create_member(pb::CreateMemberRequest {
+                request_id: String::new(),
+                profile: Some(bad),
+            })
             .await
             .expect_err(field);
         assert_invalid(&status, field);
     }
     // A unit admin cannot register members of another unit.
-    let other = create_org(&mut app.city(), "另一单位", pb::OrganizationType::Enterprise, &city.district.id).await;
+    let other = create_org(
+        &mut app.city(),
+        "另一单位",
+        pb::OrganizationType::Enterprise,
+        &city.district.id,
+    )
+    .await;
     let status = unit_admin
         .create_member(pb::CreateMemberRequest {
             request_id: String::new(),
@@ -114,7 +163,10 @@ async fn profiles_are_validated_field_by_field(backend: Backend) {
     assert_reason(&status, Code::PermissionDenied, "ERROR_REASON_OUT_OF_SCOPE");
     let listed = app
         .city()
-        .list_members(pb::ListMembersRequest { unit_org_id: "city".into(), ..Default::default() })
+        .list_members(pb::ListMembersRequest {
+            unit_org_id: "city".into(),
+            ..Default::default()
+        })
         .await
         .expect("list")
         .into_inner();
@@ -124,15 +176,30 @@ async fn profiles_are_validated_field_by_field(backend: Backend) {
 async fn members_update_their_own_contact_details(backend: Backend) {
     let app = spawn(backend).await;
     let city = build_city(&app).await;
-    let member = create_member(&mut app.admin(Role::UnitAdmin, &city.unit.id), profile("王芳", &city.unit.id, &city.community_a.id)).await;
+    let member = create_member(
+        &mut app.admin(Role::UnitAdmin, &city.unit.id),
+        profile("王芳", &city.unit.id, &city.community_a.id),
+    )
+    .await;
     let mut me = app.client(&member_token(&member.id));
     let update = |phone: &str| pb::UpdateMemberRequest {
         request_id: String::new(),
         member_id: member.id.clone(),
-        profile: Some(pb::MemberProfile { phone: phone.into(), ..Default::default() }),
-        update_mask: Some(prost_types::FieldMask { paths: vec!["phone".into()] }),
+        profile: Some(pb::MemberProfile {
+            phone: phone.into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["phone".into()],
+        }),
     };
-    let updated = me.update_member(update("13900001111")).await.expect("update").into_inner().member.expect("member");
+    let updated = me
+        .update_member(update("13900001111"))
+        .await
+        .expect("update")
+        .into_inner()
+        .member
+        .expect("member");
     assert_eq!(updated.profile.expect("profile").phone, "139****1111");
     let status = me.update_member(update("bad")).await.expect_err("bad phone");
     assert_invalid(&status, "profile.phone");
@@ -143,7 +210,10 @@ async fn members_update_their_own_contact_details(backend: Backend) {
         .expect_err("not yours");
     assert_eq!(status.code(), Code::PermissionDenied);
     let whole = me
-        .get_member(pb::GetMemberRequest { member_id: member.id.clone(), view: pb::MemberView::Full as i32 })
+        .get_member(pb::GetMemberRequest {
+            member_id: member.id.clone(),
+            view: pb::MemberView::Full as i32,
+        })
         .await
         .expect("get")
         .into_inner()
@@ -161,10 +231,19 @@ async fn imports_commit_whole_batches_and_report_bad_rows(backend: Backend) {
     bad_batch[1].phone = "nope".into();
     bad_batch[2].skills = vec!["魔法".into()];
     let batches = vec![
-        pb::ImportMembersRequest { request_id: "batch-0".into(), rows: (0..250).map(good).collect() },
-        pb::ImportMembersRequest { request_id: "batch-1".into(), rows: bad_batch },
+        pb::ImportMembersRequest {
+            request_id: "batch-0".into(),
+            rows: (0..250).map(good).collect(),
+        },
+        pb::ImportMembersRequest {
+            request_id: "batch-1".into(),
+            rows: bad_batch,
+        },
         // A retried batch is not imported twice.
-        pb::ImportMembersRequest { request_id: "batch-0".into(), rows: (0..250).map(good).collect() },
+        pb::ImportMembersRequest {
+            request_id: "batch-0".into(),
+            rows: (0..250).map(good).collect(),
+        },
     ];
     let response = unit_admin
         .import_members(tokio_stream::iter(batches))
@@ -173,7 +252,11 @@ async fn imports_commit_whole_batches_and_report_bad_rows(backend: Backend) {
         .into_inner();
     assert_eq!(response.batches_committed, 2);
     assert_eq!(response.batches_rejected, 1);
-    let mut bad: Vec<_> = response.errors.iter().map(|e| (e.batch, e.row, e.field.as_str())).collect();
+    let mut bad: Vec<_> = response
+        .errors
+        .iter()
+        .map(|e| (e.batch, e.row, e.field.as_str()))
+        .collect();
     bad.sort();
     assert_eq!(bad, [(1, 1, "row.phone"), (1, 2, "row.skills[0]")]);
 
@@ -196,7 +279,11 @@ async fn imports_commit_whole_batches_and_report_bad_rows(backend: Backend) {
         }
         token = page.next_page_token;
     }
-    assert_eq!(all.len(), 250, "the bad batch wrote nothing and the retry nothing twice");
+    assert_eq!(
+        all.len(),
+        250,
+        "the bad batch wrote nothing and the retry nothing twice"
+    );
 }
 
 crate::on_both_backends!(

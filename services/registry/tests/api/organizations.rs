@@ -9,11 +9,17 @@ async fn tree_is_built_listed_and_paged(backend: Backend) {
     let app = spawn(backend).await;
     let city = build_city(&app).await;
     let mut client = app.city();
-    assert_eq!(city.unit.district_id, city.district.id, "a unit under a district's committee lies in that district");
+    assert_eq!(
+        city.unit.district_id, city.district.id,
+        "a unit under a district's committee lies in that district"
+    );
     assert_eq!(city.community_a.parent_id, city.street.id);
 
     let children = client
-        .list_organizations(pb::ListOrganizationsRequest { parent_id: city.street.id.clone(), ..Default::default() })
+        .list_organizations(pb::ListOrganizationsRequest {
+            parent_id: city.street.id.clone(),
+            ..Default::default()
+        })
         .await
         .expect("list")
         .into_inner();
@@ -66,12 +72,18 @@ async fn names_must_be_present_and_short(backend: Backend) {
     let mut bad_postcode = org_input("社区", T::Community, &city.street.id);
     bad_postcode.postcode = "45".into();
     let status = client
-        .create_organization(pb::CreateOrganizationRequest { request_id: String::new(), organization: Some(bad_postcode) })
+        .create_organization(pb::CreateOrganizationRequest {
+            request_id: String::new(),
+            organization: Some(bad_postcode),
+        })
         .await
         .expect_err("bad postcode");
     assert_invalid(&status, "organization.postcode");
     let children = client
-        .list_organizations(pb::ListOrganizationsRequest { parent_id: city.street.id.clone(), ..Default::default() })
+        .list_organizations(pb::ListOrganizationsRequest {
+            parent_id: city.street.id.clone(),
+            ..Default::default()
+        })
         .await
         .expect("list")
         .into_inner();
@@ -93,7 +105,9 @@ async fn unknown_or_out_of_scope_orgs_are_refused(backend: Backend) {
 
     let status = app
         .city()
-        .get_organization(pb::GetOrganizationRequest { organization_id: "no-such-org".into() })
+        .get_organization(pb::GetOrganizationRequest {
+            organization_id: "no-such-org".into(),
+        })
         .await
         .expect_err("unknown org");
     assert_reason(&status, Code::NotFound, "ERROR_REASON_NOT_FOUND");
@@ -109,7 +123,13 @@ async fn unknown_or_out_of_scope_orgs_are_refused(backend: Backend) {
         .expect_err("out of scope");
     assert_reason(&status, Code::PermissionDenied, "ERROR_REASON_OUT_OF_SCOPE");
     // …but can under its own.
-    create_org(&mut community_a, "农科路党群服务中心", T::ServiceCenter, &city.community_a.id).await;
+    create_org(
+        &mut community_a,
+        "农科路党群服务中心",
+        T::ServiceCenter,
+        &city.community_a.id,
+    )
+    .await;
 
     // A street cannot sit under the city.
     let status = app
@@ -130,26 +150,47 @@ async fn cycles_are_refused_and_moves_carry_the_subtree(backend: Backend) {
     let move_to = |org: &pb::Organization, parent: &str| pb::UpdateOrganizationRequest {
         request_id: String::new(),
         organization_id: org.id.clone(),
-        organization: Some(pb::OrganizationInput { parent_id: parent.into(), ..Default::default() }),
-        update_mask: Some(prost_types::FieldMask { paths: vec!["parent_id".into()] }),
+        organization: Some(pb::OrganizationInput {
+            parent_id: parent.into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["parent_id".into()],
+        }),
     };
-    let status = client.update_organization(move_to(&city.committee, &city.unit.id)).await.expect_err("cycle");
+    let status = client
+        .update_organization(move_to(&city.committee, &city.unit.id))
+        .await
+        .expect_err("cycle");
     assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_TREE_CYCLE");
-    let status = client.update_organization(move_to(&city.committee, &city.committee.id)).await.expect_err("self");
+    let status = client
+        .update_organization(move_to(&city.committee, &city.committee.id))
+        .await
+        .expect_err("self");
     assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_TREE_CYCLE");
     let committee = client
-        .get_organization(pb::GetOrganizationRequest { organization_id: city.committee.id.clone() })
+        .get_organization(pb::GetOrganizationRequest {
+            organization_id: city.committee.id.clone(),
+        })
         .await
         .expect("get")
         .into_inner()
         .organization
         .expect("org");
-    assert_eq!(committee.parent_id, city.district.id, "the refused move changed nothing");
+    assert_eq!(
+        committee.parent_id, city.district.id,
+        "the refused move changed nothing"
+    );
 
     let other = create_org(&mut client, "二七区", T::District, "city").await;
-    client.update_organization(move_to(&city.committee, &other.id)).await.expect("move");
+    client
+        .update_organization(move_to(&city.committee, &other.id))
+        .await
+        .expect("move");
     let unit = client
-        .get_organization(pb::GetOrganizationRequest { organization_id: city.unit.id.clone() })
+        .get_organization(pb::GetOrganizationRequest {
+            organization_id: city.unit.id.clone(),
+        })
         .await
         .expect("get")
         .into_inner()
@@ -162,8 +203,13 @@ async fn cycles_are_refused_and_moves_carry_the_subtree(backend: Backend) {
         .update_organization(pb::UpdateOrganizationRequest {
             request_id: String::new(),
             organization_id: city.unit.id.clone(),
-            organization: Some(pb::OrganizationInput { name: "改名".into(), ..Default::default() }),
-            update_mask: Some(prost_types::FieldMask { paths: vec!["name".into()] }),
+            organization: Some(pb::OrganizationInput {
+                name: "改名".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["name".into()],
+            }),
         })
         .await
         .expect_err("out of scope after the move");
@@ -178,11 +224,21 @@ async fn retried_creates_do_not_duplicate(backend: Backend) {
         request_id: "req-1".into(),
         organization: Some(org_input("重试社区", T::Community, &city.street.id)),
     };
-    let first = client.create_organization(request.clone()).await.expect("first").into_inner();
+    let first = client
+        .create_organization(request.clone())
+        .await
+        .expect("first")
+        .into_inner();
     let second = client.create_organization(request).await.expect("retry").into_inner();
-    assert_eq!(first.organization.expect("org").id, second.organization.expect("org").id);
+    assert_eq!(
+        first.organization.expect("org").id,
+        second.organization.expect("org").id
+    );
     let children = client
-        .list_organizations(pb::ListOrganizationsRequest { parent_id: city.street.id.clone(), ..Default::default() })
+        .list_organizations(pb::ListOrganizationsRequest {
+            parent_id: city.street.id.clone(),
+            ..Default::default()
+        })
         .await
         .expect("list")
         .into_inner();

@@ -4,9 +4,9 @@ use dualreport_platform::auth::Role;
 use dualreport_proto::registry::v1 as pb;
 use dualreport_testkit::{admin_token, mint};
 use tonic::Code;
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 
 use crate::helpers::*;
 
@@ -15,7 +15,9 @@ async fn health_is_serving_without_a_token(backend: Backend) {
     let mut health = HealthClient::new(app.channel.clone());
     for service in ["", "dualreport.registry.v1.RegistryService"] {
         let response = health
-            .check(HealthCheckRequest { service: service.into() })
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
             .await
             .expect("health")
             .into_inner();
@@ -29,7 +31,12 @@ async fn bad_tokens_are_unauthenticated(backend: Backend) {
     let foreign = {
         use jsonwebtoken::{EncodingKey, Header, encode};
         let claims = dualreport_platform::auth::claims("x", Role::CityAdmin, Some("city"), None, 3600);
-        encode(&Header::default(), &claims, &EncodingKey::from_secret(b"another-secret-another-secret-xx")).expect("encode")
+        encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(b"another-secret-another-secret-xx"),
+        )
+        .expect("encode")
     };
     let cases = [
         ("not.a.jwt".to_owned(), "malformed"),
@@ -38,23 +45,44 @@ async fn bad_tokens_are_unauthenticated(backend: Backend) {
         (mint(Role::CityAdmin, None, None, 3600), "org claim"),
     ];
     for (token, why) in cases {
-        let status = app.client(&token).get_policy(pb::GetPolicyRequest {}).await.expect_err(why);
+        let status = app
+            .client(&token)
+            .get_policy(pb::GetPolicyRequest {})
+            .await
+            .expect_err(why);
         assert_reason(&status, Code::Unauthenticated, "ERROR_REASON_UNAUTHENTICATED");
         assert!(status.message().contains(why), "{why}: {}", status.message());
     }
-    let mut anonymous = dualreport_proto::registry::v1::registry_service_client::RegistryServiceClient::new(app.channel.clone());
-    let status = anonymous.get_policy(pb::GetPolicyRequest {}).await.expect_err("no token");
+    let mut anonymous =
+        dualreport_proto::registry::v1::registry_service_client::RegistryServiceClient::new(app.channel.clone());
+    let status = anonymous
+        .get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect_err("no token");
     assert_eq!(status.code(), Code::Unauthenticated);
 
     // A role whose org is of the wrong kind is refused.
     let status = app
         .client(&admin_token(Role::CommunityAdmin, &city.unit.id))
-        .list_register(pb::ListRegisterRequest { community_id: city.unit.id.clone(), ..Default::default() })
+        .list_register(pb::ListRegisterRequest {
+            community_id: city.unit.id.clone(),
+            ..Default::default()
+        })
         .await
         .expect_err("community admin of a unit");
     assert_reason(&status, Code::PermissionDenied, "ERROR_REASON_OUT_OF_SCOPE");
-    let policy = app.city().get_policy(pb::GetPolicyRequest {}).await.expect("policy").into_inner().policy.expect("policy");
-    assert_eq!((policy.preset.as_str(), policy.base_points, policy.points_per_star), ("S4", 5, 10));
+    let policy = app
+        .city()
+        .get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect("policy")
+        .into_inner()
+        .policy
+        .expect("policy");
+    assert_eq!(
+        (policy.preset.as_str(), policy.base_points, policy.points_per_star),
+        ("S4", 5, 10)
+    );
 }
 
 async fn requests_beyond_the_concurrency_limit_are_shed(backend: Backend) {
@@ -63,7 +91,11 @@ async fn requests_beyond_the_concurrency_limit_are_shed(backend: Backend) {
     // An open client stream holds the only permit.
     let (tx, rx) = tokio::sync::mpsc::channel::<pb::ImportMembersRequest>(1);
     let mut importer = city.clone();
-    let open = tokio::spawn(async move { importer.import_members(tokio_stream::wrappers::ReceiverStream::new(rx)).await });
+    let open = tokio::spawn(async move {
+        importer
+            .import_members(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+    });
     let mut shed = None;
     for _ in 0..50 {
         match city.get_policy(pb::GetPolicyRequest {}).await {
@@ -78,7 +110,9 @@ async fn requests_beyond_the_concurrency_limit_are_shed(backend: Backend) {
     assert_reason(&status, Code::ResourceExhausted, "ERROR_REASON_OVERLOADED");
     drop(tx);
     open.await.expect("join").expect("import of nothing");
-    city.get_policy(pb::GetPolicyRequest {}).await.expect("served again once the permit is free");
+    city.get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect("served again once the permit is free");
 }
 
 crate::on_both_backends!(

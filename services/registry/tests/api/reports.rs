@@ -21,23 +21,38 @@ async fn unit_reports_are_received_with_a_receipt(backend: Backend) {
     let app = spawn(backend).await;
     let city = build_city(&app).await;
     let mut unit_admin = app.admin(Role::UnitAdmin, &city.unit.id);
-    let report = unit_admin.submit_unit_report(unit_report(&city, "u-1")).await.expect("submit").into_inner().report.expect("report");
+    let report = unit_admin
+        .submit_unit_report(unit_report(&city, "u-1"))
+        .await
+        .expect("submit")
+        .into_inner()
+        .report
+        .expect("report");
     assert_eq!(report.status, pb::UnitReportStatus::Submitted as i32);
     assert_eq!(report.assignment, pb::Assignment::Chosen as i32);
     assert_eq!(report.org_name, "区卫健委机关党委");
     assert_eq!(report.superior_org_id, city.committee.id);
 
-    let status = unit_admin.submit_unit_report(unit_report(&city, "u-2")).await.expect_err("second report");
+    let status = unit_admin
+        .submit_unit_report(unit_report(&city, "u-2"))
+        .await
+        .expect_err("second report");
     assert_reason(&status, Code::AlreadyExists, "ERROR_REASON_ALREADY_EXISTS");
 
-    let receive = pb::ReceiveUnitReportRequest { request_id: String::new(), report_id: report.id.clone() };
+    let receive = pb::ReceiveUnitReportRequest {
+        request_id: String::new(),
+        report_id: report.id.clone(),
+    };
     let status = app
         .admin(Role::CommunityAdmin, &city.community_b.id)
         .receive_unit_report(receive.clone())
         .await
         .expect_err("another community");
     assert_reason(&status, Code::PermissionDenied, "ERROR_REASON_OUT_OF_SCOPE");
-    let status = unit_admin.receive_unit_report(receive.clone()).await.expect_err("the unit itself");
+    let status = unit_admin
+        .receive_unit_report(receive.clone())
+        .await
+        .expect_err("the unit itself");
     assert_eq!(status.code(), Code::PermissionDenied);
 
     let received = app
@@ -56,7 +71,9 @@ async fn unit_reports_are_received_with_a_receipt(backend: Backend) {
     // The unit and its superior org fetch the receipt; another unit cannot.
     for mut reader in [unit_admin.clone(), app.admin(Role::UnitAdmin, &city.committee.id)] {
         let fetched = reader
-            .get_receipt(pb::GetReceiptRequest { number: receipt.number.clone() })
+            .get_receipt(pb::GetReceiptRequest {
+                number: receipt.number.clone(),
+            })
             .await
             .expect("fetch receipt")
             .into_inner()
@@ -64,10 +81,18 @@ async fn unit_reports_are_received_with_a_receipt(backend: Backend) {
             .expect("receipt");
         assert_eq!(fetched.report_id, report.id);
     }
-    let other = create_org(&mut app.city(), "另一单位", pb::OrganizationType::Enterprise, &city.district.id).await;
+    let other = create_org(
+        &mut app.city(),
+        "另一单位",
+        pb::OrganizationType::Enterprise,
+        &city.district.id,
+    )
+    .await;
     let status = app
         .admin(Role::UnitAdmin, &other.id)
-        .get_receipt(pb::GetReceiptRequest { number: receipt.number.clone() })
+        .get_receipt(pb::GetReceiptRequest {
+            number: receipt.number.clone(),
+        })
         .await
         .expect_err("not theirs");
     assert_eq!(status.code(), Code::PermissionDenied);
@@ -126,9 +151,18 @@ async fn members_report_with_a_letter_and_are_confirmed(backend: Backend) {
         .letter
         .expect("letter");
     assert_eq!(letter.number, format!("T-{}-L-000001", this_year()));
-    let report = me.submit_member_report(submit(&letter.id)).await.expect("report").into_inner().report.expect("report");
+    let report = me
+        .submit_member_report(submit(&letter.id))
+        .await
+        .expect("report")
+        .into_inner()
+        .report
+        .expect("report");
     assert_eq!(report.status, pb::MemberReportStatus::Submitted as i32);
-    let status = me.submit_member_report(submit(&letter.id)).await.expect_err("second report");
+    let status = me
+        .submit_member_report(submit(&letter.id))
+        .await
+        .expect_err("second report");
     assert_reason(&status, Code::AlreadyExists, "ERROR_REASON_ALREADY_EXISTS");
 
     let confirm = pb::ConfirmMemberReportRequest {
@@ -143,25 +177,51 @@ async fn members_report_with_a_letter_and_are_confirmed(backend: Backend) {
         .expect_err("another community's admin");
     assert_reason(&status, Code::PermissionDenied, "ERROR_REASON_OUT_OF_SCOPE");
     let mut community = app.admin(Role::CommunityAdmin, &city.community_a.id);
-    let confirmed = community.confirm_member_report(confirm.clone()).await.expect("confirm").into_inner().report.expect("report");
+    let confirmed = community
+        .confirm_member_report(confirm.clone())
+        .await
+        .expect("confirm")
+        .into_inner()
+        .report
+        .expect("report");
     assert_eq!(confirmed.status, pb::MemberReportStatus::Confirmed as i32);
     assert_eq!(confirmed.branch, "第一党支部");
     let receipt = confirmed.receipt.expect("receipt");
-    assert_eq!(receipt.unit_org_id, city.unit.id, "the receipt goes back to the unit org");
+    assert_eq!(
+        receipt.unit_org_id, city.unit.id,
+        "the receipt goes back to the unit org"
+    );
     // A retry answers the same; a second confirmation is refused.
-    let retried = community.confirm_member_report(confirm.clone()).await.expect("retry").into_inner().report.expect("report");
+    let retried = community
+        .confirm_member_report(confirm.clone())
+        .await
+        .expect("retry")
+        .into_inner()
+        .report
+        .expect("report");
     assert_eq!(retried.receipt.expect("receipt").number, receipt.number);
     let status = community
-        .confirm_member_report(pb::ConfirmMemberReportRequest { request_id: "c-2".into(), ..confirm })
+        .confirm_member_report(pb::ConfirmMemberReportRequest {
+            request_id: "c-2".into(),
+            ..confirm
+        })
         .await
         .expect_err("confirmed twice");
     assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_WRONG_STATE");
 
     for mut reader in [unit_admin.clone(), me.clone()] {
-        reader.get_receipt(pb::GetReceiptRequest { number: receipt.number.clone() }).await.expect("receipt readable");
+        reader
+            .get_receipt(pb::GetReceiptRequest {
+                number: receipt.number.clone(),
+            })
+            .await
+            .expect("receipt readable");
     }
     let register = community
-        .list_register(pb::ListRegisterRequest { community_id: city.community_a.id.clone(), ..Default::default() })
+        .list_register(pb::ListRegisterRequest {
+            community_id: city.community_a.id.clone(),
+            ..Default::default()
+        })
         .await
         .expect("register")
         .into_inner();
@@ -180,19 +240,40 @@ async fn members_report_with_a_letter_and_are_confirmed(backend: Backend) {
         .expect("reason");
     let stats = app
         .admin(Role::DistrictAdmin, &city.district.id)
-        .get_report_statistics(pb::GetReportStatisticsRequest { org_id: city.district.id.clone(), year: this_year() })
+        .get_report_statistics(pb::GetReportStatisticsRequest {
+            org_id: city.district.id.clone(),
+            year: this_year(),
+        })
         .await
         .expect("statistics")
         .into_inner();
-    let unit = stats.units.iter().find(|u| u.unit_org_id == city.unit.id).expect("unit line");
-    assert_eq!((unit.in_service_member_count, unit.registered_members, unit.reported_members), (3, 2, 1));
+    let unit = stats
+        .units
+        .iter()
+        .find(|u| u.unit_org_id == city.unit.id)
+        .expect("unit line");
+    assert_eq!(
+        (
+            unit.in_service_member_count,
+            unit.registered_members,
+            unit.reported_members
+        ),
+        (3, 2, 1)
+    );
     assert_eq!(unit.not_reported.len(), 1);
     assert_eq!(unit.not_reported[0].reason, "长期外派援疆");
-    let community_line = stats.communities.iter().find(|c| c.community_id == city.community_a.id).expect("community line");
+    let community_line = stats
+        .communities
+        .iter()
+        .find(|c| c.community_id == city.community_a.id)
+        .expect("community line");
     assert_eq!(community_line.members_reported, 1);
     let status = app
         .admin(Role::CommunityAdmin, &city.community_a.id)
-        .get_report_statistics(pb::GetReportStatisticsRequest { org_id: city.district.id.clone(), year: this_year() })
+        .get_report_statistics(pb::GetReportStatisticsRequest {
+            org_id: city.district.id.clone(),
+            year: this_year(),
+        })
         .await
         .expect_err("a community does not read the district's statistics");
     assert_eq!(status.code(), Code::PermissionDenied);
@@ -200,7 +281,11 @@ async fn members_report_with_a_letter_and_are_confirmed(backend: Backend) {
 
 async fn reports_outside_the_window_are_refused(backend: Backend) {
     let today = registry::domain::china_today();
-    let closed = if chrono::Datelike::ordinal(&today) == 1 { "01-02" } else { "01-01" };
+    let closed = if chrono::Datelike::ordinal(&today) == 1 {
+        "01-02"
+    } else {
+        "01-01"
+    };
     let app = spawn_with(backend, |s| {
         s.registry.policy.member_report_window_start = Some(closed.into());
         s.registry.policy.member_report_window_end = Some(closed.into());
@@ -223,10 +308,16 @@ async fn reports_outside_the_window_are_refused(backend: Backend) {
         .await
         .expect_err("outside the window");
     assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_OUTSIDE_WINDOW");
-    let status = unit_admin.submit_unit_report(unit_report(&city, "")).await.expect_err("outside the window");
+    let status = unit_admin
+        .submit_unit_report(unit_report(&city, ""))
+        .await
+        .expect_err("outside the window");
     assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_OUTSIDE_WINDOW");
     let reports = unit_admin
-        .list_member_reports(pb::ListMemberReportsRequest { member_id: member.id.clone(), ..Default::default() })
+        .list_member_reports(pb::ListMemberReportsRequest {
+            member_id: member.id.clone(),
+            ..Default::default()
+        })
         .await
         .expect("list")
         .into_inner();
@@ -246,9 +337,19 @@ async fn relocation_ends_the_old_registration_and_tracks_the_new_report(backend:
         year: this_year(),
         letter_id: String::new(),
     };
-    let first = me.submit_member_report(report_at(&city.community_a.id)).await.expect("report").into_inner().report.expect("report");
+    let first = me
+        .submit_member_report(report_at(&city.community_a.id))
+        .await
+        .expect("report")
+        .into_inner()
+        .report
+        .expect("report");
     app.admin(Role::CommunityAdmin, &city.community_a.id)
-        .confirm_member_report(pb::ConfirmMemberReportRequest { request_id: String::new(), report_id: first.id.clone(), branch: "一支部".into() })
+        .confirm_member_report(pb::ConfirmMemberReportRequest {
+            request_id: String::new(),
+            report_id: first.id.clone(),
+            branch: "一支部".into(),
+        })
         .await
         .expect("confirm");
 
@@ -258,13 +359,24 @@ async fn relocation_ends_the_old_registration_and_tracks_the_new_report(backend:
         to_community_id: to.into(),
         reason: "搬家".into(),
     };
-    let status = me.declare_relocation(relocate(&city.community_a.id)).await.expect_err("same community");
+    let status = me
+        .declare_relocation(relocate(&city.community_a.id))
+        .await
+        .expect_err("same community");
     assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_SAME_COMMUNITY");
-    let relocation = me.declare_relocation(relocate(&city.community_b.id)).await.expect("relocate").into_inner().relocation.expect("relocation");
+    let relocation = me
+        .declare_relocation(relocate(&city.community_b.id))
+        .await
+        .expect("relocate")
+        .into_inner()
+        .relocation
+        .expect("relocation");
     assert_eq!(relocation.status, pb::RelocationStatus::Pending as i32);
     assert!(!relocation.overdue);
     let old = me
-        .get_member_report(pb::GetMemberReportRequest { report_id: first.id.clone() })
+        .get_member_report(pb::GetMemberReportRequest {
+            report_id: first.id.clone(),
+        })
         .await
         .expect("old report")
         .into_inner()
@@ -286,19 +398,53 @@ async fn relocation_ends_the_old_registration_and_tracks_the_new_report(backend:
         as_of,
         ..Default::default()
     };
-    assert!(district.list_relocations(overdue(None)).await.expect("list").into_inner().relocations.is_empty());
-    let late = district.list_relocations(overdue(Some(as_of))).await.expect("list").into_inner().relocations;
+    assert!(
+        district
+            .list_relocations(overdue(None))
+            .await
+            .expect("list")
+            .into_inner()
+            .relocations
+            .is_empty()
+    );
+    let late = district
+        .list_relocations(overdue(Some(as_of)))
+        .await
+        .expect("list")
+        .into_inner()
+        .relocations;
     assert_eq!(late.len(), 1, "a month without a new report is overdue");
     assert!(late[0].overdue);
 
-    let second = me.submit_member_report(report_at(&city.community_b.id)).await.expect("new report").into_inner().report.expect("report");
+    let second = me
+        .submit_member_report(report_at(&city.community_b.id))
+        .await
+        .expect("new report")
+        .into_inner()
+        .report
+        .expect("report");
     app.admin(Role::CommunityAdmin, &city.community_b.id)
-        .confirm_member_report(pb::ConfirmMemberReportRequest { request_id: String::new(), report_id: second.id.clone(), branch: "二支部".into() })
+        .confirm_member_report(pb::ConfirmMemberReportRequest {
+            request_id: String::new(),
+            report_id: second.id.clone(),
+            branch: "二支部".into(),
+        })
         .await
         .expect("confirm");
-    assert!(district.list_relocations(overdue(Some(as_of))).await.expect("list").into_inner().relocations.is_empty());
+    assert!(
+        district
+            .list_relocations(overdue(Some(as_of)))
+            .await
+            .expect("list")
+            .into_inner()
+            .relocations
+            .is_empty()
+    );
     let all = district
-        .list_relocations(pb::ListRelocationsRequest { org_id: city.district.id.clone(), ..Default::default() })
+        .list_relocations(pb::ListRelocationsRequest {
+            org_id: city.district.id.clone(),
+            ..Default::default()
+        })
         .await
         .expect("list")
         .into_inner()
