@@ -115,7 +115,19 @@ async fn requests_beyond_the_concurrency_limit_are_shed(backend: Backend) {
         .expect("served again once the permit is free");
 }
 
+async fn messages_over_the_limit_are_refused(backend: Backend) {
+    let app = spawn(backend).await;
+    let status = app
+        .city()
+        .get_organization(pb::GetOrganizationRequest { organization_id: "x".repeat(5 * 1024 * 1024) })
+        .await
+        .expect_err("over 4 MiB");
+    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    app.city().get_policy(pb::GetPolicyRequest {}).await.expect("the server carries on");
+}
+
 crate::on_both_backends!(
+    messages_over_the_limit_are_refused,
     health_is_serving_without_a_token,
     bad_tokens_are_unauthenticated,
     requests_beyond_the_concurrency_limit_are_shed,

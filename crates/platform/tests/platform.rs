@@ -1,0 +1,154 @@
+//! Platform tests that need no server: token verification with every key kind,
+//! settings layering, and error details.
+
+use std::collections::HashMap;
+
+use dualreport_platform::auth::{AuthError, Authenticator, Role, Scope, claims};
+use dualreport_platform::settings::AuthSettings;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use secrecy::SecretString;
+
+const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keys");
+
+fn key_path(name: &str) -> String {
+    format!("{KEYS}/{name}")
+}
+
+fn settings() -> AuthSettings {
+    AuthSettings {
+        dev_hs256_secret: None,
+        public_key_files: Vec::new(),
+        jwks_file: None,
+        issuer: None,
+        audience: None,
+        leeway_secs: 0,
+    }
+}
+
+fn sign(algorithm: Algorithm, kid: Option<&str>, private_pem: &str, c: &dualreport_platform::auth::Claims) -> String {
+    let pem = std::fs::read(key_path(private_pem)).expect("private key");
+    let key = match algorithm {
+        Algorithm::RS256 => EncodingKey::from_rsa_pem(&pem),
+        _ => EncodingKey::from_ec_pem(&pem),
+    }
+    .expect("encoding key");
+    let mut header = Header::new(algorithm);
+    header.kid = kid.map(str::to_owned);
+    encode(&header, c, &key).expect("sign")
+}
+
+fn admin() -> dualreport_platform::auth::Claims {
+    claims("alice", Role::DistrictAdmin, Some("d1"), None, 600)
+}
+
+#[test]
+fn rs256_and_es256_public_keys_verify_their_tokens_only() {
+    let authenticator = Authenticator::from_settings(&AuthSettings {
+        public_key_files: vec![key_path("rsa-public.pem"), key_path("ec-public.pem")],
+        ..settings()
+    })
+    .expect("authenticator");
+    for (algorithm, private) in [(Algorithm::RS256, "rsa-private.pem"), (Algorithm::ES256, "ec-private.pem")] {
+        let principal = authenticator.verify(&sign(algorithm, None, private, &admin())).expect("verifies");
+        assert_eq!(principal.role, Role::DistrictAdmin);
+        assert_eq!(principal.scope, Scope::Org("d1".into()));
+    }
+    // HS256 is not accepted when only public keys are configured.
+    let hs = encode(&Header::default(), &admin(), &EncodingKey::from_secret(&[1; 32])).expect("sign");
+    assert_eq!(authenticator.verify(&hs), Err(AuthError::BadSignature));
+    // Minting needs a development key.
+    assert!(authenticator.mint(&admin()).is_err());
+}
+
+#[test]
+fn jwks_keys_are_chosen_by_kid() {
+    let authenticator =
+        Authenticator::from_settings(&AuthSettings { jwks_file: Some(key_path("jwks.json")), ..settings() })
+            .expect("authenticator");
+    let token = sign(Algorithm::RS256, Some("rsa-1"), "rsa-private.pem", &admin());
+    assert_eq!(authenticator.verify(&token).expect("verifies").subject, "alice");
+    let unknown_kid = sign(Algorithm::RS256, Some("rsa-2"), "rsa-private.pem", &admin());
+    assert_eq!(authenticator.verify(&unknown_kid), Err(AuthError::BadSignature));
+}
+
+#[test]
+fn expired_malformed_and_misissued_tokens_are_refused() {
+    let authenticator = Authenticator::from_settings(&AuthSettings {
+        dev_hs256_secret: Some(SecretString::from("0123456789abcdef0123456789abcdef")),
+        issuer: Some("https://idp.example".into()),
+        ..settings()
+    })
+    .expect("authenticator");
+    let mut c = admin();
+    c.iss = Some("https://idp.example".into());
+    assert!(authenticator.verify(&authenticator.mint(&c).expect("mint")).is_ok());
+    let mut expired = c.clone();
+    expired.exp = expired.iat - 60;
+    assert_eq!(authenticator.verify(&authenticator.mint(&expired).expect("mint")), Err(AuthError::Expired));
+    let mut other_issuer = c.clone();
+    other_issuer.iss = Some("https://elsewhere".into());
+    assert!(matches!(
+        authenticator.verify(&authenticator.mint(&other_issuer).expect("mint")),
+        Err(AuthError::Rejected(_))
+    ));
+    assert_eq!(authenticator.verify("a.b"), Err(AuthError::Malformed));
+    let mut member_without_id = c;
+    member_without_id.role = Role::Member;
+    member_without_id.org = None;
+    assert!(matches!(
+        authenticator.verify(&authenticator.mint(&member_without_id).expect("mint")),
+        Err(AuthError::Rejected(_))
+    ));
+}
+
+#[test]
+fn short_development_secrets_are_refused() {
+    let error = Authenticator::from_settings(&AuthSettings {
+        dev_hs256_secret: Some(SecretString::from("short")),
+        ..settings()
+    })
+    .expect_err("too short");
+    assert!(error.to_string().contains("at least 32 bytes"));
+    assert!(Authenticator::from_settings(&settings()).is_err(), "no keys at all");
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Example {
+    server: dualreport_platform::settings::ServerSettings,
+    auth: AuthSettings,
+    extra: HashMap<String, String>,
+}
+
+#[test]
+fn settings_layer_defaults_file_and_never_print_secrets() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("settings.toml");
+    std::fs::write(
+        &file,
+        "[server]\nport = 7001\nrequest_timeout_ms = 1234\n[auth]\ndev_hs256_secret = \"very-secret-value-0123456789abcdef\"\n",
+    )
+    .expect("write");
+    let loaded: Example = dualreport_platform::settings::load("[server]\nport = 7000\n[extra]\nk = \"v\"\n", Some(&file))
+        .expect("load");
+    assert_eq!(loaded.server.port, 7001, "the file wins over the service default");
+    assert_eq!(loaded.server.request_timeout_ms, 1234);
+    assert_eq!(loaded.server.concurrency_limit, 256, "platform default");
+    assert_eq!(loaded.extra["k"], "v");
+    let printed = format!("{loaded:?}");
+    assert!(!printed.contains("very-secret-value"), "{printed}");
+    assert!(
+        dualreport_platform::settings::load::<Example>("", Some(&dir.path().join("missing.toml"))).is_err(),
+        "a named file that does not exist is an error"
+    );
+}
+
+#[test]
+fn invalid_fields_carry_bad_request_and_error_info() {
+    use tonic_types::StatusExt as _;
+    let status = dualreport_platform::error::invalid_field("profile.phone", "must be a mainland mobile");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    let details = status.get_error_details();
+    let violation = &details.bad_request().expect("BadRequest").field_violations[0];
+    assert_eq!(violation.field, "profile.phone");
+    assert_eq!(details.error_info().expect("ErrorInfo").reason, "ERROR_REASON_INVALID_FIELD");
+}

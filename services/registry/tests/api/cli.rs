@@ -1,0 +1,60 @@
+//! The binary's subcommands: settings from the environment, `token` only with
+//! a development key, `migrate` on a fresh database.
+
+use std::process::Command;
+
+fn registry() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_registry"));
+    // Nothing from the developer's shell may leak into these runs.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("DUALREPORT") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+#[test]
+fn environment_overrides_defaults_and_secrets_stay_hidden() {
+    let output = registry()
+        .args(["config"])
+        .env("DUALREPORT__SERVER__PORT", "6123")
+        .env("DUALREPORT__AUTH__DEV_HS256_SECRET", "super-secret-value-0123456789abcdef")
+        .env("DUALREPORT__REGISTRY__PII_KEYS__K9", "cGlpLWtleS12YWx1ZS0wMTIzNDU2Nzg5YWJjZGVmMDE=")
+        .env("DUALREPORT__REGISTRY__POLICY__PRESET", "S2")
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("port: 6123"), "{printed}");
+    assert!(printed.contains("\"S2\""), "{printed}");
+    assert!(printed.contains("\"k9\""), "{printed}");
+    assert!(!printed.contains("super-secret-value"), "{printed}");
+    assert!(!printed.contains("cGlpLWtleS12YWx1ZS"), "{printed}");
+}
+
+#[test]
+fn tokens_are_minted_only_with_a_development_key() {
+    let refused = registry().args(["token", "--role", "city_admin", "--org", "city"]).output().expect("run");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no development key"));
+
+    let minted = registry()
+        .args(["token", "--role", "member", "--member", "m1"])
+        .env("DUALREPORT__AUTH__DEV_HS256_SECRET", "dev-secret-0123456789abcdef0123456789")
+        .output()
+        .expect("run");
+    assert!(minted.status.success(), "{}", String::from_utf8_lossy(&minted.stderr));
+    assert_eq!(String::from_utf8_lossy(&minted.stdout).trim().split('.').count(), 3, "a JWT");
+}
+
+#[test]
+fn migrate_prepares_a_fresh_database() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}/fresh.db?mode=rwc", dir.path().display());
+    for _ in 0..2 {
+        let output = registry().arg("migrate").env("DUALREPORT__DATABASE__URL", &url).output().expect("run");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    assert!(dir.path().join("fresh.db").exists());
+}
