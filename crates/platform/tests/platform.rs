@@ -48,8 +48,13 @@ fn rs256_and_es256_public_keys_verify_their_tokens_only() {
         ..settings()
     })
     .expect("authenticator");
-    for (algorithm, private) in [(Algorithm::RS256, "rsa-private.pem"), (Algorithm::ES256, "ec-private.pem")] {
-        let principal = authenticator.verify(&sign(algorithm, None, private, &admin())).expect("verifies");
+    for (algorithm, private) in [
+        (Algorithm::RS256, "rsa-private.pem"),
+        (Algorithm::ES256, "ec-private.pem"),
+    ] {
+        let principal = authenticator
+            .verify(&sign(algorithm, None, private, &admin()))
+            .expect("verifies");
         assert_eq!(principal.role, Role::DistrictAdmin);
         assert_eq!(principal.scope, Scope::Org("d1".into()));
     }
@@ -62,9 +67,11 @@ fn rs256_and_es256_public_keys_verify_their_tokens_only() {
 
 #[test]
 fn jwks_keys_are_chosen_by_kid() {
-    let authenticator =
-        Authenticator::from_settings(&AuthSettings { jwks_file: Some(key_path("jwks.json")), ..settings() })
-            .expect("authenticator");
+    let authenticator = Authenticator::from_settings(&AuthSettings {
+        jwks_file: Some(key_path("jwks.json")),
+        ..settings()
+    })
+    .expect("authenticator");
     let token = sign(Algorithm::RS256, Some("rsa-1"), "rsa-private.pem", &admin());
     assert_eq!(authenticator.verify(&token).expect("verifies").subject, "alice");
     let unknown_kid = sign(Algorithm::RS256, Some("rsa-2"), "rsa-private.pem", &admin());
@@ -84,7 +91,10 @@ fn expired_malformed_and_misissued_tokens_are_refused() {
     assert!(authenticator.verify(&authenticator.mint(&c).expect("mint")).is_ok());
     let mut expired = c.clone();
     expired.exp = expired.iat - 60;
-    assert_eq!(authenticator.verify(&authenticator.mint(&expired).expect("mint")), Err(AuthError::Expired));
+    assert_eq!(
+        authenticator.verify(&authenticator.mint(&expired).expect("mint")),
+        Err(AuthError::Expired)
+    );
     let mut other_issuer = c.clone();
     other_issuer.iss = Some("https://elsewhere".into());
     assert!(matches!(
@@ -128,8 +138,8 @@ fn settings_layer_defaults_file_and_never_print_secrets() {
         "[server]\nport = 7001\nrequest_timeout_ms = 1234\n[auth]\ndev_hs256_secret = \"very-secret-value-0123456789abcdef\"\n",
     )
     .expect("write");
-    let loaded: Example = dualreport_platform::settings::load("[server]\nport = 7000\n[extra]\nk = \"v\"\n", Some(&file))
-        .expect("load");
+    let loaded: Example =
+        dualreport_platform::settings::load("[server]\nport = 7000\n[extra]\nk = \"v\"\n", Some(&file)).expect("load");
     assert_eq!(loaded.server.port, 7001, "the file wins over the service default");
     assert_eq!(loaded.server.request_timeout_ms, 1234);
     assert_eq!(loaded.server.concurrency_limit, 256, "platform default");
@@ -150,5 +160,59 @@ fn invalid_fields_carry_bad_request_and_error_info() {
     let details = status.get_error_details();
     let violation = &details.bad_request().expect("BadRequest").field_violations[0];
     assert_eq!(violation.field, "profile.phone");
-    assert_eq!(details.error_info().expect("ErrorInfo").reason, "ERROR_REASON_INVALID_FIELD");
+    assert_eq!(
+        details.error_info().expect("ErrorInfo").reason,
+        "ERROR_REASON_INVALID_FIELD"
+    );
+}
+
+/// The server layer continues the caller's W3C trace; the client interceptor
+/// passes the current trace on.
+#[tokio::test]
+async fn trace_context_is_extracted_by_the_server_layer_and_injected_by_the_client() {
+    use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
+    use tower::{Layer as _, ServiceExt as _};
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    opentelemetry::global::set_text_map_propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new());
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    let subscriber =
+        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let handler = tower::service_fn(|_request: http::Request<()>| async {
+        let span = tracing::Span::current();
+        let trace_id = span.context().span().span_context().trace_id().to_string();
+        // What this handler would send on to the next service.
+        let mut interceptor = dualreport_platform::trace_context::ClientInterceptor::default();
+        let outgoing = tonic::service::Interceptor::call(&mut interceptor, tonic::Request::new(())).expect("intercept");
+        let traceparent = outgoing
+            .metadata()
+            .get("traceparent")
+            .expect("injected")
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        Ok::<_, std::convert::Infallible>(http::Response::new((trace_id, traceparent)))
+    });
+    let service = dualreport_platform::trace_context::TraceContextLayer.layer(handler);
+    let request = http::Request::builder()
+        .uri("/dualreport.registry.v1.RegistryService/GetPolicy")
+        .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        .body(())
+        .expect("request");
+    let (trace_id, traceparent) = service.oneshot(request).await.expect("call").into_body();
+    assert_eq!(
+        trace_id, "4bf92f3577b34da6a3ce929d0e0e4736",
+        "the server span continues the caller's trace"
+    );
+    assert!(
+        traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+        "{traceparent}"
+    );
+    assert!(
+        !traceparent.contains("00f067aa0ba902b7"),
+        "the outgoing parent is the server's own span"
+    );
 }

@@ -4,6 +4,7 @@
 //! input, checks scope, and runs its reads and writes on one connection or
 //! transaction, so a refused or failed call leaves nothing behind.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use dualreport_platform::auth::{Principal, Role, Scope};
@@ -1224,28 +1225,46 @@ impl Registry {
         }
         let mut conn = self.pool.acquire().await?;
         let org = self.scoped_org(&mut conn, p, org_id).await?;
-        let mut units = Vec::new();
-        for unit in db::orgs_under(&mut conn, &org.path, &OrgType::ALL_UNITS).await? {
-            let statuses = db::unit_member_statuses(&mut conn, &unit.id, year).await?;
-            let reported = statuses.iter().filter(|s| s.reported).count();
-            let unit_reported = db::unit_reported(&mut conn, &unit.id, year).await?;
-            units.push(UnitStats {
-                registered: i64::try_from(statuses.len()).unwrap_or(i64::MAX),
-                reported: i64::try_from(reported).unwrap_or(i64::MAX),
-                not_reported: statuses.into_iter().filter(|s| !s.reported).collect(),
-                unit_reported,
-                unit,
-            });
+        let mut statuses: HashMap<String, Vec<db::UnitMemberStatus>> = HashMap::new();
+        for status in db::member_statuses_under(&mut conn, &org.path, year).await? {
+            statuses.entry(status.unit_org_id.clone()).or_default().push(status);
         }
-        let mut communities = Vec::new();
-        for community in db::orgs_under(&mut conn, &org.path, &[OrgType::Community]).await? {
-            let (units_reported, members_reported) = db::community_counts(&mut conn, &community.id, year).await?;
-            communities.push(CommunityStats {
-                community,
-                units_reported,
-                members_reported,
-            });
-        }
+        let reported_units: HashSet<String> = db::units_reported_under(&mut conn, &org.path, year)
+            .await?
+            .into_iter()
+            .collect();
+        let units = db::orgs_under(&mut conn, &org.path, &OrgType::ALL_UNITS)
+            .await?
+            .into_iter()
+            .map(|unit| {
+                let members = statuses.remove(&unit.id).unwrap_or_default();
+                let reported = members.iter().filter(|m| m.reported).count();
+                UnitStats {
+                    registered: i64::try_from(members.len()).unwrap_or(i64::MAX),
+                    reported: i64::try_from(reported).unwrap_or(i64::MAX),
+                    not_reported: members.into_iter().filter(|m| !m.reported).collect(),
+                    unit_reported: reported_units.contains(&unit.id),
+                    unit,
+                }
+            })
+            .collect();
+        let mut counts: HashMap<String, (i64, i64)> = db::community_counts_under(&mut conn, &org.path, year)
+            .await?
+            .into_iter()
+            .map(|(id, units, members)| (id, (units, members)))
+            .collect();
+        let communities = db::orgs_under(&mut conn, &org.path, &[OrgType::Community])
+            .await?
+            .into_iter()
+            .map(|community| {
+                let (units_reported, members_reported) = counts.remove(&community.id).unwrap_or_default();
+                CommunityStats {
+                    community,
+                    units_reported,
+                    members_reported,
+                }
+            })
+            .collect();
         Ok((units, communities))
     }
 }

@@ -1003,36 +1003,37 @@ pub async fn upsert_non_report_reason(
     Ok(())
 }
 
-/// Per unit: in-service members on the roster and who of them reported.
+/// One in-service member of a unit and whether it reported in the year.
 #[derive(Debug, Clone)]
 pub struct UnitMemberStatus {
+    pub unit_org_id: String,
     pub member_id: String,
     pub name: String,
     pub reported: bool,
     pub reason: Option<String>,
 }
 
-/// The in-service members of one unit with whether they have a confirmed
-/// report in `year` and the unit's reason when not.
-pub async fn unit_member_statuses(
-    conn: &mut AnyConnection,
-    unit_org_id: &str,
-    year: i32,
-) -> Result<Vec<UnitMemberStatus>> {
+/// Every in-service member of the units inside `path`, with whether each has
+/// a confirmed report in `year` and the unit's reason when not. One query for
+/// the whole subtree, however many units it holds.
+pub async fn member_statuses_under(conn: &mut AnyConnection, path: &str, year: i32) -> Result<Vec<UnitMemberStatus>> {
     let rows = sqlx::query(
-        "SELECT m.id, m.name, \
-           (SELECT COUNT(*) FROM member_reports r WHERE r.member_id = m.id AND r.year = $2 AND r.confirmed_at IS NOT NULL) AS confirmed, \
+        "SELECT m.unit_org_id, m.id, m.name, \
+           (SELECT COUNT(*) FROM member_reports r \
+              WHERE r.member_id = m.id AND r.year = $2 AND r.confirmed_at IS NOT NULL) AS confirmed, \
            n.reason \
-         FROM members m LEFT JOIN non_report_reasons n ON n.member_id = m.id AND n.year = $2 \
-         WHERE m.unit_org_id = $1 AND m.category = 'IN_SERVICE' ORDER BY m.name, m.id",
+         FROM members m JOIN organizations u ON u.id = m.unit_org_id \
+         LEFT JOIN non_report_reasons n ON n.member_id = m.id AND n.year = $2 \
+         WHERE u.path LIKE $1 || '%' AND m.category = 'IN_SERVICE' ORDER BY m.name, m.id",
     )
-    .bind(unit_org_id)
+    .bind(path)
     .bind(i64::from(year))
     .fetch_all(conn)
     .await?;
     rows.iter()
         .map(|row| {
             Ok(UnitMemberStatus {
+                unit_org_id: row.try_get("unit_org_id")?,
                 member_id: row.try_get("id")?,
                 name: row.try_get("name")?,
                 reported: row.try_get::<i64, _>("confirmed")? > 0,
@@ -1042,28 +1043,38 @@ pub async fn unit_member_statuses(
         .collect()
 }
 
-pub async fn unit_reported(conn: &mut AnyConnection, unit_org_id: &str, year: i32) -> Result<bool> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM unit_reports WHERE unit_org_id = $1 AND year = $2 AND status = 'RECEIVED'",
+/// Ids of the units inside `path` whose report of `year` was received.
+pub async fn units_reported_under(conn: &mut AnyConnection, path: &str, year: i32) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT r.unit_org_id FROM unit_reports r JOIN organizations u ON u.id = r.unit_org_id \
+         WHERE u.path LIKE $1 || '%' AND r.year = $2 AND r.status = 'RECEIVED'",
     )
-    .bind(unit_org_id)
+    .bind(path)
     .bind(i64::from(year))
-    .fetch_one(conn)
+    .fetch_all(conn)
     .await?;
-    Ok(row.try_get::<i64, _>("n")? > 0)
+    rows.iter().map(|row| Ok(row.try_get("unit_org_id")?)).collect()
 }
 
-/// (units received, members confirmed) at a community in a year.
-pub async fn community_counts(conn: &mut AnyConnection, community_id: &str, year: i32) -> Result<(i64, i64)> {
-    let row = sqlx::query(
-        "SELECT \
-           (SELECT COUNT(*) FROM unit_reports WHERE community_id = $1 AND year = $2 AND status = 'RECEIVED') AS units, \
-           (SELECT COUNT(DISTINCT member_id) FROM member_reports WHERE community_id = $1 AND year = $2 \
-              AND confirmed_at IS NOT NULL) AS members",
+/// Per community inside `path`: (community id, units received, members confirmed) in `year`.
+pub async fn community_counts_under(
+    conn: &mut AnyConnection,
+    path: &str,
+    year: i32,
+) -> Result<Vec<(String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT c.id, \
+           (SELECT COUNT(*) FROM unit_reports r WHERE r.community_id = c.id AND r.year = $2 \
+              AND r.status = 'RECEIVED') AS units, \
+           (SELECT COUNT(DISTINCT r.member_id) FROM member_reports r WHERE r.community_id = c.id AND r.year = $2 \
+              AND r.confirmed_at IS NOT NULL) AS members \
+         FROM organizations c WHERE c.path LIKE $1 || '%' AND c.org_type = 'COMMUNITY'",
     )
-    .bind(community_id)
+    .bind(path)
     .bind(i64::from(year))
-    .fetch_one(conn)
+    .fetch_all(conn)
     .await?;
-    Ok((row.try_get("units")?, row.try_get("members")?))
+    rows.iter()
+        .map(|row| Ok((row.try_get("id")?, row.try_get("units")?, row.try_get("members")?)))
+        .collect()
 }

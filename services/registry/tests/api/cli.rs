@@ -19,8 +19,14 @@ fn environment_overrides_defaults_and_secrets_stay_hidden() {
     let output = registry()
         .args(["config"])
         .env("DUALREPORT__SERVER__PORT", "6123")
-        .env("DUALREPORT__AUTH__DEV_HS256_SECRET", "super-secret-value-0123456789abcdef")
-        .env("DUALREPORT__REGISTRY__PII_KEYS__K9", "cGlpLWtleS12YWx1ZS0wMTIzNDU2Nzg5YWJjZGVmMDE=")
+        .env(
+            "DUALREPORT__AUTH__DEV_HS256_SECRET",
+            "super-secret-value-0123456789abcdef",
+        )
+        .env(
+            "DUALREPORT__REGISTRY__PII_KEYS__K9",
+            "cGlpLWtleS12YWx1ZS0wMTIzNDU2Nzg5YWJjZGVmMDE=",
+        )
         .env("DUALREPORT__REGISTRY__POLICY__PRESET", "S2")
         .output()
         .expect("run");
@@ -35,17 +41,27 @@ fn environment_overrides_defaults_and_secrets_stay_hidden() {
 
 #[test]
 fn tokens_are_minted_only_with_a_development_key() {
-    let refused = registry().args(["token", "--role", "city_admin", "--org", "city"]).output().expect("run");
+    let refused = registry()
+        .args(["token", "--role", "city_admin", "--org", "city"])
+        .output()
+        .expect("run");
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("no development key"));
 
     let minted = registry()
         .args(["token", "--role", "member", "--member", "m1"])
-        .env("DUALREPORT__AUTH__DEV_HS256_SECRET", "dev-secret-0123456789abcdef0123456789")
+        .env(
+            "DUALREPORT__AUTH__DEV_HS256_SECRET",
+            "dev-secret-0123456789abcdef0123456789",
+        )
         .output()
         .expect("run");
     assert!(minted.status.success(), "{}", String::from_utf8_lossy(&minted.stderr));
-    assert_eq!(String::from_utf8_lossy(&minted.stdout).trim().split('.').count(), 3, "a JWT");
+    assert_eq!(
+        String::from_utf8_lossy(&minted.stdout).trim().split('.').count(),
+        3,
+        "a JWT"
+    );
 }
 
 #[test]
@@ -53,7 +69,11 @@ fn migrate_prepares_a_fresh_database() {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite://{}/fresh.db?mode=rwc", dir.path().display());
     for _ in 0..2 {
-        let output = registry().arg("migrate").env("DUALREPORT__DATABASE__URL", &url).output().expect("run");
+        let output = registry()
+            .arg("migrate")
+            .env("DUALREPORT__DATABASE__URL", &url)
+            .output()
+            .expect("run");
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     }
     assert!(dir.path().join("fresh.db").exists());

@@ -119,11 +119,16 @@ async fn messages_over_the_limit_are_refused(backend: Backend) {
     let app = spawn(backend).await;
     let status = app
         .city()
-        .get_organization(pb::GetOrganizationRequest { organization_id: "x".repeat(5 * 1024 * 1024) })
+        .get_organization(pb::GetOrganizationRequest {
+            organization_id: "x".repeat(5 * 1024 * 1024),
+        })
         .await
         .expect_err("over 4 MiB");
     assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
-    app.city().get_policy(pb::GetPolicyRequest {}).await.expect("the server carries on");
+    app.city()
+        .get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect("the server carries on");
 }
 
 crate::on_both_backends!(
