@@ -144,6 +144,7 @@ fn settings_layer_defaults_file_and_never_print_secrets() {
     assert_eq!(loaded.server.request_timeout_ms, 1234);
     assert_eq!(loaded.server.concurrency_limit, 256, "platform default");
     assert_eq!(loaded.extra["k"], "v");
+    assert!(loaded.auth.dev_hs256_secret.is_some());
     let printed = format!("{loaded:?}");
     assert!(!printed.contains("very-secret-value"), "{printed}");
     assert!(
