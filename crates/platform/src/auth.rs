@@ -1,15 +1,12 @@
 //! Bearer-token authentication.
 //!
 //! Every RPC but health and reflection needs `authorization: Bearer <JWT>`.
-//! [`AuthLayer`] verifies the token once per request and puts the caller's
+//! The [`Authenticate`] gate verifies the token once per request and puts the caller's
 //! [`Principal`] into the request extensions; handlers take it with
 //! [`principal`]. Whether the object is inside the principal's scope is the
 //! service's question (it knows the tree); this module knows only who is calling.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
@@ -20,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use tonic::{Code, Status};
 
 use crate::error::status;
+use crate::gate::Gate;
 use crate::settings::AuthSettings;
 
 /// The roles a token may carry.
@@ -318,68 +316,36 @@ fn is_public(path: &str) -> bool {
     path.starts_with("/grpc.health.v1.") || path.starts_with("/grpc.reflection.")
 }
 
-/// Server layer that authenticates every RPC but health and reflection.
+/// The gate that authenticates every RPC but health and reflection; use it
+/// as `GateLayer::new(Authenticate::new(authenticator))`.
 #[derive(Clone)]
-pub struct AuthLayer {
+pub struct Authenticate {
     authenticator: Arc<Authenticator>,
 }
 
-impl AuthLayer {
+impl Authenticate {
     pub fn new(authenticator: Arc<Authenticator>) -> Self {
         Self { authenticator }
     }
 }
 
-impl<S> tower::Layer<S> for AuthLayer {
-    type Service = Authenticate<S>;
+impl Gate for Authenticate {
+    type Ticket = ();
 
-    fn layer(&self, inner: S) -> Self::Service {
-        Authenticate {
-            inner,
-            authenticator: self.authenticator.clone(),
+    fn admit<B>(&self, request: &mut http::Request<B>) -> Result<(), Status> {
+        if is_public(request.uri().path()) {
+            return Ok(());
         }
-    }
-}
-
-#[derive(Clone)]
-pub struct Authenticate<S> {
-    inner: S,
-    authenticator: Arc<Authenticator>,
-}
-
-impl<S, B, ResB> tower::Service<http::Request<B>> for Authenticate<S>
-where
-    S: tower::Service<http::Request<B>, Response = http::Response<ResB>>,
-    S::Future: Send + 'static,
-    S::Error: 'static,
-    ResB: Default + Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        if !is_public(request.uri().path()) {
-            let verified = bearer(request.headers())
-                .ok_or(AuthError::Missing)
-                .and_then(|token| self.authenticator.verify(token));
-            match verified {
-                Ok(principal) => {
-                    tracing::Span::current().record("enduser.role", principal.role.as_str());
-                    request.extensions_mut().insert(principal);
-                }
-                Err(error) => {
-                    tracing::info!(%error, "request refused");
-                    let response = Status::from(error).into_http();
-                    return Box::pin(async move { Ok(response) });
-                }
-            }
-        }
-        Box::pin(self.inner.call(request))
+        let principal = bearer(request.headers())
+            .ok_or(AuthError::Missing)
+            .and_then(|token| self.authenticator.verify(token))
+            .map_err(|error| {
+                tracing::info!(%error, "request refused");
+                Status::from(error)
+            })?;
+        tracing::Span::current().record("enduser.role", principal.role.as_str());
+        request.extensions_mut().insert(principal);
+        Ok(())
     }
 }
 

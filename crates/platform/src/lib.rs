@@ -8,6 +8,7 @@ pub mod cli;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod gate;
 pub mod paging;
 pub mod server;
 pub mod settings;

@@ -7,9 +7,7 @@
 //! `server.drain_timeout_ms` to finish.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use dualreport_proto::common::v1::ErrorReason;
@@ -20,8 +18,9 @@ use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
-use crate::auth::{AuthLayer, Authenticator};
+use crate::auth::{Authenticate, Authenticator};
 use crate::error::status;
+use crate::gate::{Gate, GateLayer};
 use crate::settings::ServerSettings;
 use crate::trace_context::TraceContextLayer;
 
@@ -107,8 +106,8 @@ pub async fn serve(
     };
     let stack = tower::ServiceBuilder::new()
         .layer(TraceContextLayer)
-        .layer(LoadShedLayer::new(settings.concurrency_limit))
-        .layer(AuthLayer::new(authenticator));
+        .layer(GateLayer::new(LoadShed::new(settings.concurrency_limit)))
+        .layer(GateLayer::new(Authenticate::new(authenticator)));
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let server = Server::builder()
         .timeout(Duration::from_millis(settings.request_timeout_ms))
@@ -133,11 +132,11 @@ pub async fn serve(
 /// Concurrency limit with load shedding: a request beyond the limit is
 /// answered at once with `RESOURCE_EXHAUSTED` instead of queueing.
 #[derive(Clone)]
-pub struct LoadShedLayer {
+pub struct LoadShed {
     permits: Arc<Semaphore>,
 }
 
-impl LoadShedLayer {
+impl LoadShed {
     pub fn new(limit: usize) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(limit.max(1))),
@@ -145,57 +144,17 @@ impl LoadShedLayer {
     }
 }
 
-impl<S> tower::Layer<S> for LoadShedLayer {
-    type Service = LoadShed<S>;
+impl Gate for LoadShed {
+    type Ticket = OwnedSemaphorePermit;
 
-    fn layer(&self, inner: S) -> Self::Service {
-        LoadShed {
-            inner,
-            permits: self.permits.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
-pub struct LoadShed<S> {
-    inner: S,
-    permits: Arc<Semaphore>,
-}
-
-impl<S, B, ResB> tower::Service<http::Request<B>> for LoadShed<S>
-where
-    S: tower::Service<http::Request<B>, Response = http::Response<ResB>>,
-    S::Future: Send + 'static,
-    S::Error: 'static,
-    ResB: Default + Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let permit: OwnedSemaphorePermit = match self.permits.clone().try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
-                tracing::warn!("concurrency limit reached, shedding request");
-                let response = status(
-                    Code::ResourceExhausted,
-                    ErrorReason::Overloaded,
-                    "server is at its concurrency limit, retry with backoff",
-                )
-                .into_http();
-                return Box::pin(async move { Ok(response) });
-            }
-        };
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let response = future.await;
-            drop(permit);
-            response
+    fn admit<B>(&self, _request: &mut http::Request<B>) -> Result<OwnedSemaphorePermit, tonic::Status> {
+        self.permits.clone().try_acquire_owned().map_err(|_| {
+            tracing::warn!("concurrency limit reached, shedding request");
+            status(
+                Code::ResourceExhausted,
+                ErrorReason::Overloaded,
+                "server is at its concurrency limit, retry with backoff",
+            )
         })
     }
 }

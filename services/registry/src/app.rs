@@ -679,9 +679,7 @@ impl Registry {
         let (unit_org_id, community_id) = (unit_org_id.as_str(), community_id.as_str());
         let mut tx = self.pool.begin().await?;
         if let Some(id) = self.replayed(&mut tx, p, request_id, "SubmitUnitReport").await? {
-            return db::unit_report(&mut tx, &id)
-                .await?
-                .ok_or_else(|| RegistryError::not_found("unit report", &id));
+            return db::require_unit_report(&mut tx, &id).await;
         }
         let unit = match db::org(&mut tx, unit_org_id).await? {
             Some(u) if u.org_type.is_unit() => u,
@@ -774,13 +772,9 @@ impl Registry {
     pub async fn receive_unit_report(&self, p: &Principal, request_id: &str, report_id: &str) -> Result<UnitReport> {
         let mut tx = self.pool.begin().await?;
         if let Some(id) = self.replayed(&mut tx, p, request_id, "ReceiveUnitReport").await? {
-            return db::unit_report(&mut tx, &id)
-                .await?
-                .ok_or_else(|| RegistryError::not_found("unit report", &id));
+            return db::require_unit_report(&mut tx, &id).await;
         }
-        let report = db::unit_report(&mut tx, report_id)
-            .await?
-            .ok_or_else(|| RegistryError::not_found("unit report", report_id))?;
+        let report = db::require_unit_report(&mut tx, report_id).await?;
         let community = db::require_org(&mut tx, &report.community_id).await?;
         self.require_admin_over(&mut tx, p, &community.path, &format!("community {}", community.id))
             .await?;
@@ -808,9 +802,7 @@ impl Registry {
         db::receive_unit_report(&mut tx, &report.id, &receipt.number).await?;
         self.remember(&mut tx, p, request_id, "ReceiveUnitReport", &report.id)
             .await?;
-        let report = db::unit_report(&mut tx, report_id)
-            .await?
-            .ok_or_else(|| RegistryError::not_found("unit report", report_id))?;
+        let report = db::require_unit_report(&mut tx, report_id).await?;
         tx.commit().await?;
         Ok(report)
     }
@@ -818,9 +810,7 @@ impl Registry {
     /// Admins over the unit or the community, and services, may read a unit report.
     pub async fn get_unit_report(&self, p: &Principal, id: &str) -> Result<UnitReport> {
         let mut conn = self.pool.acquire().await?;
-        let report = db::unit_report(&mut conn, id)
-            .await?
-            .ok_or_else(|| RegistryError::not_found("unit report", id))?;
+        let report = db::require_unit_report(&mut conn, id).await?;
         self.require_reader_of(&mut conn, p, &[&report.unit_org_id, &report.community_id], None)
             .await?;
         Ok(report)
@@ -882,9 +872,7 @@ impl Registry {
     ) -> Result<Letter> {
         let mut tx = self.pool.begin().await?;
         if let Some(id) = self.replayed(&mut tx, p, request_id, "IssueIntroductionLetter").await? {
-            return db::letter(&mut tx, &id)
-                .await?
-                .ok_or_else(|| RegistryError::not_found("letter", &id));
+            return db::require_letter(&mut tx, &id).await;
         }
         if !valid_year(year) {
             return Err(RegistryError::invalid("year", "must be between 2000 and 2100"));
@@ -924,9 +912,7 @@ impl Registry {
     ) -> Result<MemberReport> {
         let mut tx = self.pool.begin().await?;
         if let Some(id) = self.replayed(&mut tx, p, request_id, "SubmitMemberReport").await? {
-            return db::member_report(&mut tx, &id)
-                .await?
-                .ok_or_else(|| RegistryError::not_found("member report", &id));
+            return db::require_member_report(&mut tx, &id).await;
         }
         let member = db::require_member(&mut tx, member_id).await?;
         let community = self.community(&mut tx, community_id, "community_id").await?;
@@ -1011,13 +997,9 @@ impl Registry {
     ) -> Result<MemberReport> {
         let mut tx = self.pool.begin().await?;
         if let Some(id) = self.replayed(&mut tx, p, request_id, "ConfirmMemberReport").await? {
-            return db::member_report(&mut tx, &id)
-                .await?
-                .ok_or_else(|| RegistryError::not_found("member report", &id));
+            return db::require_member_report(&mut tx, &id).await;
         }
-        let report = db::member_report(&mut tx, report_id)
-            .await?
-            .ok_or_else(|| RegistryError::not_found("member report", report_id))?;
+        let report = db::require_member_report(&mut tx, report_id).await?;
         let community = db::require_org(&mut tx, &report.community_id).await?;
         self.require_admin_over(&mut tx, p, &community.path, &format!("community {}", community.id))
             .await?;
@@ -1046,18 +1028,14 @@ impl Registry {
         db::fulfil_relocations(&mut tx, &report.member_id, &report.id).await?;
         self.remember(&mut tx, p, request_id, "ConfirmMemberReport", &report.id)
             .await?;
-        let report = db::member_report(&mut tx, report_id)
-            .await?
-            .ok_or_else(|| RegistryError::not_found("member report", report_id))?;
+        let report = db::require_member_report(&mut tx, report_id).await?;
         tx.commit().await?;
         Ok(report)
     }
 
     pub async fn get_member_report(&self, p: &Principal, id: &str) -> Result<MemberReport> {
         let mut conn = self.pool.acquire().await?;
-        let report = db::member_report(&mut conn, id)
-            .await?
-            .ok_or_else(|| RegistryError::not_found("member report", id))?;
+        let report = db::require_member_report(&mut conn, id).await?;
         self.require_reader_of(
             &mut conn,
             p,
@@ -1135,9 +1113,7 @@ impl Registry {
     ) -> Result<Relocation> {
         let mut tx = self.pool.begin().await?;
         if let Some(id) = self.replayed(&mut tx, p, request_id, "DeclareRelocation").await? {
-            return db::relocation(&mut tx, &id)
-                .await?
-                .ok_or_else(|| RegistryError::not_found("relocation", &id));
+            return db::require_relocation(&mut tx, &id).await;
         }
         let member = db::require_member(&mut tx, member_id).await?;
         self.require_member_access(&mut tx, p, &member, false).await?;

@@ -1078,3 +1078,21 @@ pub async fn community_counts_under(
         .map(|row| Ok((row.try_get("id")?, row.try_get("units")?, row.try_get("members")?)))
         .collect()
 }
+
+macro_rules! require {
+    ($($name:ident => $find:ident : $ty:ty, $what:literal;)+) => {
+        $(
+            #[doc = concat!("The ", $what, " or `NotFound` naming it.")]
+            pub async fn $name(conn: &mut AnyConnection, id: &str) -> Result<$ty> {
+                $find(conn, id).await?.ok_or_else(|| RegistryError::not_found($what, id))
+            }
+        )+
+    };
+}
+
+require! {
+    require_unit_report => unit_report: UnitReport, "unit report";
+    require_member_report => member_report: MemberReport, "member report";
+    require_letter => letter: Letter, "letter";
+    require_relocation => relocation: Relocation, "relocation";
+}
