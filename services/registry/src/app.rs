@@ -229,7 +229,15 @@ impl Registry {
         if request_id.is_empty() {
             return Ok(());
         }
-        db::insert_idempotency_key(conn, &p.subject, request_id, operation, id, now_millis()).await
+        match db::insert_idempotency_key(conn, &p.subject, request_id, operation, id, now_millis()).await {
+            // The same request_id committed by a concurrent call: this one rolls back.
+            Err(RegistryError::Internal(e)) if e.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) => {
+                Err(RegistryError::Conflict(format!(
+                    "request {request_id} was applied concurrently; retry to read its result"
+                )))
+            }
+            other => other,
+        }
     }
 
     // ───────────── organisations ─────────────
@@ -255,7 +263,12 @@ impl Registry {
         let now = now_millis();
         let org = Org {
             path: format!("{}{id}/", parent.path),
-            district_id: district_under(&parent),
+            // A district lies in itself; everything else in its parent's district.
+            district_id: if input.org_type == OrgType::District {
+                Some(id.clone())
+            } else {
+                district_under(&parent)
+            },
             id,
             name: input.name,
             org_type: input.org_type,
@@ -799,7 +812,11 @@ impl Registry {
                 },
             )
             .await?;
-        db::receive_unit_report(&mut tx, &report.id, &receipt.number).await?;
+        if !db::receive_unit_report(&mut tx, &report.id, &receipt.number).await? {
+            return Err(RegistryError::Conflict(format!(
+                "unit report {report_id} was received concurrently"
+            )));
+        }
         self.remember(&mut tx, p, request_id, "ReceiveUnitReport", &report.id)
             .await?;
         let report = db::require_unit_report(&mut tx, report_id).await?;
@@ -1024,7 +1041,11 @@ impl Registry {
                 },
             )
             .await?;
-        db::confirm_member_report(&mut tx, &report.id, branch, &receipt.number, now_millis()).await?;
+        if !db::confirm_member_report(&mut tx, &report.id, branch, &receipt.number, now_millis()).await? {
+            return Err(RegistryError::Conflict(format!(
+                "member report {report_id} was confirmed concurrently"
+            )));
+        }
         db::fulfil_relocations(&mut tx, &report.member_id, &report.id).await?;
         self.remember(&mut tx, p, request_id, "ConfirmMemberReport", &report.id)
             .await?;

@@ -45,6 +45,9 @@ pub enum RegistryError {
     LetterRequired(String),
     #[error("the member is already registered at community {0}")]
     SameCommunity(String),
+    /// A concurrent call changed the object first; retrying reads the outcome.
+    #[error("{0}")]
+    Conflict(String),
     #[error("request_id was already used for a different operation")]
     RequestIdReused,
     #[error(transparent)]

@@ -45,6 +45,7 @@ fn to_status(error: RegistryError) -> Status {
         e @ RegistryError::SameCommunity(_) => {
             err::status(Code::FailedPrecondition, ErrorReason::SameCommunity, e.to_string())
         }
+        RegistryError::Conflict(m) => err::status(Code::Aborted, ErrorReason::Conflict, m),
         e @ RegistryError::RequestIdReused => {
             err::status(Code::InvalidArgument, ErrorReason::RequestIdReused, e.to_string())
         }

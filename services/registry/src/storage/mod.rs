@@ -347,11 +347,7 @@ pub async fn list_members(
     community_id: Option<&str>,
     page: &PageRequest,
 ) -> Result<Vec<MemberRow>> {
-    let columns = MEMBER_COLUMNS
-        .split(", ")
-        .map(|c| format!("m.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let columns = qualified(MEMBER_COLUMNS, "m");
     let rows = sqlx::query(&format!(
         "SELECT {columns} FROM members m JOIN organizations u ON u.id = m.unit_org_id \
          WHERE m.id > $1 AND ($2 = '' OR u.path LIKE $2 || '%') AND ($3 = '' OR m.residence_community_id = $3) \
@@ -528,11 +524,33 @@ pub async fn receipt(conn: &mut AnyConnection, number: &str) -> Result<Option<Re
     row.as_ref().map(receipt_from_row).transpose()
 }
 
-async fn receipt_opt(conn: &mut AnyConnection, number: Option<String>) -> Result<Option<Receipt>> {
-    match number {
-        Some(number) => receipt(conn, &number).await,
-        None => Ok(None),
-    }
+/// `a.x, a.y, …` for a column list.
+fn qualified(columns: &str, alias: &str) -> String {
+    columns
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The receipt a report row joined (`receipt_number`, `receipt_issued_at`);
+/// its other fields are the report's own.
+fn joined_receipt(row: &AnyRow, report: (&str, i32, &str, &str, Option<&str>)) -> Result<Option<Receipt>> {
+    let number: Option<String> = row.try_get("receipt_number")?;
+    let (report_id, year, community_id, unit_org_id, member_id) = report;
+    number
+        .map(|number| {
+            Ok(Receipt {
+                number,
+                issued_at: row.try_get::<Option<i64>, _>("receipt_issued_at")?.unwrap_or_default(),
+                year,
+                community_id: community_id.to_owned(),
+                unit_org_id: unit_org_id.to_owned(),
+                member_id: member_id.map(str::to_owned),
+                report_id: report_id.to_owned(),
+            })
+        })
+        .transpose()
 }
 
 // ───────────────────────── unit reports ─────────────────────────
@@ -541,10 +559,19 @@ const UNIT_REPORT_COLUMNS: &str = "id, unit_org_id, community_id, year, status, 
     org_name, in_service_member_count, address, postcode, leader, contact_person, contact_phone, superior_org_id, \
     resources, suggestions, submitted_at, receipt_number";
 
-async fn unit_report_from_row(conn: &mut AnyConnection, row: &AnyRow) -> Result<UnitReport> {
+/// `SELECT` of unit reports (alias `r`) with their receipts; append joins and `WHERE`.
+fn unit_report_select() -> String {
+    format!(
+        "SELECT {}, rc.issued_at AS receipt_issued_at FROM unit_reports r \
+         LEFT JOIN receipts rc ON rc.number = r.receipt_number",
+        qualified(UNIT_REPORT_COLUMNS, "r")
+    )
+}
+
+fn unit_report_from_row(row: &AnyRow) -> Result<UnitReport> {
     let status: String = row.try_get("status")?;
     let assignment: String = row.try_get("assignment")?;
-    Ok(UnitReport {
+    let mut report = UnitReport {
         id: row.try_get("id")?,
         unit_org_id: row.try_get("unit_org_id")?,
         community_id: row.try_get("community_id")?,
@@ -565,8 +592,13 @@ async fn unit_report_from_row(conn: &mut AnyConnection, row: &AnyRow) -> Result<
         resources: row.try_get("resources")?,
         suggestions: row.try_get("suggestions")?,
         submitted_at: row.try_get("submitted_at")?,
-        receipt: receipt_opt(conn, row.try_get("receipt_number")?).await?,
-    })
+        receipt: None,
+    };
+    report.receipt = joined_receipt(
+        row,
+        (&report.id, report.year, &report.community_id, &report.unit_org_id, None),
+    )?;
+    Ok(report)
 }
 
 pub async fn insert_unit_report(conn: &mut AnyConnection, r: &UnitReport) -> Result<()> {
@@ -598,28 +630,23 @@ pub async fn insert_unit_report(conn: &mut AnyConnection, r: &UnitReport) -> Res
 }
 
 pub async fn unit_report(conn: &mut AnyConnection, id: &str) -> Result<Option<UnitReport>> {
-    let row = sqlx::query(&format!("SELECT {UNIT_REPORT_COLUMNS} FROM unit_reports WHERE id = $1"))
+    let row = sqlx::query(&format!("{} WHERE r.id = $1", unit_report_select()))
         .bind(id)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(conn)
         .await?;
-    match row {
-        Some(row) => Ok(Some(unit_report_from_row(conn, &row).await?)),
-        None => Ok(None),
-    }
+    row.as_ref().map(unit_report_from_row).transpose()
 }
 
 pub async fn unit_report_of(conn: &mut AnyConnection, unit_org_id: &str, year: i32) -> Result<Option<UnitReport>> {
     let row = sqlx::query(&format!(
-        "SELECT {UNIT_REPORT_COLUMNS} FROM unit_reports WHERE unit_org_id = $1 AND year = $2"
+        "{} WHERE r.unit_org_id = $1 AND r.year = $2",
+        unit_report_select()
     ))
     .bind(unit_org_id)
     .bind(i64::from(year))
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn)
     .await?;
-    match row {
-        Some(row) => Ok(Some(unit_report_from_row(conn, &row).await?)),
-        None => Ok(None),
-    }
+    row.as_ref().map(unit_report_from_row).transpose()
 }
 
 /// Marks a report received with its receipt (the receipt row must exist).
@@ -641,28 +668,20 @@ pub async fn list_unit_reports(
     year: i32,
     page: &PageRequest,
 ) -> Result<Vec<UnitReport>> {
-    let columns = UNIT_REPORT_COLUMNS
-        .split(", ")
-        .map(|c| format!("r.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let rows = sqlx::query(&format!(
-        "SELECT {columns} FROM unit_reports r \
+        "{} \
          JOIN organizations u ON u.id = r.unit_org_id JOIN organizations c ON c.id = r.community_id \
          WHERE r.id > $1 AND (u.path LIKE $2 || '%' OR c.path LIKE $2 || '%') AND ($3 = 0 OR r.year = $3) \
-         ORDER BY r.id LIMIT $4"
+         ORDER BY r.id LIMIT $4",
+        unit_report_select()
     ))
     .bind(&page.after)
     .bind(path)
     .bind(i64::from(year))
     .bind(page.fetch_limit())
-    .fetch_all(&mut *conn)
+    .fetch_all(conn)
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push(unit_report_from_row(conn, row).await?);
-    }
-    Ok(out)
+    rows.iter().map(unit_report_from_row).collect()
 }
 
 // ───────────────────────── letters ─────────────────────────
@@ -711,9 +730,18 @@ pub async fn letter(conn: &mut AnyConnection, id: &str) -> Result<Option<Letter>
 const MEMBER_REPORT_COLUMNS: &str = "id, member_id, community_id, year, status, letter_id, unit_org_id, branch, \
     submitted_at, confirmed_at, ended_at, receipt_number";
 
-async fn member_report_from_row(conn: &mut AnyConnection, row: &AnyRow) -> Result<MemberReport> {
+/// `SELECT` of member reports (alias `r`) with their receipts; append joins and `WHERE`.
+fn member_report_select() -> String {
+    format!(
+        "SELECT {}, rc.issued_at AS receipt_issued_at FROM member_reports r \
+         LEFT JOIN receipts rc ON rc.number = r.receipt_number",
+        qualified(MEMBER_REPORT_COLUMNS, "r")
+    )
+}
+
+fn member_report_from_row(row: &AnyRow) -> Result<MemberReport> {
     let status: String = row.try_get("status")?;
-    Ok(MemberReport {
+    let mut report = MemberReport {
         id: row.try_get("id")?,
         member_id: row.try_get("member_id")?,
         community_id: row.try_get("community_id")?,
@@ -725,16 +753,19 @@ async fn member_report_from_row(conn: &mut AnyConnection, row: &AnyRow) -> Resul
         submitted_at: row.try_get("submitted_at")?,
         confirmed_at: row.try_get("confirmed_at")?,
         ended_at: row.try_get("ended_at")?,
-        receipt: receipt_opt(conn, row.try_get("receipt_number")?).await?,
-    })
-}
-
-async fn member_reports_from_rows(conn: &mut AnyConnection, rows: &[AnyRow]) -> Result<Vec<MemberReport>> {
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(member_report_from_row(conn, row).await?);
-    }
-    Ok(out)
+        receipt: None,
+    };
+    report.receipt = joined_receipt(
+        row,
+        (
+            &report.id,
+            report.year,
+            &report.community_id,
+            &report.unit_org_id,
+            Some(&report.member_id),
+        ),
+    )?;
+    Ok(report)
 }
 
 pub async fn insert_member_report(conn: &mut AnyConnection, r: &MemberReport) -> Result<()> {
@@ -756,16 +787,11 @@ pub async fn insert_member_report(conn: &mut AnyConnection, r: &MemberReport) ->
 }
 
 pub async fn member_report(conn: &mut AnyConnection, id: &str) -> Result<Option<MemberReport>> {
-    let row = sqlx::query(&format!(
-        "SELECT {MEMBER_REPORT_COLUMNS} FROM member_reports WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match row {
-        Some(row) => Ok(Some(member_report_from_row(conn, &row).await?)),
-        None => Ok(None),
-    }
+    let row = sqlx::query(&format!("{} WHERE r.id = $1", member_report_select()))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(member_report_from_row).transpose()
 }
 
 /// The member's submitted or confirmed report of `year`, if any.
@@ -775,16 +801,14 @@ pub async fn active_member_report(
     year: i32,
 ) -> Result<Option<MemberReport>> {
     let row = sqlx::query(&format!(
-        "SELECT {MEMBER_REPORT_COLUMNS} FROM member_reports WHERE member_id = $1 AND year = $2 AND status <> 'ENDED'"
+        "{} WHERE r.member_id = $1 AND r.year = $2 AND r.status <> 'ENDED'",
+        member_report_select()
     ))
     .bind(member_id)
     .bind(i64::from(year))
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn)
     .await?;
-    match row {
-        Some(row) => Ok(Some(member_report_from_row(conn, &row).await?)),
-        None => Ok(None),
-    }
+    row.as_ref().map(member_report_from_row).transpose()
 }
 
 pub async fn confirm_member_report(
@@ -824,26 +848,22 @@ pub async fn list_member_reports(
     year: i32,
     page: &PageRequest,
 ) -> Result<Vec<MemberReport>> {
-    let columns = MEMBER_REPORT_COLUMNS
-        .split(", ")
-        .map(|c| format!("r.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let rows = sqlx::query(&format!(
-        "SELECT {columns} FROM member_reports r \
+        "{} \
          JOIN organizations u ON u.id = r.unit_org_id JOIN organizations c ON c.id = r.community_id \
          WHERE r.id > $1 AND ($2 = '' OR r.member_id = $2) \
            AND ($3 = '' OR u.path LIKE $3 || '%' OR c.path LIKE $3 || '%') AND ($4 = 0 OR r.year = $4) \
-         ORDER BY r.id LIMIT $5"
+         ORDER BY r.id LIMIT $5",
+        member_report_select()
     ))
     .bind(&page.after)
     .bind(member_id.unwrap_or(""))
     .bind(path.unwrap_or(""))
     .bind(i64::from(year))
     .bind(page.fetch_limit())
-    .fetch_all(&mut *conn)
+    .fetch_all(conn)
     .await?;
-    member_reports_from_rows(conn, &rows).await
+    rows.iter().map(member_report_from_row).collect()
 }
 
 /// One line of a community register.
@@ -957,11 +977,7 @@ pub async fn list_relocations(
     overdue_before: Option<Date>,
     page: &PageRequest,
 ) -> Result<Vec<Relocation>> {
-    let columns = RELOCATION_COLUMNS
-        .split(", ")
-        .map(|c| format!("r.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let columns = qualified(RELOCATION_COLUMNS, "r");
     let rows = sqlx::query(&format!(
         "SELECT {columns} FROM relocations r JOIN members m ON m.id = r.member_id \
          JOIN organizations u ON u.id = m.unit_org_id \

@@ -14,6 +14,8 @@ async fn tree_is_built_listed_and_paged(backend: Backend) {
         "a unit under a district's committee lies in that district"
     );
     assert_eq!(city.community_a.parent_id, city.street.id);
+    assert_eq!(city.district.district_id, city.district.id, "a district lies in itself");
+    assert_eq!(city.community_a.district_id, city.district.id);
 
     let children = client
         .list_organizations(pb::ListOrganizationsRequest {
