@@ -19,6 +19,7 @@ import grpc
 import pytest
 from google.protobuf import descriptor_pool, message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
@@ -98,6 +99,12 @@ def test_health_and_reflection_need_no_token(server):
     health = health_pb2_grpc.HealthStub(server["channel"])
     reply = health.Check(health_pb2.HealthCheckRequest(service=SERVICE), timeout=5)
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    reflection = reflection_pb2_grpc.ServerReflectionStub(server["channel"])
+    replies = reflection.ServerReflectionInfo(
+        iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5
+    )
+    listed = {s.name for reply in replies for s in reply.list_services_response.service}
+    assert SERVICE in listed and "grpc.health.v1.Health" in listed, listed
     registry = Registry(server["channel"])
     assert "SubmitMemberReport" in registry.service.methods_by_name
 

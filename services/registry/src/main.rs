@@ -11,7 +11,8 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let _telemetry = telemetry::init("registry", &settings.telemetry)?;
-            tracing::info!(?settings, "starting");
+            tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting registry");
+            tracing::debug!(?settings, "effective settings");
             Application::build(settings)
                 .await?
                 .run_until_stopped(server::shutdown_signal())
