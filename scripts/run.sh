@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # name:port — add each new service here.
 services=("registry:50051")
 config=config/dev.toml
-bin=target/debug
+bin=${CARGO_TARGET_DIR:-target}/debug
 
 pids=()
 stop() {

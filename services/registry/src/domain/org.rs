@@ -109,6 +109,12 @@ pub struct Org {
 }
 
 impl Org {
+    /// The ids above this org, root first.
+    pub fn ancestor_ids(&self) -> impl Iterator<Item = &str> {
+        let own = self.id.as_str();
+        self.path.split('/').filter(move |id| !id.is_empty() && *id != own)
+    }
+
     /// True when `self` is `other` or one of its ancestors.
     pub fn covers(&self, other_path: &str) -> bool {
         other_path.starts_with(&self.path)

@@ -109,7 +109,9 @@ pub fn org_input(input: Option<&pb::OrganizationInput>, creating: bool) -> Resul
 }
 
 pub fn org_to_pb(o: Org) -> pb::Organization {
+    let ancestor_ids = o.ancestor_ids().map(str::to_owned).collect();
     pb::Organization {
+        ancestor_ids,
         id: o.id,
         name: o.name,
         r#type: org_type_to_pb(o.org_type) as i32,
