@@ -16,7 +16,10 @@ async fn tree_is_built_listed_and_paged(backend: Backend) {
     assert_eq!(city.community_a.parent_id, city.street.id);
     assert_eq!(city.district.district_id, city.district.id, "a district lies in itself");
     assert_eq!(city.community_a.district_id, city.district.id);
-    assert_eq!(city.community_a.ancestor_ids, ["city", city.district.id.as_str(), city.street.id.as_str()]);
+    assert_eq!(
+        city.community_a.ancestor_ids,
+        ["city", city.district.id.as_str(), city.street.id.as_str()]
+    );
 
     let children = client
         .list_organizations(pb::ListOrganizationsRequest {
