@@ -201,3 +201,54 @@ pub fn district_under(parent: &Org) -> Option<String> {
         parent.district_id.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tree_has_a_fixed_shape_and_units_sit_under_their_superior() {
+        use OrgType::*;
+        let organ = Unit(UnitKind::Organ);
+        let enterprise = Unit(UnitKind::Enterprise);
+        assert!(District.may_sit_under(City));
+        assert!(Street.may_sit_under(District));
+        assert!(Community.may_sit_under(Street));
+        assert!(ServiceCenter.may_sit_under(Community));
+        for parent in [City, District, Street, Community, organ] {
+            assert!(enterprise.may_sit_under(parent), "{parent:?}");
+        }
+        assert!(!enterprise.may_sit_under(ServiceCenter));
+        assert!(!City.may_sit_under(District));
+        assert!(!Street.may_sit_under(City));
+        assert!(!Community.may_sit_under(District));
+        assert!(!ServiceCenter.may_sit_under(Street));
+        for t in [City, District, Street, Community, ServiceCenter, organ, enterprise] {
+            assert_eq!(OrgType::parse(t.as_str()), Some(t));
+        }
+    }
+
+    #[test]
+    fn ancestors_and_coverage_follow_the_path() {
+        let org = |id: &str, path: &str| Org {
+            id: id.into(),
+            name: id.into(),
+            org_type: OrgType::Street,
+            parent_id: None,
+            path: path.into(),
+            district_id: None,
+            details: OrgDetails::default(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        let street = org("s", "/city/d/s/");
+        assert_eq!(street.ancestor_ids().collect::<Vec<_>>(), ["city", "d"]);
+        assert!(street.covers("/city/d/s/c/"));
+        assert!(street.covers("/city/d/s/"));
+        assert!(!street.covers("/city/d/"));
+        assert!(
+            !street.covers("/city/d/s2/"),
+            "a sibling whose id starts the same is not covered"
+        );
+    }
+}

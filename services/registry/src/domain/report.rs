@@ -145,3 +145,23 @@ pub fn relocation_due(declared_on: Date, days: u32) -> Date {
 pub fn valid_year(year: i32) -> bool {
     (2000..=2100).contains(&year)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_due_dates() {
+        assert_eq!(receipt_number("JS", 2026, ReceiptKind::Unit, 7), "JS-2026-U-000007");
+        assert_eq!(
+            receipt_number("JS", 2026, ReceiptKind::Member, 1234567),
+            "JS-2026-M-1234567"
+        );
+        assert_eq!(letter_number("JS", 2026, 3), "JS-2026-L-000003");
+        let declared = Date::from_ymd_opt(2026, 1, 31).expect("date");
+        assert_eq!(
+            relocation_due(declared, 30),
+            Date::from_ymd_opt(2026, 3, 2).expect("date")
+        );
+    }
+}

@@ -30,7 +30,8 @@ macro_rules! on_both_backends {
 pub struct TestApp {
     pub channel: Channel,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    _database: TestDatabase,
+    settings: Settings,
+    database: Option<TestDatabase>,
 }
 
 impl Drop for TestApp {
@@ -73,7 +74,11 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) ->
         },
     };
     adjust(&mut settings);
-    let app = Application::build(settings).await.expect("build registry");
+    start(database, settings).await
+}
+
+async fn start(database: TestDatabase, settings: Settings) -> TestApp {
+    let app = Application::build(settings.clone()).await.expect("build registry");
     let port = app.port();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async move {
@@ -82,13 +87,26 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) ->
     TestApp {
         channel: dualreport_testkit::channel(port),
         shutdown: Some(tx),
-        _database: database,
+        settings,
+        database: Some(database),
     }
 }
 
 impl TestApp {
     pub fn database_url(&self) -> &str {
-        &self._database.url
+        &self.database.as_ref().expect("database").url
+    }
+
+    /// Stops this server and starts a new one on the same database with
+    /// adjusted settings (e.g. rotated keys).
+    pub async fn restart_with(mut self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let mut settings = self.settings.clone();
+        adjust(&mut settings);
+        let database = self.database.take().expect("database");
+        start(database, settings).await
     }
 
     pub fn client(&self, token: &str) -> Client {

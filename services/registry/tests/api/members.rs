@@ -286,7 +286,71 @@ async fn imports_commit_whole_batches_and_report_bad_rows(backend: Backend) {
     );
 }
 
+async fn personal_information_keys_rotate(backend: Backend) {
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    let member = create_member(
+        &mut app.admin(Role::UnitAdmin, &city.unit.id),
+        profile("王芳", &city.unit.id, &city.community_a.id),
+    )
+    .await;
+    let app = app
+        .restart_with(|s| {
+            s.registry.pii_keys.insert(
+                "next".into(),
+                secrecy::SecretString::from("bmV4dC1rZXktbmV4dC1rZXktbmV4dC1rZXktbmV4dCE="),
+            );
+            s.registry.pii_active_key = "next".into();
+        })
+        .await;
+    let mut me = app.client(&member_token(&member.id));
+    let full = pb::GetMemberRequest {
+        member_id: member.id.clone(),
+        view: pb::MemberView::Full as i32,
+    };
+    let read = me
+        .get_member(full.clone())
+        .await
+        .expect("old key still opens")
+        .into_inner()
+        .member
+        .expect("member");
+    assert_eq!(read.profile.expect("profile").phone, "13812345678");
+    me.update_member(pb::UpdateMemberRequest {
+        request_id: String::new(),
+        member_id: member.id.clone(),
+        profile: Some(pb::MemberProfile {
+            phone: "13900001111".into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["phone".into()],
+        }),
+    })
+    .await
+    .expect("update");
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(app.database_url())
+        .await
+        .expect("connect");
+    let (key_id,): (String,) = sqlx::query_as("SELECT phone_key_id FROM members WHERE id = $1")
+        .bind(&member.id)
+        .fetch_one(&mut conn)
+        .await
+        .expect("row");
+    assert_eq!(key_id, "next", "rewritten values are sealed with the active key");
+    let read = me
+        .get_member(full)
+        .await
+        .expect("read")
+        .into_inner()
+        .member
+        .expect("member");
+    assert_eq!(read.profile.expect("profile").phone, "13900001111");
+}
+
 crate::on_both_backends!(
+    personal_information_keys_rotate,
     personal_information_is_masked_audited_and_encrypted,
     profiles_are_validated_field_by_field,
     members_update_their_own_contact_details,
