@@ -797,6 +797,12 @@ impl Registry {
                 report.status.as_str()
             )));
         }
+        // Claim the report first: a concurrent second call waits on the row, then finds it received.
+        if !db::receive_unit_report(&mut tx, &report.id).await? {
+            return Err(RegistryError::WrongState(format!(
+                "report {report_id} was already received"
+            )));
+        }
         let receipt = self
             .issue_receipt(
                 &mut tx,
@@ -812,11 +818,7 @@ impl Registry {
                 },
             )
             .await?;
-        if !db::receive_unit_report(&mut tx, &report.id, &receipt.number).await? {
-            return Err(RegistryError::Conflict(format!(
-                "unit report {report_id} was received concurrently"
-            )));
-        }
+        db::attach_unit_receipt(&mut tx, &report.id, &receipt.number).await?;
         self.remember(&mut tx, p, request_id, "ReceiveUnitReport", &report.id)
             .await?;
         let report = db::require_unit_report(&mut tx, report_id).await?;
@@ -1026,6 +1028,12 @@ impl Registry {
                 report.status.as_str()
             )));
         }
+        // Claim the report first: a concurrent second call waits on the row, then finds it confirmed.
+        if !db::confirm_member_report(&mut tx, &report.id, branch, now_millis()).await? {
+            return Err(RegistryError::WrongState(format!(
+                "report {report_id} was already confirmed"
+            )));
+        }
         let receipt = self
             .issue_receipt(
                 &mut tx,
@@ -1041,11 +1049,7 @@ impl Registry {
                 },
             )
             .await?;
-        if !db::confirm_member_report(&mut tx, &report.id, branch, &receipt.number, now_millis()).await? {
-            return Err(RegistryError::Conflict(format!(
-                "member report {report_id} was confirmed concurrently"
-            )));
-        }
+        db::attach_member_receipt(&mut tx, &report.id, &receipt.number).await?;
         db::fulfil_relocations(&mut tx, &report.member_id, &report.id).await?;
         self.remember(&mut tx, p, request_id, "ConfirmMemberReport", &report.id)
             .await?;
@@ -1152,7 +1156,11 @@ impl Registry {
             return Err(RegistryError::SameCommunity(to.id));
         }
         let now = now_millis();
-        db::end_member_report(&mut tx, &current.id, now).await?;
+        if !db::end_member_report(&mut tx, &current.id, now).await? {
+            return Err(RegistryError::WrongState(format!(
+                "member {member_id}'s registration has already ended"
+            )));
+        }
         let mut moved = member.clone();
         moved.residence_community_id = to.id.clone();
         moved.updated_at = now;

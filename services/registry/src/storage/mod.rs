@@ -649,16 +649,24 @@ pub async fn unit_report_of(conn: &mut AnyConnection, unit_org_id: &str, year: i
     row.as_ref().map(unit_report_from_row).transpose()
 }
 
-/// Marks a report received with its receipt (the receipt row must exist).
-pub async fn receive_unit_report(conn: &mut AnyConnection, id: &str, receipt_number: &str) -> Result<bool> {
-    let result = sqlx::query(
-        "UPDATE unit_reports SET status = 'RECEIVED', receipt_number = $2 WHERE id = $1 AND status = 'SUBMITTED'",
-    )
-    .bind(id)
-    .bind(receipt_number)
-    .execute(conn)
-    .await?;
+/// Marks a submitted report received; false when it no longer is submitted.
+/// Runs before the receipt is numbered: on PostgreSQL the row lock makes a
+/// concurrent second receipt wait here and then find nothing to change.
+pub async fn receive_unit_report(conn: &mut AnyConnection, id: &str) -> Result<bool> {
+    let result = sqlx::query("UPDATE unit_reports SET status = 'RECEIVED' WHERE id = $1 AND status = 'SUBMITTED'")
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(result.rows_affected() == 1)
+}
+
+pub async fn attach_unit_receipt(conn: &mut AnyConnection, id: &str, receipt_number: &str) -> Result<()> {
+    sqlx::query("UPDATE unit_reports SET receipt_number = $2 WHERE id = $1")
+        .bind(id)
+        .bind(receipt_number)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Reports whose unit or community lies inside `path`.
@@ -811,33 +819,39 @@ pub async fn active_member_report(
     row.as_ref().map(member_report_from_row).transpose()
 }
 
-pub async fn confirm_member_report(
-    conn: &mut AnyConnection,
-    id: &str,
-    branch: &str,
-    receipt_number: &str,
-    now: i64,
-) -> Result<bool> {
+/// Confirms a submitted report; false when it no longer is submitted (see
+/// [`receive_unit_report`] for why this runs before the receipt).
+pub async fn confirm_member_report(conn: &mut AnyConnection, id: &str, branch: &str, now: i64) -> Result<bool> {
     let result = sqlx::query(
-        "UPDATE member_reports SET status = 'CONFIRMED', branch = $2, receipt_number = $3, confirmed_at = $4 \
+        "UPDATE member_reports SET status = 'CONFIRMED', branch = $2, confirmed_at = $3 \
          WHERE id = $1 AND status = 'SUBMITTED'",
     )
     .bind(id)
     .bind(branch)
-    .bind(receipt_number)
     .bind(now)
     .execute(conn)
     .await?;
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn end_member_report(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE member_reports SET status = 'ENDED', ended_at = $2 WHERE id = $1")
+pub async fn attach_member_receipt(conn: &mut AnyConnection, id: &str, receipt_number: &str) -> Result<()> {
+    sqlx::query("UPDATE member_reports SET receipt_number = $2 WHERE id = $1")
         .bind(id)
-        .bind(now)
+        .bind(receipt_number)
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Ends an active report; false when it had already ended (a concurrent relocation).
+pub async fn end_member_report(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
+    let result =
+        sqlx::query("UPDATE member_reports SET status = 'ENDED', ended_at = $2 WHERE id = $1 AND status <> 'ENDED'")
+            .bind(id)
+            .bind(now)
+            .execute(conn)
+            .await?;
+    Ok(result.rows_affected() == 1)
 }
 
 /// Reports of one member, or at communities / of units inside `path`.

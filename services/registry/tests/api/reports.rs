@@ -454,8 +454,81 @@ async fn relocation_ends_the_old_registration_and_tracks_the_new_report(backend:
 }
 
 crate::on_both_backends!(
+    parallel_reports_and_confirmations_do_not_duplicate,
     unit_reports_are_received_with_a_receipt,
     members_report_with_a_letter_and_are_confirmed,
     reports_outside_the_window_are_refused,
     relocation_ends_the_old_registration_and_tracks_the_new_report,
 );
+
+/// Parallel submissions and confirmations never produce two active reports
+/// or two receipts; the losers get a clear error, never INTERNAL.
+async fn parallel_reports_and_confirmations_do_not_duplicate(backend: Backend) {
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    let member = create_member(
+        &mut app.admin(Role::UnitAdmin, &city.unit.id),
+        profile("王芳", &city.unit.id, &city.community_a.id),
+    )
+    .await;
+    let me = app.client(&member_token(&member.id));
+    let submissions = (0..8).map(|i| {
+        let mut client = me.clone();
+        let request = pb::SubmitMemberReportRequest {
+            request_id: format!("parallel-{i}"),
+            member_id: member.id.clone(),
+            community_id: city.community_a.id.clone(),
+            year: this_year(),
+            letter_id: String::new(),
+        };
+        tokio::spawn(async move { client.submit_member_report(request).await })
+    });
+    let mut accepted = Vec::new();
+    for outcome in futures::future::join_all(submissions).await {
+        match outcome.expect("join") {
+            Ok(response) => accepted.push(response.into_inner().report.expect("report")),
+            Err(status) => assert!(
+                matches!(status.code(), Code::AlreadyExists | Code::Aborted),
+                "losers are told why: {status:?}"
+            ),
+        }
+    }
+    assert_eq!(accepted.len(), 1, "exactly one active report");
+
+    let community = app.admin(Role::CommunityAdmin, &city.community_a.id);
+    let confirmations = (0..8).map(|i| {
+        let mut client = community.clone();
+        let request = pb::ConfirmMemberReportRequest {
+            request_id: format!("confirm-{i}"),
+            report_id: accepted[0].id.clone(),
+            branch: "第一党支部".into(),
+        };
+        tokio::spawn(async move { client.confirm_member_report(request).await })
+    });
+    let mut confirmed = 0;
+    for outcome in futures::future::join_all(confirmations).await {
+        match outcome.expect("join") {
+            Ok(_) => confirmed += 1,
+            Err(status) => assert!(
+                matches!(status.code(), Code::FailedPrecondition | Code::Aborted),
+                "losers are told why: {status:?}"
+            ),
+        }
+    }
+    assert_eq!(confirmed, 1, "one confirmation, one receipt");
+    let stats = app
+        .city()
+        .get_report_statistics(pb::GetReportStatisticsRequest {
+            org_id: city.district.id.clone(),
+            year: this_year(),
+        })
+        .await
+        .expect("statistics")
+        .into_inner();
+    let line = stats
+        .communities
+        .iter()
+        .find(|c| c.community_id == city.community_a.id)
+        .expect("line");
+    assert_eq!(line.members_reported, 1);
+}
