@@ -35,6 +35,10 @@ test: build venv ## Every test: Rust on SQLite and a throwaway PostgreSQL, then 
 test-sqlite: ## Rust tests on SQLite only (quick loop)
 	cargo nextest run --workspace -E 'not test(/postgres::/)'
 
+.PHONY: bench
+bench: ## Benchmarks (release build): each figure as a ratio to a baseline measured in the same run
+	cargo bench -p registry --bench registry
+
 .PHONY: lint
 lint: venv ## buf lint, rustfmt check and clippy with warnings denied
 	cd proto && ../$(VENV)/bin/buf lint
