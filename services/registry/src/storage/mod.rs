@@ -559,13 +559,17 @@ const UNIT_REPORT_COLUMNS: &str = "id, unit_org_id, community_id, year, status, 
     org_name, in_service_member_count, address, postcode, leader, contact_person, contact_phone, superior_org_id, \
     resources, suggestions, submitted_at, receipt_number";
 
-/// `SELECT` of unit reports (alias `r`) with their receipts; append joins and `WHERE`.
-fn unit_report_select() -> String {
+/// `SELECT` of a report table (alias `r`) with its receipts; append joins and `WHERE`.
+fn select_with_receipt(table: &str, columns: &str) -> String {
     format!(
-        "SELECT {}, rc.issued_at AS receipt_issued_at FROM unit_reports r \
+        "SELECT {}, rc.issued_at AS receipt_issued_at FROM {table} r \
          LEFT JOIN receipts rc ON rc.number = r.receipt_number",
-        qualified(UNIT_REPORT_COLUMNS, "r")
+        qualified(columns, "r")
     )
+}
+
+fn unit_report_select() -> String {
+    select_with_receipt("unit_reports", UNIT_REPORT_COLUMNS)
 }
 
 fn unit_report_from_row(row: &AnyRow) -> Result<UnitReport> {
@@ -738,13 +742,8 @@ pub async fn letter(conn: &mut AnyConnection, id: &str) -> Result<Option<Letter>
 const MEMBER_REPORT_COLUMNS: &str = "id, member_id, community_id, year, status, letter_id, unit_org_id, branch, \
     submitted_at, confirmed_at, ended_at, receipt_number";
 
-/// `SELECT` of member reports (alias `r`) with their receipts; append joins and `WHERE`.
 fn member_report_select() -> String {
-    format!(
-        "SELECT {}, rc.issued_at AS receipt_issued_at FROM member_reports r \
-         LEFT JOIN receipts rc ON rc.number = r.receipt_number",
-        qualified(MEMBER_REPORT_COLUMNS, "r")
-    )
+    select_with_receipt("member_reports", MEMBER_REPORT_COLUMNS)
 }
 
 fn member_report_from_row(row: &AnyRow) -> Result<MemberReport> {
