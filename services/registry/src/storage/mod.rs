@@ -347,11 +347,12 @@ pub async fn list_members(
     community_id: Option<&str>,
     page: &PageRequest,
 ) -> Result<Vec<MemberRow>> {
-    let columns = qualified(MEMBER_COLUMNS, "m");
+    // The subtree's orgs first (a small set), then members by the unit index.
     let rows = sqlx::query(&format!(
-        "SELECT {columns} FROM members m JOIN organizations u ON u.id = m.unit_org_id \
-         WHERE m.id > $1 AND ($2 = '' OR u.path LIKE $2 || '%') AND ($3 = '' OR m.residence_community_id = $3) \
-         ORDER BY m.id LIMIT $4"
+        "SELECT {MEMBER_COLUMNS} FROM members \
+         WHERE id > $1 AND ($2 = '' OR unit_org_id IN (SELECT id FROM organizations WHERE path LIKE $2 || '%')) \
+           AND ($3 = '' OR residence_community_id = $3) \
+         ORDER BY id LIMIT $4"
     ))
     .bind(&page.after)
     .bind(unit_path.unwrap_or(""))
