@@ -247,3 +247,41 @@ pub fn assert_reason(status: &Status, code: Code, reason: &str) {
         .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
     assert_eq!(info.reason, reason, "{status:?}");
 }
+
+/// A member of the city's unit living in community A, registered by the unit admin.
+pub async fn unit_member(app: &TestApp, city: &City, name: &str) -> pb::Member {
+    create_member(
+        &mut app.admin(Role::UnitAdmin, &city.unit.id),
+        profile(name, &city.unit.id, &city.community_a.id),
+    )
+    .await
+}
+
+/// The member reports at `community` and that community's admin confirms it.
+pub async fn report_and_confirm(app: &TestApp, member_id: &str, community_id: &str, branch: &str) -> pb::MemberReport {
+    let report = app
+        .client(&dualreport_testkit::member_token(member_id))
+        .submit_member_report(pb::SubmitMemberReportRequest {
+            request_id: String::new(),
+            member_id: member_id.into(),
+            community_id: community_id.into(),
+            year: this_year(),
+            letter_id: String::new(),
+        })
+        .await
+        .expect("report")
+        .into_inner()
+        .report
+        .expect("report");
+    app.admin(Role::CommunityAdmin, community_id)
+        .confirm_member_report(pb::ConfirmMemberReportRequest {
+            request_id: String::new(),
+            report_id: report.id.clone(),
+            branch: branch.into(),
+        })
+        .await
+        .expect("confirm")
+        .into_inner()
+        .report
+        .expect("report")
+}

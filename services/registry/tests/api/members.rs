@@ -176,11 +176,7 @@ async fn profiles_are_validated_field_by_field(backend: Backend) {
 async fn members_update_their_own_contact_details(backend: Backend) {
     let app = spawn(backend).await;
     let city = build_city(&app).await;
-    let member = create_member(
-        &mut app.admin(Role::UnitAdmin, &city.unit.id),
-        profile("王芳", &city.unit.id, &city.community_a.id),
-    )
-    .await;
+    let member = unit_member(&app, &city, "王芳").await;
     let mut me = app.client(&member_token(&member.id));
     let update = |phone: &str| pb::UpdateMemberRequest {
         request_id: String::new(),
@@ -289,11 +285,7 @@ async fn imports_commit_whole_batches_and_report_bad_rows(backend: Backend) {
 async fn personal_information_keys_rotate(backend: Backend) {
     let app = spawn(backend).await;
     let city = build_city(&app).await;
-    let member = create_member(
-        &mut app.admin(Role::UnitAdmin, &city.unit.id),
-        profile("王芳", &city.unit.id, &city.community_a.id),
-    )
-    .await;
+    let member = unit_member(&app, &city, "王芳").await;
     let app = app
         .restart_with(|s| {
             s.registry.pii_keys.insert(

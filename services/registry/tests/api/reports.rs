@@ -327,31 +327,9 @@ async fn reports_outside_the_window_are_refused(backend: Backend) {
 async fn relocation_ends_the_old_registration_and_tracks_the_new_report(backend: Backend) {
     let app = spawn(backend).await;
     let city = build_city(&app).await;
-    let mut unit_admin = app.admin(Role::UnitAdmin, &city.unit.id);
-    let member = create_member(&mut unit_admin, profile("王芳", &city.unit.id, &city.community_a.id)).await;
+    let member = unit_member(&app, &city, "王芳").await;
     let mut me = app.client(&member_token(&member.id));
-    let report_at = |community: &str| pb::SubmitMemberReportRequest {
-        request_id: String::new(),
-        member_id: member.id.clone(),
-        community_id: community.into(),
-        year: this_year(),
-        letter_id: String::new(),
-    };
-    let first = me
-        .submit_member_report(report_at(&city.community_a.id))
-        .await
-        .expect("report")
-        .into_inner()
-        .report
-        .expect("report");
-    app.admin(Role::CommunityAdmin, &city.community_a.id)
-        .confirm_member_report(pb::ConfirmMemberReportRequest {
-            request_id: String::new(),
-            report_id: first.id.clone(),
-            branch: "一支部".into(),
-        })
-        .await
-        .expect("confirm");
+    let first = report_and_confirm(&app, &member.id, &city.community_a.id, "一支部").await;
 
     let relocate = |to: &str| pb::DeclareRelocationRequest {
         request_id: String::new(),
@@ -416,21 +394,7 @@ async fn relocation_ends_the_old_registration_and_tracks_the_new_report(backend:
     assert_eq!(late.len(), 1, "a month without a new report is overdue");
     assert!(late[0].overdue);
 
-    let second = me
-        .submit_member_report(report_at(&city.community_b.id))
-        .await
-        .expect("new report")
-        .into_inner()
-        .report
-        .expect("report");
-    app.admin(Role::CommunityAdmin, &city.community_b.id)
-        .confirm_member_report(pb::ConfirmMemberReportRequest {
-            request_id: String::new(),
-            report_id: second.id.clone(),
-            branch: "二支部".into(),
-        })
-        .await
-        .expect("confirm");
+    let second = report_and_confirm(&app, &member.id, &city.community_b.id, "二支部").await;
     assert!(
         district
             .list_relocations(overdue(Some(as_of)))
@@ -466,11 +430,7 @@ crate::on_both_backends!(
 async fn parallel_reports_and_confirmations_do_not_duplicate(backend: Backend) {
     let app = spawn(backend).await;
     let city = build_city(&app).await;
-    let member = create_member(
-        &mut app.admin(Role::UnitAdmin, &city.unit.id),
-        profile("王芳", &city.unit.id, &city.community_a.id),
-    )
-    .await;
+    let member = unit_member(&app, &city, "王芳").await;
     let me = app.client(&member_token(&member.id));
     let submissions = (0..8).map(|i| {
         let mut client = me.clone();
