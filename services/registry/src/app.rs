@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use dualreport_platform::auth::{Principal, Role, Scope};
 use dualreport_platform::crypto::FieldCipher;
-use dualreport_platform::db::is_unique_violation;
 use dualreport_platform::error::FieldError;
 use dualreport_platform::paging::PageRequest;
 use sqlx::{AnyConnection, AnyPool};
@@ -85,28 +84,40 @@ impl Registry {
     }
 
     /// Creates the city at the root of the tree if it does not exist yet.
+    /// Replicas starting together may race here: the loser's insert hits the
+    /// primary key and finds the winner's city.
     pub async fn ensure_city(&self, id: &str, name: &str) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
-        if db::org(&mut conn, id).await?.is_none() {
-            let now = now_millis();
-            db::insert_org(
-                &mut conn,
-                &Org {
-                    id: id.to_owned(),
-                    name: name.to_owned(),
-                    org_type: OrgType::City,
-                    parent_id: None,
-                    path: format!("/{id}/"),
-                    district_id: None,
-                    details: OrgDetails::default(),
-                    created_at: now,
-                    updated_at: now,
-                },
-            )
-            .await?;
-            tracing::info!(city = id, "created the root city");
+        match db::org(&mut conn, id).await? {
+            Some(org) if org.org_type == OrgType::City => return Ok(()),
+            Some(org) => {
+                return Err(RegistryError::Internal(anyhow::anyhow!(
+                    "registry.city_id {id} names an org of type {}, not a city",
+                    org.org_type.as_str()
+                )));
+            }
+            None => {}
         }
-        Ok(())
+        let now = now_millis();
+        let city = Org {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            org_type: OrgType::City,
+            parent_id: None,
+            path: format!("/{id}/"),
+            district_id: None,
+            details: OrgDetails::default(),
+            created_at: now,
+            updated_at: now,
+        };
+        match db::insert_org(&mut conn, &city).await {
+            Ok(()) => {
+                tracing::info!(city = id, "created the root city");
+                Ok(())
+            }
+            Err(e) if db::is_unique_violation(&e) => Ok(()),
+            Err(other) => Err(other),
+        }
     }
 
     // ───────────── scope ─────────────
@@ -231,11 +242,9 @@ impl Registry {
         }
         match db::insert_idempotency_key(conn, &p.subject, request_id, operation, id, now_millis()).await {
             // The same request_id committed by a concurrent call: this one rolls back.
-            Err(RegistryError::Internal(e)) if e.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) => {
-                Err(RegistryError::Conflict(format!(
-                    "request {request_id} was applied concurrently; retry to read its result"
-                )))
-            }
+            Err(e) if db::is_unique_violation(&e) => Err(RegistryError::Conflict(format!(
+                "request {request_id} was applied concurrently; retry to read its result"
+            ))),
             other => other,
         }
     }
@@ -747,7 +756,7 @@ impl Registry {
             receipt: None,
         };
         match db::insert_unit_report(&mut tx, &report).await {
-            Err(RegistryError::Internal(e)) if e.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) => {
+            Err(e) if db::is_unique_violation(&e) => {
                 return Err(RegistryError::AlreadyExists(format!(
                     "unit {} has already reported for {year}",
                     unit.id
@@ -991,7 +1000,7 @@ impl Registry {
             receipt: None,
         };
         match db::insert_member_report(&mut tx, &report).await {
-            Err(RegistryError::Internal(e)) if e.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) => {
+            Err(e) if db::is_unique_violation(&e) => {
                 return Err(RegistryError::AlreadyExists(format!(
                     "member {} already has an active report for {year}",
                     member.id

@@ -25,6 +25,13 @@ impl From<sqlx::Error> for RegistryError {
     }
 }
 
+/// True when a storage call failed on a unique constraint (a concurrent or
+/// repeated write), which callers turn into a domain answer.
+pub fn is_unique_violation(error: &RegistryError) -> bool {
+    matches!(error, RegistryError::Internal(e)
+        if e.downcast_ref::<sqlx::Error>().is_some_and(dualreport_platform::db::is_unique_violation))
+}
+
 fn corrupt(what: &str, value: &str) -> RegistryError {
     RegistryError::Internal(anyhow::anyhow!("stored {what} {value:?} is not recognised"))
 }
