@@ -115,6 +115,22 @@ async fn requests_beyond_the_concurrency_limit_are_shed(backend: Backend) {
         .expect("served again once the permit is free");
 }
 
+async fn requests_past_the_server_deadline_are_cut_off(backend: Backend) {
+    let app = spawn_with(backend, |s| s.server.request_timeout_ms = 100).await;
+    let (_tx, rx) = tokio::sync::mpsc::channel::<pb::ImportMembersRequest>(1);
+    // A client stream that never ends would hold the server forever without a deadline.
+    let status = app
+        .city()
+        .import_members(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .expect_err("cut off");
+    assert_eq!(status.code(), Code::Cancelled, "{status:?}");
+    app.city()
+        .get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect("the server carries on");
+}
+
 async fn messages_over_the_limit_are_refused(backend: Backend) {
     let app = spawn(backend).await;
     let status = app
@@ -132,6 +148,7 @@ async fn messages_over_the_limit_are_refused(backend: Backend) {
 }
 
 crate::on_both_backends!(
+    requests_past_the_server_deadline_are_cut_off,
     messages_over_the_limit_are_refused,
     health_is_serving_without_a_token,
     bad_tokens_are_unauthenticated,
