@@ -33,9 +33,6 @@ pub struct MemberView {
     pub updated_at: i64,
 }
 
-/// Which personal-information fields an update touches, by profile field name.
-pub type UpdateMask = Vec<String>;
-
 /// One unit's line of the statistics table.
 #[derive(Debug, Clone)]
 pub struct UnitStats {

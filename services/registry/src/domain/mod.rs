@@ -91,14 +91,6 @@ impl Violations {
             }
         }
     }
-
-    pub fn into_result(self) -> Result<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(RegistryError::Invalid(self.0))
-        }
-    }
 }
 
 /// A validated non-empty text of bounded length (characters, not bytes).

@@ -268,7 +268,7 @@ fn member_from_row(row: &AnyRow) -> Result<MemberRow> {
 }
 
 fn json(list: &[String]) -> String {
-    serde_json::Value::from(list.to_vec()).to_string()
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
 }
 
 pub async fn insert_member(conn: &mut AnyConnection, m: &MemberRow) -> Result<()> {
