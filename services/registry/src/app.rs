@@ -157,16 +157,28 @@ impl Registry {
     /// True when `p` may see or act on the member: the member itself, or an
     /// admin over the member's unit or residence community.
     async fn may_act_on_member(&self, conn: &mut AnyConnection, p: &Principal, m: &MemberRow) -> Result<bool> {
+        let paths = match p.scope {
+            Scope::Org(_) => self.member_paths(conn, m).await?,
+            Scope::Member(_) | Scope::Service => MemberPaths::default(),
+        };
+        self.may_act_on_member_at(conn, p, &m.id, &paths).await
+    }
+
+    /// [`Self::may_act_on_member`] when the member's paths are already known.
+    async fn may_act_on_member_at(
+        &self,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        member_id: &str,
+        paths: &MemberPaths,
+    ) -> Result<bool> {
         Ok(match &p.scope {
-            Scope::Member(id) => *id == m.id,
+            Scope::Member(id) => id == member_id,
             Scope::Service => false,
-            Scope::Org(_) => {
-                let (unit_path, community_path) = self.member_paths(conn, m).await?;
-                match self.admin_org(conn, p).await? {
-                    Some(org) => org.covers(&unit_path) || org.covers(&community_path),
-                    None => false,
-                }
-            }
+            Scope::Org(_) => self
+                .admin_org(conn, p)
+                .await?
+                .is_some_and(|org| org.covers(&paths.unit) || org.covers(&paths.community)),
         })
     }
 
@@ -188,10 +200,13 @@ impl Registry {
         }
     }
 
-    async fn member_paths(&self, conn: &mut AnyConnection, m: &MemberRow) -> Result<(String, String)> {
+    async fn member_paths(&self, conn: &mut AnyConnection, m: &MemberRow) -> Result<MemberPaths> {
         let unit = db::require_org(conn, &m.unit_org_id).await?;
         let community = db::require_org(conn, &m.residence_community_id).await?;
-        Ok((unit.path, community.path))
+        Ok(MemberPaths {
+            unit: unit.path,
+            community: community.path,
+        })
     }
 
     /// The org `p` names as a filter, after checking `p` covers it (service: any).
@@ -472,13 +487,14 @@ impl Registry {
         let mut tx = self.pool.begin().await?;
         let row = db::require_member(&mut tx, id).await?;
         if whole {
-            if !self.may_act_on_member(&mut tx, p, &row).await? {
+            // The paths decide the scope and are written with each access row.
+            let paths = self.member_paths(&mut tx, &row).await?;
+            if !self.may_act_on_member_at(&mut tx, p, &row.id, &paths).await? {
                 return Err(RegistryError::out_of_scope(format!(
                     "{} may not read member {id}'s personal information",
                     p.role.as_str()
                 )));
             }
-            let (unit_path, community_path) = self.member_paths(&mut tx, &row).await?;
             let now = now_millis();
             for field in [PHONE, HOME_ADDRESS] {
                 db::insert_access(
@@ -490,8 +506,8 @@ impl Registry {
                         member_id: row.id.clone(),
                         field: field.to_owned(),
                         accessed_at: now,
-                        unit_path: unit_path.clone(),
-                        community_path: community_path.clone(),
+                        unit_path: paths.unit.clone(),
+                        community_path: paths.community.clone(),
                     },
                 )
                 .await?;
@@ -1244,8 +1260,12 @@ impl Registry {
             .await?
             .into_iter()
             .collect();
-        let units = db::orgs_under(&mut conn, &org.path, &OrgType::ALL_UNITS)
+        let (units, communities): (Vec<Org>, Vec<Org>) = db::orgs_under(&mut conn, &org.path)
             .await?
+            .into_iter()
+            .filter(|o| o.org_type.is_unit() || o.org_type == OrgType::Community)
+            .partition(|o| o.org_type.is_unit());
+        let units = units
             .into_iter()
             .map(|unit| {
                 let members = statuses.remove(&unit.id).unwrap_or_default();
@@ -1264,8 +1284,7 @@ impl Registry {
             .into_iter()
             .map(|(id, units, members)| (id, (units, members)))
             .collect();
-        let communities = db::orgs_under(&mut conn, &org.path, &[OrgType::Community])
-            .await?
+        let communities = communities
             .into_iter()
             .map(|community| {
                 let (units_reported, members_reported) = counts.remove(&community.id).unwrap_or_default();
@@ -1278,6 +1297,14 @@ impl Registry {
             .collect();
         Ok((units, communities))
     }
+}
+
+/// Materialised paths of a member's unit org and residence community: an
+/// admin over either acts on the member.
+#[derive(Debug, Default)]
+struct MemberPaths {
+    unit: String,
+    community: String,
 }
 
 /// A unit report as submitted (报到单 fields beyond the org's own record).

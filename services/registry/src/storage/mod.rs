@@ -132,21 +132,15 @@ pub async fn list_orgs(conn: &mut AnyConnection, filter: &OrgFilter<'_>, page: &
     rows.iter().map(org_from_row).collect()
 }
 
-/// Every org of the given types inside `path`'s subtree.
-pub async fn orgs_under(conn: &mut AnyConnection, path: &str, types: &[OrgType]) -> Result<Vec<Org>> {
+/// Every org inside `path`'s subtree, by name.
+pub async fn orgs_under(conn: &mut AnyConnection, path: &str) -> Result<Vec<Org>> {
     let rows = sqlx::query(&format!(
         "SELECT {ORG_COLUMNS} FROM organizations WHERE path LIKE $1 || '%' ORDER BY name, id"
     ))
     .bind(path)
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .iter()
-        .map(org_from_row)
-        .collect::<Result<Vec<_>>>()?
-        .into_iter()
-        .filter(|org| types.contains(&org.org_type))
-        .collect())
+    rows.iter().map(org_from_row).collect()
 }
 
 pub async fn update_org(conn: &mut AnyConnection, org: &Org) -> Result<()> {
