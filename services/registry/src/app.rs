@@ -784,21 +784,39 @@ impl Registry {
     }
 
     /// Numbers, dates and stores a receipt for `receipt`'s report.
-    async fn issue_receipt(
-        &self,
-        conn: &mut AnyConnection,
-        kind: ReceiptKind,
-        mut receipt: Receipt,
-    ) -> Result<Receipt> {
-        let year = receipt.year;
+    /// Numbers, dates and stores the receipt of a claimed report, and
+    /// attaches it to the report.
+    async fn issue_receipt(&self, conn: &mut AnyConnection, report: ReceiptFor<'_>) -> Result<Receipt> {
+        let (kind, report_id, year, community_id, unit_org_id, member_id) = match report {
+            ReceiptFor::Unit(r) => (ReceiptKind::Unit, &r.id, r.year, &r.community_id, &r.unit_org_id, None),
+            ReceiptFor::Member(r) => (
+                ReceiptKind::Member,
+                &r.id,
+                r.year,
+                &r.community_id,
+                &r.unit_org_id,
+                Some(r.member_id.clone()),
+            ),
+        };
         let counter = match kind {
             ReceiptKind::Unit => format!("receipt-unit-{year}"),
             ReceiptKind::Member => format!("receipt-member-{year}"),
         };
         let sequence = db::next_counter(conn, &counter).await?;
-        receipt.number = receipt_number(&self.number_prefix, year, kind, sequence);
-        receipt.issued_at = now_millis();
+        let receipt = Receipt {
+            number: receipt_number(&self.number_prefix, year, kind, sequence),
+            issued_at: now_millis(),
+            year,
+            community_id: community_id.clone(),
+            unit_org_id: unit_org_id.clone(),
+            member_id,
+            report_id: report_id.clone(),
+        };
         db::insert_receipt(conn, &receipt).await?;
+        match kind {
+            ReceiptKind::Unit => db::attach_unit_receipt(conn, report_id, &receipt.number).await?,
+            ReceiptKind::Member => db::attach_member_receipt(conn, report_id, &receipt.number).await?,
+        }
         Ok(receipt)
     }
 
@@ -825,22 +843,7 @@ impl Registry {
                 "report {report_id} was already received"
             )));
         }
-        let receipt = self
-            .issue_receipt(
-                &mut tx,
-                ReceiptKind::Unit,
-                Receipt {
-                    number: String::new(),
-                    issued_at: 0,
-                    year: report.year,
-                    community_id: report.community_id.clone(),
-                    unit_org_id: report.unit_org_id.clone(),
-                    member_id: None,
-                    report_id: report.id.clone(),
-                },
-            )
-            .await?;
-        db::attach_unit_receipt(&mut tx, &report.id, &receipt.number).await?;
+        self.issue_receipt(&mut tx, ReceiptFor::Unit(&report)).await?;
         self.remember(&mut tx, p, request_id, "ReceiveUnitReport", &report.id)
             .await?;
         let report = db::require_unit_report(&mut tx, report_id).await?;
@@ -1056,22 +1059,7 @@ impl Registry {
                 "report {report_id} was already confirmed"
             )));
         }
-        let receipt = self
-            .issue_receipt(
-                &mut tx,
-                ReceiptKind::Member,
-                Receipt {
-                    number: String::new(),
-                    issued_at: 0,
-                    year: report.year,
-                    community_id: report.community_id.clone(),
-                    unit_org_id: report.unit_org_id.clone(),
-                    member_id: Some(report.member_id.clone()),
-                    report_id: report.id.clone(),
-                },
-            )
-            .await?;
-        db::attach_member_receipt(&mut tx, &report.id, &receipt.number).await?;
+        self.issue_receipt(&mut tx, ReceiptFor::Member(&report)).await?;
         db::fulfil_relocations(&mut tx, &report.member_id, &report.id).await?;
         self.remember(&mut tx, p, request_id, "ConfirmMemberReport", &report.id)
             .await?;
@@ -1297,6 +1285,12 @@ impl Registry {
             .collect();
         Ok((units, communities))
     }
+}
+
+/// The report a receipt is issued for.
+enum ReceiptFor<'a> {
+    Unit(&'a UnitReport),
+    Member(&'a MemberReport),
 }
 
 /// Materialised paths of a member's unit org and residence community: an
