@@ -253,6 +253,26 @@ mod tests {
             (s4.base_points, s4.max_adjustment, s4.points_per_star, s4.max_stars),
             (5, 3, 10, 10)
         );
+        let s1 = preset("S1").expect("S1");
+        assert_eq!(
+            s1.member_report_window,
+            Window::new((1, 1), (6, 30)),
+            "S1: by the end of June"
+        );
+        let s2 = preset("S2").expect("S2");
+        assert_eq!(s2.unit_report_window.end, (10, 18), "S2: units by 18 October");
+        assert_eq!(
+            s2.member_report_window.end,
+            (10, 31),
+            "S2: members by the end of October"
+        );
+        assert_eq!(s2.member_min_services_per_year, 2);
+        assert!(!s1.letter_required && !s2.letter_required && !s4.letter_required);
+        assert_eq!(
+            s4.member_report_window,
+            Window::new((3, 1), (3, 31)),
+            "S4: members in March"
+        );
         let s3 = PolicySettings {
             preset: Some("s3".into()),
             max_stars: Some(5),

@@ -171,6 +171,10 @@ async fn profiles_are_validated_field_by_field(backend: Backend) {
         .expect("list")
         .into_inner();
     assert!(listed.members.is_empty(), "no refused profile left a record");
+    // 其它 (other) is on the standard list too.
+    let mut other_skill = base;
+    other_skill.skills = vec!["其它".into()];
+    create_member(&mut unit_admin, other_skill).await;
 }
 
 async fn members_update_their_own_contact_details(backend: Backend) {

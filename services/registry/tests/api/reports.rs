@@ -119,6 +119,73 @@ async fn unit_reports_are_received_with_a_receipt(backend: Backend) {
         .expect("report");
     assert_eq!(assigned.assignment, pb::Assignment::ByStreet as i32);
     assert_eq!(assigned.assigned_by_org_id, city.street.id);
+
+    // A superior org assigns a community to a unit below it.
+    let sibling = create_org(
+        &mut app.city(),
+        "区教体局机关党委",
+        pb::OrganizationType::Organ,
+        &city.committee.id,
+    )
+    .await;
+    let by_superior = app
+        .admin(Role::UnitAdmin, &city.committee.id)
+        .submit_unit_report(pb::SubmitUnitReportRequest {
+            unit_org_id: sibling.id.clone(),
+            ..unit_report(&city, "")
+        })
+        .await
+        .expect("superior assigns")
+        .into_inner()
+        .report
+        .expect("report");
+    assert_eq!(by_superior.assignment, pb::Assignment::BySuperior as i32);
+    assert_eq!(by_superior.assigned_by_org_id, city.committee.id);
+    // A unit cannot report for its sibling.
+    let status = unit_admin
+        .submit_unit_report(pb::SubmitUnitReportRequest {
+            unit_org_id: sibling.id.clone(),
+            ..unit_report(&city, "")
+        })
+        .await
+        .expect_err("not its own unit");
+    assert_eq!(status.code(), Code::PermissionDenied);
+}
+
+/// S3: the unit org may organise its members' reporting; another unit may not.
+async fn units_may_report_for_their_members(backend: Backend) {
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    let member = unit_member(&app, &city, "王芳").await;
+    let request = pb::SubmitMemberReportRequest {
+        request_id: String::new(),
+        member_id: member.id.clone(),
+        community_id: city.community_a.id.clone(),
+        year: this_year(),
+        letter_id: String::new(),
+    };
+    let other = create_org(
+        &mut app.city(),
+        "另一单位",
+        pb::OrganizationType::Enterprise,
+        &city.district.id,
+    )
+    .await;
+    let status = app
+        .admin(Role::UnitAdmin, &other.id)
+        .submit_member_report(request.clone())
+        .await
+        .expect_err("another unit");
+    assert_reason(&status, Code::PermissionDenied, "ERROR_REASON_OUT_OF_SCOPE");
+    let report = app
+        .admin(Role::UnitAdmin, &city.unit.id)
+        .submit_member_report(request)
+        .await
+        .expect("the member's own unit")
+        .into_inner()
+        .report
+        .expect("report");
+    assert_eq!(report.unit_org_id, city.unit.id);
 }
 
 async fn members_report_with_a_letter_and_are_confirmed(backend: Backend) {
@@ -127,6 +194,15 @@ async fn members_report_with_a_letter_and_are_confirmed(backend: Backend) {
     let mut unit_admin = app.admin(Role::UnitAdmin, &city.unit.id);
     let member = create_member(&mut unit_admin, profile("王芳", &city.unit.id, &city.community_a.id)).await;
     let absent = create_member(&mut unit_admin, profile("赵六", &city.unit.id, &city.community_a.id)).await;
+    // Retired members are not in the in-service statistics.
+    create_member(
+        &mut unit_admin,
+        pb::MemberProfile {
+            category: pb::MemberCategory::Retired as i32,
+            ..profile("退休老党员", &city.unit.id, &city.community_a.id)
+        },
+    )
+    .await;
     let mut me = app.client(&member_token(&member.id));
     let submit = |letter_id: &str| pb::SubmitMemberReportRequest {
         request_id: String::new(),
@@ -361,6 +437,21 @@ async fn relocation_ends_the_old_registration_and_tracks_the_new_report(backend:
         .report
         .expect("report");
     assert_eq!(old.status, pb::MemberReportStatus::Ended as i32);
+    let moved = me
+        .get_member(pb::GetMemberRequest {
+            member_id: member.id.clone(),
+            view: pb::MemberView::Masked as i32,
+        })
+        .await
+        .expect("member")
+        .into_inner()
+        .member
+        .expect("member");
+    assert_eq!(
+        moved.profile.expect("profile").residence_community_id,
+        city.community_b.id,
+        "the member moved"
+    );
 
     let today = registry::domain::china_today();
     let later = today + chrono::Days::new(31);
@@ -418,6 +509,7 @@ async fn relocation_ends_the_old_registration_and_tracks_the_new_report(backend:
 }
 
 crate::on_both_backends!(
+    units_may_report_for_their_members,
     parallel_reports_and_confirmations_do_not_duplicate,
     unit_reports_are_received_with_a_receipt,
     members_report_with_a_letter_and_are_confirmed,
