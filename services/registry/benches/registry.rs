@@ -202,32 +202,23 @@ async fn main() {
     })
     .await;
     let ids = imported.member_ids.clone();
-    let get_masked = mean(CALLS, |i| {
-        let mut c = city.clone();
-        let id = ids[i % ids.len()].clone();
-        async move {
-            c.get_member(pb::GetMemberRequest {
-                member_id: id,
-                view: pb::MemberView::Masked as i32,
-            })
-            .await
-            .expect("get");
-        }
-    })
-    .await;
-    let get_full = mean(CALLS, |i| {
-        let mut c = city.clone();
-        let id = ids[i % ids.len()].clone();
-        async move {
-            c.get_member(pb::GetMemberRequest {
-                member_id: id,
-                view: pb::MemberView::Full as i32,
-            })
-            .await
-            .expect("get");
-        }
-    })
-    .await;
+    let get_member = |view: pb::MemberView| {
+        let (city, ids) = (&city, &ids);
+        mean(CALLS, move |i| {
+            let mut c = city.clone();
+            let id = ids[i % ids.len()].clone();
+            async move {
+                c.get_member(pb::GetMemberRequest {
+                    member_id: id,
+                    view: view as i32,
+                })
+                .await
+                .expect("get");
+            }
+        })
+    };
+    let get_masked = get_member(pb::MemberView::Masked).await;
+    let get_full = get_member(pb::MemberView::Full).await;
     let list = mean(CALLS / 4, |i| {
         let mut c = city.clone();
         let unit = units[i % units.len()].clone();
