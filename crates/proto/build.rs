@@ -7,6 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "dualreport/common/v1/common.proto",
         "dualreport/registry/v1/registry.proto",
+        "dualreport/scoring/v1/scoring.proto",
     ];
     println!("cargo:rerun-if-changed={}", root.display());
     let fds = protox::compile(files, [&root])?;

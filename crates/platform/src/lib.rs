@@ -5,12 +5,15 @@
 
 pub mod auth;
 pub mod cli;
+pub mod client;
 pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod gate;
+pub mod idempotency;
 pub mod paging;
 pub mod server;
 pub mod settings;
 pub mod telemetry;
 pub mod trace_context;
+pub mod validate;

@@ -81,6 +81,9 @@ pub struct AuthSettings {
     pub issuer: Option<String>,
     pub audience: Option<String>,
     pub leeway_secs: u64,
+    /// The token (role `service`) this service sends when it calls its peers;
+    /// without it, development tokens are minted with `dev_hs256_secret`.
+    pub service_token_file: Option<String>,
 }
 
 /// Loads `T` from `PLATFORM_DEFAULTS`, then `service_defaults`, then the

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use opentelemetry::propagation::{Extractor, Injector};
@@ -11,6 +12,8 @@ use opentelemetry::trace::TraceContextExt as _;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+use crate::client::ServiceCredentials;
 
 struct HeaderExtractor<'a>(&'a http::HeaderMap);
 
@@ -120,15 +123,30 @@ where
 /// given, `authorization: Bearer <token>`.
 #[derive(Clone, Default)]
 pub struct ClientInterceptor {
-    bearer: Option<MetadataValue<tonic::metadata::Ascii>>,
+    bearer: Bearer,
+}
+
+#[derive(Clone, Default)]
+enum Bearer {
+    #[default]
+    None,
+    Fixed(MetadataValue<tonic::metadata::Ascii>),
+    Service(Arc<ServiceCredentials>),
 }
 
 impl ClientInterceptor {
     /// An interceptor that also sends `token` as the bearer credential.
     pub fn with_token(token: &str) -> Result<Self, tonic::metadata::errors::InvalidMetadataValue> {
         Ok(Self {
-            bearer: Some(MetadataValue::try_from(format!("Bearer {token}"))?),
+            bearer: Bearer::Fixed(MetadataValue::try_from(format!("Bearer {token}"))?),
         })
+    }
+
+    /// An interceptor that sends this service's own (refreshed) credentials.
+    pub fn with_credentials(credentials: Arc<ServiceCredentials>) -> Self {
+        Self {
+            bearer: Bearer::Service(credentials),
+        }
     }
 }
 
@@ -138,8 +156,16 @@ impl tonic::service::Interceptor for ClientInterceptor {
         opentelemetry::global::get_text_map_propagator(|propagator| {
             propagator.inject_context(&context, &mut MetadataInjector(request.metadata_mut()))
         });
-        if let Some(bearer) = &self.bearer {
-            request.metadata_mut().insert("authorization", bearer.clone());
+        let bearer = match &self.bearer {
+            Bearer::None => None,
+            Bearer::Fixed(value) => Some(value.clone()),
+            Bearer::Service(credentials) => Some(credentials.bearer().map_err(|error| {
+                tracing::error!(error = %format!("{error:#}"), "no credentials for an outgoing call");
+                tonic::Status::unauthenticated("this service has no valid credentials for its peers")
+            })?),
+        };
+        if let Some(bearer) = bearer {
+            request.metadata_mut().insert("authorization", bearer);
         }
         Ok(request)
     }

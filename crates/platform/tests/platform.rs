@@ -22,6 +22,7 @@ fn settings() -> AuthSettings {
         issuer: None,
         audience: None,
         leeway_secs: 0,
+        service_token_file: None,
     }
 }
 
@@ -216,4 +217,50 @@ async fn trace_context_is_extracted_by_the_server_layer_and_injected_by_the_clie
         !traceparent.contains("00f067aa0ba902b7"),
         "the outgoing parent is the server's own span"
     );
+}
+
+#[test]
+fn service_credentials_come_from_a_token_file_or_the_development_key() {
+    use dualreport_platform::client::ServiceCredentials;
+
+    // No way to obtain a token: refused at start-up, not on the first call.
+    let error = ServiceCredentials::from_settings(&settings(), "scoring").expect_err("no credentials");
+    assert!(error.to_string().contains("service_token_file"), "{error}");
+
+    // Development: a minted `service` token the same key verifies.
+    let dev = AuthSettings {
+        dev_hs256_secret: Some(SecretString::from("0123456789abcdef0123456789abcdef-dev")),
+        ..settings()
+    };
+    let minted = ServiceCredentials::from_settings(&dev, "scoring").expect("minted");
+    let bearer = minted.bearer().expect("bearer");
+    let token = bearer
+        .to_str()
+        .expect("ascii")
+        .strip_prefix("Bearer ")
+        .expect("bearer prefix");
+    let principal = Authenticator::from_settings(&dev)
+        .expect("authenticator")
+        .verify(token)
+        .expect("verifies");
+    assert_eq!((principal.role, principal.subject.as_str()), (Role::Service, "scoring"));
+
+    // Production: the mounted token, trimmed; a missing file is an error.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("token");
+    std::fs::write(&path, "abc.def.ghi\n").expect("write token");
+    let file = AuthSettings {
+        service_token_file: Some(path.display().to_string()),
+        ..settings()
+    };
+    let mounted = ServiceCredentials::from_settings(&file, "scoring").expect("file");
+    assert_eq!(
+        mounted.bearer().expect("bearer").to_str().expect("ascii"),
+        "Bearer abc.def.ghi"
+    );
+    let missing = AuthSettings {
+        service_token_file: Some(dir.path().join("absent").display().to_string()),
+        ..settings()
+    };
+    assert!(ServiceCredentials::from_settings(&missing, "scoring").is_err());
 }

@@ -15,3 +15,9 @@ pub mod registry {
         tonic::include_proto!("dualreport.registry.v1");
     }
 }
+
+pub mod scoring {
+    pub mod v1 {
+        tonic::include_proto!("dualreport.scoring.v1");
+    }
+}

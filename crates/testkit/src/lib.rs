@@ -101,6 +101,7 @@ pub fn auth_settings() -> AuthSettings {
         issuer: None,
         audience: None,
         leeway_secs: 0,
+        service_token_file: None,
     }
 }
 

@@ -40,8 +40,8 @@ fn settings(database: &TestDatabase) -> Settings {
             number_prefix: "B".into(),
             pii_keys: dualreport_testkit::pii_keys(),
             pii_active_key: "test".into(),
-            policy: PolicySettings::default(),
         },
+        policy: PolicySettings::default(),
     }
 }
 

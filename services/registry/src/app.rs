@@ -10,6 +10,7 @@ use std::sync::Arc;
 use dualreport_platform::auth::{Principal, Role, Scope};
 use dualreport_platform::crypto::FieldCipher;
 use dualreport_platform::error::FieldError;
+use dualreport_platform::idempotency::{self, Previous};
 use dualreport_platform::paging::PageRequest;
 use sqlx::{AnyConnection, AnyPool};
 
@@ -231,13 +232,10 @@ impl Registry {
         request_id: &str,
         operation: &str,
     ) -> Result<Option<String>> {
-        if request_id.is_empty() {
-            return Ok(None);
-        }
-        match db::idempotency_key(conn, &p.subject, request_id).await? {
-            Some((op, id)) if op == operation => Ok(Some(id)),
-            Some(_) => Err(RegistryError::RequestIdReused),
-            None => Ok(None),
+        match idempotency::previous(conn, &p.subject, request_id, operation).await? {
+            Previous::None => Ok(None),
+            Previous::Done(id) => Ok(Some(id)),
+            Previous::OtherOperation => Err(RegistryError::RequestIdReused),
         }
     }
 
@@ -249,15 +247,13 @@ impl Registry {
         operation: &str,
         id: &str,
     ) -> Result<()> {
-        if request_id.is_empty() {
-            return Ok(());
-        }
-        match db::insert_idempotency_key(conn, &p.subject, request_id, operation, id, now_millis()).await {
+        if idempotency::remember(conn, &p.subject, request_id, operation, id, now_millis()).await? {
+            Ok(())
+        } else {
             // The same request_id committed by a concurrent call: this one rolls back.
-            Err(e) if db::is_unique_violation(&e) => Err(RegistryError::Conflict(format!(
+            Err(RegistryError::Conflict(format!(
                 "request {request_id} was applied concurrently; retry to read its result"
-            ))),
-            other => other,
+            )))
         }
     }
 

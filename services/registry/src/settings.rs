@@ -1,4 +1,4 @@
-//! Registry settings: the shared platform sections plus `[registry]`.
+//! Registry settings: the shared platform sections plus `[registry]` and `[policy]`.
 
 use std::collections::HashMap;
 
@@ -6,7 +6,7 @@ use dualreport_platform::settings::{AuthSettings, DatabaseSettings, ServerSettin
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::domain::policy::PolicySettings;
+use dualreport_policy::PolicySettings;
 
 /// Built-in defaults of this service, layered over the platform's.
 pub const DEFAULTS: &str = r#"
@@ -24,7 +24,7 @@ pii_active_key = ""
 
 [registry.pii_keys]
 
-[registry.policy]
+[policy]
 preset = "S4"
 "#;
 
@@ -35,6 +35,9 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub auth: AuthSettings,
     pub registry: RegistrySettings,
+    /// The policy preset and overrides, shared by every service (`[policy]`).
+    #[serde(default)]
+    pub policy: PolicySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +52,4 @@ pub struct RegistrySettings {
     pub pii_keys: HashMap<String, SecretString>,
     /// The key id that seals new values.
     pub pii_active_key: String,
-    #[serde(default)]
-    pub policy: PolicySettings,
 }

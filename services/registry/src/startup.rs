@@ -46,7 +46,7 @@ impl Application {
         );
         let authenticator = Arc::new(Authenticator::from_settings(&settings.auth)?);
         let cipher = FieldCipher::new(&settings.registry.pii_keys, &settings.registry.pii_active_key)?;
-        let policy = settings.registry.policy.resolve()?;
+        let policy = settings.policy.resolve()?;
         let database = db::connect(&settings.database).await?;
         db::migrate(&database, &SQLITE, &POSTGRES).await?;
         let registry = Registry::new(database.pool, cipher, policy, &settings.registry.number_prefix);

@@ -1,6 +1,7 @@
 //! 在职党员 — members and their report-card profile (报到登记卡, S4 附录B.1).
 
 use dualreport_platform::error::FieldError;
+use dualreport_platform::stored_enum;
 
 use super::{Date, Violations, text};
 

@@ -1,6 +1,7 @@
 //! 报到 — unit and member reports, letters, receipts, relocations.
 
 use super::Date;
+use dualreport_platform::stored_enum;
 
 /// 报到单 status of a unit report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -432,44 +432,6 @@ pub async fn list_accesses(
 
 // ───────────────────────── idempotency and counters ─────────────────────────
 
-/// The operation and resource a request id was first used for.
-pub async fn idempotency_key(
-    conn: &mut AnyConnection,
-    caller: &str,
-    request_id: &str,
-) -> Result<Option<(String, String)>> {
-    let row = sqlx::query("SELECT operation, resource_id FROM idempotency_keys WHERE caller = $1 AND request_id = $2")
-        .bind(caller)
-        .bind(request_id)
-        .fetch_optional(conn)
-        .await?;
-    Ok(match row {
-        Some(row) => Some((row.try_get("operation")?, row.try_get("resource_id")?)),
-        None => None,
-    })
-}
-
-pub async fn insert_idempotency_key(
-    conn: &mut AnyConnection,
-    caller: &str,
-    request_id: &str,
-    operation: &str,
-    resource_id: &str,
-    now: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO idempotency_keys (caller, request_id, operation, resource_id, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(caller)
-    .bind(request_id)
-    .bind(operation)
-    .bind(resource_id)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// The next value of a named sequence (receipt and letter numbers). Run it
 /// inside the transaction that uses the number: the row lock (PostgreSQL) or
 /// the single writer (SQLite) keeps numbers unique and gap-free.

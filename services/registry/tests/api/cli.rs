@@ -27,7 +27,7 @@ fn environment_overrides_defaults_and_secrets_stay_hidden() {
             "DUALREPORT__REGISTRY__PII_KEYS__K9",
             "cGlpLWtleS12YWx1ZS0wMTIzNDU2Nzg5YWJjZGVmMDE=",
         )
-        .env("DUALREPORT__REGISTRY__POLICY__PRESET", "S2")
+        .env("DUALREPORT__POLICY__PRESET", "S2")
         .output()
         .expect("run");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));

@@ -70,8 +70,8 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) ->
             number_prefix: "T".into(),
             pii_keys: dualreport_testkit::pii_keys(),
             pii_active_key: "test".into(),
-            policy: open_policy(),
         },
+        policy: open_policy(),
     };
     adjust(&mut settings);
     start(database, settings).await

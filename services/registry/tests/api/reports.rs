@@ -189,7 +189,7 @@ async fn units_may_report_for_their_members(backend: Backend) {
 }
 
 async fn members_report_with_a_letter_and_are_confirmed(backend: Backend) {
-    let app = spawn_with(backend, |s| s.registry.policy.letter_required = Some(true)).await;
+    let app = spawn_with(backend, |s| s.policy.letter_required = Some(true)).await;
     let city = build_city(&app).await;
     let mut unit_admin = app.admin(Role::UnitAdmin, &city.unit.id);
     let member = create_member(&mut unit_admin, profile("王芳", &city.unit.id, &city.community_a.id)).await;
@@ -363,10 +363,10 @@ async fn reports_outside_the_window_are_refused(backend: Backend) {
         "01-01"
     };
     let app = spawn_with(backend, |s| {
-        s.registry.policy.member_report_window_start = Some(closed.into());
-        s.registry.policy.member_report_window_end = Some(closed.into());
-        s.registry.policy.unit_report_window_start = Some(closed.into());
-        s.registry.policy.unit_report_window_end = Some(closed.into());
+        s.policy.member_report_window_start = Some(closed.into());
+        s.policy.member_report_window_end = Some(closed.into());
+        s.policy.unit_report_window_start = Some(closed.into());
+        s.policy.unit_report_window_end = Some(closed.into());
     })
     .await;
     let city = build_city(&app).await;

@@ -1,13 +1,27 @@
-//! Policy presets (S1–S4) and their overrides.
+//! Policy presets (S1–S4) and their overrides, shared by every service.
 //!
-//! Where the seeds disagree (deadlines, yearly minimums) the rule is a policy
-//! value. A deployment picks a preset (default S4) and may override any value.
-//! The registry serves the effective policy (`GetPolicy`) so the other services
-//! read the same numbers.
+//! Where the seeds disagree (deadlines, yearly minimums, posts, points) the
+//! rule is a policy value. A deployment picks a preset (default S4) and may
+//! override any value; each service reads the same `policy` section of its
+//! settings (the Helm chart fills it from one value), and the registry serves
+//! the effective policy (`GetPolicy`) to callers. This crate also holds the
+//! calendar every rule is read in: China Standard Time.
 
 use serde::Deserialize;
 
-use super::Date;
+/// A calendar date (China Standard Time).
+pub type Date = chrono::NaiveDate;
+
+/// Today in China Standard Time, in which windows, deadlines and periods are read.
+pub fn china_today() -> Date {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    chrono::Utc::now().with_timezone(&offset).date_naive()
+}
+
+/// Milliseconds since the Unix epoch, the stored form of instants.
+pub fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
 
 /// A yearly window of month-day bounds, inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +152,7 @@ pub fn preset(name: &str) -> Option<Policy> {
     }
 }
 
-/// `registry.policy` in the settings: a preset and any overrides.
+/// The `policy` section of a service's settings: a preset and any overrides.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PolicySettings {
     pub preset: Option<String>,
@@ -169,14 +183,12 @@ impl PolicySettings {
     /// The preset with every override applied; fails on a bad value.
     pub fn resolve(&self) -> anyhow::Result<Policy> {
         let name = self.preset.as_deref().unwrap_or("S4");
-        let mut p = preset(name)
-            .ok_or_else(|| anyhow::anyhow!("registry.policy.preset {name:?} is not one of S1, S2, S3, S4"))?;
+        let mut p =
+            preset(name).ok_or_else(|| anyhow::anyhow!("policy.preset {name:?} is not one of S1, S2, S3, S4"))?;
         let bound = |key: &str, value: &Option<String>, current: (u32, u32)| -> anyhow::Result<(u32, u32)> {
             match value {
                 None => Ok(current),
-                Some(v) => {
-                    Window::parse_bound(v).ok_or_else(|| anyhow::anyhow!("registry.policy.{key} {v:?} is not MM-DD"))
-                }
+                Some(v) => Window::parse_bound(v).ok_or_else(|| anyhow::anyhow!("policy.{key} {v:?} is not MM-DD")),
             }
         };
         p.unit_report_window.start = bound(
@@ -223,20 +235,14 @@ impl PolicySettings {
         );
         anyhow::ensure!(
             p.min_posts_claimed <= p.max_posts_claimed,
-            "registry.policy: min_posts_claimed exceeds max_posts_claimed"
+            "policy: min_posts_claimed exceeds max_posts_claimed"
         );
-        anyhow::ensure!(
-            p.points_per_star > 0,
-            "registry.policy.points_per_star must be positive"
-        );
+        anyhow::ensure!(p.points_per_star > 0, "policy.points_per_star must be positive");
         anyhow::ensure!(
             p.spot_check_percent <= 100,
-            "registry.policy.spot_check_percent must be at most 100"
+            "policy.spot_check_percent must be at most 100"
         );
-        anyhow::ensure!(
-            p.relocation_days > 0,
-            "registry.policy.relocation_days must be positive"
-        );
+        anyhow::ensure!(p.relocation_days > 0, "policy.relocation_days must be positive");
         Ok(p)
     }
 }

@@ -1,0 +1,142 @@
+//! Calling another service of the suite: a lazily connected channel with a
+//! connect timeout and a per-call deadline, and the caller's own `service`
+//! credentials.
+//!
+//! A service proves itself to its peers with a bearer token of role `service`:
+//! in production a token issued by the identity provider and mounted from a
+//! Secret (`auth.service_token_file`, re-read every minute so rotation needs no
+//! restart); in development one minted with `auth.dev_hs256_secret`.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::auth::{Authenticator, Role, claims};
+use crate::settings::AuthSettings;
+use crate::trace_context::ClientInterceptor;
+
+/// Where a peer service listens and how long to wait for it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PeerSettings {
+    /// `http://host:port` (or `https://` once TLS is configured).
+    pub url: String,
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    /// Deadline of each call; the peer sees it as `grpc-timeout`.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn default_connect_timeout_ms() -> u64 {
+    2_000
+}
+
+fn default_timeout_ms() -> u64 {
+    3_000
+}
+
+/// A channel to `peer`; it connects on first use, so a peer that is down at
+/// start-up only fails the calls that need it.
+pub fn channel(peer: &PeerSettings) -> anyhow::Result<Channel> {
+    Ok(Endpoint::from_shared(peer.url.clone())
+        .with_context(|| format!("peer url {:?}", peer.url))?
+        .connect_timeout(Duration::from_millis(peer.connect_timeout_ms))
+        .timeout(Duration::from_millis(peer.timeout_ms))
+        .connect_lazy())
+}
+
+/// A channel that sends this service's credentials and the trace context.
+pub fn authed_channel(
+    peer: &PeerSettings,
+    credentials: &Arc<ServiceCredentials>,
+) -> anyhow::Result<InterceptedService<Channel, ClientInterceptor>> {
+    Ok(InterceptedService::new(
+        channel(peer)?,
+        ClientInterceptor::with_credentials(credentials.clone()),
+    ))
+}
+
+enum Source {
+    File(String),
+    Minted(Box<Authenticator>),
+}
+
+/// The bearer token this service presents to its peers, refreshed before it
+/// goes stale.
+pub struct ServiceCredentials {
+    subject: String,
+    source: Source,
+    cached: Mutex<Option<(MetadataValue<Ascii>, Instant)>>,
+}
+
+impl std::fmt::Debug for ServiceCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let source = match &self.source {
+            Source::File(path) => format!("file {path}"),
+            Source::Minted(_) => "minted with the development key".to_owned(),
+        };
+        f.debug_struct("ServiceCredentials")
+            .field("subject", &self.subject)
+            .field("source", &source)
+            .finish()
+    }
+}
+
+/// Re-read a token file this often; re-mint development tokens this often
+/// (they live an hour).
+const REFRESH: Duration = Duration::from_secs(60);
+const MINTED_TTL_SECS: u64 = 3600;
+
+impl ServiceCredentials {
+    /// `subject` names the calling service in the peer's logs, e.g. `scoring`.
+    pub fn from_settings(settings: &AuthSettings, subject: &str) -> anyhow::Result<Self> {
+        let source = if let Some(path) = &settings.service_token_file {
+            Source::File(path.clone())
+        } else if settings.dev_hs256_secret.is_some() {
+            Source::Minted(Box::new(Authenticator::from_settings(settings)?))
+        } else {
+            anyhow::bail!(
+                "{subject} calls other services but has no credentials: set auth.service_token_file \
+                 (a token of role `service`) or, in development, auth.dev_hs256_secret"
+            );
+        };
+        let credentials = Self {
+            subject: subject.to_owned(),
+            source,
+            cached: Mutex::new(None),
+        };
+        // Fail at start-up, not on the first call.
+        credentials.bearer()?;
+        Ok(credentials)
+    }
+
+    /// `Bearer <token>`, from the cache while fresh.
+    pub fn bearer(&self) -> anyhow::Result<MetadataValue<Ascii>> {
+        let mut cached = self.cached.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((value, at)) = cached.as_ref()
+            && at.elapsed() < REFRESH
+        {
+            return Ok(value.clone());
+        }
+        let token: SecretString = match &self.source {
+            Source::File(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("reading auth.service_token_file {path}"))?
+                .trim()
+                .to_owned()
+                .into(),
+            Source::Minted(authenticator) => authenticator
+                .mint(&claims(&self.subject, Role::Service, None, None, MINTED_TTL_SECS))?
+                .into(),
+        };
+        let value = MetadataValue::try_from(format!("Bearer {}", token.expose_secret()))
+            .context("the service token is not ASCII")?;
+        *cached = Some((value.clone(), Instant::now()));
+        Ok(value)
+    }
+}

@@ -1,0 +1,63 @@
+//! Field validation helpers shared by every service's domain types.
+
+use crate::error::FieldError;
+
+/// Collects field errors so one response names every bad field.
+#[derive(Debug, Default)]
+pub struct Violations(pub Vec<FieldError>);
+
+impl Violations {
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldError::new(field, description));
+    }
+
+    /// Keeps the value, or records the error and returns `None`.
+    pub fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.0.push(error);
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A trimmed text of bounded length (characters, not bytes), without control
+/// characters; `required` refuses an empty one.
+pub fn text(field: &str, value: &str, max_chars: usize, required: bool) -> Result<String, FieldError> {
+    let trimmed = value.trim();
+    if required && trimmed.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if trimmed.chars().count() > max_chars {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "must not contain control characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Implements `as_str` (the stored column value) and `parse` (back) for a
+/// fieldless enum: `stored_enum!(Kind { A => "a", B => "b" });`.
+#[macro_export]
+macro_rules! stored_enum {
+    ($ty:ty { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $name),+ }
+            }
+            pub fn parse(value: &str) -> Option<Self> {
+                match value { $($name => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
