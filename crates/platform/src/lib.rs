@@ -17,3 +17,4 @@ pub mod settings;
 pub mod telemetry;
 pub mod trace_context;
 pub mod validate;
+pub mod wire;

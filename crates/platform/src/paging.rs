@@ -40,15 +40,17 @@ impl PageRequest {
         self.size + 1
     }
 
+    /// The opaque token of a page that continues after `key`.
+    pub fn token_for(&self, key: &str) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+    }
+
     /// Trims the extra row and returns the next page token ("" at the end).
     pub fn finish<T>(&self, mut rows: Vec<T>, key: impl Fn(&T) -> &str) -> (Vec<T>, String) {
         let size = usize::try_from(self.size).unwrap_or(usize::MAX);
         if rows.len() > size {
             rows.truncate(size);
-            let token = rows
-                .last()
-                .map(|row| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key(row)))
-                .unwrap_or_default();
+            let token = rows.last().map(|row| self.token_for(key(row))).unwrap_or_default();
             (rows, token)
         } else {
             (rows, String::new())

@@ -1,7 +1,6 @@
 //! proto ↔ domain conversions.
 
 use dualreport_platform::error::{self as err, FieldError};
-use dualreport_proto::common::v1::Date as PbDate;
 use dualreport_proto::registry::v1 as pb;
 use tonic::Status;
 
@@ -17,29 +16,7 @@ use crate::domain::report::{
 use crate::domain::{Date, Violations, china_today};
 use crate::storage::AccessRow;
 
-pub fn timestamp(millis: i64) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: millis.div_euclid(1000),
-        nanos: i32::try_from(millis.rem_euclid(1000) * 1_000_000).unwrap_or_default(),
-    }
-}
-
-fn opt_timestamp(millis: Option<i64>) -> Option<prost_types::Timestamp> {
-    millis.map(timestamp)
-}
-
-fn date_to_pb(date: Date) -> PbDate {
-    use chrono::Datelike as _;
-    PbDate {
-        year: date.year(),
-        month: i32::try_from(date.month()).unwrap_or_default(),
-        day: i32::try_from(date.day()).unwrap_or_default(),
-    }
-}
-
-pub fn date_from_pb(d: &PbDate) -> Option<Date> {
-    Date::from_ymd_opt(d.year, u32::try_from(d.month).ok()?, u32::try_from(d.day).ok()?)
-}
+pub use dualreport_platform::wire::{date_from_pb, date_to_pb, opt_timestamp, timestamp};
 
 pub fn org_type_to_pb(t: OrgType) -> pb::OrganizationType {
     use pb::OrganizationType as T;

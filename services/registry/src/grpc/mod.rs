@@ -5,7 +5,7 @@ mod convert;
 
 use dualreport_platform::auth::principal;
 use dualreport_platform::error::{self as err, FieldError};
-use dualreport_platform::paging::PageRequest;
+use dualreport_platform::wire::page;
 use dualreport_proto::common::v1::ErrorReason;
 use dualreport_proto::registry::v1 as pb;
 use dualreport_proto::registry::v1::registry_service_server::RegistryService;
@@ -51,10 +51,6 @@ fn to_status(error: RegistryError) -> Status {
         }
         RegistryError::Internal(e) => err::internal(e.as_ref()),
     }
-}
-
-fn page(size: i32, token: &str) -> Result<PageRequest, Status> {
-    PageRequest::parse(size, token).map_err(|e| err::invalid_fields(&[e]))
 }
 
 fn required(field: &str, value: &str) -> Result<(), Status> {

@@ -1,0 +1,301 @@
+//! What scoring needs to know from the registry — members, organisations and
+//! who is registered where — asked over gRPC with a deadline and kept in a
+//! small cache.
+//!
+//! Positive answers are cached for `directory.cache_ttl_secs`; "not found" and
+//! "not registered" never are, so a member who reports a minute ago can be
+//! awarded now. A registry that does not answer makes the calling RPC fail
+//! with `UNAVAILABLE` (reason UPSTREAM_UNAVAILABLE); nothing is written.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use dualreport_platform::client::{PeerSettings, ServiceCredentials, authed_channel};
+use dualreport_platform::trace_context::ClientInterceptor;
+use dualreport_proto::registry::v1 as pb;
+use pb::registry_service_client::RegistryServiceClient;
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::domain::{Result, ScoringError};
+use crate::settings::DirectorySettings;
+
+/// A member as scoring sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberInfo {
+    pub id: String,
+    pub name: String,
+    pub unit_org_id: String,
+    pub residence_community_id: String,
+}
+
+/// An organisation and its place in the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgInfo {
+    pub id: String,
+    pub name: String,
+    pub kind: OrgKind,
+    /// From the city down to the parent.
+    pub ancestor_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgKind {
+    City,
+    District,
+    Street,
+    /// A community, village or party–masses service centre.
+    Community,
+    /// A resident-unit org of any type.
+    Unit,
+}
+
+impl OrgInfo {
+    /// `/city/…/self/`, the form settlements store for the board.
+    pub fn path(&self) -> String {
+        let mut path = String::from("/");
+        for id in self.ancestor_ids.iter().chain(std::iter::once(&self.id)) {
+            path.push_str(id);
+            path.push('/');
+        }
+        path
+    }
+
+    /// Whether `org_id` is this org or one above it.
+    pub fn is_within(&self, org_id: &str) -> bool {
+        self.id == org_id || self.ancestor_ids.iter().any(|a| a == org_id)
+    }
+}
+
+type Client = RegistryServiceClient<InterceptedService<Channel, ClientInterceptor>>;
+
+#[derive(Clone)]
+pub struct Directory {
+    client: Client,
+    members: Arc<TtlCache<String, MemberInfo>>,
+    orgs: Arc<TtlCache<String, OrgInfo>>,
+    registrations: Arc<TtlCache<(String, String, i32), ()>>,
+}
+
+impl Directory {
+    pub fn new(
+        peer: &PeerSettings,
+        credentials: &Arc<ServiceCredentials>,
+        settings: &DirectorySettings,
+    ) -> anyhow::Result<Self> {
+        let ttl = Duration::from_secs(settings.cache_ttl_secs);
+        let capacity = settings.cache_capacity;
+        Ok(Self {
+            client: RegistryServiceClient::new(authed_channel(peer, credentials)?),
+            members: Arc::new(TtlCache::new(ttl, capacity)),
+            orgs: Arc::new(TtlCache::new(ttl, capacity)),
+            registrations: Arc::new(TtlCache::new(ttl, capacity)),
+        })
+    }
+
+    pub async fn member(&self, id: &str) -> Result<MemberInfo> {
+        if let Some(member) = self.members.get(&id.to_owned()) {
+            return Ok(member);
+        }
+        let response = self
+            .client
+            .clone()
+            .get_member(pb::GetMemberRequest {
+                member_id: id.to_owned(),
+                view: pb::MemberView::Masked.into(),
+            })
+            .await
+            .map_err(|status| upstream(status, "member", id))?
+            .into_inner();
+        let member = response
+            .member
+            .ok_or_else(|| ScoringError::Internal(anyhow::anyhow!("registry answered GetMember without a member")))?;
+        let profile = member.profile.unwrap_or_default();
+        let info = MemberInfo {
+            id: member.id,
+            name: profile.name,
+            unit_org_id: profile.unit_org_id,
+            residence_community_id: profile.residence_community_id,
+        };
+        self.members.put(id.to_owned(), info.clone());
+        Ok(info)
+    }
+
+    pub async fn org(&self, id: &str) -> Result<OrgInfo> {
+        if let Some(org) = self.orgs.get(&id.to_owned()) {
+            return Ok(org);
+        }
+        let org = self
+            .client
+            .clone()
+            .get_organization(pb::GetOrganizationRequest {
+                organization_id: id.to_owned(),
+            })
+            .await
+            .map_err(|status| upstream(status, "organization", id))?
+            .into_inner()
+            .organization
+            .ok_or_else(|| ScoringError::Internal(anyhow::anyhow!("registry answered without an organization")))?;
+        use pb::OrganizationType as T;
+        let kind = match T::try_from(org.r#type).unwrap_or(T::Unspecified) {
+            T::City => OrgKind::City,
+            T::District => OrgKind::District,
+            T::Street => OrgKind::Street,
+            T::Community | T::ServiceCenter => OrgKind::Community,
+            T::Organ
+            | T::Institution
+            | T::Enterprise
+            | T::ResearchInstitute
+            | T::NonPublicEnterprise
+            | T::SocialOrganization
+            | T::OtherUnit => OrgKind::Unit,
+            T::Unspecified => {
+                return Err(ScoringError::Internal(anyhow::anyhow!(
+                    "registry org {id} has no known type"
+                )));
+            }
+        };
+        let info = OrgInfo {
+            id: org.id,
+            name: org.name,
+            kind,
+            ancestor_ids: org.ancestor_ids,
+        };
+        self.orgs.put(id.to_owned(), info.clone());
+        Ok(info)
+    }
+
+    /// Whether the member's report at the community for `year` was confirmed
+    /// (it stays valid for the year's earlier services after a relocation ends it).
+    pub async fn member_registered(&self, member_id: &str, community_id: &str, year: i32) -> Result<bool> {
+        let key = (member_id.to_owned(), community_id.to_owned(), year);
+        if self.registrations.get(&key).is_some() {
+            return Ok(true);
+        }
+        let mut page_token = String::new();
+        loop {
+            let response = self
+                .client
+                .clone()
+                .list_member_reports(pb::ListMemberReportsRequest {
+                    member_id: member_id.to_owned(),
+                    org_id: String::new(),
+                    year,
+                    page_size: 100,
+                    page_token,
+                })
+                .await
+                .map_err(|status| upstream(status, "member", member_id))?
+                .into_inner();
+            let registered = response.reports.iter().any(|r| {
+                r.community_id == community_id
+                    && matches!(
+                        pb::MemberReportStatus::try_from(r.status),
+                        Ok(pb::MemberReportStatus::Confirmed | pb::MemberReportStatus::Ended)
+                    )
+                    && r.confirm_time.is_some()
+            });
+            if registered {
+                self.registrations.put(key, ());
+                return Ok(true);
+            }
+            if response.next_page_token.is_empty() {
+                return Ok(false);
+            }
+            page_token = response.next_page_token;
+        }
+    }
+
+    /// Whether the unit org's report to the community for `year` was received.
+    pub async fn unit_registered(&self, unit_org_id: &str, community_id: &str, year: i32) -> Result<bool> {
+        let key = (format!("unit:{unit_org_id}"), community_id.to_owned(), year);
+        if self.registrations.get(&key).is_some() {
+            return Ok(true);
+        }
+        let mut page_token = String::new();
+        loop {
+            let response = self
+                .client
+                .clone()
+                .list_unit_reports(pb::ListUnitReportsRequest {
+                    org_id: unit_org_id.to_owned(),
+                    year,
+                    page_size: 100,
+                    page_token,
+                })
+                .await
+                .map_err(|status| upstream(status, "organization", unit_org_id))?
+                .into_inner();
+            let registered = response.reports.iter().any(|r| {
+                r.unit_org_id == unit_org_id
+                    && r.community_id == community_id
+                    && r.status == pb::UnitReportStatus::Received as i32
+            });
+            if registered {
+                self.registrations.put(key, ());
+                return Ok(true);
+            }
+            if response.next_page_token.is_empty() {
+                return Ok(false);
+            }
+            page_token = response.next_page_token;
+        }
+    }
+}
+
+/// The registry's answer as a scoring error: its NOT_FOUND is ours; a
+/// registry that is down or slow is UNAVAILABLE; anything else is a fault.
+fn upstream(status: tonic::Status, what: &'static str, id: &str) -> ScoringError {
+    match status.code() {
+        Code::NotFound => ScoringError::not_found(what, id),
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::ResourceExhausted => {
+            tracing::warn!(code = ?status.code(), message = status.message(), "registry did not answer");
+            ScoringError::Unavailable(format!("the registry did not answer ({:?}); retry", status.code()))
+        }
+        _ => ScoringError::Internal(anyhow::anyhow!(
+            "registry refused a lookup of {what} {id}: {:?} {}",
+            status.code(),
+            status.message()
+        )),
+    }
+}
+
+/// A map whose entries expire; cleared wholesale when it reaches capacity
+/// (simple, and bounded: the working set refills within one TTL).
+struct TtlCache<K, V> {
+    ttl: Duration,
+    capacity: usize,
+    entries: Mutex<HashMap<K, (V, Instant)>>,
+}
+
+impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
+    fn new(ttl: Duration, capacity: usize) -> Self {
+        Self {
+            ttl,
+            capacity: capacity.max(1),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, key: &K) -> Option<V> {
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries
+            .get(key)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(value, _)| value.clone())
+    }
+
+    fn put(&self, key: K, value: V) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= self.capacity {
+            entries.clear();
+        }
+        entries.insert(key, (value, Instant::now()));
+    }
+}

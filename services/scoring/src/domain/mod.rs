@@ -1,0 +1,173 @@
+//! The scoring rules (DOMAIN.md steps 5–6, 评星 · 激励), in plain Rust: no tonic, no SQL.
+
+pub mod ledger;
+pub mod market;
+pub mod period;
+pub mod settlement;
+
+pub use dualreport_platform::validate::{Violations, text};
+pub use dualreport_policy::{Date, china_today, now_millis};
+
+use dualreport_platform::error::FieldError;
+use dualreport_platform::stored_enum;
+
+/// Everything that can go wrong in scoring. The gRPC layer maps each variant
+/// to a status with an exhaustive match.
+#[derive(Debug, thiserror::Error)]
+pub enum ScoringError {
+    #[error("invalid request: {0:?}")]
+    Invalid(Vec<FieldError>),
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("{0}")]
+    OutOfScope(String),
+    /// The member (or unit) has no report at that community for that year.
+    #[error("{0}")]
+    NotRegistered(String),
+    #[error("{0}")]
+    WrongState(String),
+    #[error("period {0} has not ended yet; it can be settled from the day after it ends")]
+    PeriodNotEnded(String),
+    #[error("nothing changed in {0} since settlement version {1}")]
+    NothingChanged(String, i64),
+    #[error("{0}")]
+    InsufficientPoints(String),
+    #[error("{0}")]
+    OutOfStock(String),
+    #[error("{0}")]
+    CapExceeded(String),
+    #[error("source key {0} was delivered before for a different subject or kind")]
+    SourceKeyReused(String),
+    /// A dependency (the registry) did not answer in time.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A concurrent call changed the object first; retrying reads the outcome.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("request_id was already used for a different operation")]
+    RequestIdReused,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ScoringError {
+    pub fn invalid(field: &str, description: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, description)])
+    }
+
+    pub fn not_found(what: &'static str, id: &str) -> Self {
+        Self::NotFound {
+            what,
+            id: id.to_owned(),
+        }
+    }
+
+    pub fn out_of_scope(what: impl Into<String>) -> Self {
+        Self::OutOfScope(what.into())
+    }
+}
+
+impl From<Violations> for ScoringError {
+    fn from(violations: Violations) -> Self {
+        Self::Invalid(violations.0)
+    }
+}
+
+impl From<FieldError> for ScoringError {
+    fn from(error: FieldError) -> Self {
+        Self::Invalid(vec![error])
+    }
+}
+
+pub type Result<T, E = ScoringError> = std::result::Result<T, E>;
+
+/// Whose card an entry is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SubjectKind {
+    /// 在职党员
+    Member,
+    /// 驻地单位党组织
+    UnitOrg,
+}
+
+stored_enum!(SubjectKind { Member => "member", UnitOrg => "unit_org" });
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Subject {
+    pub kind: SubjectKind,
+    pub id: String,
+}
+
+impl Subject {
+    pub fn member(id: &str) -> Self {
+        Self {
+            kind: SubjectKind::Member,
+            id: id.to_owned(),
+        }
+    }
+
+    pub fn unit_org(id: &str) -> Self {
+        Self {
+            kind: SubjectKind::UnitOrg,
+            id: id.to_owned(),
+        }
+    }
+}
+
+/// An id another service issued (registry org and member ids, keys): ASCII
+/// letters, digits, `-`, `_`, `:` and `.`, so that it is safe in paths and
+/// LIKE patterns.
+pub fn id(field: &str, value: &str) -> std::result::Result<String, FieldError> {
+    if value.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if value.len() > 128 {
+        return Err(FieldError::new(field, "must be at most 128 characters"));
+    }
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+    {
+        return Err(FieldError::new(
+            field,
+            "may contain only ASCII letters, digits, '-', '_', ':' and '.'",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A day of service: a real date, not in the future, not before 2000.
+pub fn service_date(field: &str, date: Option<Date>, today: Date) -> std::result::Result<Date, FieldError> {
+    let date = date.ok_or_else(|| FieldError::new(field, "must be a calendar date"))?;
+    if date > today {
+        return Err(FieldError::new(field, format!("must not be after today ({today})")));
+    }
+    if date.year_ce().1 < 2000 {
+        return Err(FieldError::new(field, "must not be before 2000"));
+    }
+    Ok(date)
+}
+
+use chrono::Datelike as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_plain_ascii() {
+        assert!(id("member_id", "0194f3c2-7b1e-7c00-8000-000000000001").is_ok());
+        assert!(id("member_id", "").is_err());
+        assert!(id("org_id", "a%b").is_err(), "LIKE wildcards are refused");
+        assert!(id("org_id", "a/b").is_err());
+    }
+
+    #[test]
+    fn service_dates_are_past_days() {
+        let today = Date::from_ymd_opt(2026, 11, 21).expect("date");
+        assert!(service_date("served_on", Some(today), today).is_ok());
+        assert!(service_date("served_on", today.succ_opt(), today).is_err());
+        assert!(service_date("served_on", None, today).is_err());
+        assert!(service_date("served_on", Date::from_ymd_opt(1999, 12, 31), today).is_err());
+    }
+}

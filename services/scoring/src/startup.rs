@@ -1,0 +1,80 @@
+//! Builds scoring: binds first (so tests on port 0 learn the port), connects
+//! and migrates the store, prepares the registry client, then serves.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use dualreport_platform::auth::Authenticator;
+use dualreport_platform::client::ServiceCredentials;
+use dualreport_platform::{db, server};
+use dualreport_proto::scoring::v1::scoring_service_server::ScoringServiceServer;
+use tokio::net::TcpListener;
+
+use crate::app::Scoring;
+use crate::directory::Directory;
+use crate::domain::ledger::Rules;
+use crate::grpc::ScoringApi;
+use crate::settings::Settings;
+
+/// Fully qualified gRPC service name, as health reports it.
+pub const SERVICE_NAME: &str = "dualreport.scoring.v1.ScoringService";
+
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let database = db::connect(&settings.database).await?;
+    db::migrate(&database, &SQLITE, &POSTGRES).await
+}
+
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    settings: Settings,
+    scoring: Scoring,
+    authenticator: Arc<Authenticator>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let authenticator = Arc::new(Authenticator::from_settings(&settings.auth)?);
+        let credentials = Arc::new(ServiceCredentials::from_settings(&settings.auth, "scoring")?);
+        let directory = Directory::new(&settings.registry, &credentials, &settings.directory)?;
+        let rules = Rules::from(&settings.policy.resolve()?);
+        let database = db::connect(&settings.database).await?;
+        db::migrate(&database, &SQLITE, &POSTGRES).await?;
+        let scoring = Scoring::new(database.pool, rules, directory);
+        let listener = server::bind(&settings.server).await?;
+        let port = listener.local_addr()?.port();
+        Ok(Self {
+            listener,
+            port,
+            settings,
+            scoring,
+            authenticator,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let max = self.settings.server.max_message_bytes;
+        let service = ScoringServiceServer::new(ScoringApi::new(self.scoring))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
+        tracing::info!(port = self.port, service = SERVICE_NAME, "listening");
+        server::serve(
+            self.listener,
+            &self.settings.server,
+            self.authenticator,
+            server::Service {
+                names: vec![SERVICE_NAME],
+                routes: tonic::service::Routes::new(service),
+            },
+            shutdown,
+        )
+        .await
+    }
+}
