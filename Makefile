@@ -32,7 +32,7 @@ test: build venv ## Every test: Rust on SQLite and a throwaway PostgreSQL, then 
 	$(PY) -m pytest -q tests/smoke
 
 .PHONY: test-sqlite
-test-sqlite: ## Rust tests on SQLite only (quick loop)
+test-sqlite: build ## Rust tests on SQLite only (quick loop)
 	cargo nextest run --workspace -E 'not test(/postgres::/)'
 
 .PHONY: bench

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # name:port — add each new service here.
-services=("registry:50051")
+services=("registry:50051" "scoring:50053")
 config=config/dev.toml
 bin=${CARGO_TARGET_DIR:-target}/debug
 
@@ -44,5 +44,6 @@ echo "development city-admin token (12 h):"
 echo "  export TOKEN=$token"
 echo
 echo "try:  grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" localhost:50051 dualreport.registry.v1.RegistryService/GetPolicy"
+echo "      grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" localhost:50053 dualreport.scoring.v1.ScoringService/GetScoringRules"
 echo "Ctrl-C stops the suite."
 wait

@@ -107,10 +107,12 @@ pub fn auth_settings() -> AuthSettings {
 
 /// One personal-information key, `test`.
 pub fn pii_keys() -> HashMap<String, SecretString> {
-    HashMap::from([(
-        "test".to_owned(),
-        SecretString::from(base64::engine::general_purpose::STANDARD.encode([7u8; 32])),
-    )])
+    HashMap::from([("test".to_owned(), SecretString::from(pii_key_base64()))])
+}
+
+/// The `test` personal-information key, base64.
+pub fn pii_key_base64() -> String {
+    base64::engine::general_purpose::STANDARD.encode([7u8; 32])
 }
 
 /// A token for an admin role scoped to `org`.
@@ -147,4 +149,37 @@ pub fn channel(port: u16) -> Channel {
 /// A channel that sends `token` with every call.
 pub fn authed(channel: Channel, token: &str) -> InterceptedService<Channel, ClientInterceptor> {
     InterceptedService::new(channel, ClientInterceptor::with_token(token).expect("ascii token"))
+}
+
+pub mod process;
+pub mod registry;
+
+use tonic::{Code, Status};
+use tonic_types::StatusExt as _;
+
+/// Asserts an InvalidArgument whose BadRequest names `field`.
+pub fn assert_invalid(status: &Status, field: &str) {
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let details = status.get_error_details();
+    let bad = details
+        .bad_request()
+        .unwrap_or_else(|| panic!("no BadRequest in {status:?}"));
+    assert!(
+        bad.field_violations.iter().any(|v| v.field == field),
+        "expected a violation of {field}, got {:?}",
+        bad.field_violations
+    );
+    let info = details.error_info().expect("ErrorInfo");
+    assert_eq!(info.reason, "ERROR_REASON_INVALID_FIELD");
+    assert_eq!(info.domain, "dualreport");
+}
+
+/// Asserts the code and the ErrorInfo reason.
+pub fn assert_reason(status: &Status, code: Code, reason: &str) {
+    assert_eq!(status.code(), code, "{status:?}");
+    let details = status.get_error_details();
+    let info = details
+        .error_info()
+        .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
+    assert_eq!(info.reason, reason, "{status:?}");
 }

@@ -17,7 +17,7 @@ use crate::domain::ledger::{Entry, EntryKind, ProjectScorer, Rules, SpecialCateg
 use crate::domain::market::{Item, Redemption, RedemptionStatus};
 use crate::domain::period::Period;
 use crate::domain::settlement::{self, Settlement, SettlementStatus};
-use crate::domain::{Date, Result, ScoringError, Subject, SubjectKind, china_today, now_millis};
+use crate::domain::{Clock, Date, Result, ScoringError, Subject, SubjectKind, now_millis, service_date};
 use crate::storage::{self as db, AccountRow, BoardCursor, BoardRow};
 
 fn new_id() -> String {
@@ -30,7 +30,7 @@ pub struct ServiceAward {
     pub source_key: String,
     pub member_id: String,
     pub community_id: String,
-    pub served_on: Date,
+    pub served_on: Option<Date>,
     pub content: String,
     pub adjustment: i64,
 }
@@ -40,7 +40,7 @@ pub struct SpecialAward {
     pub source_key: String,
     pub member_id: String,
     pub community_id: String,
-    pub occurred_on: Date,
+    pub occurred_on: Option<Date>,
     pub category: SpecialCategory,
     pub points: i64,
     pub reason: String,
@@ -55,7 +55,7 @@ pub struct ProjectAward {
     pub project_name: String,
     pub scorer: ProjectScorer,
     pub points: i64,
-    pub scored_on: Date,
+    pub scored_on: Option<Date>,
 }
 
 #[derive(Debug, Clone)]
@@ -101,15 +101,21 @@ pub struct Scoring {
     pool: AnyPool,
     rules: Arc<Rules>,
     directory: Directory,
+    clock: Clock,
 }
 
 impl Scoring {
-    pub fn new(pool: AnyPool, rules: Rules, directory: Directory) -> Self {
+    pub fn new(pool: AnyPool, rules: Rules, directory: Directory, clock: Clock) -> Self {
         Self {
             pool,
             rules: Arc::new(rules),
             directory,
+            clock,
         }
+    }
+
+    fn today(&self) -> Date {
+        self.clock.today()
     }
 
     pub fn rules(&self) -> &Rules {
@@ -350,6 +356,7 @@ impl Scoring {
     pub async fn record_service(&self, p: &Principal, award: ServiceAward) -> Result<Entry> {
         self.require_community_writer(p, &award.community_id, true).await?;
         let points = self.rules.service_points(award.adjustment)?;
+        let served_on = service_date("served_on", award.served_on, self.today())?;
         let subject = Subject::member(&award.member_id);
         // A redelivery answers from the ledger without asking the registry again.
         if let Some(existing) = self.existing(&award.source_key, &subject, EntryKind::Service).await? {
@@ -357,7 +364,7 @@ impl Scoring {
         }
         self.community("community_id", &award.community_id).await?;
         let member = self
-            .registered_member(&award.member_id, &award.community_id, award.served_on)
+            .registered_member(&award.member_id, &award.community_id, served_on)
             .await?;
         let entry = Entry {
             points,
@@ -365,7 +372,7 @@ impl Scoring {
             source_key: award.source_key,
             base_points: self.rules.base_points,
             adjustment: award.adjustment,
-            ..self.entry(p, subject, &award.community_id, EntryKind::Service, award.served_on)
+            ..self.entry(p, subject, &award.community_id, EntryKind::Service, served_on)
         };
         self.append_earning(entry, &member.name, self.rules.net_bounds(EntryKind::Service))
             .await
@@ -380,20 +387,21 @@ impl Scoring {
         // Approved by a community admin, whose subject is kept as the approver.
         self.require_community_writer(p, &award.community_id, false).await?;
         let points = self.rules.special_points(award.points)?;
+        let occurred_on = service_date("occurred_on", award.occurred_on, self.today())?;
         let subject = Subject::member(&award.member_id);
         if let Some(existing) = self.existing(&award.source_key, &subject, EntryKind::Special).await? {
             return Ok(existing);
         }
         self.community("community_id", &award.community_id).await?;
         let member = self
-            .registered_member(&award.member_id, &award.community_id, award.occurred_on)
+            .registered_member(&award.member_id, &award.community_id, occurred_on)
             .await?;
         let entry = Entry {
             points,
             content: award.reason,
             source_key: award.source_key,
             special_category: Some(award.category),
-            ..self.entry(p, subject, &award.community_id, EntryKind::Special, award.occurred_on)
+            ..self.entry(p, subject, &award.community_id, EntryKind::Special, occurred_on)
         };
         self.append_earning(entry, &member.name, self.rules.net_bounds(EntryKind::Special))
             .await
@@ -402,6 +410,7 @@ impl Scoring {
     pub async fn record_project(&self, p: &Principal, award: ProjectAward) -> Result<Entry> {
         self.require_community_writer(p, &award.community_id, true).await?;
         let points = self.rules.project_points(award.points)?;
+        let scored_on = service_date("scored_on", award.scored_on, self.today())?;
         let subject = Subject::unit_org(&award.unit_org_id);
         if let Some(existing) = self.existing(&award.source_key, &subject, EntryKind::Project).await? {
             return Ok(existing);
@@ -417,7 +426,7 @@ impl Scoring {
                 format!("{} is not a resident-unit org", award.unit_org_id),
             ));
         }
-        let year = chrono::Datelike::year(&award.scored_on);
+        let year = chrono::Datelike::year(&scored_on);
         if !self
             .directory
             .unit_registered(&award.unit_org_id, &award.community_id, year)
@@ -434,7 +443,7 @@ impl Scoring {
             source_key: award.source_key,
             project_id: award.project_id,
             project_scorer: Some(award.scorer),
-            ..self.entry(p, subject, &award.community_id, EntryKind::Project, award.scored_on)
+            ..self.entry(p, subject, &award.community_id, EntryKind::Project, scored_on)
         };
         self.append_earning(entry, &unit.name, self.rules.net_bounds(EntryKind::Project))
             .await
@@ -650,7 +659,7 @@ impl Scoring {
         if let Some(id) = self.replayed(&mut tx, p, request_id, "SettlePeriod").await? {
             return self.require_settlement(&mut tx, &id).await;
         }
-        if !period.has_ended(china_today()) {
+        if !period.has_ended(self.today()) {
             return Err(ScoringError::PeriodNotEnded(period.key()));
         }
         let latest = db::latest_settlement(&mut tx, community_id, period).await?;
@@ -685,7 +694,7 @@ impl Scoring {
         drop(conn);
         self.require_community_writer(p, &s.community_id, false).await?;
         let mut tx = self.pool.begin().await?;
-        let date = settlement::assembly_date(s.period, assembly_date, china_today())
+        let date = settlement::assembly_date(s.period, assembly_date, self.today())
             .map_err(|why| ScoringError::invalid("assembly_date", why))?;
         if !db::review_settlement(&mut tx, id, date, recorded_by, now_millis()).await? {
             return Err(ScoringError::WrongState(format!(
@@ -954,7 +963,7 @@ impl Scoring {
             )));
         }
         let redemption_id = new_id();
-        let today = china_today();
+        let today = self.today();
         let entry = Entry {
             points: -cost,
             content: format!("{} × {quantity}", item.name),
@@ -1017,16 +1026,19 @@ impl Scoring {
                 Subject::member(&r.member_id),
                 &r.community_id,
                 EntryKind::RedemptionReversal,
-                china_today(),
+                self.today(),
             )
         };
-        // Lock order as in `redeem`: the item, then the account.
-        if !db::cancel_redemption(&mut tx, id, &reversal.id, reason, now_millis()).await? {
-            return Err(ScoringError::WrongState(format!(
-                "redemption {id} is already cancelled"
-            )));
+        let already = || ScoringError::WrongState(format!("redemption {id} is already cancelled"));
+        // The reversal's source key is unique: a concurrent cancel waits here and loses.
+        match db::insert_entry(&mut tx, &reversal).await {
+            Err(e) if db::is_unique_violation(&e) => return Err(already()),
+            other => other?,
         }
-        db::insert_entry(&mut tx, &reversal).await?;
+        if !db::cancel_redemption(&mut tx, id, &reversal.id, reason, now_millis()).await? {
+            return Err(already());
+        }
+        // Lock order as in `redeem`: the item, then the account.
         db::return_stock(&mut tx, &r.item_id, r.quantity).await?;
         db::refund(&mut tx, &reversal.subject, &r.community_id, r.points).await?;
         self.remember(&mut tx, p, request_id, "CancelRedemption", id).await?;

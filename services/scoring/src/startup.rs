@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 
 use crate::app::Scoring;
 use crate::directory::Directory;
+use crate::domain::Clock;
 use crate::domain::ledger::Rules;
 use crate::grpc::ScoringApi;
 use crate::settings::Settings;
@@ -37,13 +38,18 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Clock::System).await
+    }
+
+    /// As [`Self::build`], with "today" fixed (tests of settlement).
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         let authenticator = Arc::new(Authenticator::from_settings(&settings.auth)?);
         let credentials = Arc::new(ServiceCredentials::from_settings(&settings.auth, "scoring")?);
         let directory = Directory::new(&settings.registry, &credentials, &settings.directory)?;
         let rules = Rules::from(&settings.policy.resolve()?);
         let database = db::connect(&settings.database).await?;
         db::migrate(&database, &SQLITE, &POSTGRES).await?;
-        let scoring = Scoring::new(database.pool, rules, directory);
+        let scoring = Scoring::new(database.pool, rules, directory, clock);
         let listener = server::bind(&settings.server).await?;
         let port = listener.local_addr()?.port();
         Ok(Self {

@@ -1,16 +1,15 @@
 use dualreport_platform::auth::Role;
 use dualreport_platform::trace_context::ClientInterceptor;
-use dualreport_proto::common::v1::Date;
 use dualreport_proto::registry::v1 as pb;
 use dualreport_proto::registry::v1::registry_service_client::RegistryServiceClient;
 pub use dualreport_testkit::Backend;
+pub use dualreport_testkit::registry::{create_member, create_org, org_input, profile};
 use dualreport_testkit::{TestDatabase, admin_token, authed};
+pub use dualreport_testkit::{assert_invalid, assert_reason};
 use registry::domain::policy::PolicySettings;
 use registry::settings::{RegistrySettings, Settings};
 use registry::startup::Application;
 use tonic::transport::Channel;
-use tonic::{Code, Status};
-use tonic_types::StatusExt as _;
 
 pub type Client = RegistryServiceClient<tonic::service::interceptor::InterceptedService<Channel, ClientInterceptor>>;
 
@@ -126,33 +125,6 @@ pub fn this_year() -> i32 {
     chrono::Datelike::year(&registry::domain::china_today())
 }
 
-pub fn org_input(name: &str, t: pb::OrganizationType, parent: &str) -> pb::OrganizationInput {
-    pb::OrganizationInput {
-        name: name.into(),
-        r#type: t as i32,
-        parent_id: parent.into(),
-        address: "郑州市金水区".into(),
-        postcode: "450000".into(),
-        leader: "张书记".into(),
-        contact_person: "李干事".into(),
-        contact_phone: "0371-66668888".into(),
-        in_service_member_count: 3,
-    }
-}
-
-pub async fn create_org(client: &mut Client, name: &str, t: pb::OrganizationType, parent: &str) -> pb::Organization {
-    client
-        .create_organization(pb::CreateOrganizationRequest {
-            request_id: String::new(),
-            organization: Some(org_input(name, t, parent)),
-        })
-        .await
-        .unwrap_or_else(|s| panic!("create {name}: {s:?}"))
-        .into_inner()
-        .organization
-        .expect("organization")
-}
-
 /// A district with one street, two communities and two units (one under an
 /// organ committee), created by the city admin.
 pub struct City {
@@ -181,71 +153,6 @@ pub async fn build_city(app: &TestApp) -> City {
         committee,
         unit,
     }
-}
-
-pub fn profile(name: &str, unit: &str, community: &str) -> pb::MemberProfile {
-    pb::MemberProfile {
-        name: name.into(),
-        gender: pb::Gender::Female as i32,
-        birth_year: 1985,
-        education: "本科".into(),
-        joined_party_on: Some(Date {
-            year: 2008,
-            month: 7,
-            day: 1,
-        }),
-        membership_status: pb::MembershipStatus::Full as i32,
-        category: pb::MemberCategory::InService as i32,
-        employer: "区卫健委".into(),
-        position: "科员".into(),
-        unit_org_id: unit.into(),
-        home_address: "河南省郑州市金水区农科路8号".into(),
-        residence_community_id: community.into(),
-        phone: "13812345678".into(),
-        skills: vec!["医疗保健".into(), "摄影".into()],
-        service_intentions: vec!["医疗卫生服务岗".into(), "文体活动服务岗".into()],
-        available_time_slots: vec!["周六上午".into()],
-    }
-}
-
-pub async fn create_member(client: &mut Client, profile: pb::MemberProfile) -> pb::Member {
-    client
-        .create_member(pb::CreateMemberRequest {
-            request_id: String::new(),
-            profile: Some(profile),
-        })
-        .await
-        .unwrap_or_else(|s| panic!("create member: {s:?}"))
-        .into_inner()
-        .member
-        .expect("member")
-}
-
-/// Asserts an InvalidArgument whose BadRequest names `field`.
-pub fn assert_invalid(status: &Status, field: &str) {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    let details = status.get_error_details();
-    let bad = details
-        .bad_request()
-        .unwrap_or_else(|| panic!("no BadRequest in {status:?}"));
-    assert!(
-        bad.field_violations.iter().any(|v| v.field == field),
-        "expected a violation of {field}, got {:?}",
-        bad.field_violations
-    );
-    let info = details.error_info().expect("ErrorInfo");
-    assert_eq!(info.reason, "ERROR_REASON_INVALID_FIELD");
-    assert_eq!(info.domain, "dualreport");
-}
-
-/// Asserts the code and the ErrorInfo reason.
-pub fn assert_reason(status: &Status, code: Code, reason: &str) {
-    assert_eq!(status.code(), code, "{status:?}");
-    let details = status.get_error_details();
-    let info = details
-        .error_info()
-        .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
-    assert_eq!(info.reason, reason, "{status:?}");
 }
 
 /// A member of the city's unit living in community A, registered by the unit admin.

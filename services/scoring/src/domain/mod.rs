@@ -136,6 +136,23 @@ pub fn id(field: &str, value: &str) -> std::result::Result<String, FieldError> {
     Ok(value.to_owned())
 }
 
+/// Where "today" comes from: China Standard Time by the system clock, or a
+/// fixed day (tests of settlement must not depend on the day they run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    System,
+    Fixed(Date),
+}
+
+impl Clock {
+    pub fn today(self) -> Date {
+        match self {
+            Clock::System => china_today(),
+            Clock::Fixed(date) => date,
+        }
+    }
+}
+
 /// A day of service: a real date, not in the future, not before 2000.
 pub fn service_date(field: &str, date: Option<Date>, today: Date) -> std::result::Result<Date, FieldError> {
     let date = date.ok_or_else(|| FieldError::new(field, "must be a calendar date"))?;

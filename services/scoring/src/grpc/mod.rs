@@ -14,7 +14,7 @@ use tonic::{Code, Request, Response, Status};
 
 use crate::app::{Correction, ItemChange, ProjectAward, Scoring, ServiceAward, SpecialAward};
 use crate::domain::market::{self, Item};
-use crate::domain::{ScoringError, china_today, id, now_millis, service_date};
+use crate::domain::{ScoringError, id, now_millis};
 use crate::storage::BoardCursor;
 use convert::*;
 
@@ -81,10 +81,10 @@ impl ScoringService for ScoringApi {
             v.check(text("source_key", &req.source_key, 200, true)),
             v.check(id("member_id", &req.member_id)),
             v.check(id("community_id", &req.community_id)),
-            v.check(service_date("served_on", date(req.served_on.as_ref()), china_today())),
             v.check(text("content", &req.content, 500, true)),
         );
-        let (Some(source_key), Some(member_id), Some(community_id), Some(served_on), Some(content)) = award else {
+        let served_on = date(req.served_on.as_ref());
+        let (Some(source_key), Some(member_id), Some(community_id), Some(content)) = award else {
             return Err(err::invalid_fields(&v.0));
         };
         let entry = self
@@ -114,7 +114,7 @@ impl ScoringService for ScoringApi {
             source_key: source_key(&req.source_key)?,
             member_id: field(id("member_id", &req.member_id))?,
             community_id: field(id("community_id", &req.community_id))?,
-            occurred_on: service_date("occurred_on", date(req.occurred_on.as_ref()), china_today()).map_err(bad)?,
+            occurred_on: date(req.occurred_on.as_ref()),
             category: special_category_from_pb(req.category)?,
             points: i64_of(req.points),
             reason: content("reason", &req.reason)?,
@@ -139,7 +139,7 @@ impl ScoringService for ScoringApi {
             project_name: content("project_name", &req.project_name)?,
             scorer: project_scorer_from_pb(req.scorer)?,
             points: i64_of(req.points),
-            scored_on: service_date("scored_on", date(req.scored_on.as_ref()), china_today()).map_err(bad)?,
+            scored_on: date(req.scored_on.as_ref()),
         };
         let entry = self.scoring.record_project(&p, award).await.map_err(to_status)?;
         Ok(Response::new(pb::RecordProjectScoreResponse {

@@ -378,7 +378,7 @@ pub async fn accounts(conn: &mut AnyConnection, subject: &Subject) -> Result<Vec
 /// Earned points per community and period, periods in order.
 pub async fn period_points(conn: &mut AnyConnection, subject: &Subject) -> Result<Vec<(String, Period, i64)>> {
     let rows = sqlx::query(&format!(
-        "SELECT community_id, period, SUM(points) AS earned FROM entries \
+        "SELECT community_id, period, CAST(SUM(points) AS BIGINT) AS earned FROM entries \
          WHERE subject_kind = $1 AND subject_id = $2 AND kind IN ({}) \
          GROUP BY community_id, period ORDER BY period, community_id",
         earning_kinds()
@@ -403,7 +403,7 @@ pub async fn period_points(conn: &mut AnyConnection, subject: &Subject) -> Resul
 /// Each subject's earned points at the community in the period.
 pub async fn period_totals(conn: &mut AnyConnection, community_id: &str, period: Period) -> Result<Vec<Total>> {
     let rows = sqlx::query(&format!(
-        "SELECT e.subject_kind, e.subject_id, MAX(a.subject_name) AS subject_name, SUM(e.points) AS points \
+        "SELECT e.subject_kind, e.subject_id, MAX(a.subject_name) AS subject_name, CAST(SUM(e.points) AS BIGINT) AS points \
          FROM entries e LEFT JOIN accounts a \
            ON a.subject_kind = e.subject_kind AND a.subject_id = e.subject_id AND a.community_id = e.community_id \
          WHERE e.community_id = $1 AND e.period = $2 AND e.kind IN ({}) \

@@ -1,0 +1,124 @@
+//! Runs another service of the suite as a real process, the way it is
+//! deployed: the service's own binary, its own SQLite database in a temp dir,
+//! configured through `DUALREPORT__…` variables, on a port it picks itself.
+//!
+//! Binaries are found next to the test executable (`target/<profile>/`), where
+//! `cargo nextest run --workspace` (and `make test`) builds them; set
+//! `DUALREPORT_BIN_DIR` to use others.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::TEST_SECRET;
+
+/// A running service process, killed on drop.
+pub struct ServiceProcess {
+    pub name: String,
+    pub port: u16,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for ServiceProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("DUALREPORT_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    // target/<profile>/deps/<test binary>
+    let exe = std::env::current_exe().expect("current exe");
+    let deps = exe.parent().expect("deps dir");
+    deps.parent().expect("profile dir").to_path_buf()
+}
+
+impl ServiceProcess {
+    /// Starts `name` with the test secret, a fresh SQLite file and `env`
+    /// (pairs like `("DUALREPORT__POLICY__PRESET", "S3")`), and waits until it
+    /// listens.
+    pub fn start(name: &str, env: &[(&str, String)]) -> Self {
+        let binary = bin_dir().join(name);
+        assert!(
+            binary.exists(),
+            "{} is missing: build it first (`cargo build -p {name}`; `make test` does)",
+            binary.display()
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut command = Command::new(&binary);
+        for (key, _) in std::env::vars() {
+            if key.starts_with("DUALREPORT") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .arg("serve")
+            .env("DUALREPORT__SERVER__HOST", "127.0.0.1")
+            .env("DUALREPORT__SERVER__PORT", "0")
+            .env(
+                "DUALREPORT__DATABASE__URL",
+                format!("sqlite://{}?mode=rwc", dir.path().join(format!("{name}.db")).display()),
+            )
+            .env("DUALREPORT__AUTH__DEV_HS256_SECRET", TEST_SECRET)
+            .env("DUALREPORT__TELEMETRY__LOG_FORMAT", "json")
+            .env("DUALREPORT__TELEMETRY__LOG_LEVEL", "info")
+            .env_remove("RUST_LOG")
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        // Reads the log until the "listening" line, then keeps draining it.
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if !sent && line.contains("listening") {
+                    let _ = tx.send(port_in(&line));
+                    sent = true;
+                }
+            }
+        });
+        let port = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(Some(port)) => port,
+            other => {
+                let _ = child.kill();
+                panic!("{name} did not report its port: {other:?}");
+            }
+        };
+        Self {
+            name: name.to_owned(),
+            port,
+            child,
+            _dir: dir,
+        }
+    }
+
+    /// Kills the process now (tests of a peer that stopped answering).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// The `"port":N` field of a JSON log line.
+fn port_in(line: &str) -> Option<u16> {
+    let rest = &line[line.find("\"port\":")? + 7..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}

@@ -1,0 +1,258 @@
+use dualreport_platform::auth::Role;
+use dualreport_platform::client::PeerSettings;
+use dualreport_platform::trace_context::ClientInterceptor;
+use dualreport_policy::PolicySettings;
+use dualreport_proto::common::v1::Date as PbDate;
+use dualreport_proto::scoring::v1 as pb;
+use dualreport_proto::scoring::v1::scoring_service_client::ScoringServiceClient;
+pub use dualreport_testkit::Backend;
+use dualreport_testkit::process::ServiceProcess;
+use dualreport_testkit::registry::{self as fixtures, City};
+use dualreport_testkit::{TestDatabase, admin_token, authed, member_token, service_token};
+pub use dualreport_testkit::{assert_invalid, assert_reason};
+use scoring::domain::period::Period;
+use scoring::domain::{Clock, Date, china_today};
+use scoring::settings::{DirectorySettings, Settings};
+use scoring::startup::Application;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+pub type Client = ScoringServiceClient<InterceptedService<Channel, ClientInterceptor>>;
+
+/// Generates `sqlite::name` and `postgres::name` tests from `async fn name(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await } )+
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Postgres).await } )+
+        }
+    };
+}
+
+/// A real registry process with a small city, and scoring in-process on the
+/// backend under test. Scoring's "today" is the first day of the next
+/// half-year, so the current half-year (in which the registry accepts this
+/// year's reports) has ended and can be settled.
+pub struct Suite {
+    pub registry: ServiceProcess,
+    pub registry_channel: Channel,
+    pub channel: Channel,
+    pub city: City,
+    /// The half-year the tests serve and settle in.
+    pub period: Period,
+    /// Scoring's today.
+    pub today: Date,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _database: TestDatabase,
+}
+
+impl Drop for Suite {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub async fn spawn(backend: Backend) -> Suite {
+    spawn_with(backend, |_| {}).await
+}
+
+pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Suite {
+    let registry = fixtures::start_registry();
+    let registry_channel = dualreport_testkit::channel(registry.port);
+    let city = fixtures::build_city(&registry_channel).await;
+    let database = TestDatabase::new(backend).await;
+    let mut settings = Settings {
+        server: dualreport_testkit::server_settings(),
+        database: database.settings(),
+        telemetry: dualreport_testkit::telemetry_settings(),
+        auth: dualreport_testkit::auth_settings(),
+        registry: PeerSettings {
+            url: registry.url(),
+            connect_timeout_ms: 2_000,
+            timeout_ms: 5_000,
+        },
+        directory: DirectorySettings {
+            cache_ttl_secs: 60,
+            cache_capacity: 1_000,
+        },
+        policy: PolicySettings::default(),
+    };
+    adjust(&mut settings);
+    let period = Period::of(china_today());
+    let today = period.last_day().succ_opt().expect("a next day");
+    let app = Application::build_with_clock(settings, Clock::Fixed(today))
+        .await
+        .expect("build scoring");
+    let port = app.port();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async move {
+        let _ = rx.await;
+    }));
+    Suite {
+        registry,
+        registry_channel,
+        channel: dualreport_testkit::channel(port),
+        city,
+        period,
+        today,
+        shutdown: Some(tx),
+        _database: database,
+    }
+}
+
+impl Suite {
+    pub fn client(&self, token: &str) -> Client {
+        ScoringServiceClient::new(authed(self.channel.clone(), token))
+    }
+
+    pub fn community_admin(&self, community: &str) -> Client {
+        self.client(&admin_token(Role::CommunityAdmin, community))
+    }
+
+    /// The admin of community A.
+    pub fn admin_a(&self) -> Client {
+        self.community_admin(&self.city.community_a.id)
+    }
+
+    pub fn admin(&self, role: Role, org: &str) -> Client {
+        self.client(&admin_token(role, org))
+    }
+
+    pub fn member(&self, member_id: &str) -> Client {
+        self.client(&member_token(member_id))
+    }
+
+    pub fn service(&self) -> Client {
+        self.client(&service_token())
+    }
+
+    pub fn a(&self) -> &str {
+        &self.city.community_a.id
+    }
+
+    pub fn pb_period(&self) -> pb::Period {
+        scoring_period(self.period)
+    }
+
+    /// A day inside the tests' half-year, not after the real today.
+    pub fn served_on(&self, nth: u32) -> PbDate {
+        let first = self.period.first_day();
+        let real_today = china_today();
+        let day = first
+            .checked_add_days(chrono::Days::new(u64::from(nth)))
+            .filter(|d| *d <= real_today)
+            .unwrap_or(real_today);
+        date(day)
+    }
+
+    /// A member of the city's unit living in `community`, reported and confirmed there.
+    pub async fn registered_member(&self, name: &str, community: &str) -> String {
+        let member = fixtures::unit_member(&self.registry_channel, &self.city, name, community).await;
+        fixtures::report_and_confirm(&self.registry_channel, &member.id, community, self.period.year).await;
+        member.id
+    }
+
+    /// A member that exists but reported nowhere.
+    pub async fn unreported_member(&self, name: &str) -> String {
+        fixtures::unit_member(&self.registry_channel, &self.city, name, self.a())
+            .await
+            .id
+    }
+
+    /// Records one service for `member` at community A.
+    pub async fn serve(&self, member: &str, key: &str, adjustment: i32) -> pb::Entry {
+        self.admin_a()
+            .record_service(service_request(self, member, key, adjustment))
+            .await
+            .unwrap_or_else(|s| panic!("record service {key}: {s:?}"))
+            .into_inner()
+            .entry
+            .expect("entry")
+    }
+
+    pub async fn settle(&self) -> pb::Settlement {
+        self.admin_a()
+            .settle_period(pb::SettlePeriodRequest {
+                request_id: String::new(),
+                community_id: self.a().into(),
+                period: Some(self.pb_period()),
+            })
+            .await
+            .expect("settle")
+            .into_inner()
+            .settlement
+            .expect("settlement")
+    }
+
+    /// Reviews (assembly on scoring's today) and publishes a settlement.
+    pub async fn review_and_publish(&self, settlement_id: &str) -> pb::Settlement {
+        self.admin_a()
+            .review_settlement(pb::ReviewSettlementRequest {
+                request_id: String::new(),
+                settlement_id: settlement_id.into(),
+                assembly_date: Some(date(self.today)),
+                recorded_by: "王记录".into(),
+            })
+            .await
+            .expect("review");
+        self.admin_a()
+            .publish_settlement(pb::PublishSettlementRequest {
+                request_id: String::new(),
+                settlement_id: settlement_id.into(),
+            })
+            .await
+            .expect("publish")
+            .into_inner()
+            .settlement
+            .expect("settlement")
+    }
+
+    pub async fn balance(&self, member: &str) -> pb::GetBalanceResponse {
+        self.member(member)
+            .get_balance(pb::GetBalanceRequest {
+                subject: Some(member_subject(member)),
+            })
+            .await
+            .expect("balance")
+            .into_inner()
+    }
+}
+
+pub fn service_request(suite: &Suite, member: &str, key: &str, adjustment: i32) -> pb::RecordServiceRequest {
+    pb::RecordServiceRequest {
+        request_id: String::new(),
+        source_key: key.into(),
+        member_id: member.into(),
+        community_id: suite.a().into(),
+        served_on: Some(suite.served_on(1)),
+        content: "社区环境卫生保洁".into(),
+        adjustment,
+    }
+}
+
+pub fn member_subject(id: &str) -> pb::Subject {
+    pb::Subject {
+        kind: pb::SubjectKind::Member as i32,
+        id: id.into(),
+    }
+}
+
+pub fn date(d: Date) -> PbDate {
+    dualreport_platform::wire::date_to_pb(d)
+}
+
+pub fn scoring_period(p: Period) -> pb::Period {
+    use scoring::domain::period::Half;
+    pb::Period {
+        year: p.year,
+        half: match p.half {
+            Half::First => pb::Half::First,
+            Half::Second => pb::Half::Second,
+        } as i32,
+    }
+}

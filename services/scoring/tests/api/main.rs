@@ -1,0 +1,9 @@
+//! Scoring through its gRPC API, against a real registry process, on SQLite
+//! and on PostgreSQL (`on_both_backends!`).
+
+mod helpers;
+
+mod access;
+mod ledger;
+mod market;
+mod settlement;
