@@ -36,8 +36,9 @@ test-sqlite: build ## Rust tests on SQLite only (quick loop)
 	cargo nextest run --workspace -E 'not test(/postgres::/)'
 
 .PHONY: bench
-bench: ## Benchmarks (release build): each figure as a ratio to a baseline measured in the same run
+bench: build ## Benchmarks (release build): each figure as a ratio to a baseline measured in the same run
 	cargo bench -p registry --bench registry
+	DUALREPORT_BIN_DIR=$${CARGO_TARGET_DIR:-$(CURDIR)/target}/debug cargo bench -p scoring --bench scoring
 
 .PHONY: lint
 lint: venv ## buf lint, rustfmt check and clippy with warnings denied

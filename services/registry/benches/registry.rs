@@ -5,13 +5,14 @@
 //! Baselines: `GetPolicy` (gRPC + auth, no store) for single calls; the raw
 //! storage insert of the same sealed rows for the bulk import.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use dualreport_platform::auth::Role;
 use dualreport_platform::crypto::FieldCipher;
 use dualreport_proto::common::v1::Date;
 use dualreport_proto::registry::v1 as pb;
 use dualreport_proto::registry::v1::registry_service_client::RegistryServiceClient;
+use dualreport_testkit::bench::{mean, row};
 use dualreport_testkit::{Backend, TestDatabase, admin_token, authed};
 use registry::domain::policy::PolicySettings;
 use registry::settings::{RegistrySettings, Settings};
@@ -78,26 +79,6 @@ fn profile(i: usize, unit: &str, community: &str) -> pb::MemberProfile {
         service_intentions: vec!["政策法规宣传岗".into(), "环境卫生保洁岗".into()],
         ..Default::default()
     }
-}
-
-async fn mean<F, Fut>(calls: usize, mut call: F) -> Duration
-where
-    F: FnMut(usize) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let start = Instant::now();
-    for i in 0..calls {
-        call(i).await;
-    }
-    start.elapsed() / u32::try_from(calls).expect("calls fit u32")
-}
-
-fn row(name: &str, took: Duration, baseline: Duration) {
-    println!(
-        "{name:<44} {:>10.1} µs {:>8.2}× baseline",
-        took.as_secs_f64() * 1e6,
-        took.as_secs_f64() / baseline.as_secs_f64()
-    );
 }
 
 #[tokio::main]
