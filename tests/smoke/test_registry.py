@@ -8,91 +8,42 @@ receipt → statistics.
 """
 
 import datetime
-import os
-import socket
-import subprocess
 import tempfile
-import time
-from pathlib import Path
 
 import grpc
 import pytest
-from google.protobuf import descriptor_pool, message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
-    ProtoReflectionDescriptorDatabase,
-)
 
-ROOT = Path(__file__).resolve().parents[2]
-BINARY = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug" / "registry"
+from dualreport_smoke import Process, Reflected
+
 SERVICE = "dualreport.registry.v1.RegistryService"
-SECRET = "smoke-test-secret-0123456789abcdefghij"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
     with tempfile.TemporaryDirectory() as data:
-        env = dict(
-            os.environ,
-            DUALREPORT__SERVER__HOST="127.0.0.1",
-            DUALREPORT__SERVER__PORT=str(port),
-            DUALREPORT__DATABASE__URL=f"sqlite://{data}/registry.db?mode=rwc",
-            DUALREPORT__AUTH__DEV_HS256_SECRET=SECRET,
+        process = Process(
+            "registry",
+            data,
             DUALREPORT__REGISTRY__PII_ACTIVE_KEY="k1",
             DUALREPORT__REGISTRY__PII_KEYS__K1="c21va2Uta2V5LXNtb2tlLWtleS1zbW9rZS1rZXkhISE=",
             DUALREPORT__POLICY__PRESET="S3",
             DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_START="01-01",
             DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_END="12-31",
-            RUST_LOG="warn",
         )
-        proc = subprocess.Popen([str(BINARY), "serve"], env=env)
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         try:
-            grpc.channel_ready_future(channel).result(timeout=30)
-            yield {"channel": channel, "env": env}
+            yield {"channel": process.channel, "process": process}
         finally:
-            channel.close()
-            proc.terminate()
-            assert proc.wait(timeout=30) == 0, "graceful shutdown on SIGTERM exits 0"
+            assert process.stop() == 0, "graceful shutdown on SIGTERM exits 0"
 
 
-def token(env, *args):
-    out = subprocess.run(
-        [str(BINARY), "token", *args], env=env, check=True, capture_output=True, text=True
-    )
-    return out.stdout.strip()
+def token(server, *args):
+    return server["process"].token(*args)
 
 
-class Registry:
-    """Calls RegistryService with message classes built from reflection."""
-
-    def __init__(self, channel):
-        self.channel = channel
-        self.pool = descriptor_pool.DescriptorPool(ProtoReflectionDescriptorDatabase(channel))
-        self.service = self.pool.FindServiceByName(SERVICE)
-
-    def message(self, type_name, **fields):
-        cls = message_factory.GetMessageClass(self.pool.FindMessageTypeByName(type_name))
-        return cls(**fields)
-
-    def call(self, method, token, **fields):
-        m = self.service.methods_by_name[method]
-        request = message_factory.GetMessageClass(m.input_type)(**fields)
-        response_cls = message_factory.GetMessageClass(m.output_type)
-        rpc = self.channel.unary_unary(
-            f"/{SERVICE}/{method}",
-            request_serializer=lambda msg: msg.SerializeToString(),
-            response_deserializer=response_cls.FromString,
-        )
-        return rpc(request, metadata=[("authorization", f"Bearer {token}")], timeout=10)
+def Registry(channel):
+    return Reflected(channel, SERVICE)
 
 
 def test_health_and_reflection_need_no_token(server):
@@ -117,7 +68,7 @@ def test_calls_without_a_valid_token_are_refused(server):
 
 
 def test_letter_report_confirm_receipt_statistics(server):
-    env = server["env"]
+    env = server
     registry = Registry(server["channel"])
     city = token(env, "--role", "city_admin", "--org", "city")
     year = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).year

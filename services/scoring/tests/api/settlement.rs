@@ -14,6 +14,7 @@ on_both_backends!(
     a_correction_after_publication_yields_a_new_version,
     the_board_lists_only_published_results_in_rank_order,
     the_registration_table_lists_the_half_year_with_csv,
+    unit_orgs_are_settled_and_ranked_on_their_own_board,
 );
 
 async fn a_settlement_goes_from_draft_through_review_to_publication(backend: Backend) {
@@ -362,4 +363,69 @@ async fn the_registration_table_lists_the_half_year_with_csv(backend: Backend) {
     assert!(csv.contains("序号,服务时间,服务内容,积分\r\n"), "{csv}");
     assert!(csv.contains(",社区环境卫生保洁,7\r\n"), "{csv}");
     assert!(csv.contains("半年积分情况,11\r\n半年评定星级情况,1\r\n"), "{csv}");
+}
+
+async fn unit_orgs_are_settled_and_ranked_on_their_own_board(backend: Backend) {
+    let suite = spawn(backend).await;
+    let unit = suite.city.unit.id.clone();
+    dualreport_testkit::registry::unit_report_received(&suite.registry_channel, &unit, suite.a(), suite.period.year)
+        .await;
+    for (key, scorer, points) in [
+        ("p1", pb::ProjectScorer::Community, 20),
+        ("p2", pb::ProjectScorer::Beneficiaries, 10),
+    ] {
+        suite
+            .admin_a()
+            .record_project_score(pb::RecordProjectScoreRequest {
+                request_id: String::new(),
+                source_key: key.into(),
+                unit_org_id: unit.clone(),
+                community_id: suite.a().into(),
+                project_id: "elevator".into(),
+                project_name: "老旧小区加装电梯".into(),
+                scorer: scorer as i32,
+                points,
+                scored_on: Some(suite.served_on(4)),
+            })
+            .await
+            .expect("project score");
+    }
+    let settlement = suite.settle().await;
+    let line = settlement.lines[0].clone();
+    assert_eq!(line.subject.expect("subject").kind, pb::SubjectKind::UnitOrg as i32);
+    assert_eq!(
+        (line.points, line.stars, line.subject_name.as_str()),
+        (30, 3, "区卫健委机关党委")
+    );
+    suite.review_and_publish(&settlement.id).await;
+
+    // The unit's own admin (and its superior committee) read its card.
+    for org in [&unit, &suite.city.committee.id] {
+        let balance = suite
+            .admin(Role::UnitAdmin, org)
+            .get_balance(pb::GetBalanceRequest {
+                subject: Some(pb::Subject {
+                    kind: pb::SubjectKind::UnitOrg as i32,
+                    id: unit.clone(),
+                }),
+            })
+            .await
+            .expect("unit balance")
+            .into_inner();
+        assert_eq!(balance.lifetime_earned, 30);
+    }
+    let rows = suite
+        .admin(Role::DistrictAdmin, &suite.city.district.id)
+        .get_board(pb::GetBoardRequest {
+            org_id: suite.city.district.id.clone(),
+            period: Some(suite.pb_period()),
+            subject_kind: pb::SubjectKind::UnitOrg as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("unit board")
+        .into_inner()
+        .rows;
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].rank, rows[0].line.as_ref().expect("line").stars), (1, 3));
 }
