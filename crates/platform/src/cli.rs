@@ -65,3 +65,45 @@ impl TokenArgs {
         authenticator.mint(&claims)
     }
 }
+
+/// The sections `main` needs from a service's settings.
+pub trait ServiceSettings: serde::de::DeserializeOwned + std::fmt::Debug {
+    fn auth(&self) -> &AuthSettings;
+    fn telemetry(&self) -> &crate::settings::TelemetrySettings;
+}
+
+/// The whole `main` of a service binary: parses the command line, loads the
+/// settings (`defaults` → file → environment) and runs the subcommand; `serve`
+/// starts telemetry first.
+pub async fn run<S, Serve, Migrate>(
+    name: &'static str,
+    defaults: &str,
+    serve: impl FnOnce(S) -> Serve,
+    migrate: impl FnOnce(S) -> Migrate,
+) -> anyhow::Result<()>
+where
+    S: ServiceSettings,
+    Serve: std::future::Future<Output = anyhow::Result<()>>,
+    Migrate: std::future::Future<Output = anyhow::Result<()>>,
+{
+    use clap::Parser as _;
+    let cli = Cli::parse();
+    let settings: S = crate::settings::load(defaults, cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let _telemetry = crate::telemetry::init(name, settings.telemetry())?;
+            tracing::info!(service = name, version = env!("CARGO_PKG_VERSION"), "starting");
+            tracing::debug!(?settings, "effective settings");
+            serve(settings).await
+        }
+        Command::Migrate => migrate(settings).await,
+        Command::Token(args) => {
+            println!("{}", args.mint(settings.auth())?);
+            Ok(())
+        }
+        Command::Config => {
+            println!("{settings:#?}");
+            Ok(())
+        }
+    }
+}

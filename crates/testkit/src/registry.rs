@@ -140,8 +140,15 @@ pub async fn unit_member(channel: &Channel, city: &City, name: &str, community: 
     .await
 }
 
-/// The member reports at `community` for `year` and the community's admin confirms it.
-pub async fn report_and_confirm(channel: &Channel, member_id: &str, community_id: &str, year: i32) -> pb::MemberReport {
+/// The member reports at `community` for `year` and the community's admin
+/// confirms it into `branch`.
+pub async fn report_and_confirm(
+    channel: &Channel,
+    member_id: &str,
+    community_id: &str,
+    year: i32,
+    branch: &str,
+) -> pb::MemberReport {
     let report = client(channel, &member_token(member_id))
         .submit_member_report(pb::SubmitMemberReportRequest {
             request_id: String::new(),
@@ -159,7 +166,7 @@ pub async fn report_and_confirm(channel: &Channel, member_id: &str, community_id
         .confirm_member_report(pb::ConfirmMemberReportRequest {
             request_id: String::new(),
             report_id: report.id.clone(),
-            branch: "第一党支部".into(),
+            branch: branch.into(),
         })
         .await
         .expect("confirm")

@@ -53,3 +53,13 @@ pub struct RegistrySettings {
     /// The key id that seals new values.
     pub pii_active_key: String,
 }
+
+impl dualreport_platform::cli::ServiceSettings for Settings {
+    fn auth(&self) -> &AuthSettings {
+        &self.auth
+    }
+
+    fn telemetry(&self) -> &TelemetrySettings {
+        &self.telemetry
+    }
+}

@@ -31,7 +31,7 @@ async fn main() {
     let mut members = Vec::with_capacity(MEMBERS);
     for i in 0..MEMBERS {
         let member = fixtures::unit_member(&registry_channel, &city, &format!("成员{i}"), &community).await;
-        fixtures::report_and_confirm(&registry_channel, &member.id, &community, period.year).await;
+        fixtures::report_and_confirm(&registry_channel, &member.id, &community, period.year, "第一党支部").await;
         members.push(member.id);
     }
 

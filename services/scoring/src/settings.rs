@@ -49,3 +49,13 @@ pub struct DirectorySettings {
     /// Entries kept at most; the cache is cleared when it fills.
     pub cache_capacity: usize,
 }
+
+impl dualreport_platform::cli::ServiceSettings for Settings {
+    fn auth(&self) -> &AuthSettings {
+        &self.auth
+    }
+
+    fn telemetry(&self) -> &TelemetrySettings {
+        &self.telemetry
+    }
+}

@@ -125,34 +125,12 @@ pub fn this_year() -> i32 {
     chrono::Datelike::year(&registry::domain::china_today())
 }
 
+pub use dualreport_testkit::registry::City;
+
 /// A district with one street, two communities and two units (one under an
 /// organ committee), created by the city admin.
-pub struct City {
-    pub district: pb::Organization,
-    pub street: pb::Organization,
-    pub community_a: pb::Organization,
-    pub community_b: pb::Organization,
-    pub committee: pb::Organization,
-    pub unit: pb::Organization,
-}
-
 pub async fn build_city(app: &TestApp) -> City {
-    use pb::OrganizationType as T;
-    let mut city = app.city();
-    let district = create_org(&mut city, "金水区", T::District, "city").await;
-    let street = create_org(&mut city, "花园路街道", T::Street, &district.id).await;
-    let community_a = create_org(&mut city, "农科路社区", T::Community, &street.id).await;
-    let community_b = create_org(&mut city, "文化路社区", T::Community, &street.id).await;
-    let committee = create_org(&mut city, "区直机关工委", T::Organ, &district.id).await;
-    let unit = create_org(&mut city, "区卫健委机关党委", T::Organ, &committee.id).await;
-    City {
-        district,
-        street,
-        community_a,
-        community_b,
-        committee,
-        unit,
-    }
+    dualreport_testkit::registry::build_city(&app.channel).await
 }
 
 /// A member of the city's unit living in community A, registered by the unit admin.
@@ -164,31 +142,7 @@ pub async fn unit_member(app: &TestApp, city: &City, name: &str) -> pb::Member {
     .await
 }
 
-/// The member reports at `community` and that community's admin confirms it.
+/// The member reports at `community` this year and that community's admin confirms it.
 pub async fn report_and_confirm(app: &TestApp, member_id: &str, community_id: &str, branch: &str) -> pb::MemberReport {
-    let report = app
-        .client(&dualreport_testkit::member_token(member_id))
-        .submit_member_report(pb::SubmitMemberReportRequest {
-            request_id: String::new(),
-            member_id: member_id.into(),
-            community_id: community_id.into(),
-            year: this_year(),
-            letter_id: String::new(),
-        })
-        .await
-        .expect("report")
-        .into_inner()
-        .report
-        .expect("report");
-    app.admin(Role::CommunityAdmin, community_id)
-        .confirm_member_report(pb::ConfirmMemberReportRequest {
-            request_id: String::new(),
-            report_id: report.id.clone(),
-            branch: branch.into(),
-        })
-        .await
-        .expect("confirm")
-        .into_inner()
-        .report
-        .expect("report")
+    dualreport_testkit::registry::report_and_confirm(&app.channel, member_id, community_id, this_year(), branch).await
 }

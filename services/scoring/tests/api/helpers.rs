@@ -153,7 +153,14 @@ impl Suite {
     /// A member of the city's unit living in `community`, reported and confirmed there.
     pub async fn registered_member(&self, name: &str, community: &str) -> String {
         let member = fixtures::unit_member(&self.registry_channel, &self.city, name, community).await;
-        fixtures::report_and_confirm(&self.registry_channel, &member.id, community, self.period.year).await;
+        fixtures::report_and_confirm(
+            &self.registry_channel,
+            &member.id,
+            community,
+            self.period.year,
+            "第一党支部",
+        )
+        .await;
         member.id
     }
 
