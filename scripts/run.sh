@@ -45,5 +45,6 @@ echo "  export TOKEN=$token"
 echo
 echo "try:  grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" localhost:50051 dualreport.registry.v1.RegistryService/GetPolicy"
 echo "      grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" localhost:50053 dualreport.scoring.v1.ScoringService/GetScoringRules"
+echo "metrics (Prometheus): curl localhost:9051/metrics (registry), localhost:9053/metrics (scoring)"
 echo "Ctrl-C stops the suite."
 wait

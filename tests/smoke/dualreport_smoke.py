@@ -35,6 +35,7 @@ class Process:
             {k: v for k, v in os.environ.items() if not k.startswith("DUALREPORT")},
             DUALREPORT__SERVER__HOST="127.0.0.1",
             DUALREPORT__SERVER__PORT=str(self.port),
+            DUALREPORT__SERVER__METRICS_PORT="0",
             DUALREPORT__DATABASE__URL=f"sqlite://{data_dir}/{name}.db?mode=rwc",
             DUALREPORT__AUTH__DEV_HS256_SECRET=SECRET,
             RUST_LOG="warn",

@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod gate;
 pub mod idempotency;
+pub mod metrics;
 pub mod paging;
 pub mod server;
 pub mod settings;

@@ -1,7 +1,8 @@
 //! gRPC server bootstrap shared by every service.
 //!
 //! [`serve`] adds `grpc.health.v1` (SERVING per service), server reflection (v1
-//! and v1alpha) and the tower stack — trace context, load shedding, auth, and
+//! and v1alpha), Prometheus metrics on their own port, and the tower stack —
+//! trace context, metrics, load shedding, auth, and
 //! tonic's per-request timeout — and shuts down gracefully: on SIGTERM health
 //! turns NOT_SERVING, new connections stop, and in-flight requests get
 //! `server.drain_timeout_ms` to finish.
@@ -27,6 +28,34 @@ use crate::trace_context::TraceContextLayer;
 /// Binds the listener first, so callers (and tests on port 0) know the port.
 pub async fn bind(settings: &ServerSettings) -> std::io::Result<TcpListener> {
     TcpListener::bind((settings.host.as_str(), settings.port)).await
+}
+
+/// The gRPC listener and, when `server.metrics_port` is set, the metrics one.
+pub struct Listeners {
+    pub grpc: TcpListener,
+    pub metrics: Option<TcpListener>,
+}
+
+impl Listeners {
+    pub async fn bind(settings: &ServerSettings) -> std::io::Result<Self> {
+        let grpc = bind(settings).await?;
+        let metrics = match settings.metrics_port {
+            Some(port) => Some(TcpListener::bind((settings.host.as_str(), port)).await?),
+            None => None,
+        };
+        Ok(Self { grpc, metrics })
+    }
+
+    pub fn grpc_port(&self) -> u16 {
+        self.grpc.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
@@ -67,7 +96,7 @@ pub struct Service {
 
 /// Serves `service` on `listener` until `shutdown` resolves, then drains.
 pub async fn serve(
-    listener: TcpListener,
+    listeners: Listeners,
     settings: &ServerSettings,
     authenticator: Arc<Authenticator>,
     service: Service,
@@ -104,8 +133,16 @@ pub async fn serve(
         }
         let _ = drain_tx.send(());
     };
+    let metrics = listeners.metrics.map(|listener| {
+        if let Ok(address) = listener.local_addr() {
+            tracing::info!(port = address.port(), "metrics at /metrics");
+        }
+        tokio::spawn(crate::metrics::serve(listener))
+    });
+    let listener = listeners.grpc;
     let stack = tower::ServiceBuilder::new()
         .layer(TraceContextLayer)
+        .layer(crate::metrics::MetricsLayer)
         .layer(GateLayer::new(LoadShed::new(settings.concurrency_limit)))
         .layer(GateLayer::new(Authenticate::new(authenticator)));
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
@@ -124,6 +161,9 @@ pub async fn serve(
     tokio::select! {
         result = server => result?,
         () = deadline => tracing::warn!(?drain, "drain deadline passed, dropping in-flight requests"),
+    }
+    if let Some(metrics) = metrics {
+        metrics.abort();
     }
     tracing::info!("server stopped");
     Ok(())

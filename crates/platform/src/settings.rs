@@ -46,6 +46,9 @@ pub struct ServerSettings {
     pub max_message_bytes: usize,
     /// After SIGTERM, how long in-flight requests may take to finish.
     pub drain_timeout_ms: u64,
+    /// Where Prometheus scrapes `GET /metrics` (HTTP/1.1); unset: no endpoint.
+    #[serde(default)]
+    pub metrics_port: Option<u16>,
 }
 
 /// The store: `sqlite://path?mode=rwc` (embedded default) or `postgres://…`.

@@ -82,6 +82,7 @@ pub fn server_settings() -> ServerSettings {
         concurrency_limit: 64,
         max_message_bytes: 4 * 1024 * 1024,
         drain_timeout_ms: 1_000,
+        metrics_port: None,
     }
 }
 

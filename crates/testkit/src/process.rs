@@ -61,6 +61,7 @@ impl ServiceProcess {
             .arg("serve")
             .env("DUALREPORT__SERVER__HOST", "127.0.0.1")
             .env("DUALREPORT__SERVER__PORT", "0")
+            .env("DUALREPORT__SERVER__METRICS_PORT", "0")
             .env(
                 "DUALREPORT__DATABASE__URL",
                 format!("sqlite://{}?mode=rwc", dir.path().join(format!("{name}.db")).display()),

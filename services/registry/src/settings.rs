@@ -12,6 +12,7 @@ use dualreport_policy::PolicySettings;
 pub const DEFAULTS: &str = r#"
 [server]
 port = 50051
+metrics_port = 9051
 
 [database]
 url = "sqlite://data/registry.db?mode=rwc"

@@ -8,7 +8,6 @@ use dualreport_platform::auth::Authenticator;
 use dualreport_platform::crypto::FieldCipher;
 use dualreport_platform::{db, server};
 use dualreport_proto::registry::v1::registry_service_server::RegistryServiceServer;
-use tokio::net::TcpListener;
 
 use crate::app::Registry;
 use crate::grpc::RegistryApi;
@@ -26,8 +25,7 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 pub struct Application {
-    listener: TcpListener,
-    port: u16,
+    listeners: server::Listeners,
     settings: Settings,
     registry: Registry,
     authenticator: Arc<Authenticator>,
@@ -54,11 +52,9 @@ impl Application {
             .ensure_city(&settings.registry.city_id, &settings.registry.city_name)
             .await
             .map_err(|e| anyhow::anyhow!("creating the root city: {e}"))?;
-        let listener = server::bind(&settings.server).await?;
-        let port = listener.local_addr()?.port();
+        let listeners = server::Listeners::bind(&settings.server).await?;
         Ok(Self {
-            listener,
-            port,
+            listeners,
             settings,
             registry,
             authenticator,
@@ -66,7 +62,12 @@ impl Application {
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.listeners.grpc_port()
+    }
+
+    /// The Prometheus endpoint's port, when `server.metrics_port` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.listeners.metrics_port()
     }
 
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
@@ -74,9 +75,9 @@ impl Application {
         let service = RegistryServiceServer::new(RegistryApi::new(self.registry))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
-        tracing::info!(port = self.port, service = SERVICE_NAME, "listening");
+        tracing::info!(port = self.listeners.grpc_port(), service = SERVICE_NAME, "listening");
         server::serve(
-            self.listener,
+            self.listeners,
             &self.settings.server,
             self.authenticator,
             server::Service {

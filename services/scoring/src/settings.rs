@@ -10,6 +10,7 @@ use serde::Deserialize;
 pub const DEFAULTS: &str = r#"
 [server]
 port = 50053
+metrics_port = 9053
 
 [database]
 url = "sqlite://data/scoring.db?mode=rwc"

@@ -8,7 +8,6 @@ use dualreport_platform::auth::Authenticator;
 use dualreport_platform::client::ServiceCredentials;
 use dualreport_platform::{db, server};
 use dualreport_proto::scoring::v1::scoring_service_server::ScoringServiceServer;
-use tokio::net::TcpListener;
 
 use crate::app::Scoring;
 use crate::directory::Directory;
@@ -29,8 +28,7 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 pub struct Application {
-    listener: TcpListener,
-    port: u16,
+    listeners: server::Listeners,
     settings: Settings,
     scoring: Scoring,
     authenticator: Arc<Authenticator>,
@@ -50,11 +48,9 @@ impl Application {
         let database = db::connect(&settings.database).await?;
         db::migrate(&database, &SQLITE, &POSTGRES).await?;
         let scoring = Scoring::new(database.pool, rules, directory, clock);
-        let listener = server::bind(&settings.server).await?;
-        let port = listener.local_addr()?.port();
+        let listeners = server::Listeners::bind(&settings.server).await?;
         Ok(Self {
-            listener,
-            port,
+            listeners,
             settings,
             scoring,
             authenticator,
@@ -62,7 +58,12 @@ impl Application {
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.listeners.grpc_port()
+    }
+
+    /// The Prometheus endpoint's port, when `server.metrics_port` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.listeners.metrics_port()
     }
 
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
@@ -70,9 +71,9 @@ impl Application {
         let service = ScoringServiceServer::new(ScoringApi::new(self.scoring))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
-        tracing::info!(port = self.port, service = SERVICE_NAME, "listening");
+        tracing::info!(port = self.listeners.grpc_port(), service = SERVICE_NAME, "listening");
         server::serve(
-            self.listener,
+            self.listeners,
             &self.settings.server,
             self.authenticator,
             server::Service {

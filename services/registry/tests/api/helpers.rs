@@ -28,6 +28,7 @@ macro_rules! on_both_backends {
 
 pub struct TestApp {
     pub channel: Channel,
+    pub metrics_port: Option<u16>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     settings: Settings,
     database: Option<TestDatabase>,
@@ -79,12 +80,14 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) ->
 async fn start(database: TestDatabase, settings: Settings) -> TestApp {
     let app = Application::build(settings.clone()).await.expect("build registry");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async move {
         let _ = rx.await;
     }));
     TestApp {
         channel: dualreport_testkit::channel(port),
+        metrics_port,
         shutdown: Some(tx),
         settings,
         database: Some(database),

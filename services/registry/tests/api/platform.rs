@@ -147,10 +147,69 @@ async fn messages_over_the_limit_are_refused(backend: Backend) {
         .expect("the server carries on");
 }
 
+async fn metrics_count_requests_by_method_and_code(backend: Backend) {
+    let app = spawn_with(backend, |s| s.server.metrics_port = Some(0)).await;
+    let port = app.metrics_port.expect("metrics endpoint");
+    let mut city = app.city();
+    city.get_policy(pb::GetPolicyRequest {}).await.expect("policy");
+    let refused = city
+        .get_member(pb::GetMemberRequest {
+            member_id: "nobody".into(),
+            view: pb::MemberView::Masked as i32,
+        })
+        .await
+        .expect_err("not found");
+    assert_eq!(refused.code(), Code::NotFound);
+    // A path no contract has is counted, but not as a series of its own.
+    let mut unknown = tonic::client::Grpc::new(app.channel.clone());
+    unknown.ready().await.expect("ready");
+    let _ = unknown
+        .unary::<(), (), _>(
+            tonic::Request::new(()),
+            http::uri::PathAndQuery::from_static("/made.Up/Path"),
+            tonic_prost::ProstCodec::default(),
+        )
+        .await;
+
+    let text = http_get(port, "/metrics").await;
+    let service = "grpc_service=\"dualreport.registry.v1.RegistryService\"";
+    for expected in [
+        format!("grpc_server_handled_total{{grpc_code=\"Ok\",grpc_method=\"GetPolicy\",{service}}} 1"),
+        format!("grpc_server_handled_total{{grpc_code=\"NotFound\",grpc_method=\"GetMember\",{service}}} 1"),
+        format!("grpc_server_handling_seconds_count{{grpc_method=\"GetPolicy\",{service}}} 1"),
+        "grpc_service=\"unknown\"".to_owned(),
+    ] {
+        assert!(text.contains(&expected), "missing {expected} in\n{text}");
+    }
+    assert!(!text.contains("made.Up"), "{text}");
+    assert!(http_get(port, "/other").await.is_empty(), "only /metrics is served");
+}
+
+/// The body of an HTTP/1.1 GET (empty unless 200).
+async fn http_get(port: u16, path: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    stream
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("response");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    if head.starts_with("HTTP/1.1 200") {
+        body.to_owned()
+    } else {
+        String::new()
+    }
+}
+
 crate::on_both_backends!(
     requests_past_the_server_deadline_are_cut_off,
     messages_over_the_limit_are_refused,
     health_is_serving_without_a_token,
     bad_tokens_are_unauthenticated,
     requests_beyond_the_concurrency_limit_are_shed,
+    metrics_count_requests_by_method_and_code,
 );

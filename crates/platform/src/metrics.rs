@@ -1,0 +1,230 @@
+//! Prometheus metrics: per gRPC method, requests started and handled (by
+//! status code) and a latency histogram, recorded by [`MetricsLayer`]; any
+//! service-specific metric registered in [`registry`] (an outbox backlog, say);
+//! and a plain HTTP/1.1 endpoint serving them at `/metrics` on
+//! `server.metrics_port`.
+//!
+//! Label values are bounded: a path that is not a method of the suite's
+//! contracts (or health and reflection) is counted as `unknown`, so a client
+//! cannot grow the series by inventing paths.
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use prometheus::{Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use tokio::net::TcpListener;
+
+/// The registry every metric of this process lives in.
+pub fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::new)
+}
+
+struct GrpcMetrics {
+    started: IntCounterVec,
+    handled: IntCounterVec,
+    seconds: HistogramVec,
+    known: HashSet<String>,
+}
+
+fn grpc_metrics() -> &'static GrpcMetrics {
+    static METRICS: OnceLock<GrpcMetrics> = OnceLock::new();
+    METRICS.get_or_init(|| {
+        let labels = ["grpc_service", "grpc_method"];
+        let started = IntCounterVec::new(
+            Opts::new("grpc_server_started_total", "RPCs started on the server."),
+            &labels,
+        )
+        .expect("valid metric");
+        let handled = IntCounterVec::new(
+            Opts::new(
+                "grpc_server_handled_total",
+                "RPCs completed on the server, by gRPC status code.",
+            ),
+            &["grpc_service", "grpc_method", "grpc_code"],
+        )
+        .expect("valid metric");
+        let seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "grpc_server_handling_seconds",
+                "Time from the request's arrival to its response headers.",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &labels,
+        )
+        .expect("valid metric");
+        for collector in [
+            Box::new(started.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(handled.clone()),
+            Box::new(seconds.clone()),
+        ] {
+            // Registered once per process; a second registration cannot happen here.
+            let _ = registry().register(collector);
+        }
+        GrpcMetrics {
+            started,
+            handled,
+            seconds,
+            known: known_methods(),
+        }
+    })
+}
+
+/// `/package.Service/Method` of every contract in the descriptor set, plus
+/// health and reflection.
+fn known_methods() -> HashSet<String> {
+    let mut known: HashSet<String> = [
+        "/grpc.health.v1.Health/Check",
+        "/grpc.health.v1.Health/Watch",
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    if let Ok(set) = <prost_types::FileDescriptorSet as prost::Message>::decode(dualreport_proto::FILE_DESCRIPTOR_SET) {
+        for file in set.file {
+            let package = file.package.unwrap_or_default();
+            for service in file.service {
+                let name = service.name.unwrap_or_default();
+                for method in service.method {
+                    known.insert(format!("/{package}.{name}/{}", method.name.unwrap_or_default()));
+                }
+            }
+        }
+    }
+    known
+}
+
+/// `(service, method)` labels of a request path; `unknown` for anything else.
+fn labels(path: &str) -> (String, String) {
+    if grpc_metrics().known.contains(path)
+        && let Some((service, method)) = path.trim_start_matches('/').split_once('/')
+    {
+        return (service.to_owned(), method.to_owned());
+    }
+    ("unknown".to_owned(), "unknown".to_owned())
+}
+
+/// The name of a numeric gRPC status, as grpc-ecosystem exporters write it.
+fn code_name(code: &str) -> String {
+    let number = code.parse::<i32>().unwrap_or(2);
+    format!("{:?}", tonic::Code::from_i32(number))
+}
+
+/// Server layer recording the gRPC metrics of every request.
+#[derive(Clone, Copy, Default)]
+pub struct MetricsLayer;
+
+impl<S> tower::Layer<S> for MetricsLayer {
+    type Service = Metrics<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Metrics { inner }
+    }
+}
+
+#[derive(Clone)]
+pub struct Metrics<S> {
+    inner: S,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, B, ResB> tower::Service<http::Request<B>> for Metrics<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<ResB>>,
+    S::Future: Send + 'static,
+    S::Error: 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<S::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let metrics = grpc_metrics();
+        let (service, method) = labels(request.uri().path());
+        metrics.started.with_label_values(&[&service, &method]).inc();
+        let start = Instant::now();
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let response = future.await;
+            // Errors are trailers-only responses: the status is in the headers.
+            // A stream that fails after its headers counts as OK here.
+            let code = match &response {
+                Ok(response) => response
+                    .headers()
+                    .get("grpc-status")
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or("0")
+                    .to_owned(),
+                Err(_) => "13".to_owned(),
+            };
+            metrics
+                .handled
+                .with_label_values(&[&service, &method, &code_name(&code)])
+                .inc();
+            metrics
+                .seconds
+                .with_label_values(&[&service, &method])
+                .observe(start.elapsed().as_secs_f64());
+            response
+        })
+    }
+}
+
+/// The text exposition of every registered metric.
+pub fn render() -> String {
+    // Make sure the gRPC families exist (with no samples) before the first request.
+    let _ = grpc_metrics();
+    let mut buffer = Vec::new();
+    if let Err(error) = TextEncoder::new().encode(&registry().gather(), &mut buffer) {
+        tracing::error!(%error, "encoding metrics");
+    }
+    String::from_utf8(buffer).unwrap_or_default()
+}
+
+/// Serves `GET /metrics` (anything else: 404) until the task is aborted.
+pub async fn serve(listener: TcpListener) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                tracing::warn!(%error, "metrics listener");
+                continue;
+            }
+        };
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(|request: hyper::Request<hyper::body::Incoming>| async move {
+                let response = if request.uri().path() == "/metrics" {
+                    hyper::Response::builder()
+                        .header("content-type", "text/plain; version=0.0.4; charset=utf-8")
+                        .body(Full::new(Bytes::from(render())))
+                } else {
+                    hyper::Response::builder().status(404).body(Full::new(Bytes::new()))
+                };
+                Ok::<_, Infallible>(response.unwrap_or_default())
+            });
+            let io = hyper_util::rt::TokioIo::new(stream);
+            if let Err(error) = hyper::server::conn::http1::Builder::new()
+                .serve_connection(io, service)
+                .await
+            {
+                tracing::debug!(%error, "metrics connection");
+            }
+        });
+    }
+}
