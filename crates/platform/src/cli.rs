@@ -25,6 +25,41 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the effective settings, secrets redacted.
     Config,
+    /// Ask a server's `grpc.health.v1` whether a service is SERVING; exit 0 if
+    /// so, 1 otherwise (the Helm test pod and container health checks use it).
+    Probe(ProbeArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProbeArgs {
+    /// `http://host:port` of the server.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    pub url: String,
+    /// The service to ask about; empty asks about the server as a whole.
+    #[arg(long, default_value = "")]
+    pub service: String,
+    #[arg(long, default_value_t = 3)]
+    pub timeout_secs: u64,
+}
+
+impl ProbeArgs {
+    /// True when the service answers SERVING within the timeout.
+    pub async fn serving(&self) -> anyhow::Result<bool> {
+        use tonic_health::pb::health_check_response::ServingStatus;
+        let timeout = std::time::Duration::from_secs(self.timeout_secs);
+        let channel = tonic::transport::Endpoint::from_shared(self.url.clone())?
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .connect()
+            .await?;
+        let reply = tonic_health::pb::health_client::HealthClient::new(channel)
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: self.service.clone(),
+            })
+            .await?
+            .into_inner();
+        Ok(reply.status() == ServingStatus::Serving)
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -105,5 +140,19 @@ where
             println!("{settings:#?}");
             Ok(())
         }
+        Command::Probe(args) => match args.serving().await {
+            Ok(true) => {
+                println!("SERVING");
+                Ok(())
+            }
+            Ok(false) => {
+                println!("NOT_SERVING");
+                std::process::exit(1)
+            }
+            Err(error) => {
+                eprintln!("probe failed: {error:#}");
+                std::process::exit(1)
+            }
+        },
     }
 }

@@ -78,3 +78,34 @@ fn migrate_prepares_a_fresh_database() {
     }
     assert!(dir.path().join("fresh.db").exists());
 }
+
+#[tokio::test]
+async fn probe_reports_serving_and_fails_on_a_dead_port() {
+    let app = crate::helpers::spawn(crate::helpers::Backend::Sqlite).await;
+    let port = app.port;
+    let probe = |url: String, service: &'static str| {
+        tokio::task::spawn_blocking(move || {
+            registry()
+                .args(["probe", "--url", &url, "--service", service, "--timeout-secs", "2"])
+                .output()
+                .expect("run probe")
+        })
+    };
+    let ok = probe(
+        format!("http://127.0.0.1:{port}"),
+        "dualreport.registry.v1.RegistryService",
+    )
+    .await
+    .expect("join");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "SERVING");
+    let unknown = probe(format!("http://127.0.0.1:{port}"), "no.Such")
+        .await
+        .expect("join");
+    assert!(!unknown.status.success(), "an unknown service is not serving");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let down = probe(format!("http://127.0.0.1:{dead}"), "").await.expect("join");
+    assert!(!down.status.success());
+}

@@ -28,6 +28,7 @@ macro_rules! on_both_backends {
 
 pub struct TestApp {
     pub channel: Channel,
+    pub port: u16,
     pub metrics_port: Option<u16>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     settings: Settings,
@@ -87,6 +88,7 @@ async fn start(database: TestDatabase, settings: Settings) -> TestApp {
     }));
     TestApp {
         channel: dualreport_testkit::channel(port),
+        port,
         metrics_port,
         shutdown: Some(tx),
         settings,

@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1.7
+# One image with every dualreport service binary; the Helm chart picks the
+# binary per Deployment (`command: ["/usr/local/bin/<service>"]`).
+#
+#   docker build -t dualreport:0.1.0 .
+#
+# Build stage: the pinned toolchain compiles the workspace in release mode.
+# Final stage: distroless "cc" (glibc, CA certificates, no shell, no package
+# manager), running as the image's non-root user 65532.
+
+ARG RUST_VERSION=1.95
+FROM rust:${RUST_VERSION}-bookworm AS build
+WORKDIR /src
+# Manifests first, so dependency builds are cached until they change.
+COPY Cargo.toml Cargo.lock rustfmt.toml ./
+COPY proto proto
+COPY crates crates
+COPY services services
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    cargo build --release --locked --bins \
+ && mkdir -p /out \
+ && for bin in registry scoring; do cp "target/release/$bin" /out/; done
+
+FROM gcr.io/distroless/cc-debian12:nonroot
+LABEL org.opencontainers.image.title="dualreport" \
+      org.opencontainers.image.description="dualreport services: community party-building dual reporting (双报到)" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="https://github.com/dualreport/dualreport"
+COPY --from=build /out/ /usr/local/bin/
+USER 65532:65532
+WORKDIR /home/nonroot
+# gRPC and Prometheus ports of the services (each Deployment uses its own pair).
+EXPOSE 50051 50052 50053 50054 9051 9052 9053 9054
+ENTRYPOINT ["/usr/local/bin/registry"]
+CMD ["serve"]
