@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 VENV := .venv
 PY := $(VENV)/bin/python
+# checkov pins packaging<24, which pytest 9 refuses: it gets a venv of its own.
+CHECKOV_VENV := .venv-checkov
 CARGO_TEST := cargo nextest run --workspace --no-fail-fast
 
 .PHONY: help
@@ -23,13 +25,27 @@ $(VENV)/.installed: tests/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 	touch $@
 
+$(CHECKOV_VENV)/.installed: tests/checkov-requirements.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/checkov-requirements.txt
+	touch $@
+
 .PHONY: venv
-venv: $(VENV)/.installed ## Python tools: buf, grpcio client, pytest
+venv: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Python tools: buf, grpcio client, pytest, Helm library, kubernetes-validate, checkov
 
 .PHONY: test
-test: build venv ## Every test: Rust on SQLite and a throwaway PostgreSQL, then the Python grpcio smoke test
+test: build venv ## Every test: Rust on SQLite and a throwaway PostgreSQL, the Python grpcio smoke tests, the chart checks
 	./scripts/with-postgres.sh $(CARGO_TEST)
 	$(PY) -m pytest -q tests/smoke
+	CHECKOV=$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest -q tests/chart
+
+.PHONY: chart-test
+chart-test: build venv ## Only the chart checks: lint, render, schemas, checkov, kustomize drift
+	CHECKOV=$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest -q tests/chart
+
+.PHONY: k8s
+k8s: venv ## Regenerate k8s/ (kustomize base and district overlays) from the chart
+	$(PY) tests/chart/dualreport_chart.py k8s
 
 .PHONY: test-sqlite
 test-sqlite: build ## Rust tests on SQLite only (quick loop)
@@ -53,4 +69,4 @@ fmt: ## Format the Rust code
 .PHONY: clean
 clean: ## Remove build output, local data and the Python venv
 	cargo clean
-	rm -rf data $(VENV)
+	rm -rf data $(VENV) $(CHECKOV_VENV)

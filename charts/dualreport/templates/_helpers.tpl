@@ -1,0 +1,128 @@
+{{/* The release's name prefix, at most 63 characters with a service suffix. */}}
+{{- define "dualreport.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "dualreport.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+app.kubernetes.io/part-of: dualreport
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end -}}
+
+{{/* Selector labels of one service: (dict "root" $ "name" "registry"). */}}
+{{- define "dualreport.selector" -}}
+app.kubernetes.io/name: {{ .name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- end -}}
+
+{{- define "dualreport.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "dualreport.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* repository@digest when a digest is given (immutable), else repository:tag. */}}
+{{- define "dualreport.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A service's settings: `default` with the service's own entry over it. */}}
+{{- define "dualreport.service" -}}
+{{- $svc := mergeOverwrite (deepCopy .root.Values.default) (deepCopy .svc) -}}
+{{- toYaml $svc -}}
+{{- end -}}
+
+{{/* One TOML value: strings quoted, whole numbers without ".0" (Helm reads every
+number as a float), lists inline. */}}
+{{- define "dualreport.tomlValue" -}}
+{{- if kindIs "string" . -}}{{ toJson . }}
+{{- else if kindIs "bool" . -}}{{ . }}
+{{- else if kindIs "float64" . -}}{{ if eq . (floor .) }}{{ int64 . }}{{ else }}{{ . }}{{ end }}
+{{- else if kindIs "slice" . -}}[{{ range $i, $v := . }}{{ if $i }}, {{ end }}{{ include "dualreport.tomlValue" $v }}{{ end }}]
+{{- else -}}{{ . }}
+{{- end -}}
+{{- end -}}
+
+{{/* config.toml of one service: (dict "root" $ "name" "scoring" "svc" $svc).
+Sections are `section: {key: value}`; `svc.config` adds or overrides keys. */}}
+{{- define "dualreport.config" -}}
+{{- $root := .root -}}
+{{- $svc := .svc -}}
+{{- $auth := dict "jwks_file" "/etc/dualreport/auth/jwks.json" -}}
+{{- with $root.Values.auth.issuer }}{{ $_ := set $auth "issuer" . }}{{ end -}}
+{{- with $root.Values.auth.audience }}{{ $_ := set $auth "audience" . }}{{ end -}}
+{{- if $svc.peers }}{{ $_ := set $auth "service_token_file" "/etc/dualreport/service-token/token" }}{{ end -}}
+{{- $policy := mergeOverwrite (dict "preset" $root.Values.policy.preset) (deepCopy $root.Values.policy.overrides) -}}
+{{- $config := dict
+  "server" (dict "host" "0.0.0.0" "port" $svc.grpcPort "metrics_port" $svc.metricsPort "request_timeout_ms" $svc.requestTimeoutMs "concurrency_limit" $svc.concurrencyLimit)
+  "database" (dict "max_connections" $root.Values.database.maxConnections)
+  "telemetry" (dict "log_format" $root.Values.telemetry.logFormat "log_level" $root.Values.telemetry.logLevel)
+  "auth" $auth
+  "policy" $policy -}}
+{{- if eq .name "registry" -}}
+{{- $_ := set $config "registry" (dict "city_id" $root.Values.district.cityId "city_name" $root.Values.district.cityName "number_prefix" $root.Values.district.numberPrefix "pii_active_key" $root.Values.pii.activeKey) -}}
+{{- end -}}
+{{- range $svc.peers -}}
+{{- $peer := index $root.Values.services . -}}
+{{- $_ := set $config . (dict "url" (printf "http://%s-%s:%v" (include "dualreport.fullname" $root) . (int64 $peer.grpcPort))) -}}
+{{- end -}}
+{{- $config = mergeOverwrite $config (deepCopy (default (dict) $svc.config)) -}}
+{{- range $section, $keys := $config }}
+[{{ $section }}]
+{{- range $key, $value := $keys }}
+{{ $key }} = {{ include "dualreport.tomlValue" $value }}
+{{- end }}
+{{ end -}}
+{{- end -}}
+
+{{/* The restricted pod security context every pod runs with. */}}
+{{- define "dualreport.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+fsGroup: 65532
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "dualreport.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Environment shared by a service's Deployment and its migration Job. */}}
+{{- define "dualreport.secretEnv" -}}
+- name: DUALREPORT__DATABASE__URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .root.Values.database.existingSecret }}
+      key: {{ .name }}-url
+{{- if eq .name "registry" }}
+{{- range .root.Values.pii.keyIds }}
+- name: DUALREPORT__REGISTRY__PII_KEYS__{{ upper . }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $.root.Values.pii.existingSecret }}
+      key: {{ . }}
+{{- end }}
+{{- end }}
+{{- end -}}

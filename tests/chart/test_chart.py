@@ -1,0 +1,212 @@
+"""Chart checks: Helm lint and render of the defaults and of every example
+district (the real Helm library), every rendered object validated against the
+Kubernetes schemas, the security posture every pod must have, the service-to-
+service paths the NetworkPolicies allow, the rendered config accepted by the
+service binaries themselves, checkov with no unexplained failure, and the
+kustomize tree under k8s/ built from — and not drifting from — the chart."""
+
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import helm_python as helm
+import kubernetes_validate
+import pytest
+import yaml
+
+import dualreport_chart as chart
+
+ROOT = chart.ROOT
+KUBE_VERSION = "1.34.0"
+CASES = [None, *chart.DISTRICTS]
+BIN = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
+
+
+def rendered(district):
+    namespace = f"dualreport-{district}" if district else "dualreport"
+    return chart.render(chart.values(district), namespace=namespace)
+
+
+def of_kind(objects, kind):
+    return [o for o in objects if o["kind"] == kind]
+
+
+def pod_specs(objects):
+    for obj in objects:
+        if obj["kind"] in ("Deployment", "Job"):
+            yield obj, obj["spec"]["template"]["spec"]
+        elif obj["kind"] == "Pod":
+            yield obj, obj["spec"]
+
+
+def test_there_are_two_example_districts():
+    assert chart.DISTRICTS == ["erqi", "jinshui"]
+
+
+@pytest.mark.parametrize("district", CASES)
+def test_lint_is_clean(district):
+    report = helm.lint(str(chart.CHART), chart.values(district), strict=True, kube_version=f"v{KUBE_VERSION}")
+    problems = [m for m in report["messages"] if m["severity"] >= 2]
+    assert not report["errors"] and not problems, report
+
+
+def test_the_schema_refuses_unknown_and_malformed_values():
+    c = helm.Chart.load(str(chart.CHART))
+    bad = [
+        {"bogus": 1},
+        {"services": {"registry": {"replicas": 2, "typo": True}}},
+        {"policy": {"preset": "S9"}},
+        {"policy": {"preset": "S4", "overrides": {"max_starz": 5}}},
+        {"pii": {"existingSecret": "x", "keyIds": ["K1"], "activeKey": "K1"}},
+        {"image": {"repository": "r", "digest": "latest"}},
+    ]
+    for values in bad:
+        with pytest.raises(helm.HelmValuesError):
+            c.validate_schema(values)
+    c.close()
+
+
+@pytest.mark.parametrize("district", CASES)
+def test_every_object_is_valid_for_kubernetes(district):
+    for obj in rendered(district):
+        kubernetes_validate.validate(obj, KUBE_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("district", CASES)
+def test_pods_run_restricted(district):
+    specs = list(pod_specs(rendered(district)))
+    assert specs
+    for obj, spec in specs:
+        name = obj["metadata"]["name"]
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", name
+        assert spec["automountServiceAccountToken"] is False, name
+        for container in spec["containers"]:
+            sc = container["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False, name
+            assert sc["readOnlyRootFilesystem"] is True, name
+            assert sc["capabilities"]["drop"] == ["ALL"], name
+            assert container["resources"]["limits"], name
+
+
+@pytest.mark.parametrize("district", CASES)
+def test_every_service_has_probes_a_migration_hook_a_helm_test_and_a_config_checksum(district):
+    objects = rendered(district)
+    deployments = of_kind(objects, "Deployment")
+    assert {d["metadata"]["labels"]["app.kubernetes.io/name"] for d in deployments} == {"registry", "scoring"}
+    configs = {c["metadata"]["name"]: c["data"]["config.toml"] for c in of_kind(objects, "ConfigMap") if "config.toml" in c["data"]}
+    for deployment in deployments:
+        name = deployment["metadata"]["name"]
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert container["readinessProbe"]["grpc"]["service"].startswith("dualreport."), name
+        assert "grpc" in container["livenessProbe"] and "grpc" in container["startupProbe"]
+        checksum = deployment["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+        assert checksum == hashlib.sha256(configs[name].encode()).hexdigest(), name
+    hooks = [j for j in of_kind(objects, "Job") if chart.is_hook(j)]
+    assert len(hooks) == 2
+    for job in hooks:
+        assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+        assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
+    tests = [p for p in of_kind(objects, "Pod") if p["metadata"]["annotations"]["helm.sh/hook"] == "test"]
+    assert len(tests) == 2 and all(p["spec"]["containers"][0]["args"][0] == "probe" for p in tests)
+
+
+def test_a_config_change_rolls_the_pods():
+    before = of_kind(chart.render({}), "Deployment")
+    after = of_kind(chart.render({"policy": {"preset": "S2"}}), "Deployment")
+    checksum = lambda d: d["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    assert [checksum(d) for d in before] != [checksum(d) for d in after]
+
+
+def test_network_policies_allow_only_the_suite_paths():
+    objects = rendered("jinshui")
+    policies = {p["metadata"]["name"]: p["spec"] for p in of_kind(objects, "NetworkPolicy")}
+    registry = policies["dualreport-registry"]
+    grpc_from = registry["ingress"][0]["from"]
+    callers = [f["podSelector"]["matchLabels"].get("app.kubernetes.io/name") for f in grpc_from if "podSelector" in f]
+    assert "scoring" in callers, grpc_from
+    assert {"kubernetes.io/metadata.name": "api-gateway"} in [f.get("namespaceSelector", {}).get("matchLabels") for f in grpc_from]
+    scoring = policies["dualreport-scoring"]
+    callers = [f["podSelector"]["matchLabels"].get("app.kubernetes.io/name") for f in scoring["ingress"][0]["from"] if "podSelector" in f]
+    assert "registry" not in callers, "nothing in the suite calls scoring yet"
+    peer_ports = [rule["ports"][0]["port"] for rule in scoring["egress"] if "to" in rule]
+    assert peer_ports == [50051], scoring["egress"]
+    assert not [rule for rule in registry["egress"] if "to" in rule], "the registry calls no peer"
+    assert "dualreport-jobs" in policies
+
+
+@pytest.mark.parametrize("district", chart.DISTRICTS)
+def test_the_rendered_config_is_accepted_by_the_binaries(district):
+    objects = rendered(district)
+    expected_city = chart.values(district)["district"]["cityId"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for config in of_kind(objects, "ConfigMap"):
+            if "config.toml" not in config["data"]:
+                continue
+            service = config["metadata"]["labels"]["app.kubernetes.io/name"]
+            path = Path(tmp) / f"{service}.toml"
+            path.write_text(config["data"]["config.toml"])
+            env = {k: v for k, v in os.environ.items() if not k.startswith("DUALREPORT")}
+            env["DUALREPORT__DATABASE__URL"] = "postgres://u:p@db/x"
+            out = subprocess.run(
+                [str(BIN / service), "--config", str(path), "config"], env=env, capture_output=True, text=True
+            )
+            assert out.returncode == 0, out.stderr
+            assert "jwks_file: Some(" in out.stdout
+            if service == "registry":
+                assert f'city_id: "{expected_city}"' in out.stdout
+            else:
+                assert "url: \"http://dualreport-registry:50051\"" in out.stdout
+
+
+@pytest.mark.parametrize("district", chart.DISTRICTS)
+def test_checkov_finds_nothing_unexplained(district, tmp_path):
+    manifest = tmp_path / f"{district}.yaml"
+    manifest.write_text(chart.dump(rendered(district)))
+    checkov = os.environ.get("CHECKOV", "checkov")
+    out = subprocess.run(
+        [checkov, "--config-file", str(chart.CHART / ".checkov.yaml"), "-f", str(manifest), "-o", "json"],
+        capture_output=True,
+        text=True,
+    )
+    report = json.loads(out.stdout)
+    report = report[0] if isinstance(report, list) else report
+    failed = [
+        (c["check_id"], c["resource"]) for c in report.get("results", {}).get("failed_checks", [])
+    ]
+    assert not failed, failed
+    assert report["summary"]["passed"] > 400
+
+
+def test_the_k8s_tree_does_not_drift_from_the_chart():
+    tree = chart.k8s_tree()
+    on_disk = {str(p.relative_to(chart.K8S)): p.read_text() for p in chart.K8S.rglob("*.yaml")}
+    stale = sorted(k for k in tree if on_disk.get(k) != tree[k])
+    extra = sorted(set(on_disk) - set(tree))
+    assert not stale and not extra, f"run `make k8s`: stale {stale}, extra {extra}"
+
+
+def kustomize(path):
+    out = subprocess.run(["kubectl", "kustomize", str(path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return sorted((o for o in yaml.safe_load_all(out.stdout) if o), key=chart.key)
+
+
+@pytest.mark.parametrize("district", chart.DISTRICTS)
+def test_each_overlay_builds_into_the_districts_chart_render(district):
+    built = kustomize(chart.K8S / "overlays" / district)
+    for obj in built:
+        assert obj["metadata"].get("namespace", f"dualreport-{district}") == f"dualreport-{district}"
+        kubernetes_validate.validate(obj, KUBE_VERSION, strict=True)
+        obj["metadata"].pop("namespace", None)
+    expected = chart.plain(rendered(district))
+    assert [chart.key(o) for o in built] == [chart.key(o) for o in expected]
+    for got, want in zip(built, expected):
+        assert got == want, chart.key(got)
+
+
+def test_the_base_builds():
+    assert len(kustomize(chart.K8S / "base")) == len(chart.plain(rendered(None)))
