@@ -70,6 +70,10 @@ pub struct TelemetrySettings {
     pub log_format: LogFormat,
     /// An `EnvFilter` directive; `RUST_LOG` wins when set.
     pub log_level: String,
+    /// OTLP/gRPC collector for traces, e.g. `http://otel-collector:4317`;
+    /// unset: `OTEL_EXPORTER_OTLP_ENDPOINT`, else no export.
+    #[serde(default)]
+    pub otlp_endpoint: Option<String>,
 }
 
 /// Keys that verify bearer tokens. Production uses RS256/ES256 public keys

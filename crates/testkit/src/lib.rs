@@ -90,6 +90,7 @@ pub fn telemetry_settings() -> TelemetrySettings {
     TelemetrySettings {
         log_format: LogFormat::Pretty,
         log_level: "warn".into(),
+        otlp_endpoint: None,
     }
 }
 

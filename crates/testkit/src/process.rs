@@ -9,7 +9,7 @@
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use crate::TEST_SECRET;
@@ -19,6 +19,7 @@ pub struct ServiceProcess {
     pub name: String,
     pub port: u16,
     child: Child,
+    logs: Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -81,7 +82,9 @@ impl ServiceProcess {
             .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
-        // Reads the log until the "listening" line, then keeps draining it.
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let kept = logs.clone();
+        // Reads the JSON log, reports the port of the "listening" line, keeps every line.
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -89,6 +92,9 @@ impl ServiceProcess {
                     let _ = tx.send(port_in(&line));
                     sent = true;
                 }
+                kept.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(line);
             }
         });
         let port = match rx.recv_timeout(Duration::from_secs(30)) {
@@ -102,8 +108,17 @@ impl ServiceProcess {
             name: name.to_owned(),
             port,
             child,
+            logs,
             _dir: dir,
         }
+    }
+
+    /// The JSON log lines the process has written so far.
+    pub fn logs(&self) -> Vec<String> {
+        self.logs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Kills the process now (tests of a peer that stopped answering).

@@ -17,18 +17,22 @@ pub type Client = RegistryServiceClient<InterceptedService<Channel, ClientInterc
 
 /// The registry binary with reporting open all year and a test PI key.
 pub fn start_registry() -> ServiceProcess {
-    ServiceProcess::start(
-        "registry",
-        &[
-            ("DUALREPORT__REGISTRY__CITY_ID", "city".into()),
-            ("DUALREPORT__REGISTRY__PII_KEYS__TEST", crate::pii_key_base64()),
-            ("DUALREPORT__REGISTRY__PII_ACTIVE_KEY", "test".into()),
-            ("DUALREPORT__POLICY__UNIT_REPORT_WINDOW_START", "01-01".into()),
-            ("DUALREPORT__POLICY__UNIT_REPORT_WINDOW_END", "12-31".into()),
-            ("DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_START", "01-01".into()),
-            ("DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_END", "12-31".into()),
-        ],
-    )
+    start_registry_with(&[])
+}
+
+/// [`start_registry`] with more environment (e.g. an OTLP endpoint).
+pub fn start_registry_with(extra: &[(&str, String)]) -> ServiceProcess {
+    let mut env: Vec<(&str, String)> = vec![
+        ("DUALREPORT__REGISTRY__CITY_ID", "city".into()),
+        ("DUALREPORT__REGISTRY__PII_KEYS__TEST", crate::pii_key_base64()),
+        ("DUALREPORT__REGISTRY__PII_ACTIVE_KEY", "test".into()),
+        ("DUALREPORT__POLICY__UNIT_REPORT_WINDOW_START", "01-01".into()),
+        ("DUALREPORT__POLICY__UNIT_REPORT_WINDOW_END", "12-31".into()),
+        ("DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_START", "01-01".into()),
+        ("DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_END", "12-31".into()),
+    ];
+    env.extend(extra.iter().cloned());
+    ServiceProcess::start("registry", &env)
 }
 
 pub fn client(channel: &Channel, token: &str) -> Client {

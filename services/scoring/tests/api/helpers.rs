@@ -62,7 +62,16 @@ pub async fn spawn(backend: Backend) -> Suite {
 }
 
 pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Suite {
-    let registry = fixtures::start_registry();
+    start(backend, &[], adjust).await
+}
+
+/// A suite whose registry process gets more environment (e.g. an OTLP endpoint).
+pub async fn spawn_with_registry_env(backend: Backend, registry_env: &[(&str, String)]) -> Suite {
+    start(backend, registry_env, |_| {}).await
+}
+
+async fn start(backend: Backend, registry_env: &[(&str, String)], adjust: impl FnOnce(&mut Settings)) -> Suite {
+    let registry = fixtures::start_registry_with(registry_env);
     let registry_channel = dualreport_testkit::channel(registry.port);
     let city = fixtures::build_city(&registry_channel).await;
     let database = TestDatabase::new(backend).await;

@@ -7,3 +7,4 @@ mod access;
 mod ledger;
 mod market;
 mod settlement;
+mod traces;
