@@ -101,8 +101,12 @@ def test_every_service_has_probes_a_migration_hook_a_helm_test_and_a_config_chec
     for deployment in deployments:
         name = deployment["metadata"]["name"]
         container = deployment["spec"]["template"]["spec"]["containers"][0]
-        assert container["readinessProbe"]["grpc"]["service"].startswith("dualreport."), name
-        assert "grpc" in container["livenessProbe"] and "grpc" in container["startupProbe"]
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            # Native gRPC probes, or `<service> probe` when TLS is on (kubelet cannot do TLS).
+            assert "grpc" in container[probe] or container[probe]["exec"]["command"][1] == "probe", (name, probe)
+        readiness = container["readinessProbe"]
+        service = readiness["grpc"]["service"] if "grpc" in readiness else readiness["exec"]["command"][5]
+        assert service.startswith("dualreport."), name
         checksum = deployment["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
         assert checksum == hashlib.sha256(configs[name].encode()).hexdigest(), name
     hooks = [j for j in of_kind(objects, "Job") if chart.is_hook(j)]
@@ -159,7 +163,9 @@ def test_the_rendered_config_is_accepted_by_the_binaries(district):
             if service == "registry":
                 assert f'city_id: "{expected_city}"' in out.stdout
             else:
-                assert "url: \"http://dualreport-registry:50051\"" in out.stdout
+                assert "url: \"http://dualreport-registry:50051\"" in out.stdout or (
+                    "url: \"https://dualreport-registry:50051\"" in out.stdout and "ca_file:" in out.stdout
+                )
 
 
 @pytest.mark.parametrize("district", chart.DISTRICTS)
@@ -210,3 +216,21 @@ def test_each_overlay_builds_into_the_districts_chart_render(district):
 
 def test_the_base_builds():
     assert len(kustomize(chart.K8S / "base")) == len(chart.plain(rendered(None)))
+
+
+def test_tls_wires_certificates_from_secrets_and_probes_over_tls():
+    objects = rendered("jinshui")
+    for deployment in of_kind(objects, "Deployment"):
+        name = deployment["metadata"]["labels"]["app.kubernetes.io/name"]
+        spec = deployment["spec"]["template"]["spec"]
+        secrets = [v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v]
+        assert f"dualreport-{name}-tls" in secrets, secrets
+        probe = spec["containers"][0]["readinessProbe"]["exec"]["command"]
+        assert probe[:2] == [f"/usr/local/bin/{name}", "probe"] and "--cert-file" in probe, probe
+    configs = {c["metadata"]["labels"]["app.kubernetes.io/name"]: c["data"]["config.toml"] for c in of_kind(objects, "ConfigMap") if "config.toml" in c["data"]}
+    assert 'client_ca_file = "/etc/dualreport/tls/ca.crt"' in configs["registry"]
+    assert 'url = "https://dualreport-registry:50051"' in configs["scoring"]
+    assert "[registry.tls]" in configs["scoring"]
+    # Without TLS (erqi), kubelet's native gRPC probes.
+    for deployment in of_kind(rendered("erqi"), "Deployment"):
+        assert "grpc" in deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]

@@ -64,9 +64,16 @@ Sections are `section: {key: value}`; `svc.config` adds or overrides keys. */}}
 {{- with $root.Values.auth.issuer }}{{ $_ := set $auth "issuer" . }}{{ end -}}
 {{- with $root.Values.auth.audience }}{{ $_ := set $auth "audience" . }}{{ end -}}
 {{- if $svc.peers }}{{ $_ := set $auth "service_token_file" "/etc/dualreport/service-token/token" }}{{ end -}}
+{{- $server := dict "host" "0.0.0.0" "port" $svc.grpcPort "metrics_port" $svc.metricsPort "request_timeout_ms" $svc.requestTimeoutMs "concurrency_limit" $svc.concurrencyLimit -}}
+{{- $tls := $root.Values.tls -}}
+{{- if $tls.enabled -}}
+{{- $serverTls := dict "cert_file" "/etc/dualreport/tls/tls.crt" "key_file" "/etc/dualreport/tls/tls.key" -}}
+{{- if $tls.mutual }}{{ $_ := set $serverTls "client_ca_file" "/etc/dualreport/tls/ca.crt" }}{{ end -}}
+{{- $_ := set $server "tls" $serverTls -}}
+{{- end -}}
 {{- $policy := mergeOverwrite (dict "preset" $root.Values.policy.preset) (deepCopy $root.Values.policy.overrides) -}}
 {{- $config := dict
-  "server" (dict "host" "0.0.0.0" "port" $svc.grpcPort "metrics_port" $svc.metricsPort "request_timeout_ms" $svc.requestTimeoutMs "concurrency_limit" $svc.concurrencyLimit)
+  "server" $server
   "database" (dict "max_connections" $root.Values.database.maxConnections)
   "telemetry" (dict "log_format" $root.Values.telemetry.logFormat "log_level" $root.Values.telemetry.logLevel)
   "auth" $auth
@@ -76,14 +83,24 @@ Sections are `section: {key: value}`; `svc.config` adds or overrides keys. */}}
 {{- end -}}
 {{- range $svc.peers -}}
 {{- $peer := index $root.Values.services . -}}
-{{- $_ := set $config . (dict "url" (printf "http://%s-%s:%v" (include "dualreport.fullname" $root) . (int64 $peer.grpcPort))) -}}
+{{- $peerConfig := dict "url" (printf "%s://%s-%s:%v" (ternary "https" "http" $tls.enabled) (include "dualreport.fullname" $root) . (int64 $peer.grpcPort)) -}}
+{{- if $tls.enabled -}}
+{{- $_ := set $peerConfig "tls" (dict "ca_file" "/etc/dualreport/tls/ca.crt" "cert_file" "/etc/dualreport/tls/tls.crt" "key_file" "/etc/dualreport/tls/tls.key") -}}
+{{- end -}}
+{{- $_ := set $config . $peerConfig -}}
 {{- end -}}
 {{- $config = mergeOverwrite $config (deepCopy (default (dict) $svc.config)) -}}
 {{- range $section, $keys := $config }}
 [{{ $section }}]
-{{- range $key, $value := $keys }}
+{{- range $key, $value := $keys }}{{ if not (kindIs "map" $value) }}
 {{ $key }} = {{ include "dualreport.tomlValue" $value }}
+{{- end }}{{ end }}
+{{- range $key, $value := $keys }}{{ if kindIs "map" $value }}
+[{{ $section }}.{{ $key }}]
+{{- range $k, $v := $value }}
+{{ $k }} = {{ include "dualreport.tomlValue" $v }}
 {{- end }}
+{{- end }}{{ end }}
 {{ end -}}
 {{- end -}}
 
@@ -123,6 +140,36 @@ seccompProfile:
     secretKeyRef:
       name: {{ $.root.Values.pii.existingSecret }}
       key: {{ . }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The TLS Secret of a service: (dict "root" $ "name" "registry"). */}}
+{{- define "dualreport.tlsSecret" -}}
+{{- printf "%s-%s-tls" (include "dualreport.fullname" .root) .name -}}
+{{- end -}}
+
+{{/* `probe` arguments for a service, with TLS flags when TLS is on. */}}
+{{- define "dualreport.probeArgs" -}}
+- probe
+- --url
+- {{ .url }}
+{{- with .service }}
+- --service
+- {{ . }}
+{{- end }}
+{{- if .root.Values.tls.enabled }}
+- --ca-file
+- /etc/dualreport/tls/ca.crt
+{{- if .root.Values.tls.mutual }}
+- --cert-file
+- /etc/dualreport/tls/tls.crt
+- --key-file
+- /etc/dualreport/tls/tls.key
+{{- end }}
+{{- with .domain }}
+- --domain
+- {{ . }}
 {{- end }}
 {{- end }}
 {{- end -}}

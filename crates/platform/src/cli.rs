@@ -40,6 +40,17 @@ pub struct ProbeArgs {
     pub service: String,
     #[arg(long, default_value_t = 3)]
     pub timeout_secs: u64,
+    /// With an `https://` URL: the CA that signed the server's certificate.
+    #[arg(long)]
+    pub ca_file: Option<String>,
+    /// A client certificate and key, for servers that require mutual TLS.
+    #[arg(long, requires = "key_file")]
+    pub cert_file: Option<String>,
+    #[arg(long, requires = "cert_file")]
+    pub key_file: Option<String>,
+    /// The name the server's certificate carries, when not the URL's host.
+    #[arg(long)]
+    pub domain: Option<String>,
 }
 
 impl ProbeArgs {
@@ -47,11 +58,18 @@ impl ProbeArgs {
     pub async fn serving(&self) -> anyhow::Result<bool> {
         use tonic_health::pb::health_check_response::ServingStatus;
         let timeout = std::time::Duration::from_secs(self.timeout_secs);
-        let channel = tonic::transport::Endpoint::from_shared(self.url.clone())?
+        let mut endpoint = tonic::transport::Endpoint::from_shared(self.url.clone())?
             .connect_timeout(timeout)
-            .timeout(timeout)
-            .connect()
-            .await?;
+            .timeout(timeout);
+        if let Some(ca_file) = &self.ca_file {
+            endpoint = endpoint.tls_config(crate::tls::client_config(&crate::tls::ClientTls {
+                ca_file: ca_file.clone(),
+                cert_file: self.cert_file.clone(),
+                key_file: self.key_file.clone(),
+                domain: self.domain.clone(),
+            })?)?;
+        }
+        let channel = endpoint.connect().await?;
         let reply = tonic_health::pb::health_client::HealthClient::new(channel)
             .check(tonic_health::pb::HealthCheckRequest {
                 service: self.service.clone(),

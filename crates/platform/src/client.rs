@@ -31,6 +31,9 @@ pub struct PeerSettings {
     /// Deadline of each call; the peer sees it as `grpc-timeout`.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
+    /// Call over TLS (`https://` URLs), with a client certificate for mutual TLS.
+    #[serde(default)]
+    pub tls: Option<crate::tls::ClientTls>,
 }
 
 fn default_connect_timeout_ms() -> u64 {
@@ -44,11 +47,16 @@ fn default_timeout_ms() -> u64 {
 /// A channel to `peer`; it connects on first use, so a peer that is down at
 /// start-up only fails the calls that need it.
 pub fn channel(peer: &PeerSettings) -> anyhow::Result<Channel> {
-    Ok(Endpoint::from_shared(peer.url.clone())
+    let mut endpoint = Endpoint::from_shared(peer.url.clone())
         .with_context(|| format!("peer url {:?}", peer.url))?
         .connect_timeout(Duration::from_millis(peer.connect_timeout_ms))
-        .timeout(Duration::from_millis(peer.timeout_ms))
-        .connect_lazy())
+        .timeout(Duration::from_millis(peer.timeout_ms));
+    if let Some(tls) = &peer.tls {
+        endpoint = endpoint
+            .tls_config(crate::tls::client_config(tls)?)
+            .with_context(|| format!("TLS for peer {}", peer.url))?;
+    }
+    Ok(endpoint.connect_lazy())
 }
 
 /// A channel that sends this service's credentials and the trace context.

@@ -16,6 +16,7 @@ pub mod paging;
 pub mod server;
 pub mod settings;
 pub mod telemetry;
+pub mod tls;
 pub mod trace_context;
 pub mod validate;
 pub mod wire;

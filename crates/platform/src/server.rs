@@ -146,7 +146,12 @@ pub async fn serve(
         .layer(GateLayer::new(LoadShed::new(settings.concurrency_limit)))
         .layer(GateLayer::new(Authenticate::new(authenticator)));
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
-    let server = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = &settings.tls {
+        builder = builder.tls_config(crate::tls::server_config(tls)?)?;
+        tracing::info!(mutual = tls.client_ca_file.is_some(), "serving gRPC over TLS");
+    }
+    let server = builder
         .timeout(Duration::from_millis(settings.request_timeout_ms))
         .layer(stack)
         .add_routes(routes)

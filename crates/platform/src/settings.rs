@@ -49,6 +49,10 @@ pub struct ServerSettings {
     /// Where Prometheus scrapes `GET /metrics` (HTTP/1.1); unset: no endpoint.
     #[serde(default)]
     pub metrics_port: Option<u16>,
+    /// Serve gRPC over TLS (and require client certificates when a client CA
+    /// is set); unset: plaintext, for development and meshes that encrypt.
+    #[serde(default)]
+    pub tls: Option<crate::tls::ServerTls>,
 }
 
 /// The store: `sqlite://path?mode=rwc` (embedded default) or `postgres://…`.

@@ -83,6 +83,7 @@ pub fn server_settings() -> ServerSettings {
         max_message_bytes: 4 * 1024 * 1024,
         drain_timeout_ms: 1_000,
         metrics_port: None,
+        tls: None,
     }
 }
 
@@ -156,6 +157,7 @@ pub fn authed(channel: Channel, token: &str) -> InterceptedService<Channel, Clie
 pub mod bench;
 pub mod process;
 pub mod registry;
+pub mod tls;
 
 use tonic::{Code, Status};
 use tonic_types::StatusExt as _;

@@ -45,6 +45,7 @@ async fn main() {
             url: registry.url(),
             connect_timeout_ms: 2_000,
             timeout_ms: 5_000,
+            tls: None,
         },
         directory: DirectorySettings {
             cache_ttl_secs: 600,

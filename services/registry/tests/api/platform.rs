@@ -185,6 +185,65 @@ async fn metrics_count_requests_by_method_and_code(backend: Backend) {
     assert!(http_get(port, "/other").await.is_empty(), "only /metrics is served");
 }
 
+async fn mutual_tls_is_required_when_configured(backend: Backend) {
+    let pki = dualreport_testkit::tls::TestPki::new();
+    let app = spawn_with(backend, |s| s.server.tls = Some(pki.server_mutual())).await;
+    let tls_channel = |with_certificate: bool| {
+        tonic::transport::Endpoint::from_shared(format!("https://127.0.0.1:{}", app.port))
+            .expect("uri")
+            .tls_config(dualreport_platform::tls::client_config(&pki.client(with_certificate)).expect("tls"))
+            .expect("tls config")
+            .connect_lazy()
+    };
+    let token = admin_token(Role::CityAdmin, "city");
+    let policy = |channel| {
+        let mut client = dualreport_proto::registry::v1::registry_service_client::RegistryServiceClient::new(
+            dualreport_testkit::authed(channel, &token),
+        );
+        async move { client.get_policy(pb::GetPolicyRequest {}).await }
+    };
+    policy(tls_channel(true))
+        .await
+        .expect("mutual TLS with the CA's client certificate");
+    assert!(
+        policy(tls_channel(false)).await.is_err(),
+        "no client certificate: refused"
+    );
+    assert!(policy(app.channel.clone()).await.is_err(), "plaintext: refused");
+
+    // `probe` speaks TLS too (the chart's exec probes and helm test use it).
+    let port = app.port;
+    let probe = move |with_certificate: bool| {
+        let mut args = vec![
+            "probe".to_owned(),
+            "--url".to_owned(),
+            format!("https://127.0.0.1:{port}"),
+            "--ca-file".to_owned(),
+            pki.path("ca.pem"),
+            "--domain".to_owned(),
+            "localhost".to_owned(),
+        ];
+        if with_certificate {
+            args.extend([
+                "--cert-file".to_owned(),
+                pki.path("client.pem"),
+                "--key-file".to_owned(),
+                pki.path("client-key.pem"),
+            ]);
+        }
+        std::process::Command::new(env!("CARGO_BIN_EXE_registry"))
+            .args(args)
+            .output()
+            .expect("run probe")
+            .status
+            .success()
+    };
+    let (with, without) = tokio::task::spawn_blocking(move || (probe(true), probe(false)))
+        .await
+        .expect("join");
+    assert!(with && !without);
+}
+
 /// The body of an HTTP/1.1 GET (empty unless 200).
 async fn http_get(port: u16, path: &str) -> String {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -212,4 +271,5 @@ crate::on_both_backends!(
     bad_tokens_are_unauthenticated,
     requests_beyond_the_concurrency_limit_are_shed,
     metrics_count_requests_by_method_and_code,
+    mutual_tls_is_required_when_configured,
 );

@@ -11,7 +11,24 @@ use crate::on_both_backends;
 on_both_backends!(
     callers_act_only_within_their_scope,
     a_registry_that_does_not_answer_gives_unavailable,
+    scoring_calls_the_registry_over_mutual_tls,
 );
+
+async fn scoring_calls_the_registry_over_mutual_tls(backend: Backend) {
+    let pki = dualreport_testkit::tls::TestPki::new();
+    let suite = spawn_with_mutual_tls(backend, &pki).await;
+    let member = suite.registered_member("王芳", suite.a()).await;
+    // The award needs GetOrganization, GetMember and ListMemberReports from the registry.
+    let entry = suite.serve(&member, "attendance:tls", 2).await;
+    assert_eq!(entry.points, 7);
+    let plaintext = dualreport_testkit::registry::client(
+        &dualreport_testkit::channel(suite.registry.port),
+        &dualreport_testkit::service_token(),
+    )
+    .get_policy(dualreport_proto::registry::v1::GetPolicyRequest {})
+    .await;
+    assert!(plaintext.is_err(), "the registry refuses plaintext");
+}
 
 async fn callers_act_only_within_their_scope(backend: Backend) {
     let suite = spawn(backend).await;

@@ -8,6 +8,7 @@ use dualreport_proto::scoring::v1::scoring_service_client::ScoringServiceClient;
 pub use dualreport_testkit::Backend;
 use dualreport_testkit::process::ServiceProcess;
 use dualreport_testkit::registry::{self as fixtures, City};
+use dualreport_testkit::tls::TestPki;
 use dualreport_testkit::{TestDatabase, admin_token, authed, member_token, service_token};
 pub use dualreport_testkit::{assert_invalid, assert_reason};
 use scoring::domain::period::Period;
@@ -62,17 +63,38 @@ pub async fn spawn(backend: Backend) -> Suite {
 }
 
 pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Suite {
-    start(backend, &[], adjust).await
+    start(backend, &[], None, adjust).await
 }
 
 /// A suite whose registry process gets more environment (e.g. an OTLP endpoint).
 pub async fn spawn_with_registry_env(backend: Backend, registry_env: &[(&str, String)]) -> Suite {
-    start(backend, registry_env, |_| {}).await
+    start(backend, registry_env, None, |_| {}).await
 }
 
-async fn start(backend: Backend, registry_env: &[(&str, String)], adjust: impl FnOnce(&mut Settings)) -> Suite {
+/// A suite whose registry serves mutual TLS only; scoring calls it with its
+/// client certificate.
+pub async fn spawn_with_mutual_tls(backend: Backend, pki: &TestPki) -> Suite {
+    start(backend, &pki.server_env(), Some(pki), |_| {}).await
+}
+
+async fn start(
+    backend: Backend,
+    registry_env: &[(&str, String)],
+    pki: Option<&TestPki>,
+    adjust: impl FnOnce(&mut Settings),
+) -> Suite {
     let registry = fixtures::start_registry_with(registry_env);
-    let registry_channel = dualreport_testkit::channel(registry.port);
+    let (scheme, registry_channel) = match pki {
+        Some(pki) => (
+            "https",
+            tonic::transport::Endpoint::from_shared(format!("https://127.0.0.1:{}", registry.port))
+                .expect("uri")
+                .tls_config(dualreport_platform::tls::client_config(&pki.client(true)).expect("tls"))
+                .expect("tls config")
+                .connect_lazy(),
+        ),
+        None => ("http", dualreport_testkit::channel(registry.port)),
+    };
     let city = fixtures::build_city(&registry_channel).await;
     let database = TestDatabase::new(backend).await;
     let mut settings = Settings {
@@ -81,9 +103,10 @@ async fn start(backend: Backend, registry_env: &[(&str, String)], adjust: impl F
         telemetry: dualreport_testkit::telemetry_settings(),
         auth: dualreport_testkit::auth_settings(),
         registry: PeerSettings {
-            url: registry.url(),
+            url: format!("{scheme}://127.0.0.1:{}", registry.port),
             connect_timeout_ms: 2_000,
             timeout_ms: 5_000,
+            tls: pki.map(|pki| pki.client(true)),
         },
         directory: DirectorySettings {
             cache_ttl_secs: 60,
