@@ -60,7 +60,7 @@ def test_the_schema_refuses_unknown_and_malformed_values():
         {"services": {"registry": {"replicas": 2, "typo": True}}},
         {"policy": {"preset": "S9"}},
         {"policy": {"preset": "S4", "overrides": {"max_starz": 5}}},
-        {"pii": {"existingSecret": "x", "keyIds": ["K1"], "activeKey": "K1"}},
+        {"pii": {"existingSecret": "x", "activeKey": "K1"}},
         {"image": {"repository": "r", "digest": "latest"}},
     ]
     for values in bad:
@@ -73,6 +73,14 @@ def test_the_schema_refuses_unknown_and_malformed_values():
 def test_every_object_is_valid_for_kubernetes(district):
     for obj in rendered(district):
         kubernetes_validate.validate(obj, KUBE_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("district", CASES)
+def test_no_secret_is_passed_as_an_environment_variable(district):
+    for obj, spec in pod_specs(rendered(district)):
+        for container in spec["containers"]:
+            for env in container.get("env", []):
+                assert "valueFrom" not in env, (obj["metadata"]["name"], env["name"])
 
 
 @pytest.mark.parametrize("district", CASES)
@@ -154,14 +162,15 @@ def test_the_rendered_config_is_accepted_by_the_binaries(district):
             path = Path(tmp) / f"{service}.toml"
             path.write_text(config["data"]["config.toml"])
             env = {k: v for k, v in os.environ.items() if not k.startswith("DUALREPORT")}
-            env["DUALREPORT__DATABASE__URL"] = "postgres://u:p@db/x"
             out = subprocess.run(
                 [str(BIN / service), "--config", str(path), "config"], env=env, capture_output=True, text=True
             )
             assert out.returncode == 0, out.stderr
             assert "jwks_file: Some(" in out.stdout
+            assert 'url_file: Some(\n            "/etc/dualreport/database/url"' in out.stdout, out.stdout
             if service == "registry":
                 assert f'city_id: "{expected_city}"' in out.stdout
+                assert '"/etc/dualreport/pii"' in out.stdout
             else:
                 assert "url: \"http://dualreport-registry:50051\"" in out.stdout or (
                     "url: \"https://dualreport-registry:50051\"" in out.stdout and "ca_file:" in out.stdout

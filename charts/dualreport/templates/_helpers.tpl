@@ -74,12 +74,12 @@ Sections are `section: {key: value}`; `svc.config` adds or overrides keys. */}}
 {{- $policy := mergeOverwrite (dict "preset" $root.Values.policy.preset) (deepCopy $root.Values.policy.overrides) -}}
 {{- $config := dict
   "server" $server
-  "database" (dict "max_connections" $root.Values.database.maxConnections)
+  "database" (dict "max_connections" $root.Values.database.maxConnections "url_file" "/etc/dualreport/database/url")
   "telemetry" (dict "log_format" $root.Values.telemetry.logFormat "log_level" $root.Values.telemetry.logLevel)
   "auth" $auth
   "policy" $policy -}}
 {{- if eq .name "registry" -}}
-{{- $_ := set $config "registry" (dict "city_id" $root.Values.district.cityId "city_name" $root.Values.district.cityName "number_prefix" $root.Values.district.numberPrefix "pii_active_key" $root.Values.pii.activeKey) -}}
+{{- $_ := set $config "registry" (dict "city_id" $root.Values.district.cityId "city_name" $root.Values.district.cityName "number_prefix" $root.Values.district.numberPrefix "pii_active_key" $root.Values.pii.activeKey "pii_keys_dir" "/etc/dualreport/pii") -}}
 {{- end -}}
 {{- range $svc.peers -}}
 {{- $peer := index $root.Values.services . -}}
@@ -126,21 +126,30 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
-{{/* Environment shared by a service's Deployment and its migration Job. */}}
-{{- define "dualreport.secretEnv" -}}
-- name: DUALREPORT__DATABASE__URL
-  valueFrom:
-    secretKeyRef:
-      name: {{ .root.Values.database.existingSecret }}
-      key: {{ .name }}-url
+{{/* Secret volumes shared by a service's Deployment and its migration Job: the
+database URL as a file, and (registry) the personal-information keys as a directory. */}}
+{{- define "dualreport.secretVolumes" -}}
+- name: database
+  secret:
+    secretName: {{ .root.Values.database.existingSecret }}
+    items:
+      - key: {{ .name }}-url
+        path: url
 {{- if eq .name "registry" }}
-{{- range .root.Values.pii.keyIds }}
-- name: DUALREPORT__REGISTRY__PII_KEYS__{{ upper . }}
-  valueFrom:
-    secretKeyRef:
-      name: {{ $.root.Values.pii.existingSecret }}
-      key: {{ . }}
+- name: pii
+  secret:
+    secretName: {{ .root.Values.pii.existingSecret }}
 {{- end }}
+{{- end -}}
+
+{{- define "dualreport.secretMounts" -}}
+- name: database
+  mountPath: /etc/dualreport/database
+  readOnly: true
+{{- if eq .name "registry" }}
+- name: pii
+  mountPath: /etc/dualreport/pii
+  readOnly: true
 {{- end }}
 {{- end -}}
 

@@ -44,7 +44,8 @@ pub struct Database {
 /// store serialises writers, which keeps every transaction's checks exact.
 pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Database> {
     sqlx::any::install_default_drivers();
-    let url = settings.url.expose_secret();
+    let url = settings.url()?;
+    let url = url.expose_secret();
     let backend = Backend::from_url(url)?;
     let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
     let pool = match backend {

@@ -59,7 +59,24 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct DatabaseSettings {
     pub url: SecretString,
+    /// A file holding the URL (a mounted Secret); wins over `url` when set.
+    #[serde(default)]
+    pub url_file: Option<String>,
     pub max_connections: u32,
+}
+
+impl DatabaseSettings {
+    /// The URL, read from `url_file` when one is set.
+    pub fn url(&self) -> anyhow::Result<SecretString> {
+        match &self.url_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("reading database.url_file {path}: {e}"))?;
+                Ok(SecretString::from(text.trim().to_owned()))
+            }
+            None => Ok(self.url.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

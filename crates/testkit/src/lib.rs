@@ -68,6 +68,7 @@ impl TestDatabase {
     pub fn settings(&self) -> DatabaseSettings {
         DatabaseSettings {
             url: SecretString::from(self.url.clone()),
+            url_file: None,
             max_connections: 5,
         }
     }

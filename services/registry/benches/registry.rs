@@ -41,6 +41,7 @@ fn settings(database: &TestDatabase) -> Settings {
             number_prefix: "B".into(),
             pii_keys: dualreport_testkit::pii_keys(),
             pii_active_key: "test".into(),
+            pii_keys_dir: None,
         },
         policy: PolicySettings::default(),
     }

@@ -53,6 +53,10 @@ pub struct RegistrySettings {
     pub pii_keys: HashMap<String, SecretString>,
     /// The key id that seals new values.
     pub pii_active_key: String,
+    /// A directory of key files (a mounted Secret): each file's name is a key
+    /// id, its content the base64 key. Added to `pii_keys`.
+    #[serde(default)]
+    pub pii_keys_dir: Option<String>,
 }
 
 impl dualreport_platform::cli::ServiceSettings for Settings {
@@ -62,5 +66,27 @@ impl dualreport_platform::cli::ServiceSettings for Settings {
 
     fn telemetry(&self) -> &TelemetrySettings {
         &self.telemetry
+    }
+}
+
+impl RegistrySettings {
+    /// `pii_keys` plus every key file in `pii_keys_dir` (hidden files, such as
+    /// Kubernetes' `..data` links, are skipped).
+    pub fn all_pii_keys(&self) -> anyhow::Result<HashMap<String, SecretString>> {
+        let mut keys = self.pii_keys.clone();
+        if let Some(dir) = &self.pii_keys_dir {
+            let entries =
+                std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("reading registry.pii_keys_dir {dir}: {e}"))?;
+            for entry in entries {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') || !entry.path().is_file() {
+                    continue;
+                }
+                let value = std::fs::read_to_string(entry.path())?;
+                keys.insert(name.to_lowercase(), SecretString::from(value.trim().to_owned()));
+            }
+        }
+        Ok(keys)
     }
 }

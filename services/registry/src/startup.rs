@@ -43,7 +43,7 @@ impl Application {
             "registry.city_id must be letters, digits and '-'"
         );
         let authenticator = Arc::new(Authenticator::from_settings(&settings.auth)?);
-        let cipher = FieldCipher::new(&settings.registry.pii_keys, &settings.registry.pii_active_key)?;
+        let cipher = FieldCipher::new(&settings.registry.all_pii_keys()?, &settings.registry.pii_active_key)?;
         let policy = settings.policy.resolve()?;
         let database = db::connect(&settings.database).await?;
         db::migrate(&database, &SQLITE, &POSTGRES).await?;

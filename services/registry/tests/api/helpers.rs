@@ -71,6 +71,7 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) ->
             number_prefix: "T".into(),
             pii_keys: dualreport_testkit::pii_keys(),
             pii_active_key: "test".into(),
+            pii_keys_dir: None,
         },
         policy: open_policy(),
     };

@@ -244,6 +244,50 @@ async fn mutual_tls_is_required_when_configured(backend: Backend) {
     assert!(with && !without);
 }
 
+async fn secrets_can_come_from_mounted_files(backend: Backend) {
+    // As the chart mounts them: the database URL in a file, the PII keys as a
+    // directory of files named by key id (with Kubernetes' hidden `..data` entry).
+    let mounted = tempfile::tempdir().expect("temp dir");
+    let keys = mounted.path().join("pii");
+    std::fs::create_dir_all(keys.join("..data")).expect("dirs");
+    std::fs::write(keys.join("test"), dualreport_testkit::pii_key_base64() + "\n").expect("key file");
+    let app = spawn_with(backend, |s| {
+        let url_file = mounted.path().join("database-url");
+        std::fs::write(
+            &url_file,
+            format!("{}\n", secrecy::ExposeSecret::expose_secret(&s.database.url)),
+        )
+        .expect("url file");
+        s.database.url = "sqlite://never-used".to_owned().into();
+        s.database.url_file = Some(url_file.display().to_string());
+        s.registry.pii_keys.clear();
+        s.registry.pii_keys_dir = Some(keys.display().to_string());
+    })
+    .await;
+    let city = build_city(&app).await;
+    let member = create_member(
+        &mut app.admin(Role::UnitAdmin, &city.unit.id),
+        profile("文件", &city.unit.id, &city.community_a.id),
+    )
+    .await;
+    let full = app
+        .admin(Role::UnitAdmin, &city.unit.id)
+        .get_member(pb::GetMemberRequest {
+            member_id: member.id,
+            view: pb::MemberView::Full as i32,
+        })
+        .await
+        .expect("full view")
+        .into_inner()
+        .member
+        .expect("member");
+    assert_eq!(
+        full.profile.expect("profile").phone,
+        "13812345678",
+        "sealed and opened with the mounted key"
+    );
+}
+
 /// The body of an HTTP/1.1 GET (empty unless 200).
 async fn http_get(port: u16, path: &str) -> String {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -272,4 +316,5 @@ crate::on_both_backends!(
     requests_beyond_the_concurrency_limit_are_shed,
     metrics_count_requests_by_method_and_code,
     mutual_tls_is_required_when_configured,
+    secrets_can_come_from_mounted_files,
 );
