@@ -9,6 +9,49 @@
 
 use sqlx::{AnyConnection, Row};
 
+/// Why a mutation's `request_id` stops it; each service maps these into its
+/// own error type (`From`), so use cases just `?` them.
+#[derive(Debug, thiserror::Error)]
+pub enum IdempotencyError {
+    #[error("request_id was already used for a different operation")]
+    OtherOperation,
+    /// The same key committed by a concurrent call: roll back; a retry reads its result.
+    #[error("request {0} was applied concurrently; retry to read its result")]
+    Concurrent(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// The resource an earlier call with this `request_id` produced, if any.
+pub async fn replayed(
+    conn: &mut AnyConnection,
+    caller: &str,
+    request_id: &str,
+    operation: &str,
+) -> Result<Option<String>, IdempotencyError> {
+    match previous(conn, caller, request_id, operation).await? {
+        Previous::None => Ok(None),
+        Previous::Done(id) => Ok(Some(id)),
+        Previous::OtherOperation => Err(IdempotencyError::OtherOperation),
+    }
+}
+
+/// Records the key in the caller's transaction, or says a concurrent call won.
+pub async fn record(
+    conn: &mut AnyConnection,
+    caller: &str,
+    request_id: &str,
+    operation: &str,
+    resource_id: &str,
+    now_millis: i64,
+) -> Result<(), IdempotencyError> {
+    if remember(conn, caller, request_id, operation, resource_id, now_millis).await? {
+        Ok(())
+    } else {
+        Err(IdempotencyError::Concurrent(request_id.to_owned()))
+    }
+}
+
 /// What an earlier call with the same `request_id` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Previous {

@@ -1,5 +1,6 @@
 //! Prometheus metrics: per gRPC method, requests started and handled (by
-//! status code) and a latency histogram, recorded by [`MetricsLayer`]; any
+//! status code) and a latency histogram, recorded per request by
+//! [`RequestMetrics`] (from the trace-context layer); any
 //! service-specific metric registered in [`registry`] (an outbox backlog, say);
 //! and a plain HTTP/1.1 endpoint serving them at `/metrics` on
 //! `server.metrics_port`.
@@ -10,10 +11,7 @@
 
 use std::collections::HashSet;
 use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::OnceLock;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 use http_body_util::Full;
@@ -121,68 +119,37 @@ fn code_name(code: &str) -> String {
     format!("{:?}", tonic::Code::from_i32(number))
 }
 
-/// Server layer recording the gRPC metrics of every request.
-#[derive(Clone, Copy, Default)]
-pub struct MetricsLayer;
-
-impl<S> tower::Layer<S> for MetricsLayer {
-    type Service = Metrics<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        Metrics { inner }
-    }
+/// One request being measured: counted as started when created, as handled
+/// (with its status code) and timed by [`RequestMetrics::finish`]. The
+/// [`crate::trace_context::TraceContextLayer`] drives it for every request.
+pub struct RequestMetrics {
+    service: String,
+    method: String,
+    start: Instant,
 }
 
-#[derive(Clone)]
-pub struct Metrics<S> {
-    inner: S,
-}
-
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-impl<S, B, ResB> tower::Service<http::Request<B>> for Metrics<S>
-where
-    S: tower::Service<http::Request<B>, Response = http::Response<ResB>>,
-    S::Future: Send + 'static,
-    S::Error: 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = BoxFuture<Result<S::Response, S::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+impl RequestMetrics {
+    pub fn start(path: &str) -> Self {
+        let (service, method) = labels(path);
+        grpc_metrics().started.with_label_values(&[&service, &method]).inc();
+        Self {
+            service,
+            method,
+            start: Instant::now(),
+        }
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    /// `code` is the numeric `grpc-status` ("0" for OK).
+    pub fn finish(self, code: &str) {
         let metrics = grpc_metrics();
-        let (service, method) = labels(request.uri().path());
-        metrics.started.with_label_values(&[&service, &method]).inc();
-        let start = Instant::now();
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let response = future.await;
-            // Errors are trailers-only responses: the status is in the headers.
-            // A stream that fails after its headers counts as OK here.
-            let code = match &response {
-                Ok(response) => response
-                    .headers()
-                    .get("grpc-status")
-                    .and_then(|value| value.to_str().ok())
-                    .unwrap_or("0")
-                    .to_owned(),
-                Err(_) => "13".to_owned(),
-            };
-            metrics
-                .handled
-                .with_label_values(&[&service, &method, &code_name(&code)])
-                .inc();
-            metrics
-                .seconds
-                .with_label_values(&[&service, &method])
-                .observe(start.elapsed().as_secs_f64());
-            response
-        })
+        metrics
+            .handled
+            .with_label_values(&[&self.service, &self.method, &code_name(code)])
+            .inc();
+        metrics
+            .seconds
+            .with_label_values(&[&self.service, &self.method])
+            .observe(self.start.elapsed().as_secs_f64());
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! [`serve`] adds `grpc.health.v1` (SERVING per service), server reflection (v1
 //! and v1alpha), Prometheus metrics on their own port, and the tower stack —
-//! trace context, metrics, load shedding, auth, and
+//! trace context with metrics, load shedding, auth, and
 //! tonic's per-request timeout — and shuts down gracefully: on SIGTERM health
 //! turns NOT_SERVING, new connections stop, and in-flight requests get
 //! `server.drain_timeout_ms` to finish.
@@ -142,7 +142,6 @@ pub async fn serve(
     let listener = listeners.grpc;
     let stack = tower::ServiceBuilder::new()
         .layer(TraceContextLayer)
-        .layer(crate::metrics::MetricsLayer)
         .layer(GateLayer::new(LoadShed::new(settings.concurrency_limit)))
         .layer(GateLayer::new(Authenticate::new(authenticator)));
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));

@@ -40,7 +40,8 @@ impl Injector for MetadataInjector<'_> {
     }
 }
 
-/// Server layer: one span per RPC, child of the caller's W3C `traceparent`.
+/// Server layer: one span per RPC, child of the caller's W3C `traceparent`,
+/// and the RPC's metrics (started, handled by code, latency).
 #[derive(Clone, Copy, Default)]
 pub struct TraceContextLayer;
 
@@ -78,6 +79,7 @@ where
             propagator.extract(&HeaderExtractor(request.headers()))
         });
         let path = request.uri().path();
+        let metrics = crate::metrics::RequestMetrics::start(path);
         let (service, method) = path.trim_start_matches('/').split_once('/').unwrap_or((path, ""));
         let span = tracing::info_span!(
             "grpc.server",
@@ -103,15 +105,19 @@ where
         Box::pin(
             async move {
                 let response = future.await;
-                if let Ok(response) = &response {
-                    // Trailers-only responses (errors) carry the status in headers.
-                    let code = response
+                // Trailers-only responses (errors) carry the status in headers; a
+                // stream that fails after its headers counts as OK here.
+                let code = match &response {
+                    Ok(response) => response
                         .headers()
                         .get("grpc-status")
                         .and_then(|value| value.to_str().ok())
-                        .unwrap_or("0");
-                    recorded.record("rpc.grpc.status_code", code);
-                }
+                        .unwrap_or("0")
+                        .to_owned(),
+                    Err(_) => "13".to_owned(),
+                };
+                recorded.record("rpc.grpc.status_code", code.as_str());
+                metrics.finish(&code);
                 response
             }
             .instrument(span),

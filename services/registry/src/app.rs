@@ -10,7 +10,7 @@ use std::sync::Arc;
 use dualreport_platform::auth::{Principal, Role, Scope};
 use dualreport_platform::crypto::FieldCipher;
 use dualreport_platform::error::FieldError;
-use dualreport_platform::idempotency::{self, Previous};
+use dualreport_platform::idempotency;
 use dualreport_platform::paging::PageRequest;
 use sqlx::{AnyConnection, AnyPool};
 
@@ -232,11 +232,7 @@ impl Registry {
         request_id: &str,
         operation: &str,
     ) -> Result<Option<String>> {
-        match idempotency::previous(conn, &p.subject, request_id, operation).await? {
-            Previous::None => Ok(None),
-            Previous::Done(id) => Ok(Some(id)),
-            Previous::OtherOperation => Err(RegistryError::RequestIdReused),
-        }
+        Ok(idempotency::replayed(conn, &p.subject, request_id, operation).await?)
     }
 
     async fn remember(
@@ -247,14 +243,7 @@ impl Registry {
         operation: &str,
         id: &str,
     ) -> Result<()> {
-        if idempotency::remember(conn, &p.subject, request_id, operation, id, now_millis()).await? {
-            Ok(())
-        } else {
-            // The same request_id committed by a concurrent call: this one rolls back.
-            Err(RegistryError::Conflict(format!(
-                "request {request_id} was applied concurrently; retry to read its result"
-            )))
-        }
+        Ok(idempotency::record(conn, &p.subject, request_id, operation, id, now_millis()).await?)
     }
 
     // ───────────── organisations ─────────────

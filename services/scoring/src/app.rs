@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use dualreport_platform::auth::{Principal, Role, Scope};
-use dualreport_platform::idempotency::{self, Previous};
+use dualreport_platform::idempotency;
 use dualreport_platform::paging::PageRequest;
 use sqlx::{AnyConnection, AnyPool};
 
@@ -236,11 +236,7 @@ impl Scoring {
         request_id: &str,
         operation: &str,
     ) -> Result<Option<String>> {
-        match idempotency::previous(conn, &p.subject, request_id, operation).await? {
-            Previous::None => Ok(None),
-            Previous::Done(id) => Ok(Some(id)),
-            Previous::OtherOperation => Err(ScoringError::RequestIdReused),
-        }
+        Ok(idempotency::replayed(conn, &p.subject, request_id, operation).await?)
     }
 
     async fn remember(
@@ -251,13 +247,7 @@ impl Scoring {
         operation: &str,
         id: &str,
     ) -> Result<()> {
-        if idempotency::remember(conn, &p.subject, request_id, operation, id, now_millis()).await? {
-            Ok(())
-        } else {
-            Err(ScoringError::Conflict(format!(
-                "request {request_id} was applied concurrently; retry to read its result"
-            )))
-        }
+        Ok(idempotency::record(conn, &p.subject, request_id, operation, id, now_millis()).await?)
     }
 
     // ───────────── ledger ─────────────

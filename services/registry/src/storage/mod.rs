@@ -19,6 +19,17 @@ use crate::domain::report::{
 };
 use crate::domain::{Date, RegistryError, Result};
 
+impl From<dualreport_platform::idempotency::IdempotencyError> for RegistryError {
+    fn from(error: dualreport_platform::idempotency::IdempotencyError) -> Self {
+        use dualreport_platform::idempotency::IdempotencyError as E;
+        match error {
+            E::OtherOperation => RegistryError::RequestIdReused,
+            e @ E::Concurrent(_) => RegistryError::Conflict(e.to_string()),
+            E::Database(e) => e.into(),
+        }
+    }
+}
+
 impl From<sqlx::Error> for RegistryError {
     fn from(error: sqlx::Error) -> Self {
         RegistryError::Internal(anyhow::Error::new(error).context("database"))

@@ -18,6 +18,17 @@ use crate::domain::period::Period;
 use crate::domain::settlement::{Line, Settlement, SettlementStatus, Total};
 use crate::domain::{Date, Result, ScoringError, Subject, SubjectKind};
 
+impl From<dualreport_platform::idempotency::IdempotencyError> for ScoringError {
+    fn from(error: dualreport_platform::idempotency::IdempotencyError) -> Self {
+        use dualreport_platform::idempotency::IdempotencyError as E;
+        match error {
+            E::OtherOperation => ScoringError::RequestIdReused,
+            e @ E::Concurrent(_) => ScoringError::Conflict(e.to_string()),
+            E::Database(e) => e.into(),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ScoringError {
     fn from(error: sqlx::Error) -> Self {
         ScoringError::Internal(anyhow::Error::new(error).context("database"))
