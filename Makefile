@@ -20,6 +20,10 @@ build: ## Build every service binary (debug)
 run: build ## Start the whole suite on SQLite and print where it listens and a dev token
 	./scripts/run.sh
 
+.PHONY: demo
+demo: build ## With `make run` going: fill it with a believable city (idempotent) and print what to try
+	$${CARGO_TARGET_DIR:-target}/debug/demo --config config/dev.toml
+
 $(VENV)/.installed: tests/requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt

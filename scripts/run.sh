@@ -46,5 +46,6 @@ echo
 echo "try:  grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" localhost:50051 dualreport.registry.v1.RegistryService/GetPolicy"
 echo "      grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" localhost:50053 dualreport.scoring.v1.ScoringService/GetScoringRules"
 echo "metrics (Prometheus): curl localhost:9051/metrics (registry), localhost:9053/metrics (scoring)"
+echo "fill it with a demo city:  make demo   (in another terminal)"
 echo "Ctrl-C stops the suite."
 wait
