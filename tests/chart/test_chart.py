@@ -243,3 +243,19 @@ def test_tls_wires_certificates_from_secrets_and_probes_over_tls():
     # Without TLS (erqi), kubelet's native gRPC probes.
     for deployment in of_kind(rendered("erqi"), "Deployment"):
         assert "grpc" in deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
+
+
+def test_the_dashboard_queries_metrics_the_services_export():
+    import re
+
+    dashboard = json.loads((chart.CHART / "dashboards" / "dualreport.json").read_text())
+    exported = set(re.findall(r'"(grpc_server_[a-z_]+)"', (ROOT / "crates/platform/src/metrics.rs").read_text()))
+    assert {"grpc_server_handled_total", "grpc_server_handling_seconds"} <= exported, exported
+    series = exported | {f"{name}_{suffix}" for name in exported for suffix in ("bucket", "count", "sum")}
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    assert exprs
+    for expr in exprs:
+        for name in re.findall(r"grpc_server_[a-z_]+", expr):
+            assert name in series, f"{name} in {expr!r} is not exported"
+    rendered_dashboard = [c for c in of_kind(rendered("jinshui"), "ConfigMap") if "dualreport.json" in c["data"]]
+    assert json.loads(rendered_dashboard[0]["data"]["dualreport.json"]) == dashboard
