@@ -9,10 +9,10 @@ use std::time::Instant;
 
 use dualreport_platform::auth::Role;
 use dualreport_platform::crypto::FieldCipher;
-use dualreport_proto::common::v1::Date;
 use dualreport_proto::registry::v1 as pb;
 use dualreport_proto::registry::v1::registry_service_client::RegistryServiceClient;
 use dualreport_testkit::bench::{mean, row};
+use dualreport_testkit::registry as fixtures;
 use dualreport_testkit::{Backend, TestDatabase, admin_token, authed};
 use registry::domain::policy::PolicySettings;
 use registry::settings::{RegistrySettings, Settings};
@@ -50,35 +50,15 @@ fn settings(database: &TestDatabase) -> Settings {
 fn org(name: &str, t: pb::OrganizationType, parent: &str) -> pb::CreateOrganizationRequest {
     pb::CreateOrganizationRequest {
         request_id: String::new(),
-        organization: Some(pb::OrganizationInput {
-            name: name.into(),
-            r#type: t as i32,
-            parent_id: parent.into(),
-            in_service_member_count: MEMBERS_PER_UNIT as i32,
-            ..Default::default()
-        }),
+        organization: Some(fixtures::org_input(name, t, parent)),
     }
 }
 
+/// The shared test profile, with a distinct name and phone per member.
 fn profile(i: usize, unit: &str, community: &str) -> pb::MemberProfile {
     pb::MemberProfile {
-        name: format!("成员{i}"),
-        gender: pb::Gender::Male as i32,
-        birth_year: 1980,
-        joined_party_on: Some(Date {
-            year: 2005,
-            month: 7,
-            day: 1,
-        }),
-        membership_status: pb::MembershipStatus::Full as i32,
-        category: pb::MemberCategory::InService as i32,
-        unit_org_id: unit.into(),
-        home_address: "河南省郑州市金水区花园路100号".into(),
-        residence_community_id: community.into(),
-        phone: format!("138{:08}", i),
-        skills: vec!["写作".into()],
-        service_intentions: vec!["政策法规宣传岗".into(), "环境卫生保洁岗".into()],
-        ..Default::default()
+        phone: format!("138{i:08}"),
+        ..fixtures::profile(&format!("成员{i}"), unit, community)
     }
 }
 

@@ -465,12 +465,6 @@ impl Scoring {
                 ),
             ));
         }
-        if let Some(existing) = self
-            .existing(&c.source_key, &corrected.subject, EntryKind::Correction)
-            .await?
-        {
-            return Ok((existing, None));
-        }
         let community = self.directory.org(&corrected.community_id).await?;
         let entry = Entry {
             points: c.points,

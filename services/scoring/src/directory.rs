@@ -172,76 +172,82 @@ impl Directory {
     /// (it stays valid for the year's earlier services after a relocation ends it).
     pub async fn member_registered(&self, member_id: &str, community_id: &str, year: i32) -> Result<bool> {
         let key = (member_id.to_owned(), community_id.to_owned(), year);
-        if self.registrations.get(&key).is_some() {
-            return Ok(true);
-        }
-        let mut page_token = String::new();
-        loop {
-            let response = self
-                .client
-                .clone()
-                .list_member_reports(pb::ListMemberReportsRequest {
-                    member_id: member_id.to_owned(),
-                    org_id: String::new(),
-                    year,
-                    page_size: 100,
-                    page_token,
-                })
-                .await
-                .map_err(|status| upstream(status, "member", member_id))?
-                .into_inner();
-            let registered = response.reports.iter().any(|r| {
-                r.community_id == community_id
-                    && matches!(
-                        pb::MemberReportStatus::try_from(r.status),
-                        Ok(pb::MemberReportStatus::Confirmed | pb::MemberReportStatus::Ended)
-                    )
-                    && r.confirm_time.is_some()
-            });
-            if registered {
-                self.registrations.put(key, ());
-                return Ok(true);
+        self.registered(key, |page_token| {
+            let mut client = self.client.clone();
+            async move {
+                let response = client
+                    .list_member_reports(pb::ListMemberReportsRequest {
+                        member_id: member_id.to_owned(),
+                        org_id: String::new(),
+                        year,
+                        page_size: 100,
+                        page_token,
+                    })
+                    .await
+                    .map_err(|status| upstream(status, "member", member_id))?
+                    .into_inner();
+                let found = response.reports.iter().any(|r| {
+                    r.community_id == community_id
+                        && matches!(
+                            pb::MemberReportStatus::try_from(r.status),
+                            Ok(pb::MemberReportStatus::Confirmed | pb::MemberReportStatus::Ended)
+                        )
+                        && r.confirm_time.is_some()
+                });
+                Ok((found, response.next_page_token))
             }
-            if response.next_page_token.is_empty() {
-                return Ok(false);
-            }
-            page_token = response.next_page_token;
-        }
+        })
+        .await
     }
 
     /// Whether the unit org's report to the community for `year` was received.
     pub async fn unit_registered(&self, unit_org_id: &str, community_id: &str, year: i32) -> Result<bool> {
         let key = (format!("unit:{unit_org_id}"), community_id.to_owned(), year);
+        self.registered(key, |page_token| {
+            let mut client = self.client.clone();
+            async move {
+                let response = client
+                    .list_unit_reports(pb::ListUnitReportsRequest {
+                        org_id: unit_org_id.to_owned(),
+                        year,
+                        page_size: 100,
+                        page_token,
+                    })
+                    .await
+                    .map_err(|status| upstream(status, "organization", unit_org_id))?
+                    .into_inner();
+                let found = response.reports.iter().any(|r| {
+                    r.unit_org_id == unit_org_id
+                        && r.community_id == community_id
+                        && r.status == pb::UnitReportStatus::Received as i32
+                });
+                Ok((found, response.next_page_token))
+            }
+        })
+        .await
+    }
+
+    /// Pages through `page(token) -> (found on this page, next token)` until a
+    /// match (cached) or the last page (not cached).
+    async fn registered<F, Fut>(&self, key: (String, String, i32), mut page: F) -> Result<bool>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: std::future::Future<Output = Result<(bool, String)>>,
+    {
         if self.registrations.get(&key).is_some() {
             return Ok(true);
         }
-        let mut page_token = String::new();
+        let mut token = String::new();
         loop {
-            let response = self
-                .client
-                .clone()
-                .list_unit_reports(pb::ListUnitReportsRequest {
-                    org_id: unit_org_id.to_owned(),
-                    year,
-                    page_size: 100,
-                    page_token,
-                })
-                .await
-                .map_err(|status| upstream(status, "organization", unit_org_id))?
-                .into_inner();
-            let registered = response.reports.iter().any(|r| {
-                r.unit_org_id == unit_org_id
-                    && r.community_id == community_id
-                    && r.status == pb::UnitReportStatus::Received as i32
-            });
-            if registered {
+            let (found, next) = page(token).await?;
+            if found {
                 self.registrations.put(key, ());
                 return Ok(true);
             }
-            if response.next_page_token.is_empty() {
+            if next.is_empty() {
                 return Ok(false);
             }
-            page_token = response.next_page_token;
+            token = next;
         }
     }
 }

@@ -579,7 +579,7 @@ pub async fn list_settlements(
     rows.iter().map(settlement_from_row).collect()
 }
 
-/// Moves a settlement from `from` to `to` if it is still in `from`; false otherwise.
+/// Records the assembly's review of a draft; false when it is no longer a draft.
 pub async fn review_settlement(
     conn: &mut AnyConnection,
     id: &str,
