@@ -11,7 +11,54 @@ on_both_backends!(
     a_redelivered_award_is_not_counted_twice,
     bad_awards_are_refused_and_leave_nothing,
     special_records_project_scores_and_corrections_follow_their_bounds,
+    the_jurisdictions_policy_overrides_the_preset,
 );
+
+/// Points and stars are policy values: a district's `[policy]` overrides reach
+/// every award and settlement.
+async fn the_jurisdictions_policy_overrides_the_preset(backend: Backend) {
+    let suite = spawn_with(backend, |s| {
+        s.policy.base_points = Some(4);
+        s.policy.max_adjustment = Some(1);
+        s.policy.points_per_star = Some(5);
+        s.policy.max_stars = Some(3);
+    })
+    .await;
+    let member = suite.registered_member("李娜", suite.a()).await;
+    let status = suite
+        .admin_a()
+        .record_service(service_request(&suite, &member, "k0", 2))
+        .await
+        .expect_err("beyond the overridden bound of 1");
+    assert_invalid(&status, "adjustment");
+    for i in 0..6 {
+        let entry = suite.serve(&member, &format!("k{i}"), 1).await;
+        assert_eq!((entry.base_points, entry.points), (4, 5));
+    }
+    let line = suite.settle().await.lines[0].clone();
+    assert_eq!(
+        (line.points, line.stars),
+        (30, 3),
+        "6 stars by 5 points a star, capped at 3"
+    );
+    let rules = suite
+        .member(&member)
+        .get_scoring_rules(pb::GetScoringRulesRequest {})
+        .await
+        .expect("rules")
+        .into_inner()
+        .rules
+        .expect("rules");
+    assert_eq!(
+        (
+            rules.base_points,
+            rules.max_adjustment,
+            rules.points_per_star,
+            rules.max_stars
+        ),
+        (4, 1, 5, 3)
+    );
+}
 
 async fn twenty_mixed_services_give_exactly_the_rules_points_and_stars(backend: Backend) {
     let suite = spawn(backend).await;
@@ -270,6 +317,14 @@ async fn special_records_project_scores_and_corrections_follow_their_bounds(back
         correction.new_settlement_version.is_none(),
         "the period was not settled"
     );
+    let again = admin
+        .record_correction(correct("c1", -4))
+        .await
+        .expect("redelivered correction")
+        .into_inner()
+        .entry
+        .expect("entry");
+    assert_eq!(again.id, entry.id, "a redelivered correction is the same entry");
     assert_eq!(suite.balance(&member).await.lifetime_earned, 20 + 8 - 4);
 
     // Listing a card: every entry, oldest first.
