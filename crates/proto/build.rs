@@ -8,6 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "dualreport/common/v1/common.proto",
         "dualreport/registry/v1/registry.proto",
         "dualreport/scoring/v1/scoring.proto",
+        "dualreport/volunteering/v1/volunteering.proto",
     ];
     println!("cargo:rerun-if-changed={}", root.display());
     let fds = protox::compile(files, [&root])?;

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client;
 pub mod crypto;
 pub mod db;
+pub mod directory;
 pub mod error;
 pub mod gate;
 pub mod idempotency;

@@ -46,6 +46,28 @@ pub fn text(field: &str, value: &str, max_chars: usize, required: bool) -> Resul
     Ok(trimmed.to_owned())
 }
 
+/// An id another service issued (registry org and member ids, keys): ASCII
+/// letters, digits, `-`, `_`, `:` and `.`, so that it is safe in paths and
+/// LIKE patterns.
+pub fn id(field: &str, value: &str) -> Result<String, FieldError> {
+    if value.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if value.len() > 128 {
+        return Err(FieldError::new(field, "must be at most 128 characters"));
+    }
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+    {
+        return Err(FieldError::new(
+            field,
+            "may contain only ASCII letters, digits, '-', '_', ':' and '.'",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
 /// Implements `as_str` (the stored column value) and `parse` (back) for a
 /// fieldless enum: `stored_enum!(Kind { A => "a", B => "b" });`.
 #[macro_export]

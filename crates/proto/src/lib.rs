@@ -21,3 +21,9 @@ pub mod scoring {
         tonic::include_proto!("dualreport.scoring.v1");
     }
 }
+
+pub mod volunteering {
+    pub mod v1 {
+        tonic::include_proto!("dualreport.volunteering.v1");
+    }
+}

@@ -14,7 +14,8 @@ use dualreport_testkit::registry as fixtures;
 use dualreport_testkit::{Backend, TestDatabase, admin_token, authed, member_token};
 use scoring::domain::period::{Half, Period};
 use scoring::domain::{Clock, china_today};
-use scoring::settings::{DirectorySettings, Settings};
+use dualreport_platform::directory::DirectorySettings;
+use scoring::settings::Settings;
 use scoring::startup::Application;
 
 const MEMBERS: usize = 200;

@@ -12,7 +12,7 @@ use dualreport_platform::idempotency;
 use dualreport_platform::paging::PageRequest;
 use sqlx::{AnyConnection, AnyPool};
 
-use crate::directory::{Directory, MemberInfo, OrgInfo, OrgKind};
+use dualreport_platform::directory::{Directory, DirectoryError, MemberInfo, OrgInfo, OrgKind};
 use crate::domain::ledger::{Entry, EntryKind, ProjectScorer, Rules, SpecialCategory};
 use crate::domain::market::{Item, Redemption, RedemptionStatus};
 use crate::domain::period::Period;
@@ -126,37 +126,12 @@ impl Scoring {
 
     /// The org of an admin token, after checking the role fits its type.
     async fn admin_org(&self, p: &Principal) -> Result<Option<OrgInfo>> {
-        let Scope::Org(id) = &p.scope else { return Ok(None) };
-        let org = match self.directory.org(id).await {
-            Ok(org) => org,
-            Err(ScoringError::NotFound { .. }) => {
-                return Err(ScoringError::out_of_scope(format!("the token's org {id} is unknown")));
-            }
-            Err(other) => return Err(other),
-        };
-        let fits = match p.role {
-            Role::CityAdmin => org.kind == OrgKind::City,
-            Role::DistrictAdmin => org.kind == OrgKind::District,
-            Role::StreetAdmin => org.kind == OrgKind::Street,
-            Role::CommunityAdmin => org.kind == OrgKind::Community,
-            Role::UnitAdmin => org.kind == OrgKind::Unit,
-            Role::Member | Role::Service => false,
-        };
-        if !fits {
-            return Err(ScoringError::out_of_scope(format!(
-                "role {} cannot act for org {id}",
-                p.role.as_str()
-            )));
-        }
-        Ok(Some(org))
+        Ok(self.directory.admin_org(p).await?)
     }
 
     /// Whether `p` is an admin at or above `org`.
     async fn admin_covers(&self, p: &Principal, org: &OrgInfo) -> Result<bool> {
-        Ok(match self.admin_org(p).await? {
-            Some(admin) => org.is_within(&admin.id),
-            None => false,
-        })
+        Ok(self.directory.admin_covers(p, org).await?)
     }
 
     /// Community admins act for their own community; the `service` role
@@ -177,7 +152,7 @@ impl Scoring {
     /// The community named in a write: it must be a community (or service centre).
     async fn community(&self, field: &str, id: &str) -> Result<OrgInfo> {
         let org = match self.directory.org(id).await {
-            Err(ScoringError::NotFound { .. }) => {
+            Err(DirectoryError::NotFound { .. }) => {
                 return Err(ScoringError::invalid(field, format!("no organization {id}")));
             }
             other => other?,
@@ -407,7 +382,7 @@ impl Scoring {
         }
         self.community("community_id", &award.community_id).await?;
         let unit = match self.directory.org(&award.unit_org_id).await {
-            Err(ScoringError::NotFound { .. }) => return Err(ScoringError::not_found("unit org", &award.unit_org_id)),
+            Err(DirectoryError::NotFound { .. }) => return Err(ScoringError::not_found("unit org", &award.unit_org_id)),
             other => other?,
         };
         if unit.kind != OrgKind::Unit {
@@ -783,7 +758,7 @@ impl Scoring {
         after: Option<&BoardCursor>,
     ) -> Result<(Vec<BoardRow>, Option<BoardCursor>)> {
         match self.directory.org(org_id).await {
-            Err(ScoringError::NotFound { .. }) => {
+            Err(DirectoryError::NotFound { .. }) => {
                 return Err(ScoringError::invalid("org_id", format!("no organization {org_id}")));
             }
             Ok(org) if org.kind == OrgKind::Unit => {

@@ -4,7 +4,6 @@
 //! call them.
 
 pub mod app;
-pub mod directory;
 pub mod domain;
 pub mod grpc;
 pub mod settings;

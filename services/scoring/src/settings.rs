@@ -2,6 +2,7 @@
 //! asks about members and organisations) and `[policy]`.
 
 use dualreport_platform::client::PeerSettings;
+use dualreport_platform::directory::DirectorySettings;
 use dualreport_platform::settings::{AuthSettings, DatabaseSettings, ServerSettings, TelemetrySettings};
 use dualreport_policy::PolicySettings;
 use serde::Deserialize;
@@ -41,15 +42,6 @@ pub struct Settings {
     pub policy: PolicySettings,
 }
 
-/// How long answers from the registry are reused.
-#[derive(Debug, Clone, Deserialize)]
-pub struct DirectorySettings {
-    /// Members, organisations and registrations found are cached this long;
-    /// "not found" and "not registered" are never cached.
-    pub cache_ttl_secs: u64,
-    /// Entries kept at most; the cache is cleared when it fills.
-    pub cache_capacity: usize,
-}
 
 impl dualreport_platform::cli::ServiceSettings for Settings {
     fn auth(&self) -> &AuthSettings {

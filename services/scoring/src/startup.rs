@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use dualreport_platform::auth::Authenticator;
 use dualreport_platform::client::ServiceCredentials;
+use dualreport_platform::directory::Directory;
 use dualreport_platform::{db, server};
 use dualreport_proto::scoring::v1::scoring_service_server::ScoringServiceServer;
 
 use crate::app::Scoring;
-use crate::directory::Directory;
 use crate::domain::Clock;
 use crate::domain::ledger::Rules;
 use crate::grpc::ScoringApi;

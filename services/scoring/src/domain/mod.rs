@@ -5,9 +5,10 @@ pub mod market;
 pub mod period;
 pub mod settlement;
 
-pub use dualreport_platform::validate::{Violations, text};
+pub use dualreport_platform::validate::{Violations, id, text};
 pub use dualreport_policy::{Date, china_today, now_millis};
 
+use dualreport_platform::directory::DirectoryError;
 use dualreport_platform::error::FieldError;
 use dualreport_platform::stored_enum;
 
@@ -67,6 +68,17 @@ impl ScoringError {
     }
 }
 
+impl From<DirectoryError> for ScoringError {
+    fn from(error: DirectoryError) -> Self {
+        match error {
+            DirectoryError::NotFound { what, id } => Self::NotFound { what, id },
+            DirectoryError::OutOfScope(message) => Self::OutOfScope(message),
+            DirectoryError::Unavailable(message) => Self::Unavailable(message),
+            DirectoryError::Internal(error) => Self::Internal(error),
+        }
+    }
+}
+
 impl From<Violations> for ScoringError {
     fn from(violations: Violations) -> Self {
         Self::Invalid(violations.0)
@@ -112,28 +124,6 @@ impl Subject {
             id: id.to_owned(),
         }
     }
-}
-
-/// An id another service issued (registry org and member ids, keys): ASCII
-/// letters, digits, `-`, `_`, `:` and `.`, so that it is safe in paths and
-/// LIKE patterns.
-pub fn id(field: &str, value: &str) -> std::result::Result<String, FieldError> {
-    if value.is_empty() {
-        return Err(FieldError::new(field, "must not be empty"));
-    }
-    if value.len() > 128 {
-        return Err(FieldError::new(field, "must be at most 128 characters"));
-    }
-    if !value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
-    {
-        return Err(FieldError::new(
-            field,
-            "may contain only ASCII letters, digits, '-', '_', ':' and '.'",
-        ));
-    }
-    Ok(value.to_owned())
 }
 
 /// Where "today" comes from: China Standard Time by the system clock, or a

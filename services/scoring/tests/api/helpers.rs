@@ -13,7 +13,8 @@ use dualreport_testkit::{TestDatabase, admin_token, authed, member_token, servic
 pub use dualreport_testkit::{assert_invalid, assert_reason};
 use scoring::domain::period::Period;
 use scoring::domain::{Clock, Date, china_today};
-use scoring::settings::{DirectorySettings, Settings};
+use dualreport_platform::directory::DirectorySettings;
+use scoring::settings::Settings;
 use scoring::startup::Application;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;

@@ -1,29 +1,65 @@
-//! What scoring needs to know from the registry — members, organisations and
-//! who is registered where — asked over gRPC with a deadline and kept in a
-//! small cache.
+//! What the other services need to know from the registry — members,
+//! organisations and who is registered where — asked over gRPC with a deadline
+//! and kept in a small cache.
 //!
 //! Positive answers are cached for `directory.cache_ttl_secs`; "not found" and
-//! "not registered" never are, so a member who reports a minute ago can be
-//! awarded now. A registry that does not answer makes the calling RPC fail
-//! with `UNAVAILABLE` (reason UPSTREAM_UNAVAILABLE); nothing is written.
+//! "not registered" never are, so a member who reported a minute ago can be
+//! served now. A registry that does not answer is [`DirectoryError::Unavailable`],
+//! which services map to `UNAVAILABLE` (reason UPSTREAM_UNAVAILABLE) before
+//! writing anything.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dualreport_platform::client::{PeerSettings, ServiceCredentials, authed_channel};
-use dualreport_platform::trace_context::ClientInterceptor;
 use dualreport_proto::registry::v1 as pb;
 use pb::registry_service_client::RegistryServiceClient;
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-use crate::domain::{Result, ScoringError};
-use crate::settings::DirectorySettings;
+use crate::auth::{Principal, Role, Scope};
+use crate::client::{PeerSettings, ServiceCredentials, authed_channel};
+use crate::trace_context::ClientInterceptor;
 
-/// A member as scoring sees it.
+/// Why a lookup failed; each service maps these into its own error (`From`).
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    /// The token's org is unknown, or its role does not fit the org's type.
+    #[error("{0}")]
+    OutOfScope(String),
+    /// The registry did not answer in time; nothing should be written.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+type Result<T> = std::result::Result<T, DirectoryError>;
+
+/// How long answers from the registry are reused (`[directory]`).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct DirectorySettings {
+    /// Members, organisations and registrations found are cached this long;
+    /// "not found" and "not registered" are never cached.
+    pub cache_ttl_secs: u64,
+    /// Entries kept at most; the cache is cleared when it fills.
+    pub cache_capacity: usize,
+}
+
+impl Default for DirectorySettings {
+    fn default() -> Self {
+        Self {
+            cache_ttl_secs: 60,
+            cache_capacity: 10_000,
+        }
+    }
+}
+
+/// A member as the other services see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberInfo {
     pub id: String,
@@ -112,7 +148,7 @@ impl Directory {
             .into_inner();
         let member = response
             .member
-            .ok_or_else(|| ScoringError::Internal(anyhow::anyhow!("registry answered GetMember without a member")))?;
+            .ok_or_else(|| DirectoryError::Internal(anyhow::anyhow!("registry answered GetMember without a member")))?;
         let profile = member.profile.unwrap_or_default();
         let info = MemberInfo {
             id: member.id,
@@ -138,7 +174,7 @@ impl Directory {
             .map_err(|status| upstream(status, "organization", id))?
             .into_inner()
             .organization
-            .ok_or_else(|| ScoringError::Internal(anyhow::anyhow!("registry answered without an organization")))?;
+            .ok_or_else(|| DirectoryError::Internal(anyhow::anyhow!("registry answered without an organization")))?;
         use pb::OrganizationType as T;
         let kind = match T::try_from(org.r#type).unwrap_or(T::Unspecified) {
             T::City => OrgKind::City,
@@ -153,7 +189,7 @@ impl Directory {
             | T::SocialOrganization
             | T::OtherUnit => OrgKind::Unit,
             T::Unspecified => {
-                return Err(ScoringError::Internal(anyhow::anyhow!(
+                return Err(DirectoryError::Internal(anyhow::anyhow!(
                     "registry org {id} has no known type"
                 )));
             }
@@ -166,6 +202,43 @@ impl Directory {
         };
         self.orgs.put(id.to_owned(), info.clone());
         Ok(info)
+    }
+
+    /// The org an admin token acts for, after checking the role fits its type
+    /// (a community admin's org must be a community, …); `None` for members
+    /// and services.
+    pub async fn admin_org(&self, p: &Principal) -> Result<Option<OrgInfo>> {
+        let Scope::Org(id) = &p.scope else { return Ok(None) };
+        let org = match self.org(id).await {
+            Ok(org) => org,
+            Err(DirectoryError::NotFound { .. }) => {
+                return Err(DirectoryError::OutOfScope(format!("the token's org {id} is unknown")));
+            }
+            Err(other) => return Err(other),
+        };
+        let fits = match p.role {
+            Role::CityAdmin => org.kind == OrgKind::City,
+            Role::DistrictAdmin => org.kind == OrgKind::District,
+            Role::StreetAdmin => org.kind == OrgKind::Street,
+            Role::CommunityAdmin => org.kind == OrgKind::Community,
+            Role::UnitAdmin => org.kind == OrgKind::Unit,
+            Role::Member | Role::Service => false,
+        };
+        if !fits {
+            return Err(DirectoryError::OutOfScope(format!(
+                "role {} cannot act for org {id}",
+                p.role.as_str()
+            )));
+        }
+        Ok(Some(org))
+    }
+
+    /// Whether `p` is an admin at or above `org`.
+    pub async fn admin_covers(&self, p: &Principal, org: &OrgInfo) -> Result<bool> {
+        Ok(match self.admin_org(p).await? {
+            Some(admin) => org.is_within(&admin.id),
+            None => false,
+        })
     }
 
     /// Whether the member's report at the community for `year` was confirmed
@@ -252,16 +325,16 @@ impl Directory {
     }
 }
 
-/// The registry's answer as a scoring error: its NOT_FOUND is ours; a
+/// The registry's answer as a directory error: its NOT_FOUND is ours; a
 /// registry that is down or slow is UNAVAILABLE; anything else is a fault.
-fn upstream(status: tonic::Status, what: &'static str, id: &str) -> ScoringError {
+fn upstream(status: tonic::Status, what: &'static str, id: &str) -> DirectoryError {
     match status.code() {
-        Code::NotFound => ScoringError::not_found(what, id),
+        Code::NotFound => DirectoryError::NotFound { what, id: id.to_owned() },
         Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::ResourceExhausted => {
             tracing::warn!(code = ?status.code(), message = status.message(), "registry did not answer");
-            ScoringError::Unavailable(format!("the registry did not answer ({:?}); retry", status.code()))
+            DirectoryError::Unavailable(format!("the registry did not answer ({:?}); retry", status.code()))
         }
-        _ => ScoringError::Internal(anyhow::anyhow!(
+        _ => DirectoryError::Internal(anyhow::anyhow!(
             "registry refused a lookup of {what} {id}: {:?} {}",
             status.code(),
             status.message()
