@@ -1,0 +1,186 @@
+//! The outbox relay: pays confirmed attendance to scoring, exactly once.
+//!
+//! A confirmation writes the attendance and an `outbox` row in one
+//! transaction. This task finds due rows, leases each (a conditional UPDATE
+//! pushing `next_attempt_at` forward, so two replicas never deliver the same
+//! row at once), and calls scoring's `RecordService` with source key
+//! `attendance:<id>`. Scoring answers a redelivered key with the entry it
+//! already wrote, so a relay that dies between scoring's answer and its own
+//! commit only causes a harmless redelivery. Failures are retried with
+//! exponential backoff (`relay.initial_backoff_ms` doubling up to
+//! `relay.max_backoff_ms`) until scoring accepts; the last error is kept on
+//! the attendance (`payment_error`) for operators.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use dualreport_platform::client::{PeerSettings, ServiceCredentials, authed_channel};
+use dualreport_platform::trace_context::ClientInterceptor;
+use dualreport_platform::wire::date_to_pb;
+use dualreport_proto::scoring::v1 as pb;
+use pb::scoring_service_client::ScoringServiceClient;
+use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts};
+use sqlx::AnyPool;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::domain::model::Attendance;
+use crate::domain::{Result, now_millis};
+use crate::settings::RelaySettings;
+use crate::storage as db;
+
+type Client = ScoringServiceClient<InterceptedService<Channel, ClientInterceptor>>;
+
+struct Metrics {
+    delivered: IntCounter,
+    failed: IntCounterVec,
+    pending: IntGauge,
+}
+
+fn metrics() -> &'static Metrics {
+    static METRICS: OnceLock<Metrics> = OnceLock::new();
+    METRICS.get_or_init(|| {
+        let registry = dualreport_platform::metrics::registry();
+        let delivered = IntCounter::new(
+            "volunteering_payments_delivered_total",
+            "Confirmed attendance paid to scoring.",
+        )
+        .expect("valid metric");
+        let failed = IntCounterVec::new(
+            Opts::new(
+                "volunteering_payment_failures_total",
+                "Deliveries to scoring that failed and will be retried, by gRPC code.",
+            ),
+            &["grpc_code"],
+        )
+        .expect("valid metric");
+        let pending = IntGauge::new(
+            "volunteering_payments_pending",
+            "Confirmed attendance not yet accepted by scoring.",
+        )
+        .expect("valid metric");
+        for metric in [
+            Box::new(delivered.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(failed.clone()),
+            Box::new(pending.clone()),
+        ] {
+            // A second registration (tests build several apps in one process) is harmless.
+            let _ = registry.register(metric);
+        }
+        Metrics {
+            delivered,
+            failed,
+            pending,
+        }
+    })
+}
+
+#[derive(Clone)]
+pub struct Relay {
+    pool: AnyPool,
+    client: Client,
+    settings: RelaySettings,
+    /// How long a leased delivery is left alone: longer than a call can take.
+    lease_millis: i64,
+}
+
+impl Relay {
+    pub fn new(
+        pool: AnyPool,
+        scoring: &PeerSettings,
+        credentials: &std::sync::Arc<ServiceCredentials>,
+        settings: RelaySettings,
+    ) -> anyhow::Result<Self> {
+        let lease_millis = i64::try_from(scoring.timeout_ms.saturating_mul(2))
+            .unwrap_or(i64::MAX)
+            .max(1000);
+        Ok(Self {
+            pool,
+            client: ScoringServiceClient::new(authed_channel(scoring, credentials)?),
+            settings,
+            lease_millis,
+        })
+    }
+
+    /// Runs rounds until `shutdown` resolves.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let interval = Duration::from_millis(self.settings.poll_interval_ms.max(10));
+        loop {
+            match self.round().await {
+                // A full batch: go again at once.
+                Ok(n) if i64::try_from(n).unwrap_or(0) >= self.settings.batch_size => continue,
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "relay round failed"),
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(interval) => {}
+            }
+        }
+    }
+
+    /// Delivers what is due now; returns how many deliveries it tried.
+    pub async fn round(&self) -> Result<usize> {
+        let now = now_millis();
+        let mut conn = self.pool.acquire().await?;
+        metrics().pending.set(db::pending_payments(&mut conn).await?);
+        let due = db::due_payments(&mut conn, now, self.settings.batch_size).await?;
+        drop(conn);
+        let mut tried = 0;
+        for (attendance, attempts) in due {
+            let mut conn = self.pool.acquire().await?;
+            if !db::lease_payment(&mut conn, &attendance.id, now, now + self.lease_millis).await? {
+                continue;
+            }
+            drop(conn);
+            tried += 1;
+            let outcome = self.deliver(&attendance).await;
+            let mut conn = self.pool.acquire().await?;
+            match outcome {
+                Ok(entry_id) => {
+                    db::payment_delivered(&mut conn, &attendance.id, &entry_id, now_millis()).await?;
+                    metrics().delivered.inc();
+                    tracing::info!(attendance = %attendance.id, entry = %entry_id, "attendance paid");
+                }
+                Err(status) => {
+                    let backoff = self.backoff(attempts);
+                    let error = format!("{:?}: {}", status.code(), status.message());
+                    db::payment_failed(&mut conn, &attendance.id, now_millis() + backoff, &error).await?;
+                    metrics()
+                        .failed
+                        .with_label_values(&[&format!("{:?}", status.code())])
+                        .inc();
+                    tracing::warn!(attendance = %attendance.id, attempts = attempts + 1, backoff_ms = backoff, %error, "payment failed; will retry");
+                }
+            }
+        }
+        Ok(tried)
+    }
+
+    fn backoff(&self, attempts: i64) -> i64 {
+        let exponent = u32::try_from(attempts.clamp(0, 30)).unwrap_or(30);
+        self.settings
+            .initial_backoff_ms
+            .saturating_mul(1_i64 << exponent)
+            .min(self.settings.max_backoff_ms)
+    }
+
+    async fn deliver(&self, attendance: &Attendance) -> std::result::Result<String, tonic::Status> {
+        let response = self
+            .client
+            .clone()
+            .record_service(pb::RecordServiceRequest {
+                request_id: String::new(),
+                source_key: attendance.source_key(),
+                member_id: attendance.member_id.clone(),
+                community_id: attendance.community_id.clone(),
+                served_on: Some(date_to_pb(attendance.served_on)),
+                content: attendance.content.chars().take(500).collect(),
+                adjustment: i32::try_from(attendance.adjustment).unwrap_or(0),
+            })
+            .await?
+            .into_inner();
+        Ok(response.entry.map(|e| e.id).unwrap_or_default())
+    }
+}

@@ -1,0 +1,120 @@
+//! Volunteering settings: the shared platform sections, its two peers
+//! (`[registry]`, `[scoring]`), `[directory]`, `[policy]`, and its own
+//! `[checkin]`, `[households]`, `[evidence]` and `[relay]`.
+
+use dualreport_platform::client::PeerSettings;
+use dualreport_platform::directory::DirectorySettings;
+use dualreport_platform::settings::{AuthSettings, DatabaseSettings, ServerSettings, TelemetrySettings};
+use dualreport_policy::PolicySettings;
+use serde::Deserialize;
+
+/// Built-in defaults of this service, layered over the platform's.
+pub const DEFAULTS: &str = r#"
+[server]
+port = 50052
+metrics_port = 9052
+max_message_bytes = 8388608
+
+[database]
+url = "sqlite://data/volunteering.db?mode=rwc"
+
+[registry]
+url = "http://127.0.0.1:50051"
+connect_timeout_ms = 2000
+timeout_ms = 3000
+
+[scoring]
+url = "http://127.0.0.1:50053"
+connect_timeout_ms = 2000
+timeout_ms = 5000
+
+[directory]
+cache_ttl_secs = 60
+cache_capacity = 10000
+
+[checkin]
+code_ttl_secs = 900
+
+[households]
+min = 10
+max = 15
+
+[evidence]
+store = "file://data/evidence"
+max_photo_bytes = 5242880
+max_text_chars = 2000
+
+[relay]
+poll_interval_ms = 1000
+batch_size = 50
+initial_backoff_ms = 1000
+max_backoff_ms = 300000
+
+[policy]
+preset = "S4"
+"#;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub telemetry: TelemetrySettings,
+    pub auth: AuthSettings,
+    /// The registry: members, organisations, who is registered where.
+    pub registry: PeerSettings,
+    /// Scoring: where confirmed attendance is paid.
+    pub scoring: PeerSettings,
+    pub directory: DirectorySettings,
+    pub checkin: CheckInSettings,
+    pub households: HouseholdSettings,
+    pub evidence: EvidenceSettings,
+    pub relay: RelaySettings,
+    #[serde(default)]
+    pub policy: PolicySettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CheckInSettings {
+    /// How long a check-in code the organiser shows stays valid.
+    pub code_ttl_secs: u64,
+}
+
+/// How many households one member covers (S4 §3.4.5: 10–15).
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct HouseholdSettings {
+    pub min: u32,
+    pub max: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EvidenceSettings {
+    /// Where photos go: `file://<dir>` (a local directory, the default) or
+    /// `s3://<bucket>/<prefix>` (S3-compatible object storage, configured by
+    /// the standard `AWS_*` environment: `AWS_ENDPOINT`, `AWS_REGION`,
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ALLOW_HTTP`).
+    pub store: String,
+    pub max_photo_bytes: usize,
+    pub max_text_chars: usize,
+}
+
+/// The outbox relay that pays confirmed attendance to scoring.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RelaySettings {
+    /// How often it looks for due deliveries.
+    pub poll_interval_ms: u64,
+    /// Deliveries per round.
+    pub batch_size: i64,
+    /// Backoff after a failed delivery doubles from this up to the maximum.
+    pub initial_backoff_ms: i64,
+    pub max_backoff_ms: i64,
+}
+
+impl dualreport_platform::cli::ServiceSettings for Settings {
+    fn auth(&self) -> &AuthSettings {
+        &self.auth
+    }
+
+    fn telemetry(&self) -> &TelemetrySettings {
+        &self.telemetry
+    }
+}
