@@ -1,0 +1,195 @@
+//! Post → claim → pledge → activity → check-in → confirm → points, end to end.
+
+use dualreport_proto::volunteering::v1 as pb;
+
+use crate::helpers::*;
+use crate::on_both_backends;
+
+async fn a_confirmed_service_is_paid_once_and_counts_towards_the_pledge(backend: Backend) {
+    let suite = spawn(backend).await;
+    let member = suite.registered_member("李青", suite.a()).await;
+    let mut me = suite.member(&member);
+
+    // 认岗: the community starts with the S2 catalogue; the member claims a post.
+    let posts = suite
+        .admin_a()
+        .list_posts(pb::ListPostsRequest {
+            community_id: suite.a().into(),
+        })
+        .await
+        .expect("posts")
+        .into_inner()
+        .posts;
+    assert_eq!(posts.len(), 15, "14 standard posts and 其他");
+    assert!(posts.iter().all(|p| p.standard));
+    let post = &posts[3];
+    assert_eq!(post.name, "环境卫生保洁岗");
+    let claim = me
+        .claim_post(pb::ClaimPostRequest {
+            request_id: "claim-1".into(),
+            member_id: member.clone(),
+            post_id: post.id.clone(),
+            year: suite.year,
+        })
+        .await
+        .expect("claim")
+        .into_inner()
+        .claim
+        .expect("claim");
+    assert_eq!(claim.post_name, "环境卫生保洁岗");
+    let claims = me
+        .list_claims(pb::ListClaimsRequest {
+            member_id: member.clone(),
+            community_id: String::new(),
+            year: suite.year,
+            page_size: 0,
+            page_token: String::new(),
+        })
+        .await
+        .expect("claims")
+        .into_inner();
+    assert_eq!(claims.claims.len(), 1);
+    assert!(claims.meets_minimum);
+
+    // 承诺: two services, two hours.
+    let pledge = me
+        .set_pledge(pb::SetPledgeRequest {
+            member_id: member.clone(),
+            community_id: suite.a().into(),
+            year: suite.year,
+            items: vec!["楼道清洁".into(), "垃圾分类督导".into()],
+            services: 2,
+            hours: 2,
+            way: "周末到社区".into(),
+        })
+        .await
+        .expect("pledge")
+        .into_inner()
+        .pledge
+        .expect("pledge");
+    assert_eq!(pledge.progress.expect("progress").services_done, 0);
+
+    // 践诺: a two-hour activity, checked in with the organiser's code, confirmed +2.
+    let activity = suite.running_activity("楼道清洁日", 10).await;
+    let signed = me
+        .sign_up(pb::SignUpRequest {
+            request_id: String::new(),
+            activity_id: activity.id.clone(),
+            member_id: member.clone(),
+        })
+        .await
+        .expect("sign up")
+        .into_inner()
+        .attendance
+        .expect("attendance");
+    assert_eq!(signed.status, pb::AttendanceStatus::SignedUp as i32);
+    let code = suite.code(&activity.id).await;
+    let attendance = suite.check_in(&member, &activity.id, &code).await.expect("check in");
+    assert_eq!(attendance.status, pb::AttendanceStatus::CheckedIn as i32);
+    assert_eq!(attendance.minutes, 120);
+    let confirmed = suite.confirm(&attendance.id, 2).await.expect("confirm");
+    assert_eq!(confirmed.status, pb::AttendanceStatus::Confirmed as i32);
+    assert_eq!(confirmed.payment, pb::PaymentStatus::Pending as i32);
+
+    // The relay pays it to scoring: 5 + 2 points, keyed by the attendance.
+    let paid = suite.wait_paid(&member).await;
+    let ledger = suite.ledger(&member).await;
+    assert_eq!(ledger.len(), 1);
+    assert_eq!(ledger[0].points, 7);
+    assert_eq!(ledger[0].source_key, format!("attendance:{}", attendance.id));
+    assert_eq!(paid[0].entry_id, ledger[0].id);
+
+    // Progress is computed from confirmed service: one of two services, two of two hours.
+    let progress = me
+        .get_pledge(pb::GetPledgeRequest {
+            member_id: member.clone(),
+            year: suite.year,
+        })
+        .await
+        .expect("pledge")
+        .into_inner()
+        .pledge
+        .expect("pledge")
+        .progress
+        .expect("progress");
+    assert_eq!(
+        (progress.services_done, progress.hours_done, progress.fulfilled),
+        (1, 2, false)
+    );
+
+    // A second confirmed service fulfils the pledge; it is public within the community.
+    let second = suite.running_activity("垃圾分类宣传", 10).await;
+    let code = suite.code(&second.id).await;
+    let attendance = suite
+        .check_in(&member, &second.id, &code)
+        .await
+        .expect("walk-in check in");
+    suite.confirm(&attendance.id, 0).await.expect("confirm");
+    suite.wait_paid(&member).await;
+    let neighbour = suite.registered_member("王芳", suite.a()).await;
+    let listed = suite
+        .member(&neighbour)
+        .list_pledges(pb::ListPledgesRequest {
+            community_id: suite.a().into(),
+            year: suite.year,
+            page_size: 0,
+            page_token: String::new(),
+        })
+        .await
+        .expect("pledges")
+        .into_inner()
+        .pledges;
+    assert_eq!(listed.len(), 1);
+    let progress = listed[0].progress.expect("progress");
+    assert_eq!((progress.services_done, progress.fulfilled), (2, true));
+    let ledger = suite.ledger(&member).await;
+    assert_eq!(ledger.iter().map(|e| e.points).sum::<i32>(), 12);
+}
+
+async fn retried_mutations_do_not_duplicate(backend: Backend) {
+    let suite = spawn(backend).await;
+    let member = suite.registered_member("赵敏", suite.a()).await;
+    let request = pb::CreatePostRequest {
+        request_id: "post-1".into(),
+        community_id: suite.a().into(),
+        name: "楼栋长岗".into(),
+        description: "联系楼栋居民".into(),
+    };
+    let first = suite
+        .admin_a()
+        .create_post(request.clone())
+        .await
+        .expect("post")
+        .into_inner();
+    let again = suite.admin_a().create_post(request).await.expect("retry").into_inner();
+    assert_eq!(first.post.expect("post").id, again.post.expect("post").id);
+
+    let activity = suite.running_activity("义诊", 5).await;
+    let code = suite.code(&activity.id).await;
+    let attendance = suite.check_in(&member, &activity.id, &code).await.expect("check in");
+    let confirm = pb::ConfirmAttendanceRequest {
+        request_id: "confirm-1".into(),
+        attendance_id: attendance.id.clone(),
+        adjustment: 1,
+        note: String::new(),
+        evidence_ids: Vec::new(),
+    };
+    suite
+        .admin_a()
+        .confirm_attendance(confirm.clone())
+        .await
+        .expect("confirm");
+    let retried = suite
+        .admin_a()
+        .confirm_attendance(confirm)
+        .await
+        .expect("retry answers the same");
+    assert_eq!(retried.into_inner().attendance.expect("attendance").id, attendance.id);
+    suite.wait_paid(&member).await;
+    assert_eq!(suite.ledger(&member).await.len(), 1, "one confirmation, one entry");
+}
+
+on_both_backends!(
+    a_confirmed_service_is_paid_once_and_counts_towards_the_pledge,
+    retried_mutations_do_not_duplicate,
+);
