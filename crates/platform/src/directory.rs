@@ -329,7 +329,10 @@ impl Directory {
 /// registry that is down or slow is UNAVAILABLE; anything else is a fault.
 fn upstream(status: tonic::Status, what: &'static str, id: &str) -> DirectoryError {
     match status.code() {
-        Code::NotFound => DirectoryError::NotFound { what, id: id.to_owned() },
+        Code::NotFound => DirectoryError::NotFound {
+            what,
+            id: id.to_owned(),
+        },
         Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::ResourceExhausted => {
             tracing::warn!(code = ?status.code(), message = status.message(), "registry did not answer");
             DirectoryError::Unavailable(format!("the registry did not answer ({:?}); retry", status.code()))

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use dualreport_platform::auth::Role;
 use dualreport_platform::client::PeerSettings;
+use dualreport_platform::directory::DirectorySettings;
 use dualreport_policy::PolicySettings;
 use dualreport_proto::scoring::v1 as pb;
 use dualreport_proto::scoring::v1::scoring_service_client::ScoringServiceClient;
@@ -14,7 +15,6 @@ use dualreport_testkit::registry as fixtures;
 use dualreport_testkit::{Backend, TestDatabase, admin_token, authed, member_token};
 use scoring::domain::period::{Half, Period};
 use scoring::domain::{Clock, china_today};
-use dualreport_platform::directory::DirectorySettings;
 use scoring::settings::Settings;
 use scoring::startup::Application;
 

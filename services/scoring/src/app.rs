@@ -12,13 +12,13 @@ use dualreport_platform::idempotency;
 use dualreport_platform::paging::PageRequest;
 use sqlx::{AnyConnection, AnyPool};
 
-use dualreport_platform::directory::{Directory, DirectoryError, MemberInfo, OrgInfo, OrgKind};
 use crate::domain::ledger::{Entry, EntryKind, ProjectScorer, Rules, SpecialCategory};
 use crate::domain::market::{Item, Redemption, RedemptionStatus};
 use crate::domain::period::Period;
 use crate::domain::settlement::{self, Settlement, SettlementStatus};
 use crate::domain::{Clock, Date, Result, ScoringError, Subject, SubjectKind, now_millis, service_date};
 use crate::storage::{self as db, AccountRow, BoardCursor, BoardRow};
+use dualreport_platform::directory::{Directory, DirectoryError, MemberInfo, OrgInfo, OrgKind};
 
 fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -382,7 +382,9 @@ impl Scoring {
         }
         self.community("community_id", &award.community_id).await?;
         let unit = match self.directory.org(&award.unit_org_id).await {
-            Err(DirectoryError::NotFound { .. }) => return Err(ScoringError::not_found("unit org", &award.unit_org_id)),
+            Err(DirectoryError::NotFound { .. }) => {
+                return Err(ScoringError::not_found("unit org", &award.unit_org_id));
+            }
             other => other?,
         };
         if unit.kind != OrgKind::Unit {

@@ -42,7 +42,6 @@ pub struct Settings {
     pub policy: PolicySettings,
 }
 
-
 impl dualreport_platform::cli::ServiceSettings for Settings {
     fn auth(&self) -> &AuthSettings {
         &self.auth

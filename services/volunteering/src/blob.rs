@@ -11,6 +11,7 @@ use object_store::ObjectStore;
 use object_store::path::Path;
 
 use crate::domain::{Result, VolunteeringError};
+use crate::settings::EvidenceSettings;
 
 #[derive(Clone)]
 pub struct BlobStore {
@@ -20,16 +21,24 @@ pub struct BlobStore {
 }
 
 impl BlobStore {
-    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+    pub fn from_settings(settings: &EvidenceSettings) -> anyhow::Result<Self> {
+        let url = settings.store.as_str();
         let store: Arc<dyn ObjectStore> = if let Some(dir) = url.strip_prefix("file://") {
             std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("evidence.store {url}: {e}"))?;
             Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir)?)
         } else if let Some(rest) = url.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             anyhow::ensure!(!bucket.is_empty(), "evidence.store {url}: no bucket named");
-            let s3 = object_store::aws::AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .build()?;
+            let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+            if !settings.s3_endpoint.is_empty() {
+                builder = builder
+                    .with_endpoint(&settings.s3_endpoint)
+                    .with_allow_http(settings.s3_endpoint.starts_with("http://"));
+            }
+            if !settings.s3_region.is_empty() {
+                builder = builder.with_region(&settings.s3_region);
+            }
+            let s3 = builder.build()?;
             if prefix.trim_matches('/').is_empty() {
                 Arc::new(s3)
             } else {

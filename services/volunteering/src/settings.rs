@@ -89,10 +89,17 @@ pub struct HouseholdSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct EvidenceSettings {
     /// Where photos go: `file://<dir>` (a local directory, the default) or
-    /// `s3://<bucket>/<prefix>` (S3-compatible object storage, configured by
-    /// the standard `AWS_*` environment: `AWS_ENDPOINT`, `AWS_REGION`,
-    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ALLOW_HTTP`).
+    /// `s3://<bucket>/<prefix>` (S3-compatible object storage; credentials
+    /// from the standard AWS chain: web-identity token file, instance or
+    /// container metadata, or `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`).
     pub store: String,
+    /// S3-compatible endpoint (e.g. `https://minio.storage:9000`); empty:
+    /// AWS itself, or `AWS_ENDPOINT`.
+    #[serde(default)]
+    pub s3_endpoint: String,
+    /// S3 region; empty: `AWS_REGION`.
+    #[serde(default)]
+    pub s3_region: String,
     pub max_photo_bytes: usize,
     pub max_text_chars: usize,
 }

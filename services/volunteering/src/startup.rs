@@ -60,7 +60,7 @@ impl Application {
             },
             code_ttl_millis: i64::try_from(settings.checkin.code_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
         };
-        let blobs = BlobStore::from_url(&settings.evidence.store)?;
+        let blobs = BlobStore::from_settings(&settings.evidence)?;
         let database = db::connect(&settings.database).await?;
         db::migrate(&database, &SQLITE, &POSTGRES).await?;
         let relay = Relay::new(

@@ -1,5 +1,6 @@
 use dualreport_platform::auth::Role;
 use dualreport_platform::client::PeerSettings;
+use dualreport_platform::directory::DirectorySettings;
 use dualreport_platform::trace_context::ClientInterceptor;
 use dualreport_policy::PolicySettings;
 use dualreport_proto::common::v1::Date as PbDate;
@@ -13,7 +14,6 @@ use dualreport_testkit::{TestDatabase, admin_token, authed, member_token, servic
 pub use dualreport_testkit::{assert_invalid, assert_reason};
 use scoring::domain::period::Period;
 use scoring::domain::{Clock, Date, china_today};
-use dualreport_platform::directory::DirectorySettings;
 use scoring::settings::Settings;
 use scoring::startup::Application;
 use tonic::service::interceptor::InterceptedService;

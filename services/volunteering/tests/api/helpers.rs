@@ -111,6 +111,8 @@ pub async fn spawn_with(backend: Backend, with_scoring: bool, adjust: impl FnOnc
         households: HouseholdSettings { min: 10, max: 15 },
         evidence: EvidenceSettings {
             store: format!("file://{}", evidence.path().display()),
+            s3_endpoint: String::new(),
+            s3_region: String::new(),
             max_photo_bytes: 64 * 1024,
             max_text_chars: 2_000,
         },
