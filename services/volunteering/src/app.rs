@@ -435,18 +435,20 @@ impl Volunteering {
     pub async fn change_team(&self, p: &Principal, team_id: &str, member_id: &str, join: bool) -> Result<Team> {
         Self::require_self(p, member_id)?;
         let team = self.team(team_id).await?;
-        let mut conn = self.conn().await?;
-        if join {
+        let mut conn = if join {
             let year = chrono::Datelike::year(&china_today());
-            drop(conn);
             self.require_registered(member_id, &team.community_id, year).await?;
-            conn = self.conn().await?;
+            let mut conn = self.conn().await?;
             db::join_team(&mut conn, team_id, member_id, now_millis()).await?;
+            conn
         } else {
+            let mut conn = self.conn().await?;
             db::leave_team(&mut conn, team_id, member_id).await?;
-        }
-        drop(conn);
-        self.team(team_id).await
+            conn
+        };
+        db::get_team(&mut conn, team_id)
+            .await?
+            .ok_or_else(|| VolunteeringError::not_found("team", team_id))
     }
 
     pub async fn list_teams(&self, p: &Principal, community_id: &str) -> Result<Vec<Team>> {
@@ -1425,8 +1427,9 @@ impl Volunteering {
         year: i32,
         page: &PageRequest,
     ) -> Result<Page<Attendance>> {
-        let by_activity = !activity_id.is_empty();
-        if by_activity {
+        if activity_id.is_empty() {
+            self.require_member_reader(p, member_id).await?;
+        } else {
             let activity = self.activity(activity_id).await?;
             let org = self.community("community_id", &activity.community_id).await?;
             if !(p.role == Role::Service || self.directory.admin_covers(p, &org).await?) {
@@ -1435,11 +1438,13 @@ impl Volunteering {
                     p.role.as_str()
                 )));
             }
-        } else {
-            self.require_member_reader(p, member_id).await?;
         }
-        let key = if by_activity { activity_id } else { member_id };
-        let rows = db::list_attendance(&mut *self.conn().await?, by_activity, key, year, page).await?;
+        let mut conn = self.conn().await?;
+        let rows = if activity_id.is_empty() {
+            db::list_member_attendance(&mut conn, member_id, year, page).await?
+        } else {
+            db::list_activity_attendance(&mut conn, activity_id, page).await?
+        };
         Ok(page.finish(rows, |a| &a.id))
     }
 

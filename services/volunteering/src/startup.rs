@@ -91,12 +91,9 @@ impl Application {
 
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let max = self.settings.server.max_message_bytes;
-        let service = VolunteeringServiceServer::new(VolunteeringApi::new(
-            self.volunteering,
-            self.settings.evidence.max_text_chars,
-        ))
-        .max_decoding_message_size(max)
-        .max_encoding_message_size(max);
+        let service = VolunteeringServiceServer::new(VolunteeringApi::new(self.volunteering))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
         let (stop, stopped) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown.await;

@@ -1097,23 +1097,34 @@ pub async fn confirm(conn: &mut AnyConnection, a: &Attendance) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Attendance of an activity (`by_activity`) or of a member in a year.
-pub async fn list_attendance(
+/// Attendance of an activity, in id order.
+pub async fn list_activity_attendance(
     conn: &mut AnyConnection,
-    by_activity: bool,
-    key: &str,
+    activity_id: &str,
+    page: &PageRequest,
+) -> Result<Vec<Attendance>> {
+    sqlx::query("SELECT * FROM attendance WHERE activity_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+        .bind(activity_id)
+        .bind(&page.after)
+        .bind(page.fetch_limit())
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(attendance)
+        .collect()
+}
+
+/// Attendance of a member in a year (0: every year), in id order.
+pub async fn list_member_attendance(
+    conn: &mut AnyConnection,
+    member_id: &str,
     year: i32,
     page: &PageRequest,
 ) -> Result<Vec<Attendance>> {
-    let filter = if by_activity {
-        "activity_id = $1 AND $2 = $2"
-    } else {
-        "member_id = $1 AND ($2 = 0 OR year = $2)"
-    };
-    sqlx::query(&format!(
-        "SELECT * FROM attendance WHERE {filter} AND id > $3 ORDER BY id LIMIT $4"
-    ))
-    .bind(key)
+    sqlx::query(
+        "SELECT * FROM attendance WHERE member_id = $1 AND ($2 = 0 OR year = $2) AND id > $3 ORDER BY id LIMIT $4",
+    )
+    .bind(member_id)
     .bind(i64::from(year))
     .bind(&page.after)
     .bind(page.fetch_limit())

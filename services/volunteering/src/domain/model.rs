@@ -152,17 +152,21 @@ stored_enum!(OrderStatus {
 });
 
 impl OrderStatus {
+    /// Whether a member has accepted the order (it is at or past 党员接单).
+    pub fn accepted(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Accepted | OrderStatus::Completed | OrderStatus::Rated
+        )
+    }
+
     /// The step an order may take from this status, or why not.
     pub fn require(self, expected: OrderStatus, action: &str) -> Result<()> {
         if self == expected {
             return Ok(());
         }
-        if action == "accept"
-            && matches!(
-                self,
-                OrderStatus::Accepted | OrderStatus::Completed | OrderStatus::Rated
-            )
-        {
+        // Waiting for a member and already past it: someone accepted it first.
+        if expected == OrderStatus::Dispatched && self.accepted() {
             return Err(VolunteeringError::AlreadyTaken(
                 "the order was already accepted by another member".into(),
             ));

@@ -19,12 +19,11 @@ use convert::*;
 
 pub struct VolunteeringApi {
     app: Volunteering,
-    max_text_chars: usize,
 }
 
 impl VolunteeringApi {
-    pub fn new(app: Volunteering, max_text_chars: usize) -> Self {
-        Self { app, max_text_chars }
+    pub fn new(app: Volunteering) -> Self {
+        Self { app }
     }
 }
 
@@ -103,7 +102,7 @@ fn new_id() -> String {
 
 fn millis(field_name: &str, ts: Option<&prost_types::Timestamp>) -> Result<i64, Status> {
     let ts = ts.ok_or_else(|| err::invalid_field(field_name, "is required"))?;
-    if !(0..=(1_i32 << 30)).contains(&ts.nanos) || ts.seconds < 946_684_800 || ts.seconds > 4_102_444_800 {
+    if !(0..1_000_000_000).contains(&ts.nanos) || ts.seconds < 946_684_800 || ts.seconds > 4_102_444_800 {
         return Err(err::invalid_field(field_name, "must be a time between 2000 and 2100"));
     }
     Ok(ts.seconds * 1000 + i64::from(ts.nanos) / 1_000_000)
@@ -930,7 +929,7 @@ impl VolunteeringService for VolunteeringApi {
         let req = request.into_inner();
         let community_id = ident("community_id", &req.community_id)?;
         let kind = field(evidence_kind_from_pb(req.kind))?;
-        let text = field(text("text", &req.text, self.max_text_chars, false))?;
+        let text = field(text("text", &req.text, self.app.rules().evidence.max_text_chars, false))?;
         let evidence = self
             .app
             .upload_evidence(
