@@ -20,6 +20,15 @@ async fn claims_beyond_the_bound_or_where_not_registered_are_refused(backend: Ba
     let suite = spawn_with(backend, false, |s| s.policy.preset = Some("S3".into())).await;
     let member = suite.registered_member("吴刚", suite.a()).await;
     let mut me = suite.member(&member);
+    let list = pb::ListClaimsRequest {
+        member_id: member.clone(),
+        community_id: String::new(),
+        year: suite.year,
+        page_size: 0,
+        page_token: String::new(),
+    };
+    let before = me.list_claims(list.clone()).await.expect("claims").into_inner();
+    assert!(!before.meets_minimum, "no post claimed yet: below the minimum of one");
     for n in 0..2 {
         let post = suite.standard_post(n).await;
         me.claim_post(claim(&member, &post.id, suite.year))
@@ -55,12 +64,45 @@ async fn claims_beyond_the_bound_or_where_not_registered_are_refused(backend: Ba
         .await
         .expect("claim after withdrawing");
 
+    // S3: a pledge names at least two items.
+    let status = me
+        .set_pledge(pb::SetPledgeRequest {
+            member_id: member.clone(),
+            community_id: suite.a().into(),
+            year: suite.year,
+            items: vec!["楼道清洁".into()],
+            services: 6,
+            hours: 6,
+            way: String::new(),
+        })
+        .await
+        .expect_err("one item under S3");
+    assert_invalid(&status, "items");
+
     let stranger = suite.unreported_member("郑好").await;
     let status = suite
         .member(&stranger)
         .claim_post(claim(&stranger, &third.id, suite.year))
         .await
         .expect_err("not registered");
+    assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_NOT_REGISTERED");
+    // Nor may they sign up for, or walk into, the community's activities.
+    let activity = suite.running_activity("只对本社区党员", 5).await;
+    let status = suite
+        .member(&stranger)
+        .sign_up(pb::SignUpRequest {
+            request_id: String::new(),
+            activity_id: activity.id.clone(),
+            member_id: stranger.clone(),
+        })
+        .await
+        .expect_err("sign up where not registered");
+    assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_NOT_REGISTERED");
+    let code = suite.code(&activity.id).await;
+    let status = suite
+        .check_in(&stranger, &activity.id, &code)
+        .await
+        .expect_err("walk-in where not registered");
     assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_NOT_REGISTERED");
 }
 
@@ -225,6 +267,31 @@ async fn taken_orders_household_bounds_and_unpaired_agreements(backend: Backend)
         })
         .await
         .expect_err("not paired with B");
+    assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_NOT_PAIRED");
+
+    // Nor can the unpaired unit claim one of B's wishes collectively.
+    let wish = suite
+        .admin_b()
+        .post_wish(pb::PostWishRequest {
+            request_id: String::new(),
+            community_id: suite.b().into(),
+            beneficiary: "小红".into(),
+            content: "一个书包".into(),
+        })
+        .await
+        .expect("wish")
+        .into_inner()
+        .wish
+        .expect("wish");
+    let status = suite
+        .unit_admin()
+        .claim_wish(pb::ClaimWishRequest {
+            wish_id: wish.id,
+            member_id: String::new(),
+            unit_org_id: suite.city.unit.id.clone(),
+        })
+        .await
+        .expect_err("collective claim by an unpaired unit");
     assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_NOT_PAIRED");
 }
 
