@@ -6,6 +6,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
     let files = [
         "dualreport/common/v1/common.proto",
+        "dualreport/common/v1/journal.proto",
+        "dualreport/feedback/v1/feedback.proto",
         "dualreport/registry/v1/registry.proto",
         "dualreport/scoring/v1/scoring.proto",
         "dualreport/volunteering/v1/volunteering.proto",

@@ -33,6 +33,8 @@ pub enum Role {
     Member,
     /// Another dualreport service calling on its own behalf.
     Service,
+    /// The city's party-building cloud (党建云): reads the feedback event feed only.
+    Cloud,
 }
 
 impl Role {
@@ -45,12 +47,13 @@ impl Role {
             Role::UnitAdmin => "unit_admin",
             Role::Member => "member",
             Role::Service => "service",
+            Role::Cloud => "cloud",
         }
     }
 
     /// Admin roles are scoped to an org and everything below it.
     pub fn is_admin(self) -> bool {
-        !matches!(self, Role::Member | Role::Service)
+        !matches!(self, Role::Member | Role::Service | Role::Cloud)
     }
 }
 
@@ -83,6 +86,8 @@ pub enum Scope {
     Member(String),
     /// Another service of the suite.
     Service,
+    /// The party-building cloud: the event feed, nothing else.
+    Cloud,
 }
 
 /// The authenticated caller.
@@ -273,6 +278,7 @@ fn principal_from_claims(claims: Claims) -> Result<Principal, AuthError> {
             non_empty(claims.member).ok_or_else(|| AuthError::Rejected("member role needs a member claim".into()))?,
         ),
         Role::Service => Scope::Service,
+        Role::Cloud => Scope::Cloud,
         _ => Scope::Org(
             non_empty(claims.org).ok_or_else(|| AuthError::Rejected("admin role needs an org claim".into()))?,
         ),

@@ -12,6 +12,7 @@ pub mod directory;
 pub mod error;
 pub mod gate;
 pub mod idempotency;
+pub mod journal;
 pub mod metrics;
 pub mod paging;
 pub mod server;

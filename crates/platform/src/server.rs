@@ -86,6 +86,28 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// One shutdown signal shared by the server and a service's background tasks
+/// (outbox relays, schedulers): each waits on its own clone.
+#[derive(Debug, Clone)]
+pub struct Stopping(tokio::sync::watch::Receiver<bool>);
+
+impl Stopping {
+    /// Fires every clone when `shutdown` resolves.
+    pub fn new(shutdown: impl Future<Output = ()> + Send + 'static) -> Self {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        Self(stopped)
+    }
+
+    /// Resolves once shutdown was requested.
+    pub async fn wait(mut self) {
+        let _ = self.0.wait_for(|stopped| *stopped).await;
+    }
+}
+
 /// What a service hands to [`serve`].
 pub struct Service {
     /// Fully qualified service names reported SERVING by health, e.g.

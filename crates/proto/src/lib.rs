@@ -27,3 +27,9 @@ pub mod volunteering {
         tonic::include_proto!("dualreport.volunteering.v1");
     }
 }
+
+pub mod feedback {
+    pub mod v1 {
+        tonic::include_proto!("dualreport.feedback.v1");
+    }
+}

@@ -11,6 +11,7 @@ use dualreport_platform::auth::{Principal, Role, Scope};
 use dualreport_platform::crypto::FieldCipher;
 use dualreport_platform::error::FieldError;
 use dualreport_platform::idempotency;
+use dualreport_platform::journal;
 use dualreport_platform::paging::PageRequest;
 use sqlx::{AnyConnection, AnyPool};
 
@@ -132,7 +133,7 @@ impl Registry {
             Role::StreetAdmin => org.org_type == OrgType::Street,
             Role::CommunityAdmin => matches!(org.org_type, OrgType::Community | OrgType::ServiceCenter),
             Role::UnitAdmin => org.org_type.is_unit(),
-            Role::Member | Role::Service => false,
+            Role::Member | Role::Service | Role::Cloud => false,
         };
         if !fits {
             return Err(RegistryError::out_of_scope(format!(
@@ -160,7 +161,7 @@ impl Registry {
     async fn may_act_on_member(&self, conn: &mut AnyConnection, p: &Principal, m: &MemberRow) -> Result<bool> {
         let paths = match p.scope {
             Scope::Org(_) => self.member_paths(conn, m).await?,
-            Scope::Member(_) | Scope::Service => MemberPaths::default(),
+            Scope::Member(_) | Scope::Service | Scope::Cloud => MemberPaths::default(),
         };
         self.may_act_on_member_at(conn, p, &m.id, &paths).await
     }
@@ -175,7 +176,7 @@ impl Registry {
     ) -> Result<bool> {
         Ok(match &p.scope {
             Scope::Member(id) => id == member_id,
-            Scope::Service => false,
+            Scope::Service | Scope::Cloud => false,
             Scope::Org(_) => self
                 .admin_org(conn, p)
                 .await?
@@ -857,7 +858,7 @@ impl Registry {
         match &p.scope {
             Scope::Service => return Ok(()),
             Scope::Member(me) if Some(me.as_str()) == member_id => return Ok(()),
-            Scope::Member(_) => {}
+            Scope::Member(_) | Scope::Cloud => {}
             Scope::Org(_) => {
                 if let Some(actor) = self.admin_org(conn, p).await? {
                     for id in org_ids {
@@ -947,7 +948,7 @@ impl Registry {
         let community = self.community(&mut tx, community_id, "community_id").await?;
         let allowed = match &p.scope {
             Scope::Member(me) => *me == member.id,
-            Scope::Service => false,
+            Scope::Service | Scope::Cloud => false,
             Scope::Org(_) => {
                 let unit = db::require_org(&mut tx, &member.unit_org_id).await?;
                 let actor = self.admin_org(&mut tx, p).await?;
@@ -1049,6 +1050,21 @@ impl Registry {
         self.remember(&mut tx, p, request_id, "ConfirmMemberReport", &report.id)
             .await?;
         let report = db::require_member_report(&mut tx, report_id).await?;
+        journal::append(
+            &mut tx,
+            &journal::Fact {
+                kind: "member_report.confirmed",
+                occur_millis: report.confirmed_at.unwrap_or_else(now_millis),
+                subject_id: report.id.clone(),
+                district_id: community.district_id.clone().unwrap_or_default(),
+                community_id: report.community_id.clone(),
+                unit_org_id: report.unit_org_id.clone(),
+                member_id: report.member_id.clone(),
+                text: format!("{} 年度报到已确认（{}）", report.year, community.name),
+                evidence_ids: Vec::new(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(report)
     }

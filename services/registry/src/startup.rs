@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use dualreport_platform::auth::Authenticator;
 use dualreport_platform::crypto::FieldCipher;
-use dualreport_platform::{db, server};
+use dualreport_platform::{db, journal, server};
 use dualreport_proto::registry::v1::registry_service_server::RegistryServiceServer;
 
 use crate::app::Registry;
@@ -29,6 +29,8 @@ pub struct Application {
     settings: Settings,
     registry: Registry,
     authenticator: Arc<Authenticator>,
+    /// The event journal's reader shares the service's pool.
+    journal: sqlx::AnyPool,
 }
 
 impl Application {
@@ -47,6 +49,7 @@ impl Application {
         let policy = settings.policy.resolve()?;
         let database = db::connect(&settings.database).await?;
         db::migrate(&database, &SQLITE, &POSTGRES).await?;
+        let journal = database.pool.clone();
         let registry = Registry::new(database.pool, cipher, policy, &settings.registry.number_prefix);
         registry
             .ensure_city(&settings.registry.city_id, &settings.registry.city_name)
@@ -58,6 +61,7 @@ impl Application {
             settings,
             registry,
             authenticator,
+            journal,
         })
     }
 
@@ -81,8 +85,8 @@ impl Application {
             &self.settings.server,
             self.authenticator,
             server::Service {
-                names: vec![SERVICE_NAME],
-                routes: tonic::service::Routes::new(service),
+                names: vec![SERVICE_NAME, journal::SERVICE_NAME],
+                routes: tonic::service::Routes::new(service).add_service(journal::JournalApi::server(self.journal)),
             },
             shutdown,
         )

@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use dualreport_platform::auth::{Principal, Role, Scope};
-use dualreport_platform::idempotency;
 use dualreport_platform::paging::PageRequest;
+use dualreport_platform::{idempotency, journal};
 use sqlx::{AnyConnection, AnyPool};
 
 use crate::domain::ledger::{Entry, EntryKind, ProjectScorer, Rules, SpecialCategory};
@@ -169,6 +169,7 @@ impl Scoring {
     async fn require_reader(&self, p: &Principal, subject: &Subject, community_id: Option<&str>) -> Result<()> {
         let allowed = match (&p.scope, subject.kind) {
             (Scope::Service, _) => true,
+            (Scope::Cloud, _) => false,
             (Scope::Member(id), SubjectKind::Member) => *id == subject.id,
             (Scope::Member(_), SubjectKind::UnitOrg) => false,
             (Scope::Org(_), kind) => {
@@ -699,6 +700,25 @@ impl Scoring {
         }
         self.remember(&mut tx, p, request_id, "PublishSettlement", id).await?;
         let s = self.require_settlement(&mut tx, id).await?;
+        journal::append(
+            &mut tx,
+            &journal::Fact {
+                kind: "settlement.published",
+                occur_millis: s.published_at.unwrap_or_else(now_millis),
+                subject_id: s.id.clone(),
+                district_id: s
+                    .scope_path
+                    .split('/')
+                    .filter(|id| !id.is_empty())
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned(),
+                community_id: s.community_id.clone(),
+                text: format!("{} 积分结算第 {} 版已公示（{} 人）", s.period, s.version, s.lines.len()),
+                ..Default::default()
+            },
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(settlement = %s.id, version = s.version, "published");
         Ok(s)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use dualreport_platform::auth::Authenticator;
 use dualreport_platform::client::ServiceCredentials;
 use dualreport_platform::directory::Directory;
-use dualreport_platform::{db, server};
+use dualreport_platform::{db, journal, server};
 use dualreport_proto::scoring::v1::scoring_service_server::ScoringServiceServer;
 
 use crate::app::Scoring;
@@ -32,6 +32,8 @@ pub struct Application {
     settings: Settings,
     scoring: Scoring,
     authenticator: Arc<Authenticator>,
+    /// The event journal's reader shares the service's pool.
+    journal: sqlx::AnyPool,
 }
 
 impl Application {
@@ -47,6 +49,7 @@ impl Application {
         let rules = Rules::from(&settings.policy.resolve()?);
         let database = db::connect(&settings.database).await?;
         db::migrate(&database, &SQLITE, &POSTGRES).await?;
+        let journal = database.pool.clone();
         let scoring = Scoring::new(database.pool, rules, directory, clock);
         let listeners = server::Listeners::bind(&settings.server).await?;
         Ok(Self {
@@ -54,6 +57,7 @@ impl Application {
             settings,
             scoring,
             authenticator,
+            journal,
         })
     }
 
@@ -77,8 +81,8 @@ impl Application {
             &self.settings.server,
             self.authenticator,
             server::Service {
-                names: vec![SERVICE_NAME],
-                routes: tonic::service::Routes::new(service),
+                names: vec![SERVICE_NAME, journal::SERVICE_NAME],
+                routes: tonic::service::Routes::new(service).add_service(journal::JournalApi::server(self.journal)),
             },
             shutdown,
         )

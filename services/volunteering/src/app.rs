@@ -12,8 +12,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use dualreport_platform::auth::{Principal, Role, Scope};
 use dualreport_platform::directory::{Directory, DirectoryError, OrgInfo, OrgKind};
-use dualreport_platform::idempotency;
 use dualreport_platform::paging::PageRequest;
+use dualreport_platform::{idempotency, journal};
 use sqlx::{AnyConnection, AnyPool};
 
 use crate::blob::BlobStore;
@@ -147,6 +147,7 @@ impl Volunteering {
         let this_year = chrono::Datelike::year(&china_today());
         let allowed = match &p.scope {
             Scope::Service => true,
+            Scope::Cloud => false,
             Scope::Member(member) => {
                 self.directory
                     .member_registered(member, community_id, this_year)
@@ -182,6 +183,7 @@ impl Volunteering {
     async fn require_member_reader(&self, p: &Principal, member_id: &str) -> Result<()> {
         let allowed = match &p.scope {
             Scope::Service => true,
+            Scope::Cloud => false,
             Scope::Member(id) => id == member_id,
             Scope::Org(_) => {
                 let member = self.directory.member(member_id).await?;
@@ -1410,6 +1412,25 @@ impl Volunteering {
         }
         db::enqueue_payment(&mut tx, attendance_id, now).await?;
         Self::remember(&mut tx, p, request_id, "ConfirmAttendance", attendance_id).await?;
+        let mut text = format!("{}：{}", activity.title, activity.content);
+        if !attendance.note.is_empty() {
+            text.push_str("；");
+            text.push_str(&attendance.note);
+        }
+        journal::append(
+            &mut tx,
+            &journal::Fact {
+                kind: "attendance.confirmed",
+                occur_millis: now,
+                subject_id: attendance.id.clone(),
+                community_id: attendance.community_id.clone(),
+                member_id: attendance.member_id.clone(),
+                text,
+                evidence_ids: attendance.evidence_ids.clone(),
+                ..Default::default()
+            },
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(
             attendance = attendance_id,

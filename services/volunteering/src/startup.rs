@@ -9,7 +9,7 @@ use std::sync::Arc;
 use dualreport_platform::auth::Authenticator;
 use dualreport_platform::client::ServiceCredentials;
 use dualreport_platform::directory::Directory;
-use dualreport_platform::{db, server};
+use dualreport_platform::{db, journal, server};
 use dualreport_proto::volunteering::v1::volunteering_service_server::VolunteeringServiceServer;
 
 use crate::app::{Rules, Volunteering};
@@ -36,6 +36,8 @@ pub struct Application {
     volunteering: Volunteering,
     relay: Relay,
     authenticator: Arc<Authenticator>,
+    /// The event journal's reader shares the service's pool.
+    journal: sqlx::AnyPool,
 }
 
 impl Application {
@@ -69,6 +71,7 @@ impl Application {
             &credentials,
             settings.relay.clone(),
         )?;
+        let journal = database.pool.clone();
         let volunteering = Volunteering::new(database.pool, directory, blobs, rules);
         let listeners = server::Listeners::bind(&settings.server).await?;
         Ok(Self {
@@ -77,6 +80,7 @@ impl Application {
             volunteering,
             relay,
             authenticator,
+            journal,
         })
     }
 
@@ -94,25 +98,18 @@ impl Application {
         let service = VolunteeringServiceServer::new(VolunteeringApi::new(self.volunteering))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            shutdown.await;
-            let _ = stop.send(true);
-        });
-        let until = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stopped| *stopped).await;
-        };
-        let relay = tokio::spawn(self.relay.run(until(stopped.clone())));
+        let stopping = server::Stopping::new(shutdown);
+        let relay = tokio::spawn(self.relay.run(stopping.clone().wait()));
         tracing::info!(port = self.listeners.grpc_port(), service = SERVICE_NAME, "listening");
         let served = server::serve(
             self.listeners,
             &self.settings.server,
             self.authenticator,
             server::Service {
-                names: vec![SERVICE_NAME],
-                routes: tonic::service::Routes::new(service),
+                names: vec![SERVICE_NAME, journal::SERVICE_NAME],
+                routes: tonic::service::Routes::new(service).add_service(journal::JournalApi::server(self.journal)),
             },
-            until(stopped),
+            stopping.wait(),
         )
         .await;
         relay.abort();
