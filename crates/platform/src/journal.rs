@@ -39,14 +39,22 @@ pub struct Fact {
     pub evidence_ids: Vec<String>,
 }
 
-/// Appends a fact inside the caller's transaction.
-pub async fn append(conn: &mut AnyConnection, fact: &Fact) -> Result<(), sqlx::Error> {
+/// Makes the caller's transaction the only one appending until it ends, so
+/// sequences commit in order (PostgreSQL; SQLite has one writer anyway). Any
+/// table read by sequence with a cursor needs this before its inserts.
+pub async fn lock_appends(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     if conn.backend_name().eq_ignore_ascii_case("postgresql") {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(APPEND_LOCK)
             .execute(&mut *conn)
             .await?;
     }
+    Ok(())
+}
+
+/// Appends a fact inside the caller's transaction.
+pub async fn append(conn: &mut AnyConnection, fact: &Fact) -> Result<(), sqlx::Error> {
+    lock_appends(conn).await?;
     sqlx::query(
         "INSERT INTO journal (kind, occur_time, subject_id, district_id, community_id, unit_org_id, member_id, \
          text, evidence_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

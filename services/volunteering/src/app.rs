@@ -1414,7 +1414,7 @@ impl Volunteering {
         Self::remember(&mut tx, p, request_id, "ConfirmAttendance", attendance_id).await?;
         let mut text = format!("{}：{}", activity.title, activity.content);
         if !attendance.note.is_empty() {
-            text.push_str("；");
+            text.push('；');
             text.push_str(&attendance.note);
         }
         journal::append(

@@ -1,0 +1,267 @@
+//! The feedback rules (DOMAIN.md "Feedback", 双向反馈) in plain Rust: no
+//! tonic, no SQL.
+
+pub mod export;
+pub mod model;
+pub mod warnings;
+
+pub use dualreport_policy::{Date, china_today, now_millis};
+
+use dualreport_platform::directory::DirectoryError;
+use dualreport_platform::error::FieldError;
+use sha2::{Digest, Sha256};
+
+/// Everything that can go wrong in feedback. The gRPC layer maps each variant
+/// to a status with an exhaustive match.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedbackError {
+    #[error("invalid request: {0:?}")]
+    Invalid(Vec<FieldError>),
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("{0}")]
+    OutOfScope(String),
+    /// The member has no confirmed report at that community for that year.
+    #[error("{0}")]
+    NotRegistered(String),
+    /// The unit org's report to the community was not received that year.
+    #[error("{0}")]
+    NotPaired(String),
+    #[error("{0}")]
+    WrongState(String),
+    /// A source service did not answer; nothing was written.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("request_id was already used for a different operation")]
+    RequestIdReused,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type Result<T, E = FeedbackError> = std::result::Result<T, E>;
+
+impl FeedbackError {
+    pub fn invalid(field: &str, description: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, description)])
+    }
+
+    pub fn not_found(what: &'static str, id: &str) -> Self {
+        Self::NotFound {
+            what,
+            id: id.to_owned(),
+        }
+    }
+
+    pub fn out_of_scope(what: impl Into<String>) -> Self {
+        Self::OutOfScope(what.into())
+    }
+}
+
+impl From<DirectoryError> for FeedbackError {
+    fn from(error: DirectoryError) -> Self {
+        match error {
+            DirectoryError::NotFound { what, id } => Self::NotFound { what, id },
+            DirectoryError::OutOfScope(message) => Self::OutOfScope(message),
+            DirectoryError::Unavailable(message) => Self::Unavailable(message),
+            DirectoryError::Internal(error) => Self::Internal(error),
+        }
+    }
+}
+
+impl From<sqlx::Error> for FeedbackError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+impl From<dualreport_platform::idempotency::IdempotencyError> for FeedbackError {
+    fn from(error: dualreport_platform::idempotency::IdempotencyError) -> Self {
+        use dualreport_platform::idempotency::IdempotencyError as I;
+        match error {
+            I::OtherOperation => Self::RequestIdReused,
+            I::Concurrent(id) => Self::Conflict(format!(
+                "request {id} was applied concurrently; retry to read its result"
+            )),
+            I::Database(e) => e.into(),
+        }
+    }
+}
+
+/// A reporting period: a year, or one of its halves (0 = the whole year).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Period {
+    pub year: i32,
+    pub half: i32,
+}
+
+impl Period {
+    pub fn new(year: i32, half: i32, today: Date) -> Result<Self, FieldError> {
+        let this = chrono::Datelike::year(&today);
+        if !(2000..=this + 1).contains(&year) {
+            return Err(FieldError::new(
+                "period.year",
+                format!("must be between 2000 and {}", this + 1),
+            ));
+        }
+        if !(0..=2).contains(&half) {
+            return Err(FieldError::new("period.half", "must be 0 (the whole year), 1 or 2"));
+        }
+        Ok(Self { year, half })
+    }
+
+    /// Whether scoring's half-year `(year, half)` falls in this period.
+    pub fn covers(&self, year: i32, half: i32) -> bool {
+        self.year == year && (self.half == 0 || self.half == half)
+    }
+
+    /// `2026`, `2026H1`.
+    pub fn label(&self) -> String {
+        match self.half {
+            0 => self.year.to_string(),
+            h => format!("{}H{h}", self.year),
+        }
+    }
+}
+
+/// A year within 2000 ..= next year.
+pub fn year(field: &str, value: i32, today: Date) -> Result<i32, FieldError> {
+    let this = chrono::Datelike::year(&today);
+    if (2000..=this + 1).contains(&value) {
+        Ok(value)
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("must be a year between 2000 and {}", this + 1),
+        ))
+    }
+}
+
+/// One star per `per_star` points, at most `max` (S4 §3.5.5).
+pub fn stars(points: i64, per_star: i64, max: i64) -> i64 {
+    if points <= 0 || per_star <= 0 {
+        return 0;
+    }
+    (points / per_star).min(max)
+}
+
+/// How many of `population` a sample of `percent`% takes: rounded up, so a
+/// unit with any reporting member checks at least one.
+pub fn sample_size(population: usize, percent: u32) -> usize {
+    (population * percent as usize).div_ceil(100)
+}
+
+/// The reproducible draw: members ordered by SHA-256(seed ":" id), the first
+/// `size` taken. The same seed over the same members gives the same sample.
+pub fn draw<'a>(seed: &str, members: &'a [String], size: usize) -> Vec<&'a String> {
+    let mut keyed: Vec<([u8; 32], &String)> = members
+        .iter()
+        .map(|m| {
+            let digest: [u8; 32] = Sha256::digest(format!("{seed}:{m}").as_bytes()).into();
+            (digest, m)
+        })
+        .collect();
+    keyed.sort();
+    keyed.into_iter().take(size).map(|(_, m)| m).collect()
+}
+
+/// A feed cursor: opaque to clients, `ev1.<sequence>` inside.
+pub fn cursor(sequence: i64) -> String {
+    format!("ev1.{sequence}")
+}
+
+/// Parses a cursor (empty: the beginning).
+pub fn parse_cursor(text: &str) -> Result<i64, FieldError> {
+    if text.is_empty() {
+        return Ok(0);
+    }
+    text.strip_prefix("ev1.")
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| FieldError::new("cursor", "is not a cursor this feed issued"))
+}
+
+/// The webhook signature header value: `sha256=<hex HMAC-SHA256(secret, body)>`.
+pub fn signature(secret: &[u8], body: &[u8]) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Checks a webhook URL: https, or http where allowed (development).
+pub fn webhook_url(value: &str, allow_http: bool) -> Result<String, FieldError> {
+    let value = value.trim();
+    let ok_scheme = value.starts_with("https://") || (allow_http && value.starts_with("http://"));
+    if !ok_scheme {
+        return Err(FieldError::new(
+            "url",
+            if allow_http {
+                "must be an https:// or http:// URL"
+            } else {
+                "must be an https:// URL (http is accepted only in development)"
+            },
+        ));
+    }
+    let host = value.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
+    if host.is_empty() || host.starts_with('/') || value.len() > 2000 || value.chars().any(char::is_whitespace) {
+        return Err(FieldError::new("url", "must name a host"));
+    }
+    Ok(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stars_are_capped_and_floored() {
+        assert_eq!(stars(0, 10, 10), 0);
+        assert_eq!(stars(19, 10, 10), 1);
+        assert_eq!(stars(250, 10, 10), 10);
+        assert_eq!(stars(-5, 10, 10), 0);
+    }
+
+    #[test]
+    fn samples_round_up_and_draws_repeat() {
+        assert_eq!(sample_size(0, 20), 0);
+        assert_eq!(sample_size(1, 20), 1);
+        assert_eq!(sample_size(10, 20), 2);
+        assert_eq!(sample_size(11, 20), 3);
+        let members: Vec<String> = (0..30).map(|i| format!("m{i}")).collect();
+        let a = draw("seed", &members, 6);
+        assert_eq!(a, draw("seed", &members, 6));
+        assert_ne!(a, draw("other", &members, 6));
+        let mut reversed = members.clone();
+        reversed.reverse();
+        assert_eq!(a, draw("seed", &reversed, 6), "order of input does not matter");
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_junk() {
+        assert_eq!(parse_cursor(&cursor(42)), Ok(42));
+        assert_eq!(parse_cursor(""), Ok(0));
+        for junk in ["42", "ev1.", "ev1.-3", "ev2.5", "ev1.x"] {
+            assert!(parse_cursor(junk).is_err(), "{junk}");
+        }
+    }
+
+    #[test]
+    fn webhook_urls() {
+        assert!(webhook_url("https://cloud.example.cn/hook", false).is_ok());
+        assert!(webhook_url("http://cloud.example.cn/hook", false).is_err());
+        assert!(webhook_url("http://127.0.0.1:9/hook", true).is_ok());
+        assert!(webhook_url("ftp://x", true).is_err());
+        assert!(webhook_url("https://", false).is_err());
+    }
+
+    #[test]
+    fn signature_is_hmac_sha256() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            signature(b"Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}

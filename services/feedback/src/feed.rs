@@ -1,0 +1,353 @@
+//! Feedback's background work, beside the server until shutdown:
+//!
+//! - **ingest**: reads the registry's, volunteering's and scoring's event
+//!   journals from stored cursors into the feed (deduplicated by source and
+//!   sequence, so replicas and restarts neither lose nor repeat an entry);
+//! - **webhook**: POSTs each new event to the configured URL with an
+//!   HMAC-SHA256 signature, retrying with backoff; an event that still fails
+//!   is recorded as a failed delivery (listable, replayable) and the rest go on;
+//! - **corrections**: retries upheld objections' corrections scoring did not take;
+//! - **warnings**: evaluates every unit org's warnings on a schedule.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use dualreport_platform::directory::OrgKind;
+use dualreport_platform::server::Stopping;
+use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts};
+
+use crate::app::{Feedback, new_id};
+use crate::domain::model::{Event, Webhook};
+use crate::domain::{Result, china_today, cursor, now_millis, signature};
+use crate::settings::{FeedSettings, WarningSettings, WebhookSettings};
+use crate::storage as db;
+
+struct Metrics {
+    ingested: IntCounterVec,
+    journal_failures: IntCounterVec,
+    delivered: IntCounter,
+    webhook_failures: IntCounter,
+    webhook_backlog: IntGauge,
+    corrections_pending: IntGauge,
+}
+
+fn metrics() -> &'static Metrics {
+    static METRICS: OnceLock<Metrics> = OnceLock::new();
+    METRICS.get_or_init(|| {
+        let registry = dualreport_platform::metrics::registry();
+        let m = Metrics {
+            ingested: IntCounterVec::new(
+                Opts::new(
+                    "feedback_events_ingested_total",
+                    "Journal entries read into the feed, by source.",
+                ),
+                &["source"],
+            )
+            .expect("valid metric"),
+            journal_failures: IntCounterVec::new(
+                Opts::new(
+                    "feedback_journal_failures_total",
+                    "Journal reads that failed, by source.",
+                ),
+                &["source"],
+            )
+            .expect("valid metric"),
+            delivered: IntCounter::new("feedback_webhook_delivered_total", "Events the webhook accepted.")
+                .expect("valid metric"),
+            webhook_failures: IntCounter::new(
+                "feedback_webhook_failures_total",
+                "Events given up on after every attempt (see ListFailedDeliveries).",
+            )
+            .expect("valid metric"),
+            webhook_backlog: IntGauge::new("feedback_webhook_backlog", "Events not yet sent to the webhook.")
+                .expect("valid metric"),
+            corrections_pending: IntGauge::new(
+                "feedback_corrections_due",
+                "Upheld objections whose correction was due in the last round.",
+            )
+            .expect("valid metric"),
+        };
+        for metric in [
+            Box::new(m.ingested.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(m.journal_failures.clone()),
+            Box::new(m.delivered.clone()),
+            Box::new(m.webhook_failures.clone()),
+            Box::new(m.webhook_backlog.clone()),
+            Box::new(m.corrections_pending.clone()),
+        ] {
+            // A second registration (tests build several apps in one process) is harmless.
+            let _ = registry.register(metric);
+        }
+        m
+    })
+}
+
+/// The webhook's HTTP client.
+#[derive(Debug, Clone)]
+pub struct Poster {
+    client: reqwest::Client,
+}
+
+/// The body POSTed for an event.
+#[derive(serde::Serialize)]
+struct Body<'a> {
+    cursor: String,
+    #[serde(flatten)]
+    event: &'a Event,
+}
+
+impl Poster {
+    pub fn new(settings: &WebhookSettings) -> anyhow::Result<Self> {
+        // reqwest is built without a bundled crypto provider: use ring, as the rest of the suite does.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_millis(settings.timeout_ms))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self { client })
+    }
+
+    /// One attempt; `Err` carries what went wrong.
+    pub async fn send(&self, hook: &Webhook, event: &Event) -> std::result::Result<(), String> {
+        let body = serde_json::to_vec(&Body {
+            cursor: cursor(event.sequence),
+            event,
+        })
+        .map_err(|e| e.to_string())?;
+        let response = self
+            .client
+            .post(&hook.url)
+            .header("content-type", "application/json")
+            .header("x-dualreport-event", &event.kind)
+            .header("x-dualreport-cursor", cursor(event.sequence))
+            .header("x-dualreport-signature", signature(hook.secret.as_bytes(), &body))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("request failed: {e}"))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("webhook answered {}", response.status()))
+        }
+    }
+}
+
+/// Everything that runs beside the server.
+pub struct Background {
+    pub app: Feedback,
+    pub poster: Poster,
+    pub feed: FeedSettings,
+    pub webhook: WebhookSettings,
+    pub warnings: WarningSettings,
+}
+
+impl Background {
+    /// Runs every loop until shutdown.
+    pub async fn run(self, stopping: Stopping) {
+        let every = Duration::from_millis(self.feed.poll_interval_ms.max(10));
+        let schedule = self.warnings.schedule_secs;
+        let warnings = {
+            let app = self.app.clone();
+            let stopping = stopping.clone();
+            async move {
+                if schedule == 0 {
+                    return;
+                }
+                let stop = stopping.wait();
+                tokio::pin!(stop);
+                loop {
+                    tokio::select! {
+                        () = &mut stop => return,
+                        () = tokio::time::sleep(Duration::from_secs(schedule)) => {}
+                    }
+                    if let Err(error) = scheduled_warnings(&app).await {
+                        tracing::warn!(%error, "scheduled warnings failed");
+                    }
+                }
+            }
+        };
+        let rounds = async move {
+            let stop = stopping.wait();
+            tokio::pin!(stop);
+            loop {
+                if let Err(error) = self.ingest().await {
+                    tracing::warn!(%error, "feed ingest failed");
+                }
+                if let Err(error) = self.deliver().await {
+                    tracing::warn!(%error, "webhook round failed");
+                }
+                if let Err(error) = self.corrections().await {
+                    tracing::warn!(%error, "corrections round failed");
+                }
+                tokio::select! {
+                    () = &mut stop => return,
+                    () = tokio::time::sleep(every) => {}
+                }
+            }
+        };
+        tokio::join!(warnings, rounds);
+    }
+
+    /// Reads each journal after its cursor into the feed.
+    pub async fn ingest(&self) -> Result<usize> {
+        let app = &self.app;
+        let mut total = 0;
+        for source in app.sources.journal_names().collect::<Vec<_>>() {
+            let mut conn = app.pool.acquire().await?;
+            let after = db::journal_cursor(&mut conn, source).await?;
+            drop(conn);
+            let entries = match app.sources.journal(source, after, self.feed.batch_size).await {
+                Ok(entries) => entries,
+                Err(status) => {
+                    metrics().journal_failures.with_label_values(&[source]).inc();
+                    tracing::debug!(source, code = ?status.code(), "journal not read");
+                    continue;
+                }
+            };
+            let Some(last) = entries.last().map(|e| e.sequence) else {
+                continue;
+            };
+            let mut events = Vec::with_capacity(entries.len());
+            for e in entries {
+                let mut event = Event {
+                    sequence: e.sequence,
+                    source: source.to_owned(),
+                    kind: e.kind,
+                    occur_time: e
+                        .occur_time
+                        .map(|t| t.seconds * 1000 + i64::from(t.nanos) / 1_000_000)
+                        .unwrap_or(0),
+                    subject_id: e.subject_id,
+                    district_id: e.district_id,
+                    community_id: e.community_id,
+                    unit_org_id: e.unit_org_id,
+                    member_id: e.member_id,
+                    text: e.text,
+                    evidence_ids: e.evidence_ids,
+                };
+                // Fill in where it happened when the source did not say (best effort, cached).
+                if event.unit_org_id.is_empty()
+                    && !event.member_id.is_empty()
+                    && let Ok(m) = app.directory.member(&event.member_id).await
+                {
+                    event.unit_org_id = m.unit_org_id;
+                }
+                if event.district_id.is_empty()
+                    && !event.community_id.is_empty()
+                    && let Ok(org) = app.directory.org(&event.community_id).await
+                    && org.kind == OrgKind::Community
+                {
+                    event.district_id = org.ancestor_ids.get(1).cloned().unwrap_or_default();
+                }
+                events.push(event);
+            }
+            let mut tx = app.pool.begin().await?;
+            let mut added = 0;
+            for event in &events {
+                if db::append_event(&mut tx, event, Some(event.sequence)).await? {
+                    added += 1;
+                }
+            }
+            db::set_journal_cursor(&mut tx, source, last).await?;
+            tx.commit().await?;
+            metrics()
+                .ingested
+                .with_label_values(&[source])
+                .inc_by(u64::try_from(added).unwrap_or(0));
+            total += added;
+        }
+        if total > 0 {
+            app.appended.notify_waiters();
+        }
+        Ok(total)
+    }
+
+    /// Sends the webhook what it has not had yet, in order.
+    pub async fn deliver(&self) -> Result<usize> {
+        let app = &self.app;
+        let mut conn = app.pool.acquire().await?;
+        let Some(hook) = db::webhook(&mut conn).await?.filter(|h| !h.url.is_empty()) else {
+            return Ok(0);
+        };
+        drop(conn);
+        let last = app.last_sequence().await?;
+        metrics().webhook_backlog.set(last - hook.delivered_sequence);
+        let events = app.events_after(hook.delivered_sequence, 100).await?;
+        let mut from = hook.delivered_sequence;
+        let mut sent = 0;
+        for event in &events {
+            let mut attempt = 0u32;
+            let mut backoff = self.webhook.initial_backoff_ms.max(1);
+            let outcome = loop {
+                attempt += 1;
+                match self.poster.send(&hook, event).await {
+                    Ok(()) => break Ok(()),
+                    Err(error) if attempt >= self.webhook.max_attempts.max(1) => break Err(error),
+                    Err(error) => {
+                        tracing::debug!(sequence = event.sequence, attempt, %error, "webhook attempt failed");
+                        tokio::time::sleep(Duration::from_millis(backoff)).await;
+                        backoff = backoff.saturating_mul(2).min(self.webhook.max_backoff_ms.max(1));
+                    }
+                }
+            };
+            let mut tx = app.pool.begin().await?;
+            if !db::advance_webhook(&mut tx, from, event.sequence).await? {
+                // Another replica (or a new webhook) moved the cursor: start over next round.
+                return Ok(sent);
+            }
+            match outcome {
+                Ok(()) => metrics().delivered.inc(),
+                Err(error) => {
+                    metrics().webhook_failures.inc();
+                    tracing::warn!(sequence = event.sequence, %error, "webhook delivery failed; recorded for replay");
+                    db::insert_failed(
+                        &mut tx,
+                        &new_id(),
+                        event.sequence,
+                        i64::from(attempt),
+                        &error,
+                        now_millis(),
+                    )
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            from = event.sequence;
+            sent += 1;
+        }
+        Ok(sent)
+    }
+
+    /// Retries due corrections of upheld objections.
+    pub async fn corrections(&self) -> Result<usize> {
+        let now = now_millis();
+        let due = db::lease_due_corrections(&self.app.pool, now, now + 60_000, 50).await?;
+        metrics().corrections_pending.set(due.len() as i64);
+        for o in &due {
+            self.app.send_correction(o).await?;
+        }
+        Ok(due.len())
+    }
+}
+
+/// Every unit org's warnings for this year (and, in January, the year just over).
+async fn scheduled_warnings(app: &Feedback) -> Result<()> {
+    let today = china_today();
+    let year = chrono::Datelike::year(&today);
+    let mut years = vec![year];
+    if chrono::Datelike::month(&today) == 1 {
+        years.push(year - 1);
+    }
+    for unit in app.sources.units().await? {
+        let Ok(info) = app.directory.org(&unit.id).await else {
+            continue;
+        };
+        for &y in &years {
+            if let Err(error) = app.evaluate(&info, y, today).await {
+                tracing::warn!(unit = %unit.id, year = y, %error, "warnings not evaluated");
+            }
+        }
+    }
+    Ok(())
+}

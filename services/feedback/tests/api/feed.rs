@@ -1,0 +1,376 @@
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dualreport_platform::auth::Role;
+use dualreport_proto::feedback::v1 as pb;
+use dualreport_proto::volunteering::v1 as vpb;
+use dualreport_proto::volunteering::v1::volunteering_service_client::VolunteeringServiceClient;
+use dualreport_testkit::{admin_token, authed, member_token};
+use http_body_util::{BodyExt, Full};
+use tonic::Code;
+
+use crate::helpers::{Backend, Suite, assert_invalid, assert_reason, spawn, spawn_with};
+use crate::on_both_backends;
+
+fn reports(events: &[pb::Event]) -> Vec<&pb::Event> {
+    events.iter().filter(|e| e.kind == "member_report.confirmed").collect()
+}
+
+async fn wait_for_reports(suite: &Suite, n: usize) -> Vec<pb::Event> {
+    for _ in 0..200 {
+        let all = suite.backlog("").await;
+        if reports(&all).len() >= n {
+            return all;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("fewer than {n} confirmed reports reached the feed");
+}
+
+async fn watch_resumes_from_a_cursor_without_gaps_or_repeats(backend: Backend) {
+    let suite = spawn(backend).await;
+    for name in ["甲", "乙", "丙"] {
+        suite.registered_member(name, suite.a()).await;
+    }
+    let first = wait_for_reports(&suite, 3).await;
+    let confirmed = reports(&first);
+    assert!(
+        confirmed
+            .iter()
+            .all(|e| e.source == "registry" && e.community_id == suite.a())
+    );
+    assert!(
+        confirmed
+            .iter()
+            .all(|e| e.district_id == suite.city.district.id && e.unit_org_id == suite.unit())
+    );
+    let resume_at = first[1].cursor.clone();
+
+    for name in ["丁", "戊"] {
+        suite.registered_member(name, suite.a()).await;
+    }
+    let all = wait_for_reports(&suite, 5).await;
+    let resumed = suite.backlog(&resume_at).await;
+    assert_eq!(resumed, all[2..].to_vec(), "exactly the events after the cursor");
+    let cursors: Vec<&String> = all.iter().map(|e| &e.cursor).collect();
+    let mut unique = cursors.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), cursors.len(), "no event repeated");
+    let subjects: std::collections::HashSet<&String> = reports(&all).iter().map(|e| &e.subject_id).collect();
+    assert_eq!(subjects.len(), 5, "each confirmation once");
+
+    // A live stream from the newest cursor gets what happens next.
+    let last = all.last().expect("events").cursor.clone();
+    let mut live = suite
+        .cloud()
+        .watch_events(pb::WatchEventsRequest {
+            cursor: last,
+            backlog_only: false,
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    let newcomer = suite.registered_member("己", suite.a()).await;
+    let next = tokio::time::timeout(Duration::from_secs(20), live.message())
+        .await
+        .expect("an event within 20 s")
+        .expect("stream")
+        .expect("item")
+        .event
+        .expect("event");
+    assert_eq!(next.kind, "member_report.confirmed");
+    assert_eq!(next.member_id, newcomer);
+
+    // Cursors the feed never issued.
+    for cursor in ["garbage", "ev1.-1", "ev1.999999999"] {
+        let status = suite
+            .cloud()
+            .watch_events(pb::WatchEventsRequest {
+                cursor: cursor.into(),
+                backlog_only: true,
+            })
+            .await
+            .expect_err(cursor);
+        assert_invalid(&status, "cursor");
+    }
+    let status = suite
+        .member(&newcomer)
+        .watch_events(pb::WatchEventsRequest::default())
+        .await
+        .expect_err("members do not read the feed");
+    assert_reason(&status, Code::PermissionDenied, "ERROR_REASON_OUT_OF_SCOPE");
+}
+
+async fn confirmed_service_reaches_the_feed_with_evidence_and_the_card(backend: Backend) {
+    let suite = spawn(backend).await;
+    let member = suite.registered_member("钱志", suite.a()).await;
+    let channel = dualreport_testkit::channel(suite.volunteering.port);
+    let mut admin =
+        VolunteeringServiceClient::new(authed(channel.clone(), &admin_token(Role::CommunityAdmin, suite.a())));
+    let mut as_member = VolunteeringServiceClient::new(authed(channel, &member_token(&member)));
+    let now = chrono::Utc::now().timestamp();
+    let activity = admin
+        .create_activity(vpb::CreateActivityRequest {
+            community_id: suite.a().into(),
+            kind: vpb::ActivityKind::Regular.into(),
+            title: "楼道清洁".into(),
+            content: "清理楼道杂物".into(),
+            place: "3号楼".into(),
+            start_time: Some(prost_types::Timestamp {
+                seconds: now - 1800,
+                nanos: 0,
+            }),
+            end_time: Some(prost_types::Timestamp {
+                seconds: now + 1800,
+                nanos: 0,
+            }),
+            capacity: 10,
+            organiser: "第一党支部".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("activity")
+        .into_inner()
+        .activity
+        .expect("activity");
+    let code = admin
+        .issue_check_in_code(vpb::IssueCheckInCodeRequest {
+            activity_id: activity.id.clone(),
+        })
+        .await
+        .expect("code")
+        .into_inner()
+        .code;
+    let attendance = as_member
+        .check_in(vpb::CheckInRequest {
+            activity_id: activity.id.clone(),
+            member_id: member.clone(),
+            code,
+        })
+        .await
+        .expect("check in")
+        .into_inner()
+        .attendance
+        .expect("attendance");
+    let evidence = admin
+        .upload_evidence(vpb::UploadEvidenceRequest {
+            community_id: suite.a().into(),
+            kind: vpb::EvidenceKind::Text.into(),
+            text: "楼道杂物已清理完毕，居民满意".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("evidence")
+        .into_inner()
+        .evidence
+        .expect("evidence");
+    admin
+        .confirm_attendance(vpb::ConfirmAttendanceRequest {
+            attendance_id: attendance.id.clone(),
+            note: "认真负责".into(),
+            evidence_ids: vec![evidence.id.clone()],
+            ..Default::default()
+        })
+        .await
+        .expect("confirm");
+
+    let event = suite
+        .wait_for_event("attendance.confirmed", |e| e.kind == "attendance.confirmed")
+        .await;
+    assert_eq!(event.source, "volunteering");
+    assert_eq!(event.subject_id, attendance.id);
+    assert_eq!(event.member_id, member);
+    assert_eq!(event.unit_org_id, suite.unit(), "filled in from the registry");
+    assert_eq!(event.evidence_ids, [evidence.id]);
+    assert!(
+        event.text.contains("楼道清洁") && event.text.contains("认真负责"),
+        "{}",
+        event.text
+    );
+
+    let card = suite
+        .member(&member)
+        .get_performance_card(pb::GetPerformanceCardRequest {
+            member_id: member.clone(),
+            year: suite.year,
+        })
+        .await
+        .expect("card")
+        .into_inner()
+        .card
+        .expect("card");
+    assert_eq!(card.name, "钱志");
+    assert_eq!(card.services, 1);
+    assert_eq!(card.lines.len(), 1);
+    assert_eq!(
+        (card.lines[0].activity_kind.as_str(), card.lines[0].way.as_str()),
+        ("REGULAR", "activity")
+    );
+    assert_eq!(card.entries[0].title, "楼道清洁");
+}
+
+/// (signature header, cursor header, body) of one accepted POST.
+type Delivery = (String, String, Vec<u8>);
+
+/// A webhook receiver: records what it accepts and fails while `failing` is set.
+#[derive(Clone, Default)]
+struct Receiver {
+    received: Arc<Mutex<Vec<Delivery>>>,
+    failing: Arc<Mutex<bool>>,
+}
+
+async fn serve(receiver: Receiver) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let receiver = receiver.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                    let receiver = receiver.clone();
+                    async move {
+                        let header = |name: &str| {
+                            request
+                                .headers()
+                                .get(name)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default()
+                                .to_owned()
+                        };
+                        let (signature, cursor) = (header("x-dualreport-signature"), header("x-dualreport-cursor"));
+                        let body = request
+                            .into_body()
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes().to_vec())
+                            .unwrap_or_default();
+                        let failing = *receiver.failing.lock().expect("lock");
+                        let status = if failing {
+                            hyper::StatusCode::INTERNAL_SERVER_ERROR
+                        } else {
+                            receiver.received.lock().expect("lock").push((signature, cursor, body));
+                            hyper::StatusCode::OK
+                        };
+                        Ok::<_, Infallible>(
+                            hyper::Response::builder()
+                                .status(status)
+                                .body(Full::new(bytes_of("ok")))
+                                .expect("response"),
+                        )
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+fn bytes_of(text: &'static str) -> hyper::body::Bytes {
+    hyper::body::Bytes::from_static(text.as_bytes())
+}
+
+const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+async fn the_webhook_signs_retries_and_replays(backend: Backend) {
+    let suite = spawn_with(backend, |s| s.webhook.allow_http = true).await;
+    let receiver = Receiver::default();
+    let port = serve(receiver.clone()).await;
+    let hook = suite
+        .district_admin()
+        .set_webhook(pb::SetWebhookRequest {
+            url: format!("http://127.0.0.1:{port}/dangjianyun"),
+            secret: SECRET.into(),
+        })
+        .await
+        .expect("set webhook")
+        .into_inner()
+        .webhook
+        .expect("webhook");
+    assert!(hook.enabled);
+
+    let member = suite.registered_member("冯钩", suite.a()).await;
+    let mut delivered = None;
+    for _ in 0..200 {
+        let got = receiver.received.lock().expect("lock").clone();
+        if let Some(found) = got
+            .into_iter()
+            .find(|(_, _, body)| String::from_utf8_lossy(body).contains(&member))
+        {
+            delivered = Some(found);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (signature, cursor, body) = delivered.expect("the webhook got the confirmation");
+    assert_eq!(signature, feedback::domain::signature(SECRET.as_bytes(), &body));
+    let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(json["kind"], "member_report.confirmed");
+    assert_eq!(json["cursor"], cursor.as_str());
+
+    // The receiver fails: after its attempts the event is recorded, not lost.
+    *receiver.failing.lock().expect("lock") = true;
+    let unlucky = suite.registered_member("褚败", suite.a()).await;
+    let mut failed = Vec::new();
+    for _ in 0..200 {
+        failed = suite
+            .district_admin()
+            .list_failed_deliveries(pb::ListFailedDeliveriesRequest::default())
+            .await
+            .expect("list failed")
+            .into_inner()
+            .deliveries;
+        if failed
+            .iter()
+            .any(|d| d.event.as_ref().is_some_and(|e| e.member_id == unlucky))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let failure = failed
+        .iter()
+        .find(|d| d.event.as_ref().is_some_and(|e| e.member_id == unlucky))
+        .expect("a failed delivery");
+    assert_eq!(failure.attempts, 2);
+    assert!(failure.last_error.contains("500"), "{}", failure.last_error);
+
+    *receiver.failing.lock().expect("lock") = false;
+    let replay = suite
+        .district_admin()
+        .replay_delivery(pb::ReplayDeliveryRequest {
+            delivery_id: failure.id.clone(),
+        })
+        .await
+        .expect("replay")
+        .into_inner();
+    assert!(replay.delivered, "{}", replay.error);
+    let left = suite
+        .district_admin()
+        .list_failed_deliveries(pb::ListFailedDeliveriesRequest::default())
+        .await
+        .expect("list")
+        .into_inner()
+        .deliveries;
+    assert!(!left.iter().any(|d| d.id == failure.id));
+    assert!(
+        receiver
+            .received
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|(_, _, body)| String::from_utf8_lossy(body).contains(&unlucky))
+    );
+}
+
+on_both_backends!(
+    watch_resumes_from_a_cursor_without_gaps_or_repeats,
+    confirmed_service_reaches_the_feed_with_evidence_and_the_card,
+    the_webhook_signs_retries_and_replays
+);

@@ -1,0 +1,286 @@
+use dualreport_proto::feedback::v1 as pb;
+use tonic::Code;
+
+use crate::helpers::{Backend, assert_invalid, assert_reason, period, spawn};
+use crate::on_both_backends;
+
+fn row<'a>(table: &'a pb::SummaryTable, member: &str) -> &'a pb::SummaryRow {
+    table
+        .rows
+        .iter()
+        .find(|r| r.member_id == member)
+        .unwrap_or_else(|| panic!("no row for {member}"))
+}
+
+async fn summary_matches_sources_and_marks_rows_incomplete_without_scoring(backend: Backend) {
+    let mut suite = spawn(backend).await;
+    suite.pair_unit_with_a().await;
+    let busy = suite.registered_member("李勤", suite.a()).await;
+    let light = suite.registered_member("王轻", suite.a()).await;
+    let absent = suite.unreported_member("赵缺").await;
+    suite.award(&busy, "test:1", 2).await;
+    suite.award(&busy, "test:2", 0).await;
+    suite.award(&light, "test:3", -1).await;
+    suite
+        .admin_a()
+        .comment_on_member(pb::CommentOnMemberRequest {
+            request_id: String::new(),
+            community_id: suite.a().into(),
+            member_id: busy.clone(),
+            period: period(suite.year, 0),
+            comment: "服务积极，表现突出".into(),
+        })
+        .await
+        .expect("comment");
+
+    let table = suite
+        .unit_admin()
+        .get_summary_table(pb::GetSummaryTableRequest {
+            unit_org_id: suite.unit().into(),
+            community_id: String::new(),
+            period: period(suite.year, 0),
+        })
+        .await
+        .expect("summary")
+        .into_inner()
+        .table
+        .expect("table");
+    assert!(table.complete, "{table:?}");
+    assert_eq!(table.rows.len(), 3);
+    let b = row(&table, &busy);
+    assert!(b.reported && !b.incomplete);
+    assert_eq!((b.points, b.stars), (12, 1), "7 + 5 points, one star per 10");
+    assert_eq!(b.comment, "服务积极，表现突出");
+    assert_eq!(b.reported_community_id, suite.a());
+    let l = row(&table, &light);
+    assert_eq!((l.reported, l.points, l.stars), (true, 4, 0));
+    let a = row(&table, &absent);
+    assert_eq!((a.reported, a.points), (false, 0));
+    // Numbered 1..n.
+    let mut numbers: Vec<i32> = table.rows.iter().map(|r| r.number).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, [1, 2, 3]);
+
+    // The community's own view of the paired unit is the same for its members.
+    let community_view = suite
+        .admin_a()
+        .get_summary_table(pb::GetSummaryTableRequest {
+            unit_org_id: suite.unit().into(),
+            community_id: suite.a().into(),
+            period: period(suite.year, 0),
+        })
+        .await
+        .expect("community view")
+        .into_inner()
+        .table
+        .expect("table");
+    assert_eq!(row(&community_view, &busy).points, 12);
+
+    // Exports carry the template's headers.
+    let csv = suite
+        .unit_admin()
+        .export_table(pb::ExportTableRequest {
+            kind: pb::TableKind::Summary.into(),
+            format: pb::ExportFormat::Csv.into(),
+            unit_org_id: suite.unit().into(),
+            period: period(suite.year, 0),
+            ..Default::default()
+        })
+        .await
+        .expect("csv")
+        .into_inner();
+    let text = String::from_utf8(csv.content).expect("utf-8");
+    assert!(
+        text.starts_with("\u{feff}序号,姓名,是否报到,积分,星级,社区评价,备注\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("李勤,是,12,1,服务积极，表现突出,"), "{text}");
+    assert!(csv.file_name.ends_with(".csv") && !csv.incomplete);
+    let xlsx = suite
+        .unit_admin()
+        .export_table(pb::ExportTableRequest {
+            kind: pb::TableKind::Summary.into(),
+            format: pb::ExportFormat::Xlsx.into(),
+            unit_org_id: suite.unit().into(),
+            period: period(suite.year, 0),
+            ..Default::default()
+        })
+        .await
+        .expect("xlsx")
+        .into_inner();
+    assert_eq!(&xlsx.content[..4], b"PK\x03\x04");
+    assert!(String::from_utf8_lossy(&xlsx.content).contains("李勤"));
+
+    // Scoring stops: the table still comes back, and says which rows lack points.
+    suite.scoring = None;
+    let table = suite
+        .unit_admin()
+        .get_summary_table(pb::GetSummaryTableRequest {
+            unit_org_id: suite.unit().into(),
+            community_id: String::new(),
+            period: period(suite.year, 0),
+        })
+        .await
+        .expect("summary without scoring")
+        .into_inner()
+        .table
+        .expect("table");
+    assert!(!table.complete);
+    assert_eq!(table.missing_sources, ["scoring"]);
+    for r in &table.rows {
+        assert!(r.incomplete, "{r:?}");
+        assert_eq!(r.missing, ["scoring"]);
+    }
+    assert!(row(&table, &busy).reported, "registry data is still there");
+    let csv = suite
+        .unit_admin()
+        .export_table(pb::ExportTableRequest {
+            kind: pb::TableKind::Summary.into(),
+            format: pb::ExportFormat::Csv.into(),
+            unit_org_id: suite.unit().into(),
+            period: period(suite.year, 0),
+            ..Default::default()
+        })
+        .await
+        .expect("csv")
+        .into_inner();
+    assert!(csv.incomplete);
+    assert!(String::from_utf8(csv.content).expect("utf-8").contains("数据不完整"));
+}
+
+async fn notices_and_ratings_between_paired_orgs(backend: Backend) {
+    let suite = spawn(backend).await;
+    let member = suite.registered_member("周报", suite.a()).await;
+    let notice = |urgent: bool| pb::SendNoticeRequest {
+        request_id: format!("notice-{urgent}"),
+        community_id: suite.a().into(),
+        unit_org_id: suite.unit().into(),
+        period: period(suite.year, 1),
+        title: "上半年在职党员社区表现反馈".into(),
+        body: "请查收。\n如有异议请联系社区。".into(),
+        urgent,
+    };
+    let status = suite
+        .admin_a()
+        .send_notice(notice(false))
+        .await
+        .expect_err("not paired");
+    assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_NOT_PAIRED");
+
+    suite.pair_unit_with_a().await;
+    let sent = suite
+        .admin_a()
+        .send_notice(notice(false))
+        .await
+        .expect("send")
+        .into_inner()
+        .notice
+        .expect("notice");
+    assert_eq!(sent.status, pb::NoticeStatus::Sent as i32);
+    assert_eq!(sent.district_id, suite.city.district.id);
+    let summary = sent.summary.clone().expect("summary");
+    assert!(summary.rows.iter().any(|r| r.member_id == member && r.reported));
+    // A retry with the same request_id is the same notice.
+    let again = suite
+        .admin_a()
+        .send_notice(notice(false))
+        .await
+        .expect("retry")
+        .into_inner();
+    assert_eq!(again.notice.expect("notice").id, sent.id);
+
+    // The district it is routed through sees it; another community does not.
+    let seen = suite
+        .district_admin()
+        .get_notice(pb::GetNoticeRequest {
+            notice_id: sent.id.clone(),
+        })
+        .await
+        .expect("district reads")
+        .into_inner();
+    assert_eq!(seen.notice.expect("notice").id, sent.id);
+    let status = suite
+        .admin_b()
+        .get_notice(pb::GetNoticeRequest {
+            notice_id: sent.id.clone(),
+        })
+        .await
+        .expect_err("other community");
+    assert_reason(&status, Code::PermissionDenied, "ERROR_REASON_OUT_OF_SCOPE");
+
+    let listed = suite
+        .unit_admin()
+        .list_notices(pb::ListNoticesRequest::default())
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(listed.notices.len(), 1);
+    let acked = suite
+        .unit_admin()
+        .acknowledge_notice(pb::AcknowledgeNoticeRequest {
+            notice_id: sent.id.clone(),
+        })
+        .await
+        .expect("acknowledge")
+        .into_inner()
+        .notice
+        .expect("notice");
+    assert_eq!(acked.status, pb::NoticeStatus::Acknowledged as i32);
+    assert!(acked.acknowledge_time.is_some());
+    let status = suite
+        .admin_a()
+        .acknowledge_notice(pb::AcknowledgeNoticeRequest { notice_id: sent.id })
+        .await
+        .expect_err("only the unit acknowledges");
+    assert_reason(&status, Code::PermissionDenied, "ERROR_REASON_OUT_OF_SCOPE");
+
+    // Ratings: one of the four grades, only for a paired unit.
+    let rate = |grade: i32, community: &str| pb::RateUnitRequest {
+        request_id: String::new(),
+        community_id: community.into(),
+        unit_org_id: suite.unit().into(),
+        year: suite.year,
+        grade,
+        comment: "共建项目完成较好".into(),
+    };
+    for grade in [0, 5, -1] {
+        let status = suite
+            .admin_a()
+            .rate_unit(rate(grade, suite.a()))
+            .await
+            .expect_err("grade");
+        assert_invalid(&status, "grade");
+    }
+    let rating = suite
+        .admin_a()
+        .rate_unit(rate(pb::UnitGrade::Good.into(), suite.a()))
+        .await
+        .expect("rate")
+        .into_inner()
+        .rating
+        .expect("rating");
+    assert_eq!(rating.grade, pb::UnitGrade::Good as i32);
+    let status = suite
+        .admin_b()
+        .rate_unit(rate(pb::UnitGrade::Poor.into(), suite.b()))
+        .await
+        .expect_err("B is not paired");
+    assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_NOT_PAIRED");
+    let ratings = suite
+        .unit_admin()
+        .list_unit_ratings(pb::ListUnitRatingsRequest {
+            year: suite.year,
+            ..Default::default()
+        })
+        .await
+        .expect("ratings")
+        .into_inner()
+        .ratings;
+    assert_eq!(ratings.len(), 1);
+    assert_eq!(ratings[0].community_id, suite.a());
+}
+
+on_both_backends!(
+    summary_matches_sources_and_marks_rows_incomplete_without_scoring,
+    notices_and_ratings_between_paired_orgs
+);
