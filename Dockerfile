@@ -20,7 +20,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked --bins \
  && mkdir -p /out \
- && for bin in registry volunteering scoring; do cp "target/release/$bin" /out/; done
+ && for bin in registry volunteering scoring feedback; do cp "target/release/$bin" /out/; done
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 LABEL org.opencontainers.image.title="dualreport" \

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # name:port — add each new service here.
-services=("registry:50051" "volunteering:50052" "scoring:50053")
+services=("registry:50051" "volunteering:50052" "scoring:50053" "feedback:50054")
 config=config/dev.toml
 bin=${CARGO_TARGET_DIR:-target}/debug
 
@@ -46,7 +46,8 @@ echo
 echo "try:  grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" localhost:50051 dualreport.registry.v1.RegistryService/GetPolicy"
 echo "      grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" localhost:50053 dualreport.scoring.v1.ScoringService/GetScoringRules"
 echo "      grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" -d '{\"community_id\":\"<a community id>\"}' localhost:50052 dualreport.volunteering.v1.VolunteeringService/ListPosts"
-echo "metrics (Prometheus): curl localhost:9051/metrics (registry), :9052 (volunteering), :9053 (scoring)"
+echo "      grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" -d '{\"backlog_only\":true}' localhost:50054 dualreport.feedback.v1.FeedbackService/WatchEvents"
+echo "metrics (Prometheus): curl localhost:9051/metrics (registry), :9052 (volunteering), :9053 (scoring), :9054 (feedback)"
 echo "fill it with a demo city:  make demo   (in another terminal)"
 echo "Ctrl-C stops the suite."
 wait

@@ -104,7 +104,7 @@ def test_pods_run_restricted(district):
 def test_every_service_has_probes_a_migration_hook_a_helm_test_and_a_config_checksum(district):
     objects = rendered(district)
     deployments = of_kind(objects, "Deployment")
-    assert {d["metadata"]["labels"]["app.kubernetes.io/name"] for d in deployments} == {"registry", "volunteering", "scoring"}
+    assert {d["metadata"]["labels"]["app.kubernetes.io/name"] for d in deployments} == {"registry", "volunteering", "scoring", "feedback"}
     configs = {c["metadata"]["name"]: c["data"]["config.toml"] for c in of_kind(objects, "ConfigMap") if "config.toml" in c["data"]}
     for deployment in deployments:
         name = deployment["metadata"]["name"]
@@ -118,12 +118,12 @@ def test_every_service_has_probes_a_migration_hook_a_helm_test_and_a_config_chec
         checksum = deployment["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
         assert checksum == hashlib.sha256(configs[name].encode()).hexdigest(), name
     hooks = [j for j in of_kind(objects, "Job") if chart.is_hook(j)]
-    assert len(hooks) == 3
+    assert len(hooks) == 4
     for job in hooks:
         assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
         assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
     tests = [p for p in of_kind(objects, "Pod") if p["metadata"]["annotations"]["helm.sh/hook"] == "test"]
-    assert len(tests) == 3 and all(p["spec"]["containers"][0]["args"][0] == "probe" for p in tests)
+    assert len(tests) == 4 and all(p["spec"]["containers"][0]["args"][0] == "probe" for p in tests)
 
 
 def test_a_config_change_rolls_the_pods():
@@ -139,15 +139,17 @@ def test_network_policies_allow_only_the_suite_paths():
     registry = policies["dualreport-registry"]
     grpc_from = registry["ingress"][0]["from"]
     callers = [f["podSelector"]["matchLabels"].get("app.kubernetes.io/name") for f in grpc_from if "podSelector" in f]
-    assert {"scoring", "volunteering"} <= set(callers), grpc_from
+    assert {"scoring", "volunteering", "feedback"} <= set(callers), grpc_from
     assert {"kubernetes.io/metadata.name": "api-gateway"} in [f.get("namespaceSelector", {}).get("matchLabels") for f in grpc_from]
     scoring = policies["dualreport-scoring"]
     callers = [f["podSelector"]["matchLabels"].get("app.kubernetes.io/name") for f in scoring["ingress"][0]["from"] if "podSelector" in f]
-    assert [c for c in callers if c] == ["volunteering"], "only volunteering pays points into scoring"
+    assert sorted(c for c in callers if c) == ["feedback", "volunteering"], "volunteering pays points, feedback sends corrections"
     peer_ports = [rule["ports"][0]["port"] for rule in scoring["egress"] if "to" in rule]
     assert peer_ports == [50051], scoring["egress"]
     volunteering = policies["dualreport-volunteering"]
     assert sorted(rule["ports"][0]["port"] for rule in volunteering["egress"] if "to" in rule) == [50051, 50053]
+    feedback = policies["dualreport-feedback"]
+    assert sorted(rule["ports"][0]["port"] for rule in feedback["egress"] if "to" in rule) == [50051, 50052, 50053]
     assert not [rule for rule in registry["egress"] if "to" in rule], "the registry calls no peer"
     assert "dualreport-jobs" in policies
 
