@@ -87,3 +87,15 @@ class Reflected:
             response_deserializer=response_cls.FromString,
         )
         return rpc(request, metadata=[("authorization", f"Bearer {token}")], timeout=10)
+
+    def stream(self, method, token, **fields):
+        """A server-streaming call: every response, until the server ends the stream."""
+        m = self.service.methods_by_name[method]
+        request = message_factory.GetMessageClass(m.input_type)(**fields)
+        response_cls = message_factory.GetMessageClass(m.output_type)
+        rpc = self.channel.unary_stream(
+            f"/{self.name}/{method}",
+            request_serializer=lambda msg: msg.SerializeToString(),
+            response_deserializer=response_cls.FromString,
+        )
+        return list(rpc(request, metadata=[("authorization", f"Bearer {token}")], timeout=10))

@@ -1,0 +1,138 @@
+"""Smoke test of feedback with an independent client (Python grpcio): the real
+`registry`, `scoring`, `volunteering` and `feedback` binaries as processes. A
+member's confirmed report reaches the party-building cloud feed (read as the
+`cloud` role and resumed from a cursor), and the unit's summary table shows
+the member as reported."""
+
+import datetime
+import tempfile
+import time
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from dualreport_smoke import Process, Reflected
+
+REGISTRY = "dualreport.registry.v1.RegistryService"
+FEEDBACK = "dualreport.feedback.v1.FeedbackService"
+
+
+@pytest.fixture(scope="module")
+def suite():
+    with tempfile.TemporaryDirectory() as data:
+        registry = Process(
+            "registry",
+            data,
+            DUALREPORT__REGISTRY__PII_ACTIVE_KEY="k1",
+            DUALREPORT__REGISTRY__PII_KEYS__K1="c21va2Uta2V5LXNtb2tlLWtleS1zbW9rZS1rZXkhISE=",
+            DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_START="01-01",
+            DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_END="12-31",
+        )
+        url = lambda p: f"http://127.0.0.1:{p.port}"
+        scoring = Process("scoring", data, DUALREPORT__REGISTRY__URL=url(registry))
+        volunteering = Process(
+            "volunteering",
+            data,
+            DUALREPORT__REGISTRY__URL=url(registry),
+            DUALREPORT__SCORING__URL=url(scoring),
+            DUALREPORT__EVIDENCE__STORE=f"file://{data}/evidence",
+        )
+        feedback = Process(
+            "feedback",
+            data,
+            DUALREPORT__REGISTRY__URL=url(registry),
+            DUALREPORT__SCORING__URL=url(scoring),
+            DUALREPORT__VOLUNTEERING__URL=url(volunteering),
+            DUALREPORT__FEED__POLL_INTERVAL_MS="100",
+        )
+        processes = [registry, scoring, volunteering, feedback]
+        try:
+            yield processes
+        finally:
+            for process in reversed(processes):
+                assert process.stop() == 0
+
+
+def test_feedback_is_healthy_and_reflected(suite):
+    feedback = suite[3]
+    health = health_pb2_grpc.HealthStub(feedback.channel)
+    reply = health.Check(health_pb2.HealthCheckRequest(service=FEEDBACK), timeout=5)
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    methods = Reflected(feedback.channel, FEEDBACK).service.methods_by_name
+    assert {"GetSummaryTable", "SendNotice", "RaiseObjection", "WatchEvents", "ExportTable"} <= set(methods)
+
+
+def test_a_confirmed_report_reaches_the_cloud_feed_and_the_summary(suite):
+    registry_process, feedback_process = suite[0], suite[3]
+    registry = Reflected(registry_process.channel, REGISTRY)
+    feedback = Reflected(feedback_process.channel, FEEDBACK)
+    city = registry_process.token("--role", "city_admin", "--org", "city")
+    cloud = registry_process.token("--role", "cloud")
+    year = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).year
+
+    def org(name, kind, parent):
+        return registry.call(
+            "CreateOrganization",
+            city,
+            organization=registry.message(
+                "dualreport.registry.v1.OrganizationInput",
+                name=name,
+                type=registry.enum("dualreport.registry.v1.OrganizationType", f"ORGANIZATION_TYPE_{kind}"),
+                parent_id=parent,
+                in_service_member_count=1,
+            ),
+        ).organization.id
+
+    district = org("中原区", "DISTRICT", "city")
+    street = org("林山寨街道", "STREET", district)
+    community = org("百花社区", "COMMUNITY", street)
+    unit = org("区教育局机关党委", "ORGAN", district)
+    unit_admin = registry_process.token("--role", "unit_admin", "--org", unit)
+    member = registry.call(
+        "CreateMember",
+        unit_admin,
+        profile=registry.message(
+            "dualreport.registry.v1.MemberProfile",
+            name="韩梅",
+            gender=2,
+            birth_year=1988,
+            joined_party_on=registry.message("dualreport.common.v1.Date", year=2010, month=7, day=1),
+            membership_status=1,
+            category=1,
+            unit_org_id=unit,
+            home_address="河南省郑州市中原区百花路2号",
+            residence_community_id=community,
+            phone="13812345678",
+            skills=["教育"],
+            service_intentions=["学生关怀服务岗", "文体活动服务岗"],
+        ),
+    ).member
+    me = registry_process.token("--role", "member", "--member", member.id)
+    admin = registry_process.token("--role", "community_admin", "--org", community)
+    report = registry.call("SubmitMemberReport", me, member_id=member.id, community_id=community, year=year).report
+    registry.call("ConfirmMemberReport", admin, report_id=report.id, branch="第一党支部")
+
+    for _ in range(100):
+        events = [r.event for r in feedback.stream("WatchEvents", cloud, backlog_only=True)]
+        confirmed = [e for e in events if e.kind == "member_report.confirmed" and e.member_id == member.id]
+        if confirmed:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"no confirmation in the feed: {events}")
+    event = confirmed[0]
+    assert (event.source, event.community_id, event.district_id, event.unit_org_id) == ("registry", community, district, unit)
+    # Resuming from a cursor gives exactly the events after it.
+    everything = [r.event for r in feedback.stream("WatchEvents", cloud, backlog_only=True)]
+    position = [e.cursor for e in everything].index(event.cursor)
+    resumed = [r.event for r in feedback.stream("WatchEvents", cloud, cursor=event.cursor, backlog_only=True)]
+    assert resumed == everything[position + 1 :]
+    with pytest.raises(grpc.RpcError) as refused:
+        feedback.stream("WatchEvents", cloud, cursor="not-a-cursor", backlog_only=True)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    period = feedback.message("dualreport.feedback.v1.Period", year=year, half=0)
+    table = feedback.call("GetSummaryTable", unit_admin, unit_org_id=unit, period=period).table
+    assert table.complete
+    assert [(r.name, r.reported) for r in table.rows] == [("韩梅", True)]
