@@ -553,15 +553,10 @@ impl Feedback {
         let root = self.list_root(p, org_id).await?;
         let mut conn = self.conn().await?;
         let rows = db::list_ratings(&mut conn, &root.path(), year, page).await?;
-        let (rows, _) = page.finish(rows, |_| "");
-        let next = if rows.len() as i64 == page.size {
-            rows.last()
-                .map(|r| page.token_for(&db::rating_key(r)))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
-        Ok((rows, next))
+        // Ratings have a composite key; page on it.
+        let keyed: Vec<(String, UnitRating)> = rows.into_iter().map(|r| (db::rating_key(&r), r)).collect();
+        let (keyed, next) = page.finish(keyed, |(key, _)| key);
+        Ok((keyed.into_iter().map(|(_, r)| r).collect(), next))
     }
 
     // ───────────── performance cards (S3 附件5) ─────────────
@@ -901,18 +896,14 @@ impl Feedback {
 
     /// A member's or unit admin's own objections; or those at communities under an org.
     pub async fn list_objections(&self, p: &Principal, org_id: &str, page: &PageRequest) -> Result<Page<Objection>> {
-        let mut conn_filter = (String::new(), String::new());
-        if org_id.is_empty() {
-            match (&p.scope, p.role) {
-                (Scope::Member(me), _) => conn_filter.0 = me.clone(),
-                (Scope::Org(org), Role::UnitAdmin) => conn_filter.0 = org.clone(),
-                _ => conn_filter.1 = self.list_root(p, "").await?.path(),
-            }
-        } else {
-            conn_filter.1 = self.list_root(p, org_id).await?.path();
-        }
+        // Either the raiser's own card (subject) or everything at communities under an org (path).
+        let (subject, path) = match (org_id.is_empty(), &p.scope, p.role) {
+            (true, Scope::Member(me), _) => (me.clone(), String::new()),
+            (true, Scope::Org(org), Role::UnitAdmin) => (org.clone(), String::new()),
+            _ => (String::new(), self.list_root(p, org_id).await?.path()),
+        };
         let mut conn = self.conn().await?;
-        let rows = db::list_objections(&mut conn, &conn_filter.0, &conn_filter.1, page).await?;
+        let rows = db::list_objections(&mut conn, &subject, &path, page).await?;
         Ok(page.finish(rows, |o| &o.id))
     }
 

@@ -27,7 +27,7 @@ fn int(row: &AnyRow, column: &str) -> Result<i64> {
     Ok(row.try_get::<i64, _>(column)?)
 }
 
-fn year(row: &AnyRow) -> Result<i32> {
+fn stored_year(row: &AnyRow) -> Result<i32> {
     i32::try_from(int(row, "year")?).map_err(|_| corrupt("year", "out of range"))
 }
 
@@ -97,7 +97,7 @@ fn notice_from_row(r: &AnyRow, with_summary: bool) -> Result<Notice> {
         unit_path: r.try_get("unit_path")?,
         district_id: r.try_get("district_id")?,
         period: Period {
-            year: year(r)?,
+            year: stored_year(r)?,
             half: i32::try_from(int(r, "half")?).unwrap_or(0),
         },
         title: r.try_get("title")?,
@@ -227,7 +227,7 @@ pub async fn list_ratings(
                 community_path: r.try_get("community_path")?,
                 unit_org_id: r.try_get("unit_org_id")?,
                 unit_path: r.try_get("unit_path")?,
-                year: year_of(r)?,
+                year: stored_year(r)?,
                 grade: Grade::parse(&grade).ok_or_else(|| corrupt("grade", &grade))?,
                 comment: r.try_get("comment")?,
                 rated_by: r.try_get("rated_by")?,
@@ -235,10 +235,6 @@ pub async fn list_ratings(
             })
         })
         .collect()
-}
-
-fn year_of(r: &AnyRow) -> Result<i32> {
-    year(r)
 }
 
 pub fn rating_key(r: &UnitRating) -> String {
@@ -536,7 +532,7 @@ pub async fn spot_check(conn: &mut AnyConnection, id: &str) -> Result<Option<Spo
         id: r.try_get("id")?,
         unit_org_id: r.try_get("unit_org_id")?,
         unit_path: r.try_get("unit_path")?,
-        year: year(&r)?,
+        year: stored_year(&r)?,
         sample_percent: int(&r, "sample_percent")?,
         seed: r.try_get("seed")?,
         population: int(&r, "population")?,
@@ -600,7 +596,7 @@ fn warning_from_row(r: &AnyRow) -> Result<StoredWarning> {
             unit_org_id: r.try_get("unit_org_id")?,
             blocks_excellent: int(r, "blocks_excellent")? != 0,
         },
-        year: year(r)?,
+        year: stored_year(r)?,
         raised_at: int(r, "raised_at")?,
     })
 }
