@@ -29,6 +29,10 @@ use crate::storage::{self as db, StoredWarning};
 /// Calls to a source in flight at once while building a table.
 const FAN_OUT: usize = 8;
 
+/// How long a correction attempt owns its objection: the deciding call's own
+/// attempt, and each background retry (a lease), so two never send it at once.
+pub const CORRECTION_LEASE_MS: i64 = 60_000;
+
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
@@ -806,7 +810,8 @@ impl Feedback {
         };
         let now = now_millis();
         let mut tx = self.pool.begin().await?;
-        if !db::decide(&mut tx, id, status, &reason, if upheld { points } else { 0 }, now).await? {
+        let points = if upheld { points } else { 0 };
+        if !db::decide(&mut tx, id, status, &reason, points, now, now + CORRECTION_LEASE_MS).await? {
             return Err(FeedbackError::WrongState(format!("objection {id} was already decided")));
         }
         db::add_step(&mut tx, id, &step(status.as_str(), p, reason.clone(), Vec::new(), now)).await?;

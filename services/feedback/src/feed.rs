@@ -16,7 +16,7 @@ use dualreport_platform::directory::OrgKind;
 use dualreport_platform::server::Stopping;
 use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts};
 
-use crate::app::{Feedback, new_id};
+use crate::app::{CORRECTION_LEASE_MS, Feedback, new_id};
 use crate::domain::model::{Event, Webhook};
 use crate::domain::{Result, china_today, cursor, now_millis, signature};
 use crate::settings::{FeedSettings, WarningSettings, WebhookSettings};
@@ -322,7 +322,7 @@ impl Background {
     /// Retries due corrections of upheld objections.
     pub async fn corrections(&self) -> Result<usize> {
         let now = now_millis();
-        let due = db::lease_due_corrections(&self.app.pool, now, now + 60_000, 50).await?;
+        let due = db::lease_due_corrections(&self.app.pool, now, now + CORRECTION_LEASE_MS, 50).await?;
         metrics().corrections_pending.set(due.len() as i64);
         for o in &due {
             self.app.send_correction(o).await?;

@@ -376,7 +376,9 @@ pub async fn assign(conn: &mut AnyConnection, id: &str, department: &str) -> Res
     Ok(done.rows_affected() == 1)
 }
 
-/// Records the decision on an undecided objection; false when another decision came first.
+/// Records the decision on an undecided objection; false when another decision
+/// came first. An upheld one's correction is left to the deciding call until
+/// `retry_at`, when the background retry may take it.
 pub async fn decide(
     conn: &mut AnyConnection,
     id: &str,
@@ -384,8 +386,9 @@ pub async fn decide(
     result: &str,
     points: i64,
     at: i64,
+    retry_at: i64,
 ) -> Result<bool> {
-    let next = (status == ObjectionStatus::Upheld).then_some(at);
+    let next = (status == ObjectionStatus::Upheld).then_some(retry_at);
     let done = sqlx::query(
         "UPDATE objections SET status = $2, result = $3, correction_points = $4, decided_at = $5, \
          next_attempt_at = $6 WHERE id = $1 AND status IN ('open', 'assigned')",

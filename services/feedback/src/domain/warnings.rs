@@ -314,6 +314,20 @@ mod tests {
     }
 
     #[test]
+    fn an_overdue_relocation_is_warned_at_the_new_community() {
+        let mut m = member(true, None);
+        m.overdue_relocations.push(OverdueRelocation {
+            to_community_id: "c2".into(),
+            due_on: date(2026, 5, 1),
+        });
+        let found = evaluate(&policy(), 2026, date(2026, 5, 2), &unit(1, None), &[m]);
+        let relocation: Vec<&Finding> = found.iter().filter(|f| f.rule == Rule::RelocationNotReported).collect();
+        assert_eq!(relocation.len(), 1, "{found:?}");
+        assert_eq!(relocation[0].community_id, "c2", "the new community must act");
+        assert!(!relocation[0].blocks_excellent);
+    }
+
+    #[test]
     fn unit_months_counted_only_once_over() {
         let mut u = unit(1, None);
         u.records_per_month[0] = 0;
