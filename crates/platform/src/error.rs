@@ -62,6 +62,14 @@ pub fn invalid_fields(errors: &[FieldError]) -> Status {
     Status::with_error_details(Code::InvalidArgument, message, details)
 }
 
+/// One bad field is `INVALID_ARGUMENT` naming it, so gRPC layers can `?` a
+/// validator's result.
+impl From<FieldError> for Status {
+    fn from(error: FieldError) -> Self {
+        invalid_fields(&[error])
+    }
+}
+
 /// `INVALID_ARGUMENT` for one field.
 pub fn invalid_field(field: impl Into<String>, description: impl Into<String>) -> Status {
     invalid_fields(&[FieldError::new(field, description)])

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use dualreport_platform::auth::{Principal, principal};
-use dualreport_platform::error::{self as err, FieldError};
+use dualreport_platform::error as err;
 use dualreport_platform::validate::{Violations, id, text};
 use dualreport_platform::wire::{date_from_pb, page};
 use dualreport_proto::common::v1::ErrorReason;
@@ -56,20 +56,8 @@ fn to_status(error: FeedbackError) -> Status {
     }
 }
 
-fn bad(error: FieldError) -> Status {
-    err::invalid_fields(&[error])
-}
-
-fn field<T>(result: Result<T, FieldError>) -> Result<T, Status> {
-    result.map_err(bad)
-}
-
-fn ident(name: &str, value: &str) -> Result<String, Status> {
-    field(id(name, value))
-}
-
 fn words(name: &str, value: &str, max: usize, required: bool) -> Result<String, Status> {
-    field(text(name, value, max, required))
+    Ok(text(name, value, max, required)?)
 }
 
 /// Multi-line text (notice bodies): newlines and tabs allowed.
@@ -88,7 +76,7 @@ fn long_text(name: &str, value: &str, max: usize) -> Result<String, Status> {
 }
 
 fn the_year(name: &str, value: i32) -> Result<i32, Status> {
-    field(year(name, value, china_today()))
+    Ok(year(name, value, china_today())?)
 }
 
 fn any_year(value: i32) -> Result<i32, Status> {
@@ -97,7 +85,7 @@ fn any_year(value: i32) -> Result<i32, Status> {
 
 fn period(p: Option<&pb::Period>) -> Result<Period, Status> {
     let p = p.ok_or_else(|| err::invalid_field("period", "is required"))?;
-    field(Period::new(p.year, p.half, china_today()))
+    Ok(Period::new(p.year, p.half, china_today())?)
 }
 
 fn ids(name: &str, values: &[String]) -> Result<Vec<String>, Status> {
@@ -107,7 +95,7 @@ fn ids(name: &str, values: &[String]) -> Result<Vec<String>, Status> {
     values
         .iter()
         .enumerate()
-        .map(|(i, v)| ident(&format!("{name}[{i}]"), v))
+        .map(|(i, v)| Ok(id(&format!("{name}[{i}]"), v)?))
         .collect()
 }
 
@@ -130,11 +118,11 @@ impl FeedbackService for FeedbackApi {
     async fn get_summary_table(&self, request: Request<pb::GetSummaryTableRequest>) -> R<pb::GetSummaryTableResponse> {
         let p = who(&request)?;
         let r = request.into_inner();
-        let unit = ident("unit_org_id", &r.unit_org_id)?;
+        let unit = id("unit_org_id", &r.unit_org_id)?;
         let community = if r.community_id.is_empty() {
             String::new()
         } else {
-            ident("community_id", &r.community_id)?
+            id("community_id", &r.community_id)?
         };
         let period = period(r.period.as_ref())?;
         let table = self
@@ -196,7 +184,7 @@ impl FeedbackService for FeedbackApi {
 
     async fn get_notice(&self, request: Request<pb::GetNoticeRequest>) -> R<pb::GetNoticeResponse> {
         let p = who(&request)?;
-        let notice_id = ident("notice_id", &request.get_ref().notice_id)?;
+        let notice_id = id("notice_id", &request.get_ref().notice_id)?;
         let notice = self.app.get_notice(&p, &notice_id).await.map_err(to_status)?;
         ok(pb::GetNoticeResponse {
             notice: Some(notice_to_pb(notice)),
@@ -209,7 +197,7 @@ impl FeedbackService for FeedbackApi {
         let org = if r.org_id.is_empty() {
             String::new()
         } else {
-            ident("org_id", &r.org_id)?
+            id("org_id", &r.org_id)?
         };
         let year = any_year(r.year)?;
         let page = page(r.page_size, &r.page_token)?;
@@ -225,7 +213,7 @@ impl FeedbackService for FeedbackApi {
         request: Request<pb::AcknowledgeNoticeRequest>,
     ) -> R<pb::AcknowledgeNoticeResponse> {
         let p = who(&request)?;
-        let notice_id = ident("notice_id", &request.get_ref().notice_id)?;
+        let notice_id = id("notice_id", &request.get_ref().notice_id)?;
         let notice = self.app.acknowledge_notice(&p, &notice_id).await.map_err(to_status)?;
         ok(pb::AcknowledgeNoticeResponse {
             notice: Some(notice_to_pb(notice)),
@@ -270,7 +258,7 @@ impl FeedbackService for FeedbackApi {
         let org = if r.org_id.is_empty() {
             String::new()
         } else {
-            ident("org_id", &r.org_id)?
+            id("org_id", &r.org_id)?
         };
         let year = any_year(r.year)?;
         let page = page(r.page_size, &r.page_token)?;
@@ -287,7 +275,7 @@ impl FeedbackService for FeedbackApi {
     ) -> R<pb::GetPerformanceCardResponse> {
         let p = who(&request)?;
         let r = request.into_inner();
-        let member = ident("member_id", &r.member_id)?;
+        let member = id("member_id", &r.member_id)?;
         let year = the_year("year", r.year)?;
         let card = self.app.performance_card(&p, &member, year).await.map_err(to_status)?;
         ok(pb::GetPerformanceCardResponse {
@@ -321,7 +309,7 @@ impl FeedbackService for FeedbackApi {
     async fn assign_objection(&self, request: Request<pb::AssignObjectionRequest>) -> R<pb::AssignObjectionResponse> {
         let p = who(&request)?;
         let r = request.into_inner();
-        let objection = ident("objection_id", &r.objection_id)?;
+        let objection = id("objection_id", &r.objection_id)?;
         let department = words("department", &r.department, 100, true)?;
         let o = self
             .app
@@ -339,7 +327,7 @@ impl FeedbackService for FeedbackApi {
     ) -> R<pb::AddInvestigationNoteResponse> {
         let p = who(&request)?;
         let r = request.into_inner();
-        let objection = ident("objection_id", &r.objection_id)?;
+        let objection = id("objection_id", &r.objection_id)?;
         let note = words("note", &r.note, 2000, true)?;
         let evidence = ids("evidence_ids", &r.evidence_ids)?;
         let o = self
@@ -394,7 +382,7 @@ impl FeedbackService for FeedbackApi {
 
     async fn get_objection(&self, request: Request<pb::GetObjectionRequest>) -> R<pb::GetObjectionResponse> {
         let p = who(&request)?;
-        let objection = ident("objection_id", &request.get_ref().objection_id)?;
+        let objection = id("objection_id", &request.get_ref().objection_id)?;
         let o = self.app.get_objection(&p, &objection).await.map_err(to_status)?;
         ok(pb::GetObjectionResponse {
             objection: Some(objection_to_pb(o)),
@@ -407,7 +395,7 @@ impl FeedbackService for FeedbackApi {
         let org = if r.org_id.is_empty() {
             String::new()
         } else {
-            ident("org_id", &r.org_id)?
+            id("org_id", &r.org_id)?
         };
         let page = page(r.page_size, &r.page_token)?;
         let (objections, next) = self.app.list_objections(&p, &org, &page).await.map_err(to_status)?;
@@ -422,7 +410,7 @@ impl FeedbackService for FeedbackApi {
     async fn draw_spot_check(&self, request: Request<pb::DrawSpotCheckRequest>) -> R<pb::DrawSpotCheckResponse> {
         let p = who(&request)?;
         let r = request.into_inner();
-        let unit = ident("unit_org_id", &r.unit_org_id)?;
+        let unit = id("unit_org_id", &r.unit_org_id)?;
         let year = the_year("year", r.year)?;
         let percent = u32::try_from(r.sample_percent)
             .map_err(|_| err::invalid_field("sample_percent", "must not be negative"))?;
@@ -443,8 +431,8 @@ impl FeedbackService for FeedbackApi {
     ) -> R<pb::RecordSpotCheckOutcomeResponse> {
         let p = who(&request)?;
         let r = request.into_inner();
-        let check = ident("spot_check_id", &r.spot_check_id)?;
-        let member = ident("member_id", &r.member_id)?;
+        let check = id("spot_check_id", &r.spot_check_id)?;
+        let member = id("member_id", &r.member_id)?;
         let method =
             method_from_pb(r.method).ok_or_else(|| err::invalid_field("method", "must be VISITED or PHONED"))?;
         let findings = words("findings", &r.findings, 1000, true)?;
@@ -460,7 +448,7 @@ impl FeedbackService for FeedbackApi {
 
     async fn get_spot_check(&self, request: Request<pb::GetSpotCheckRequest>) -> R<pb::GetSpotCheckResponse> {
         let p = who(&request)?;
-        let check = ident("spot_check_id", &request.get_ref().spot_check_id)?;
+        let check = id("spot_check_id", &request.get_ref().spot_check_id)?;
         let check = self.app.get_spot_check(&p, &check).await.map_err(to_status)?;
         ok(pb::GetSpotCheckResponse {
             spot_check: Some(spot_check_to_pb(check)),
@@ -475,7 +463,7 @@ impl FeedbackService for FeedbackApi {
     ) -> R<pb::EvaluateWarningsResponse> {
         let p = who(&request)?;
         let r = request.into_inner();
-        let unit = ident("unit_org_id", &r.unit_org_id)?;
+        let unit = id("unit_org_id", &r.unit_org_id)?;
         let year = the_year("year", r.year)?;
         let as_of = match &r.as_of {
             None => china_today(),
@@ -498,12 +486,12 @@ impl FeedbackService for FeedbackApi {
         let org = if r.org_id.is_empty() {
             String::new()
         } else {
-            ident("org_id", &r.org_id)?
+            id("org_id", &r.org_id)?
         };
         let member = if r.member_id.is_empty() {
             String::new()
         } else {
-            ident("member_id", &r.member_id)?
+            id("member_id", &r.member_id)?
         };
         let year = any_year(r.year)?;
         let page = page(r.page_size, &r.page_token)?;
@@ -521,7 +509,7 @@ impl FeedbackService for FeedbackApi {
     async fn get_eligibility(&self, request: Request<pb::GetEligibilityRequest>) -> R<pb::GetEligibilityResponse> {
         let p = who(&request)?;
         let r = request.into_inner();
-        let member = ident("member_id", &r.member_id)?;
+        let member = id("member_id", &r.member_id)?;
         let year = the_year("year", r.year)?;
         let (eligible, warnings) = self.app.eligibility(&p, &member, year).await.map_err(to_status)?;
         ok(pb::GetEligibilityResponse {
@@ -537,7 +525,7 @@ impl FeedbackService for FeedbackApi {
     async fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> R<Self::WatchEventsStream> {
         let p = who(&request)?;
         let r = request.into_inner();
-        let mut after = field(parse_cursor(&r.cursor))?;
+        let mut after = parse_cursor(&r.cursor)?;
         self.app.require_feed_reader(&p).await.map_err(to_status)?;
         let last = self.app.last_sequence().await.map_err(to_status)?;
         if after > last {
@@ -596,7 +584,7 @@ impl FeedbackService for FeedbackApi {
         let (url, secret) = if r.url.is_empty() {
             (String::new(), String::new())
         } else {
-            let url = field(webhook_url(&r.url, self.app.allow_http()))?;
+            let url = webhook_url(&r.url, self.app.allow_http())?;
             if r.secret.len() < 32 || r.secret.len() > 256 {
                 return Err(err::invalid_field("secret", "must be 32 to 256 bytes"));
             }
@@ -632,7 +620,7 @@ impl FeedbackService for FeedbackApi {
 
     async fn replay_delivery(&self, request: Request<pb::ReplayDeliveryRequest>) -> R<pb::ReplayDeliveryResponse> {
         let p = who(&request)?;
-        let delivery = ident("delivery_id", &request.get_ref().delivery_id)?;
+        let delivery = id("delivery_id", &request.get_ref().delivery_id)?;
         let (delivered, error) = self
             .app
             .replay_delivery(&p, &delivery, &self.poster)
@@ -654,12 +642,12 @@ impl FeedbackService for FeedbackApi {
             if value.is_empty() {
                 Ok(String::new())
             } else {
-                ident(name, value)
+                Ok(id(name, value)?)
             }
         };
         let (table, incomplete, base) = match pb::TableKind::try_from(r.kind).unwrap_or(pb::TableKind::Unspecified) {
             pb::TableKind::Summary => {
-                let unit = ident("unit_org_id", &r.unit_org_id)?;
+                let unit = id("unit_org_id", &r.unit_org_id)?;
                 let community = opt("community_id", &r.community_id)?;
                 let period = period(r.period.as_ref())?;
                 let t = self
@@ -677,8 +665,8 @@ impl FeedbackService for FeedbackApi {
                 (crate::tables::objections(&objections), false, "objections".to_owned())
             }
             pb::TableKind::Registration => {
-                let member = ident("member_id", &r.member_id)?;
-                let community = ident("community_id", &r.community_id)?;
+                let member = id("member_id", &r.member_id)?;
+                let community = id("community_id", &r.community_id)?;
                 let period = period(r.period.as_ref())?;
                 if period.half == 0 {
                     return Err(err::invalid_field(

@@ -4,7 +4,7 @@
 mod convert;
 
 use dualreport_platform::auth::principal;
-use dualreport_platform::error::{self as err, FieldError};
+use dualreport_platform::error as err;
 use dualreport_platform::validate::{Violations, id, text};
 use dualreport_platform::wire::{date_from_pb, page};
 use dualreport_proto::common::v1::ErrorReason;
@@ -51,37 +51,25 @@ fn to_status(error: VolunteeringError) -> Status {
     }
 }
 
-fn bad(error: FieldError) -> Status {
-    err::invalid_fields(&[error])
-}
-
-fn field<T>(result: Result<T, FieldError>) -> Result<T, Status> {
-    result.map_err(bad)
-}
-
-fn ident(name: &str, value: &str) -> Result<String, Status> {
-    field(id(name, value))
-}
-
 /// An optional id: empty stays empty.
 fn opt_ident(name: &str, value: &str) -> Result<String, Status> {
     if value.is_empty() {
         Ok(String::new())
     } else {
-        ident(name, value)
+        Ok(id(name, value)?)
     }
 }
 
 fn name(field_name: &str, value: &str) -> Result<String, Status> {
-    field(text(field_name, value, 100, true))
+    Ok(text(field_name, value, 100, true)?)
 }
 
 fn words(field_name: &str, value: &str, required: bool) -> Result<String, Status> {
-    field(text(field_name, value, 500, required))
+    Ok(text(field_name, value, 500, required)?)
 }
 
 fn the_year(value: i32) -> Result<i32, Status> {
-    field(year("year", value, china_today()))
+    Ok(year("year", value, china_today())?)
 }
 
 /// 0 means "every year" in lists.
@@ -120,7 +108,7 @@ impl VolunteeringService for VolunteeringApi {
 
     async fn list_posts(&self, request: Request<pb::ListPostsRequest>) -> R<pb::ListPostsResponse> {
         let p = principal(&request)?;
-        let community_id = ident("community_id", &request.get_ref().community_id)?;
+        let community_id = id("community_id", &request.get_ref().community_id)?;
         let posts = self.app.list_posts(&p, &community_id).await.map_err(to_status)?;
         ok(pb::ListPostsResponse {
             posts: posts.into_iter().map(post_to_pb).collect(),
@@ -160,8 +148,8 @@ impl VolunteeringService for VolunteeringApi {
     async fn claim_post(&self, request: Request<pb::ClaimPostRequest>) -> R<pb::ClaimPostResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let member_id = ident("member_id", &req.member_id)?;
-        let post_id = ident("post_id", &req.post_id)?;
+        let member_id = id("member_id", &req.member_id)?;
+        let post_id = id("post_id", &req.post_id)?;
         let year = the_year(req.year)?;
         let claim = self
             .app
@@ -175,7 +163,7 @@ impl VolunteeringService for VolunteeringApi {
 
     async fn withdraw_claim(&self, request: Request<pb::WithdrawClaimRequest>) -> R<pb::WithdrawClaimResponse> {
         let p = principal(&request)?;
-        let claim_id = ident("claim_id", &request.get_ref().claim_id)?;
+        let claim_id = id("claim_id", &request.get_ref().claim_id)?;
         self.app.withdraw_claim(&p, &claim_id).await.map_err(to_status)?;
         ok(pb::WithdrawClaimResponse {})
     }
@@ -212,9 +200,9 @@ impl VolunteeringService for VolunteeringApi {
         let req = request.into_inner();
         let team = Team {
             id: new_id(),
-            community_id: ident("community_id", &req.community_id)?,
+            community_id: id("community_id", &req.community_id)?,
             name: name("name", &req.name)?,
-            kind: field(team_kind_from_pb(req.kind))?,
+            kind: team_kind_from_pb(req.kind)?,
             post_id: opt_ident("post_id", &req.post_id)?,
             member_ids: Vec::new(),
             created_at: now_millis(),
@@ -231,8 +219,8 @@ impl VolunteeringService for VolunteeringApi {
 
     async fn join_team(&self, request: Request<pb::JoinTeamRequest>) -> R<pb::JoinTeamResponse> {
         let p = principal(&request)?;
-        let team_id = ident("team_id", &request.get_ref().team_id)?;
-        let member_id = ident("member_id", &request.get_ref().member_id)?;
+        let team_id = id("team_id", &request.get_ref().team_id)?;
+        let member_id = id("member_id", &request.get_ref().member_id)?;
         let team = self
             .app
             .change_team(&p, &team_id, &member_id, true)
@@ -245,8 +233,8 @@ impl VolunteeringService for VolunteeringApi {
 
     async fn leave_team(&self, request: Request<pb::LeaveTeamRequest>) -> R<pb::LeaveTeamResponse> {
         let p = principal(&request)?;
-        let team_id = ident("team_id", &request.get_ref().team_id)?;
-        let member_id = ident("member_id", &request.get_ref().member_id)?;
+        let team_id = id("team_id", &request.get_ref().team_id)?;
+        let member_id = id("member_id", &request.get_ref().member_id)?;
         let team = self
             .app
             .change_team(&p, &team_id, &member_id, false)
@@ -259,7 +247,7 @@ impl VolunteeringService for VolunteeringApi {
 
     async fn list_teams(&self, request: Request<pb::ListTeamsRequest>) -> R<pb::ListTeamsResponse> {
         let p = principal(&request)?;
-        let community_id = ident("community_id", &request.get_ref().community_id)?;
+        let community_id = id("community_id", &request.get_ref().community_id)?;
         let teams = self.app.list_teams(&p, &community_id).await.map_err(to_status)?;
         ok(pb::ListTeamsResponse {
             teams: teams.into_iter().map(team_to_pb).collect(),
@@ -271,11 +259,11 @@ impl VolunteeringService for VolunteeringApi {
         let req = request.into_inner();
         let studio = Studio {
             id: new_id(),
-            community_id: ident("community_id", &req.community_id)?,
-            member_id: ident("member_id", &req.member_id)?,
+            community_id: id("community_id", &req.community_id)?,
+            member_id: id("member_id", &req.member_id)?,
             name: name("name", &req.name)?,
-            services: field(text_list("services", &req.services, 30, 100))?,
-            opening_hours: field(text("opening_hours", &req.opening_hours, 100, true))?,
+            services: text_list("services", &req.services, 30, 100)?,
+            opening_hours: text("opening_hours", &req.opening_hours, 100, true)?,
             created_at: now_millis(),
         };
         if studio.services.is_empty() {
@@ -293,7 +281,7 @@ impl VolunteeringService for VolunteeringApi {
 
     async fn list_studios(&self, request: Request<pb::ListStudiosRequest>) -> R<pb::ListStudiosResponse> {
         let p = principal(&request)?;
-        let community_id = ident("community_id", &request.get_ref().community_id)?;
+        let community_id = id("community_id", &request.get_ref().community_id)?;
         let studios = self.app.list_studios(&p, &community_id).await.map_err(to_status)?;
         ok(pb::ListStudiosResponse {
             studios: studios.into_iter().map(studio_to_pb).collect(),
@@ -306,10 +294,10 @@ impl VolunteeringService for VolunteeringApi {
         let p = principal(&request)?;
         let req = request.into_inner();
         let pledge = Pledge {
-            member_id: ident("member_id", &req.member_id)?,
-            community_id: ident("community_id", &req.community_id)?,
+            member_id: id("member_id", &req.member_id)?,
+            community_id: id("community_id", &req.community_id)?,
             year: the_year(req.year)?,
-            items: field(text_list("items", &req.items, 20, 100))?,
+            items: text_list("items", &req.items, 20, 100)?,
             services: count("services", req.services, 366)?,
             hours: count("hours", req.hours, 8784)?,
             way: words("way", &req.way, false)?,
@@ -323,7 +311,7 @@ impl VolunteeringService for VolunteeringApi {
 
     async fn get_pledge(&self, request: Request<pb::GetPledgeRequest>) -> R<pb::GetPledgeResponse> {
         let p = principal(&request)?;
-        let member_id = ident("member_id", &request.get_ref().member_id)?;
+        let member_id = id("member_id", &request.get_ref().member_id)?;
         let year = the_year(request.get_ref().year)?;
         let (pledge, progress) = self.app.get_pledge(&p, &member_id, year).await.map_err(to_status)?;
         ok(pb::GetPledgeResponse {
@@ -334,7 +322,7 @@ impl VolunteeringService for VolunteeringApi {
     async fn list_pledges(&self, request: Request<pb::ListPledgesRequest>) -> R<pb::ListPledgesResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let community_id = ident("community_id", &req.community_id)?;
+        let community_id = id("community_id", &req.community_id)?;
         let year = the_year(req.year)?;
         let page = page(req.page_size, &req.page_token)?;
         let (rows, next_page_token) = self
@@ -435,7 +423,7 @@ impl VolunteeringService for VolunteeringApi {
 
     async fn get_agreement(&self, request: Request<pb::GetAgreementRequest>) -> R<pb::GetAgreementResponse> {
         let p = principal(&request)?;
-        let agreement_id = ident("agreement_id", &request.get_ref().agreement_id)?;
+        let agreement_id = id("agreement_id", &request.get_ref().agreement_id)?;
         let agreement = self.app.get_agreement(&p, &agreement_id).await.map_err(to_status)?;
         ok(pb::GetAgreementResponse {
             agreement: Some(agreement_to_pb(agreement)),
@@ -470,9 +458,9 @@ impl VolunteeringService for VolunteeringApi {
     ) -> R<pb::UpdateProjectStatusResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let agreement_id = ident("agreement_id", &req.agreement_id)?;
-        let project_id = ident("project_id", &req.project_id)?;
-        let status = field(project_status_from_pb(req.status))?;
+        let agreement_id = id("agreement_id", &req.agreement_id)?;
+        let project_id = id("project_id", &req.project_id)?;
+        let status = project_status_from_pb(req.status)?;
         let agreement = self
             .app
             .update_project_status(&p, &agreement_id, &project_id, status)
@@ -491,9 +479,9 @@ impl VolunteeringService for VolunteeringApi {
         let now = now_millis();
         let order = Order {
             id: new_id(),
-            community_id: ident("community_id", &req.community_id)?,
+            community_id: id("community_id", &req.community_id)?,
             resident_name: name("resident_name", &req.resident_name)?,
-            place: field(text("place", &req.place, 200, false))?,
+            place: text("place", &req.place, 200, false)?,
             content: words("content", &req.content, true)?,
             post_id: opt_ident("post_id", &req.post_id)?,
             status: OrderStatus::Open,
@@ -519,7 +507,7 @@ impl VolunteeringService for VolunteeringApi {
     async fn dispatch_order(&self, request: Request<pb::DispatchOrderRequest>) -> R<pb::DispatchOrderResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let order_id = ident("order_id", &req.order_id)?;
+        let order_id = id("order_id", &req.order_id)?;
         let note = words("note", &req.note, false)?;
         let order = self.app.dispatch_order(&p, &order_id, note).await.map_err(to_status)?;
         ok(pb::DispatchOrderResponse {
@@ -529,8 +517,8 @@ impl VolunteeringService for VolunteeringApi {
 
     async fn accept_order(&self, request: Request<pb::AcceptOrderRequest>) -> R<pb::AcceptOrderResponse> {
         let p = principal(&request)?;
-        let order_id = ident("order_id", &request.get_ref().order_id)?;
-        let member_id = ident("member_id", &request.get_ref().member_id)?;
+        let order_id = id("order_id", &request.get_ref().order_id)?;
+        let member_id = id("member_id", &request.get_ref().member_id)?;
         let order = self
             .app
             .accept_order(&p, &order_id, &member_id)
@@ -544,9 +532,9 @@ impl VolunteeringService for VolunteeringApi {
     async fn complete_order(&self, request: Request<pb::CompleteOrderRequest>) -> R<pb::CompleteOrderResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let order_id = ident("order_id", &req.order_id)?;
-        let minutes = field(minutes("minutes", req.minutes))?;
-        let evidence = field(evidence_ids("evidence_ids", &req.evidence_ids, true))?;
+        let order_id = id("order_id", &req.order_id)?;
+        let minutes = minutes("minutes", req.minutes)?;
+        let evidence = evidence_ids("evidence_ids", &req.evidence_ids, true)?;
         let order = self
             .app
             .complete_order(&p, &order_id, minutes, evidence)
@@ -560,7 +548,7 @@ impl VolunteeringService for VolunteeringApi {
     async fn rate_order(&self, request: Request<pb::RateOrderRequest>) -> R<pb::RateOrderResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let order_id = ident("order_id", &req.order_id)?;
+        let order_id = id("order_id", &req.order_id)?;
         if !(1..=5).contains(&req.satisfaction) {
             return Err(err::invalid_field("satisfaction", "must be between 1 and 5"));
         }
@@ -577,7 +565,7 @@ impl VolunteeringService for VolunteeringApi {
 
     async fn get_order(&self, request: Request<pb::GetOrderRequest>) -> R<pb::GetOrderResponse> {
         let p = principal(&request)?;
-        let order_id = ident("order_id", &request.get_ref().order_id)?;
+        let order_id = id("order_id", &request.get_ref().order_id)?;
         let order = self.app.get_order(&p, &order_id).await.map_err(to_status)?;
         ok(pb::GetOrderResponse {
             order: Some(order_to_pb(order)),
@@ -587,8 +575,8 @@ impl VolunteeringService for VolunteeringApi {
     async fn list_orders(&self, request: Request<pb::ListOrdersRequest>) -> R<pb::ListOrdersResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let community_id = ident("community_id", &req.community_id)?;
-        let status = field(order_status_from_pb(req.status))?;
+        let community_id = id("community_id", &req.community_id)?;
+        let status = order_status_from_pb(req.status)?;
         let page = page(req.page_size, &req.page_token)?;
         let (orders, next_page_token) = self
             .app
@@ -609,7 +597,7 @@ impl VolunteeringService for VolunteeringApi {
         let now = now_millis();
         let wish = Wish {
             id: new_id(),
-            community_id: ident("community_id", &req.community_id)?,
+            community_id: id("community_id", &req.community_id)?,
             beneficiary: name("beneficiary", &req.beneficiary)?,
             content: words("content", &req.content, true)?,
             status: WishStatus::Open,
@@ -630,7 +618,7 @@ impl VolunteeringService for VolunteeringApi {
     async fn claim_wish(&self, request: Request<pb::ClaimWishRequest>) -> R<pb::ClaimWishResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let wish_id = ident("wish_id", &req.wish_id)?;
+        let wish_id = id("wish_id", &req.wish_id)?;
         if req.member_id.is_empty() == req.unit_org_id.is_empty() {
             return Err(err::invalid_field(
                 "member_id",
@@ -652,9 +640,9 @@ impl VolunteeringService for VolunteeringApi {
     async fn fulfil_wish(&self, request: Request<pb::FulfilWishRequest>) -> R<pb::FulfilWishResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let wish_id = ident("wish_id", &req.wish_id)?;
-        let minutes = field(minutes("minutes", req.minutes))?;
-        let evidence = field(evidence_ids("evidence_ids", &req.evidence_ids, true))?;
+        let wish_id = id("wish_id", &req.wish_id)?;
+        let minutes = minutes("minutes", req.minutes)?;
+        let evidence = evidence_ids("evidence_ids", &req.evidence_ids, true)?;
         let wish = self
             .app
             .fulfil_wish(&p, &wish_id, minutes, evidence)
@@ -668,8 +656,8 @@ impl VolunteeringService for VolunteeringApi {
     async fn list_wishes(&self, request: Request<pb::ListWishesRequest>) -> R<pb::ListWishesResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let community_id = ident("community_id", &req.community_id)?;
-        let status = field(wish_status_from_pb(req.status))?;
+        let community_id = id("community_id", &req.community_id)?;
+        let status = wish_status_from_pb(req.status)?;
         let page = page(req.page_size, &req.page_token)?;
         let (wishes, next_page_token) = self
             .app
@@ -690,9 +678,9 @@ impl VolunteeringService for VolunteeringApi {
     ) -> R<pb::AssignHouseholdsResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let member_id = ident("member_id", &req.member_id)?;
-        let community_id = ident("community_id", &req.community_id)?;
-        let labels = field(text_list("labels", &req.labels, 100, 100))?;
+        let member_id = id("member_id", &req.member_id)?;
+        let community_id = id("community_id", &req.community_id)?;
+        let labels = text_list("labels", &req.labels, 100, 100)?;
         let households = self
             .app
             .assign_households(&p, &req.request_id, &member_id, &community_id, labels)
@@ -705,7 +693,7 @@ impl VolunteeringService for VolunteeringApi {
 
     async fn list_households(&self, request: Request<pb::ListHouseholdsRequest>) -> R<pb::ListHouseholdsResponse> {
         let p = principal(&request)?;
-        let member_id = ident("member_id", &request.get_ref().member_id)?;
+        let member_id = id("member_id", &request.get_ref().member_id)?;
         let households = self.app.list_households(&p, &member_id).await.map_err(to_status)?;
         ok(pb::ListHouseholdsResponse {
             households: households.into_iter().map(household_to_pb).collect(),
@@ -715,10 +703,10 @@ impl VolunteeringService for VolunteeringApi {
     async fn log_visit(&self, request: Request<pb::LogVisitRequest>) -> R<pb::LogVisitResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let household_id = ident("household_id", &req.household_id)?;
-        let minutes = field(minutes("minutes", req.minutes))?;
+        let household_id = id("household_id", &req.household_id)?;
+        let minutes = minutes("minutes", req.minutes)?;
         let note = words("note", &req.note, false)?;
-        let evidence = field(evidence_ids("evidence_ids", &req.evidence_ids, false))?;
+        let evidence = evidence_ids("evidence_ids", &req.evidence_ids, false)?;
         let (household, attendance) = self
             .app
             .log_visit(&p, &req.request_id, &household_id, minutes, note, evidence)
@@ -735,7 +723,7 @@ impl VolunteeringService for VolunteeringApi {
     async fn create_activity(&self, request: Request<pb::CreateActivityRequest>) -> R<pb::CreateActivityResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let kind = field(activity_kind_from_pb(req.kind))?.ok_or_else(|| err::invalid_field("kind", "is required"))?;
+        let kind = activity_kind_from_pb(req.kind)?.ok_or_else(|| err::invalid_field("kind", "is required"))?;
         if kind.is_individual() {
             return Err(err::invalid_field(
                 "kind",
@@ -756,7 +744,7 @@ impl VolunteeringService for VolunteeringApi {
         let team_id = opt_ident("team_id", &req.team_id)?;
         let studio_id = opt_ident("studio_id", &req.studio_id)?;
         let agreement_id = opt_ident("agreement_id", &req.agreement_id)?;
-        let contact = field(text("contact", &req.contact, 100, false))?;
+        let contact = text("contact", &req.contact, 100, false)?;
         match kind {
             ActivityKind::TeamService if team_id.is_empty() || contact.is_empty() => {
                 return Err(err::invalid_field(
@@ -773,16 +761,16 @@ impl VolunteeringService for VolunteeringApi {
             _ => {}
         }
         let new = NewActivity {
-            community_id: ident("community_id", &req.community_id)?,
+            community_id: id("community_id", &req.community_id)?,
             kind,
-            title: field(text("title", &req.title, 200, true))?,
+            title: text("title", &req.title, 200, true)?,
             content: words("content", &req.content, false)?,
             post_id: opt_ident("post_id", &req.post_id)?,
-            place: field(text("place", &req.place, 200, true))?,
+            place: text("place", &req.place, 200, true)?,
             start_at,
             end_at,
             capacity: i64::from(req.capacity),
-            organiser: field(text("organiser", &req.organiser, 100, true))?,
+            organiser: text("organiser", &req.organiser, 100, true)?,
             contact,
             team_id,
             studio_id,
@@ -800,7 +788,7 @@ impl VolunteeringService for VolunteeringApi {
 
     async fn get_activity(&self, request: Request<pb::GetActivityRequest>) -> R<pb::GetActivityResponse> {
         let p = principal(&request)?;
-        let activity_id = ident("activity_id", &request.get_ref().activity_id)?;
+        let activity_id = id("activity_id", &request.get_ref().activity_id)?;
         let activity = self.app.get_activity(&p, &activity_id).await.map_err(to_status)?;
         ok(pb::GetActivityResponse {
             activity: Some(activity_to_pb(activity)),
@@ -810,8 +798,8 @@ impl VolunteeringService for VolunteeringApi {
     async fn list_activities(&self, request: Request<pb::ListActivitiesRequest>) -> R<pb::ListActivitiesResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let community_id = ident("community_id", &req.community_id)?;
-        let kind = field(activity_kind_from_pb(req.kind))?;
+        let community_id = id("community_id", &req.community_id)?;
+        let kind = activity_kind_from_pb(req.kind)?;
         let page = page(req.page_size, &req.page_token)?;
         let (activities, next_page_token) = self
             .app
@@ -829,7 +817,7 @@ impl VolunteeringService for VolunteeringApi {
         request: Request<pb::IssueCheckInCodeRequest>,
     ) -> R<pb::IssueCheckInCodeResponse> {
         let p = principal(&request)?;
-        let activity_id = ident("activity_id", &request.get_ref().activity_id)?;
+        let activity_id = id("activity_id", &request.get_ref().activity_id)?;
         let (code, expires_at) = self
             .app
             .issue_check_in_code(&p, &activity_id)
@@ -844,8 +832,8 @@ impl VolunteeringService for VolunteeringApi {
     async fn sign_up(&self, request: Request<pb::SignUpRequest>) -> R<pb::SignUpResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let activity_id = ident("activity_id", &req.activity_id)?;
-        let member_id = ident("member_id", &req.member_id)?;
+        let activity_id = id("activity_id", &req.activity_id)?;
+        let member_id = id("member_id", &req.member_id)?;
         let attendance = self
             .app
             .sign_up(&p, &req.request_id, &activity_id, &member_id)
@@ -859,8 +847,8 @@ impl VolunteeringService for VolunteeringApi {
     async fn check_in(&self, request: Request<pb::CheckInRequest>) -> R<pb::CheckInResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let activity_id = ident("activity_id", &req.activity_id)?;
-        let member_id = ident("member_id", &req.member_id)?;
+        let activity_id = id("activity_id", &req.activity_id)?;
+        let member_id = id("member_id", &req.member_id)?;
         if req.code.len() != 6 || !req.code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(err::invalid_field("code", "must be the six digits the organiser shows"));
         }
@@ -880,9 +868,9 @@ impl VolunteeringService for VolunteeringApi {
     ) -> R<pb::ConfirmAttendanceResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let attendance_id = ident("attendance_id", &req.attendance_id)?;
+        let attendance_id = id("attendance_id", &req.attendance_id)?;
         let note = words("note", &req.note, false)?;
-        let evidence = field(evidence_ids("evidence_ids", &req.evidence_ids, false))?;
+        let evidence = evidence_ids("evidence_ids", &req.evidence_ids, false)?;
         let attendance = self
             .app
             .confirm_attendance(
@@ -927,9 +915,9 @@ impl VolunteeringService for VolunteeringApi {
     async fn upload_evidence(&self, request: Request<pb::UploadEvidenceRequest>) -> R<pb::UploadEvidenceResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let community_id = ident("community_id", &req.community_id)?;
-        let kind = field(evidence_kind_from_pb(req.kind))?;
-        let text = field(text("text", &req.text, self.app.rules().evidence.max_text_chars, false))?;
+        let community_id = id("community_id", &req.community_id)?;
+        let kind = evidence_kind_from_pb(req.kind)?;
+        let text = text("text", &req.text, self.app.rules().evidence.max_text_chars, false)?;
         let evidence = self
             .app
             .upload_evidence(
@@ -950,7 +938,7 @@ impl VolunteeringService for VolunteeringApi {
 
     async fn get_evidence(&self, request: Request<pb::GetEvidenceRequest>) -> R<pb::GetEvidenceResponse> {
         let p = principal(&request)?;
-        let evidence_id = ident("evidence_id", &request.get_ref().evidence_id)?;
+        let evidence_id = id("evidence_id", &request.get_ref().evidence_id)?;
         let (evidence, data) = self
             .app
             .get_evidence(&p, &evidence_id, request.get_ref().include_data)
@@ -980,13 +968,13 @@ impl VolunteeringService for VolunteeringApi {
         }
         let record = UnitRecord {
             id: new_id(),
-            unit_org_id: ident("unit_org_id", &req.unit_org_id)?,
-            community_id: ident("community_id", &req.community_id)?,
+            unit_org_id: id("unit_org_id", &req.unit_org_id)?,
+            community_id: id("community_id", &req.community_id)?,
             served_on,
             content: words("content", &req.content, true)?,
-            minutes: field(minutes("minutes", req.minutes))?,
+            minutes: minutes("minutes", req.minutes)?,
             agreement_id: opt_ident("agreement_id", &req.agreement_id)?,
-            evidence_ids: field(evidence_ids("evidence_ids", &req.evidence_ids, false))?,
+            evidence_ids: evidence_ids("evidence_ids", &req.evidence_ids, false)?,
             recorded_by: p.subject.clone(),
             created_at: now_millis(),
         };
@@ -1003,7 +991,7 @@ impl VolunteeringService for VolunteeringApi {
     async fn list_unit_records(&self, request: Request<pb::ListUnitRecordsRequest>) -> R<pb::ListUnitRecordsResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
-        let unit_org_id = ident("unit_org_id", &req.unit_org_id)?;
+        let unit_org_id = id("unit_org_id", &req.unit_org_id)?;
         let year = any_year(req.year)?;
         let page = page(req.page_size, &req.page_token)?;
         let (records, next_page_token) = self
