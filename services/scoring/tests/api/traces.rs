@@ -85,7 +85,13 @@ async fn an_award_is_one_trace_across_scoring_and_the_registry() {
     .await;
     let member = suite.registered_member("张敏", suite.a()).await;
     suite.serve(&member, "attendance:traced", 1).await;
-    drop(guard); // flushes scoring's spans
+    // Shutting the provider down flushes scoring's spans; it blocks until the
+    // exporter is done, and the exporter's gRPC channel runs on this runtime —
+    // so block a blocking-pool thread, not a runtime worker (on a busy
+    // two-core CI machine the flush otherwise starved and lost the spans).
+    tokio::task::spawn_blocking(move || drop(guard))
+        .await
+        .expect("telemetry shutdown");
 
     let award_name = "dualreport.scoring.v1.ScoringService/RecordService";
     let mut found = None;
