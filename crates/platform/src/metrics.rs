@@ -139,6 +139,11 @@ impl RequestMetrics {
         }
     }
 
+    /// Time since the request arrived.
+    pub fn elapsed(&self) -> std::time::Duration {
+        self.start.elapsed()
+    }
+
     /// `code` is the numeric `grpc-status` ("0" for OK).
     pub fn finish(self, code: &str) {
         let metrics = grpc_metrics();

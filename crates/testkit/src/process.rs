@@ -101,7 +101,12 @@ impl ServiceProcess {
             Ok(Some(port)) => port,
             other => {
                 let _ = child.kill();
-                panic!("{name} did not report its port: {other:?}");
+                let _ = child.wait();
+                let logged = logs
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .join("\n");
+                panic!("{name} did not report its port: {other:?}; it logged:\n{logged}");
             }
         };
         Self {

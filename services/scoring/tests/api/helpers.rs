@@ -67,11 +67,6 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) ->
     start(backend, &[], None, adjust).await
 }
 
-/// A suite whose registry process gets more environment (e.g. an OTLP endpoint).
-pub async fn spawn_with_registry_env(backend: Backend, registry_env: &[(&str, String)]) -> Suite {
-    start(backend, registry_env, None, |_| {}).await
-}
-
 /// A suite whose registry serves mutual TLS only; scoring calls it with its
 /// client certificate.
 pub async fn spawn_with_mutual_tls(backend: Backend, pki: &TestPki) -> Suite {

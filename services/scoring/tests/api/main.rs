@@ -7,4 +7,3 @@ mod access;
 mod ledger;
 mod market;
 mod settlement;
-mod traces;
