@@ -1,8 +1,12 @@
 //! `make demo`: fills a running suite (`make run`) with a believable city —
 //! two districts, streets, communities, resident units, a few hundred members
-//! reported and confirmed, a half-year of services, special records and
+//! reported and confirmed, posts claimed and pledges made, today's activities
+//! with check-ins confirmed on evidence (paid to scoring by volunteering's
+//! outbox), a half-year of earlier service records, special records and
 //! project scores, a settlement reviewed and published, a supermarket with
-//! redemptions — through the public gRPC APIs only, then prints what to try.
+//! redemptions, feedback notices to the units, unit ratings, an objection
+//! upheld and the laggards warned — through the public gRPC APIs only, then
+//! prints what to try.
 //!
 //! Every call carries a deterministic `request_id` or source key, so running
 //! it again adds nothing. Tokens are minted with the development key of the
@@ -18,10 +22,14 @@ use dualreport_platform::settings::AuthSettings;
 use dualreport_platform::trace_context::ClientInterceptor;
 use dualreport_platform::wire::date_to_pb;
 use dualreport_policy::{Date, china_today};
+use dualreport_proto::feedback::v1 as fbk;
+use dualreport_proto::feedback::v1::feedback_service_client::FeedbackServiceClient;
 use dualreport_proto::registry::v1 as reg;
 use dualreport_proto::registry::v1::registry_service_client::RegistryServiceClient;
 use dualreport_proto::scoring::v1 as sco;
 use dualreport_proto::scoring::v1::scoring_service_client::ScoringServiceClient;
+use dualreport_proto::volunteering::v1 as vol;
+use dualreport_proto::volunteering::v1::volunteering_service_client::VolunteeringServiceClient;
 use serde::Deserialize;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -33,8 +41,12 @@ struct Args {
     config: std::path::PathBuf,
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     registry_url: String,
+    #[arg(long, default_value = "http://127.0.0.1:50052")]
+    volunteering_url: String,
     #[arg(long, default_value = "http://127.0.0.1:50053")]
     scoring_url: String,
+    #[arg(long, default_value = "http://127.0.0.1:50054")]
+    feedback_url: String,
     /// Members in all (spread over the units and communities).
     #[arg(long, default_value_t = 300)]
     members: usize,
@@ -54,13 +66,25 @@ leeway_secs = 30
 public_key_files = []
 "#;
 
-type Registry = RegistryServiceClient<InterceptedService<Channel, ClientInterceptor>>;
-type Scoring = ScoringServiceClient<InterceptedService<Channel, ClientInterceptor>>;
+type Authed = InterceptedService<Channel, ClientInterceptor>;
+type Registry = RegistryServiceClient<Authed>;
+type Volunteering = VolunteeringServiceClient<Authed>;
+type Scoring = ScoringServiceClient<Authed>;
+type Feedback = FeedbackServiceClient<Authed>;
 
 struct Demo {
     authenticator: Authenticator,
     registry: Channel,
+    volunteering: Channel,
     scoring: Channel,
+    feedback: Channel,
+}
+
+/// Who a call is made as: an admin of an org, or a member.
+#[derive(Clone, Copy)]
+enum As<'a> {
+    Admin(Role, &'a str),
+    Member(&'a str),
 }
 
 impl Demo {
@@ -69,29 +93,50 @@ impl Demo {
         self.authenticator.mint(&claims(&subject, role, org, member, 12 * 3600))
     }
 
-    fn registry_as(&self, role: Role, org: &str) -> anyhow::Result<Registry> {
-        let token = self.token(role, Some(org), None)?;
-        Ok(RegistryServiceClient::new(InterceptedService::new(
-            self.registry.clone(),
+    fn authed(&self, channel: &Channel, who: As<'_>) -> anyhow::Result<Authed> {
+        let token = match who {
+            As::Admin(role, org) => self.token(role, Some(org), None)?,
+            As::Member(member) => self.token(Role::Member, None, Some(member))?,
+        };
+        Ok(InterceptedService::new(
+            channel.clone(),
             ClientInterceptor::with_token(&token)?,
-        )))
+        ))
     }
 
-    fn registry_member(&self, member: &str) -> anyhow::Result<Registry> {
-        let token = self.token(Role::Member, None, Some(member))?;
-        Ok(RegistryServiceClient::new(InterceptedService::new(
-            self.registry.clone(),
-            ClientInterceptor::with_token(&token)?,
-        )))
+    fn registry(&self, who: As<'_>) -> anyhow::Result<Registry> {
+        Ok(RegistryServiceClient::new(self.authed(&self.registry, who)?))
     }
 
-    fn scoring_as(&self, role: Role, org: Option<&str>, member: Option<&str>) -> anyhow::Result<Scoring> {
-        let token = self.token(role, org, member)?;
-        Ok(ScoringServiceClient::new(InterceptedService::new(
-            self.scoring.clone(),
-            ClientInterceptor::with_token(&token)?,
-        )))
+    fn volunteering(&self, who: As<'_>) -> anyhow::Result<Volunteering> {
+        Ok(VolunteeringServiceClient::new(self.authed(&self.volunteering, who)?))
     }
+
+    fn scoring(&self, who: As<'_>) -> anyhow::Result<Scoring> {
+        Ok(ScoringServiceClient::new(self.authed(&self.scoring, who)?))
+    }
+
+    fn feedback(&self, who: As<'_>) -> anyhow::Result<Feedback> {
+        Ok(FeedbackServiceClient::new(self.authed(&self.feedback, who)?))
+    }
+}
+
+/// A refusal the seed expects on some days or on a second run (a window
+/// closed, a step already taken): `None`; anything else is an error.
+fn tolerated<T>(result: Result<tonic::Response<T>, tonic::Status>) -> anyhow::Result<Option<T>> {
+    match result {
+        Ok(response) => Ok(Some(response.into_inner())),
+        Err(status) if status.code() == tonic::Code::FailedPrecondition => Ok(None),
+        Err(status) => Err(status.into()),
+    }
+}
+
+async fn connect(url: &str, name: &str) -> anyhow::Result<Channel> {
+    Channel::from_shared(url.to_owned())?
+        .timeout(Duration::from_secs(30))
+        .connect()
+        .await
+        .with_context(|| format!("{name} is not answering at {url}: start the suite with `make run` first"))
 }
 
 struct Community {
@@ -180,19 +225,13 @@ async fn main() -> anyhow::Result<()> {
     let settings: Settings = dualreport_platform::settings::load(DEFAULTS, Some(&args.config))?;
     let demo = Demo {
         authenticator: Authenticator::from_settings(&settings.auth)?,
-        registry: Channel::from_shared(args.registry_url.clone())?
-            .timeout(Duration::from_secs(30))
-            .connect()
-            .await
-            .context("the registry is not answering: start the suite with `make run` first")?,
-        scoring: Channel::from_shared(args.scoring_url.clone())?
-            .timeout(Duration::from_secs(30))
-            .connect()
-            .await
-            .context("scoring is not answering: start the suite with `make run` first")?,
+        registry: connect(&args.registry_url, "the registry").await?,
+        volunteering: connect(&args.volunteering_url, "volunteering").await?,
+        scoring: connect(&args.scoring_url, "scoring").await?,
+        feedback: connect(&args.feedback_url, "feedback").await?,
     };
     let city = args.city_id.as_str();
-    let mut admin = demo.registry_as(Role::CityAdmin, city)?;
+    let mut admin = demo.registry(As::Admin(Role::CityAdmin, city))?;
     use reg::OrganizationType as T;
 
     // ── the tree ──
@@ -263,7 +302,7 @@ async fn main() -> anyhow::Result<()> {
     for (u, unit) in units.iter().enumerate() {
         let community = &communities[unit.community];
         let report = demo
-            .registry_as(Role::UnitAdmin, &unit.id)?
+            .registry(As::Admin(Role::UnitAdmin, &unit.id))?
             .submit_unit_report(reg::SubmitUnitReportRequest {
                 request_id: format!("demo-unit-report-{u}-{year}"),
                 unit_org_id: unit.id.clone(),
@@ -282,7 +321,7 @@ async fn main() -> anyhow::Result<()> {
             }
             Err(status) => return Err(status.into()),
         };
-        demo.registry_as(Role::CommunityAdmin, &community.id)?
+        demo.registry(As::Admin(Role::CommunityAdmin, &community.id))?
             .receive_unit_report(reg::ReceiveUnitReportRequest {
                 request_id: format!("demo-unit-receive-{u}-{year}"),
                 report_id: report.id,
@@ -307,7 +346,7 @@ async fn main() -> anyhow::Result<()> {
             GIVEN[(i * 7 + 3) % GIVEN.len()]
         );
         let member = demo
-            .registry_as(Role::UnitAdmin, &unit.id)?
+            .registry(As::Admin(Role::UnitAdmin, &unit.id))?
             .create_member(reg::CreateMemberRequest {
                 request_id: format!("demo-member-{i}"),
                 profile: Some(reg::MemberProfile {
@@ -340,7 +379,7 @@ async fn main() -> anyhow::Result<()> {
             .member
             .context("member")?;
         let report = demo
-            .registry_member(&member.id)?
+            .registry(As::Member(&member.id))?
             .submit_member_report(reg::SubmitMemberReportRequest {
                 request_id: format!("demo-report-{i}-{year}"),
                 member_id: member.id.clone(),
@@ -353,7 +392,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(report) => {
                 let report = report.into_inner().report.context("report")?;
                 if report.status == reg::MemberReportStatus::Submitted as i32 {
-                    demo.registry_as(Role::CommunityAdmin, &communities[community].id)?
+                    demo.registry(As::Admin(Role::CommunityAdmin, &communities[community].id))?
                         .confirm_member_report(reg::ConfirmMemberReportRequest {
                             request_id: format!("demo-confirm-{i}-{year}"),
                             report_id: report.id,
@@ -374,6 +413,123 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
+    // ── posts claimed, pledges made, today's activities confirmed on evidence ──
+    let mut claimed = 0;
+    let mut attended = 0;
+    let now = chrono::Utc::now().timestamp();
+    let at = |seconds: i64| Some(prost_types::Timestamp { seconds, nanos: 0 });
+    for (c, community) in communities.iter().enumerate() {
+        let admin = As::Admin(Role::CommunityAdmin, &community.id);
+        // Every community starts with the standard post catalogue.
+        let posts = demo
+            .volunteering(admin)?
+            .list_posts(vol::ListPostsRequest {
+                community_id: community.id.clone(),
+            })
+            .await?
+            .into_inner()
+            .posts;
+        anyhow::ensure!(!posts.is_empty(), "{} has no posts", community.name);
+        let residents: Vec<(usize, &String)> = members
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, mc))| *mc == c)
+            .map(|(m, (id, _))| (m, id))
+            .collect();
+        for &(m, member) in &residents {
+            let post = &posts[m % posts.len()];
+            let mut as_member = demo.volunteering(As::Member(member))?;
+            let claim = as_member
+                .claim_post(vol::ClaimPostRequest {
+                    request_id: format!("demo-claim-{m}-{year}"),
+                    member_id: member.clone(),
+                    post_id: post.id.clone(),
+                    year,
+                })
+                .await;
+            claimed += usize::from(tolerated(claim)?.is_some());
+            as_member
+                .set_pledge(vol::SetPledgeRequest {
+                    member_id: member.clone(),
+                    community_id: community.id.clone(),
+                    year,
+                    items: vec![post.name.clone()],
+                    services: 2 + (m % 5) as i32,
+                    hours: 6 + (m % 10) as i32,
+                    way: ["activity", "team", "order"][m % 3].into(),
+                })
+                .await?;
+        }
+        // Two activities today; about half the residents come to each. On a
+        // later run they have ended and were confirmed already.
+        for k in 0..2 {
+            let mut organiser = demo.volunteering(admin)?;
+            let activity = organiser
+                .create_activity(vol::CreateActivityRequest {
+                    request_id: format!("demo-activity-{c}-{k}"),
+                    community_id: community.id.clone(),
+                    kind: vol::ActivityKind::Regular.into(),
+                    title: SERVICES[(c + k) % SERVICES.len()].into(),
+                    content: format!("{}，请党员带好工具", SERVICES[(c + k) % SERVICES.len()]),
+                    post_id: posts[k % posts.len()].id.clone(),
+                    place: format!("{}党群服务中心", community.name),
+                    start_time: at(now - 1800),
+                    end_time: at(now + 3 * 3600),
+                    capacity: 200,
+                    organiser: "社区党委".into(),
+                    contact: "0371-66668888".into(),
+                    ..Default::default()
+                })
+                .await?
+                .into_inner()
+                .activity
+                .context("activity")?;
+            let code = organiser
+                .issue_check_in_code(vol::IssueCheckInCodeRequest {
+                    activity_id: activity.id.clone(),
+                })
+                .await;
+            let Some(code) = tolerated(code)?.map(|c| c.code) else {
+                continue;
+            };
+            let evidence = organiser
+                .upload_evidence(vol::UploadEvidenceRequest {
+                    request_id: format!("demo-evidence-{c}-{k}"),
+                    community_id: community.id.clone(),
+                    kind: vol::EvidenceKind::Text.into(),
+                    text: format!("{}圆满完成，居民满意", activity.title),
+                    ..Default::default()
+                })
+                .await?
+                .into_inner()
+                .evidence
+                .context("evidence")?;
+            for &(m, member) in residents.iter().filter(|(m, _)| (m + k) % 2 == 0) {
+                let checked_in = demo
+                    .volunteering(As::Member(member))?
+                    .check_in(vol::CheckInRequest {
+                        activity_id: activity.id.clone(),
+                        member_id: member.clone(),
+                        code: code.clone(),
+                    })
+                    .await;
+                let Some(attendance) = tolerated(checked_in)?.and_then(|a| a.attendance) else {
+                    continue;
+                };
+                let confirmed = organiser
+                    .confirm_attendance(vol::ConfirmAttendanceRequest {
+                        request_id: format!("demo-confirm-attendance-{c}-{k}-{m}"),
+                        attendance_id: attendance.id,
+                        adjustment: (m % 3) as i32 - 1,
+                        note: "服务认真，居民好评".into(),
+                        evidence_ids: vec![evidence.id.clone()],
+                    })
+                    .await;
+                attended += usize::from(tolerated(confirmed)?.is_some());
+            }
+        }
+    }
+
     // ── a half-year of service, specials, projects ──
     let current = (if today.month() <= 6 { (1, 6, 30) } else { (7, 12, 31) }, today);
     let ((first_month, _, _), _) = current;
@@ -386,7 +542,7 @@ async fn main() -> anyhow::Result<()> {
     });
     let mut awards = 0;
     for (m, (member, community)) in members.iter().enumerate() {
-        let mut scoring = demo.scoring_as(Role::CommunityAdmin, Some(&communities[*community].id), None)?;
+        let mut scoring = demo.scoring(As::Admin(Role::CommunityAdmin, &communities[*community].id))?;
         let count = m % 13; // 0..=12 services: some members lag behind
         for k in 0..count {
             let (first, last) = match settled {
@@ -428,7 +584,7 @@ async fn main() -> anyhow::Result<()> {
     for (u, unit) in units.iter().enumerate() {
         let community = &communities[unit.community];
         let result = demo
-            .scoring_as(Role::CommunityAdmin, Some(&community.id), None)?
+            .scoring(As::Admin(Role::CommunityAdmin, &community.id))?
             .record_project_score(sco::RecordProjectScoreRequest {
                 request_id: String::new(),
                 source_key: format!("demo:project:{u}"),
@@ -452,7 +608,7 @@ async fn main() -> anyhow::Result<()> {
     let mut published = 0;
     if let Some((_, h1_end)) = settled {
         for community in &communities {
-            let mut scoring = demo.scoring_as(Role::CommunityAdmin, Some(&community.id), None)?;
+            let mut scoring = demo.scoring(As::Admin(Role::CommunityAdmin, &community.id))?;
             let settled = scoring
                 .settle_period(sco::SettlePeriodRequest {
                     request_id: format!("demo-settle-{}-{year}H1", community.id),
@@ -490,7 +646,7 @@ async fn main() -> anyhow::Result<()> {
 
     // ── the supermarket ──
     for (c, community) in communities.iter().enumerate() {
-        let mut scoring = demo.scoring_as(Role::CommunityAdmin, Some(&community.id), None)?;
+        let mut scoring = demo.scoring(As::Admin(Role::CommunityAdmin, &community.id))?;
         for (i, (name, price, stock)) in [("洗衣液", 10, 50), ("大米5kg", 25, 30), ("理发服务", 8, 100)]
             .iter()
             .enumerate()
@@ -511,7 +667,7 @@ async fn main() -> anyhow::Result<()> {
             if i == 0 {
                 for (m, (member, _)) in members.iter().enumerate().filter(|(_, (_, mc))| *mc == c).take(3) {
                     let redeemed = demo
-                        .scoring_as(Role::Member, None, Some(member))?
+                        .scoring(As::Member(member))?
                         .redeem(sco::RedeemRequest {
                             request_id: format!("demo-redeem-{m}"),
                             member_id: member.clone(),
@@ -529,6 +685,124 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
+    // ── feedback: notices to the paired units, ratings, an objection, warnings ──
+    let half = if today.month() <= 6 { 1 } else { 2 };
+    let mut notices = 0;
+    for (u, unit) in units.iter().enumerate() {
+        let community = &communities[unit.community];
+        let admin = As::Admin(Role::CommunityAdmin, &community.id);
+        let sent = demo
+            .feedback(admin)?
+            .send_notice(fbk::SendNoticeRequest {
+                request_id: format!("demo-notice-{u}-{year}-{half}"),
+                community_id: community.id.clone(),
+                unit_org_id: unit.id.clone(),
+                period: Some(fbk::Period { year, half }),
+                title: format!(
+                    "{year}年{}在职党员报到服务情况反馈",
+                    if half == 1 { "上半年" } else { "下半年" }
+                ),
+                body: "附在职党员报到服务情况汇总表，请督促未报到党员尽快报到".into(),
+                urgent: false,
+            })
+            .await;
+        // Not paired when unit reports were closed today.
+        let Some(notice) = tolerated(sent)?.and_then(|n| n.notice) else {
+            continue;
+        };
+        notices += 1;
+        if u % 2 == 0 {
+            demo.feedback(As::Admin(Role::UnitAdmin, &unit.id))?
+                .acknowledge_notice(fbk::AcknowledgeNoticeRequest { notice_id: notice.id })
+                .await?;
+        }
+        demo.feedback(admin)?
+            .rate_unit(fbk::RateUnitRequest {
+                request_id: format!("demo-rate-{u}-{year}"),
+                community_id: community.id.clone(),
+                unit_org_id: unit.id.clone(),
+                year,
+                grade: [
+                    fbk::UnitGrade::Excellent,
+                    fbk::UnitGrade::Good,
+                    fbk::UnitGrade::Good,
+                    fbk::UnitGrade::Fair,
+                ][u % 4]
+                    .into(),
+                comment: "积极参与社区共建，服务群众热情".into(),
+            })
+            .await?;
+    }
+    // One member disputes a service's score; the community investigates and upholds it.
+    let mut objection = None;
+    if let Some((member, community)) = members.get(1) {
+        let entries = demo
+            .scoring(As::Member(member))?
+            .list_entries(sco::ListEntriesRequest {
+                subject: Some(sco::Subject {
+                    kind: sco::SubjectKind::Member.into(),
+                    id: member.clone(),
+                }),
+                ..Default::default()
+            })
+            .await?
+            .into_inner()
+            .entries;
+        if let Some(entry) = entries.iter().find(|e| e.kind == sco::EntryKind::Service as i32) {
+            let admin = As::Admin(Role::CommunityAdmin, &communities[*community].id);
+            let raised = demo
+                .feedback(As::Member(member))?
+                .raise_objection(fbk::RaiseObjectionRequest {
+                    request_id: "demo-objection-1".into(),
+                    entry_id: entry.id.clone(),
+                    content: "当天服务三小时，只记了基础分".into(),
+                })
+                .await?
+                .into_inner()
+                .objection
+                .context("objection")?;
+            if raised.status == fbk::ObjectionStatus::Open as i32 {
+                demo.feedback(admin)?
+                    .assign_objection(fbk::AssignObjectionRequest {
+                        objection_id: raised.id.clone(),
+                        department: "社区党委".into(),
+                    })
+                    .await?;
+                demo.feedback(admin)?
+                    .add_investigation_note(fbk::AddInvestigationNoteRequest {
+                        objection_id: raised.id.clone(),
+                        note: "走访服务对象，服务时长属实".into(),
+                        evidence_ids: Vec::new(),
+                    })
+                    .await?;
+            }
+            demo.feedback(admin)?
+                .decide_objection(fbk::DecideObjectionRequest {
+                    request_id: "demo-decide-1".into(),
+                    objection_id: raised.id.clone(),
+                    upheld: true,
+                    correction_points: 2,
+                    reason: "经现场核实，服务质量突出，加2分".into(),
+                })
+                .await?;
+            objection = Some(raised.id);
+        }
+    }
+    let mut warnings = 0;
+    for unit in &units {
+        warnings += demo
+            .feedback(As::Admin(Role::UnitAdmin, &unit.id))?
+            .evaluate_warnings(fbk::EvaluateWarningsRequest {
+                unit_org_id: unit.id.clone(),
+                year,
+                as_of: None,
+            })
+            .await?
+            .into_inner()
+            .warnings
+            .len();
+    }
+
     // ── what to try ──
     let (district, district_name) = &districts[0];
     let community = &communities[0];
@@ -539,6 +813,13 @@ async fn main() -> anyhow::Result<()> {
         communities.len(),
         units.len(),
         members.len()
+    );
+    println!(
+        "  {claimed} posts claimed and pledges made, {attended} attendances confirmed on evidence today (paid to scoring by volunteering's outbox)"
+    );
+    println!(
+        "  {notices} feedback notices sent to units, {} objection upheld, {warnings} warnings standing",
+        usize::from(objection.is_some())
     );
     if published > 0 {
         println!("  {year} H1 settled, reviewed and published at {published} communities (the vanguard board is live)");
@@ -556,6 +837,11 @@ async fn main() -> anyhow::Result<()> {
     println!("  export CITY={city_token}");
     println!("  export COMMUNITY={community_token}   # {}", community.name);
     println!("  export MEMBER={member_token}");
+    let unit = &units[0];
+    let unit_token = demo.token(Role::UnitAdmin, Some(&unit.id), None)?;
+    let cloud_token = demo.token(Role::Cloud, None, None)?;
+    println!("  export UNIT={unit_token}");
+    println!("  export CLOUD={cloud_token}   # the party-building cloud's feed");
     println!("\ntry:");
     println!(
         "  grpcurl -plaintext -H \"authorization: Bearer $CITY\" -d '{{\"org_id\":\"{district}\",\"year\":{year}}}' localhost:50051 dualreport.registry.v1.RegistryService/GetReportStatistics   # {district_name}"
@@ -566,6 +852,16 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "  grpcurl -plaintext -H \"authorization: Bearer $COMMUNITY\" -d '{{\"community_id\":\"{}\"}}' localhost:50053 dualreport.scoring.v1.ScoringService/ListItems",
         community.id
+    );
+    println!(
+        "  grpcurl -plaintext -H \"authorization: Bearer $UNIT\" -d '{{\"unit_org_id\":\"{}\",\"period\":{{\"year\":{year}}}}}' localhost:50054 dualreport.feedback.v1.FeedbackService/GetSummaryTable",
+        unit.id
+    );
+    println!(
+        "  grpcurl -plaintext -H \"authorization: Bearer $UNIT\" -d '{{}}' localhost:50054 dualreport.feedback.v1.FeedbackService/ListNotices"
+    );
+    println!(
+        "  grpcurl -plaintext -H \"authorization: Bearer $CLOUD\" -d '{{\"backlog_only\":true}}' localhost:50054 dualreport.feedback.v1.FeedbackService/WatchEvents"
     );
     Ok(())
 }
