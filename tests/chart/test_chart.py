@@ -253,13 +253,23 @@ def test_the_dashboard_queries_metrics_the_services_export():
     import re
 
     dashboard = json.loads((chart.CHART / "dashboards" / "dualreport.json").read_text())
-    exported = set(re.findall(r'"(grpc_server_[a-z_]+)"', (ROOT / "crates/platform/src/metrics.rs").read_text()))
+    sources = [
+        "crates/platform/src/metrics.rs",  # per service and method
+        "services/volunteering/src/relay.rs",  # the outbox to scoring
+        "services/feedback/src/feed.rs",  # journals, webhook, corrections
+    ]
+    metric = r"(?:grpc_server|volunteering|feedback)_[a-z_]+"
+    exported = {name for source in sources for name in re.findall(rf'"({metric})"', (ROOT / source).read_text())}
     assert {"grpc_server_handled_total", "grpc_server_handling_seconds"} <= exported, exported
     series = exported | {f"{name}_{suffix}" for name in exported for suffix in ("bucket", "count", "sum")}
     exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
     assert exprs
     for expr in exprs:
-        for name in re.findall(r"grpc_server_[a-z_]+", expr):
+        for name in re.findall(metric, expr):
             assert name in series, f"{name} in {expr!r} is not exported"
+    queried = " ".join(exprs)
+    # What SREs watch beyond requests, errors and latency: the outbox and the webhook.
+    for name in ("volunteering_payments_pending", "feedback_webhook_failures_total", "feedback_webhook_backlog"):
+        assert name in queried, f"no panel shows {name}"
     rendered_dashboard = [c for c in of_kind(rendered("jinshui"), "ConfigMap") if "dualreport.json" in c["data"]]
     assert json.loads(rendered_dashboard[0]["data"]["dualreport.json"]) == dashboard
