@@ -186,3 +186,23 @@ impl tonic::service::Interceptor for ClientInterceptor {
         Ok(request)
     }
 }
+
+/// The current span's W3C `traceparent` (empty outside a traced span): kept
+/// with work done later (an outbox row) so that work joins the same trace.
+pub fn current_traceparent() -> String {
+    let context = tracing::Span::current().context();
+    let mut carrier = std::collections::HashMap::new();
+    opentelemetry::global::get_text_map_propagator(|propagator| propagator.inject_context(&context, &mut carrier));
+    carrier.remove("traceparent").unwrap_or_default()
+}
+
+/// Makes `span` a child of a stored [`current_traceparent`]; a blank or
+/// malformed one leaves it a root.
+pub fn continue_trace(span: &tracing::Span, traceparent: &str) {
+    if traceparent.is_empty() {
+        return;
+    }
+    let carrier = std::collections::HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(&carrier));
+    let _ = span.set_parent(parent);
+}

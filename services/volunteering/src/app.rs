@@ -13,7 +13,7 @@ use bytes::Bytes;
 use dualreport_platform::auth::{Principal, Role, Scope};
 use dualreport_platform::directory::{Directory, DirectoryError, OrgInfo, OrgKind};
 use dualreport_platform::paging::PageRequest;
-use dualreport_platform::{idempotency, journal};
+use dualreport_platform::{idempotency, journal, trace_context};
 use sqlx::{AnyConnection, AnyPool};
 
 use crate::blob::BlobStore;
@@ -1410,7 +1410,7 @@ impl Volunteering {
                 "attendance {attendance_id} was already confirmed"
             )));
         }
-        db::enqueue_payment(&mut tx, attendance_id, now).await?;
+        db::enqueue_payment(&mut tx, attendance_id, now, &trace_context::current_traceparent()).await?;
         Self::remember(&mut tx, p, request_id, "ConfirmAttendance", attendance_id).await?;
         let mut text = format!("{}：{}", activity.title, activity.content);
         if !attendance.note.is_empty() {

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use dualreport_platform::client::{PeerSettings, ServiceCredentials, authed_channel};
-use dualreport_platform::trace_context::ClientInterceptor;
+use dualreport_platform::trace_context::{self, ClientInterceptor};
 use dualreport_platform::wire::date_to_pb;
 use dualreport_proto::scoring::v1 as pb;
 use pb::scoring_service_client::ScoringServiceClient;
@@ -23,6 +23,7 @@ use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts};
 use sqlx::AnyPool;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
+use tracing::Instrument as _;
 
 use crate::domain::model::Attendance;
 use crate::domain::{Result, now_millis};
@@ -128,14 +129,22 @@ impl Relay {
         let due = db::due_payments(&mut conn, now, self.settings.batch_size).await?;
         drop(conn);
         let mut tried = 0;
-        for (attendance, attempts) in due {
+        for db::DuePayment {
+            attendance,
+            attempts,
+            traceparent,
+        } in due
+        {
             let mut conn = self.pool.acquire().await?;
             if !db::lease_payment(&mut conn, &attendance.id, now, now + self.lease_millis).await? {
                 continue;
             }
             drop(conn);
             tried += 1;
-            let outcome = self.deliver(&attendance).await;
+            // A child of the confirmation's span: the payment is part of its trace.
+            let span = tracing::info_span!("outbox.pay", attendance = %attendance.id);
+            trace_context::continue_trace(&span, &traceparent);
+            let outcome = self.deliver(&attendance).instrument(span).await;
             let mut conn = self.pool.acquire().await?;
             match outcome {
                 Ok(entry_id) => {

@@ -1135,22 +1135,32 @@ pub async fn list_member_attendance(
     .collect()
 }
 
-pub async fn enqueue_payment(conn: &mut AnyConnection, attendance_id: &str, now: i64) -> Result<()> {
+/// Queues the payment of a confirmed attendance, with the confirming call's
+/// `traceparent` (its payment joins that trace).
+pub async fn enqueue_payment(conn: &mut AnyConnection, attendance_id: &str, now: i64, traceparent: &str) -> Result<()> {
     sqlx::query(
-        "INSERT INTO outbox (attendance_id, attempts, next_attempt_at, delivered_at, last_error, created_at) \
-         VALUES ($1, 0, $2, NULL, '', $2)",
+        "INSERT INTO outbox (attendance_id, attempts, next_attempt_at, delivered_at, last_error, created_at, traceparent) \
+         VALUES ($1, 0, $2, NULL, '', $2, $3)",
     )
     .bind(attendance_id)
     .bind(now)
+    .bind(traceparent)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 /// Confirmed attendance whose payment is due, oldest first.
-pub async fn due_payments(conn: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<(Attendance, i64)>> {
+/// A payment the relay owes scoring.
+pub struct DuePayment {
+    pub attendance: Attendance,
+    pub attempts: i64,
+    pub traceparent: String,
+}
+
+pub async fn due_payments(conn: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<DuePayment>> {
     sqlx::query(
-        "SELECT a.*, o.attempts FROM outbox o JOIN attendance a ON a.id = o.attendance_id \
+        "SELECT a.*, o.attempts, o.traceparent FROM outbox o JOIN attendance a ON a.id = o.attendance_id \
          WHERE o.delivered_at IS NULL AND o.next_attempt_at <= $1 ORDER BY o.next_attempt_at, o.attendance_id LIMIT $2",
     )
     .bind(now)
@@ -1158,7 +1168,13 @@ pub async fn due_payments(conn: &mut AnyConnection, now: i64, limit: i64) -> Res
     .fetch_all(conn)
     .await?
     .iter()
-    .map(|row| Ok((attendance(row)?, row.try_get("attempts")?)))
+    .map(|row| {
+        Ok(DuePayment {
+            attendance: attendance(row)?,
+            attempts: row.try_get("attempts")?,
+            traceparent: row.try_get("traceparent")?,
+        })
+    })
     .collect()
 }
 

@@ -1,9 +1,10 @@
 //! One trace across services. The four binaries export their spans over
-//! OTLP/gRPC to a receiver running in this test; a community's summary table
-//! in feedback reads the registry and scoring, and scoring asks the registry
-//! in turn. Every span of that call is in one trace rooted at feedback's
-//! server span, each with its own service's name and a parent inside the
-//! trace; the services' log lines carry the trace id.
+//! OTLP/gRPC to a receiver running in this test. A community's summary table
+//! in feedback reads the registry and scoring: every span of that call is in
+//! one trace rooted at feedback's server span, each with its own service's
+//! name and a parent inside the trace, and the services' log lines carry the
+//! trace id. A confirmed attendance is paid to scoring later, by the outbox
+//! relay: the payment joins the confirmation's trace.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -13,8 +14,9 @@ use chrono::Datelike as _;
 use dualreport_platform::auth::Role;
 use dualreport_policy::china_today;
 use dualreport_proto::feedback::v1 as fpb;
-use dualreport_testkit::admin_token;
+use dualreport_proto::volunteering::v1 as vpb;
 use dualreport_testkit::registry::{report_and_confirm, unit_member, unit_report_received};
+use dualreport_testkit::{admin_token, member_token};
 use e2e::{Backend, Suite};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
@@ -91,8 +93,9 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-#[tokio::test]
-async fn a_summary_table_is_one_trace_across_feedback_registry_and_scoring() {
+/// The suite exporting to a receiver in this test, with a member of the city's
+/// unit reported at community A and the unit paired with A.
+async fn traced_suite() -> (Collector, Suite, String) {
     let collector = Collector::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
@@ -111,7 +114,7 @@ async fn a_summary_table_is_one_trace_across_feedback_registry_and_scoring() {
                 "DUALREPORT__TELEMETRY__LOG_LEVEL",
                 "info,dualreport_platform::trace_context=debug".into(),
             ),
-            // Fewer background journal reads: their traces are not this test's.
+            // Fewer background journal reads: their traces are not these tests'.
             ("DUALREPORT__FEED__POLL_INTERVAL_MS", "2000".into()),
         ],
     )
@@ -122,7 +125,64 @@ async fn a_summary_table_is_one_trace_across_feedback_registry_and_scoring() {
     let member = unit_member(&registry, &suite.city, "周迹", &a).await.id;
     report_and_confirm(&registry, &member, &a, year, "第一党支部").await;
     unit_report_received(&registry, &suite.city.unit.id, &a, year).await;
+    (collector, suite, member)
+}
 
+/// The trace rooted at `service`'s span `root`, once spans from each of
+/// `services` are in it. Each process exports every 100 ms and the root may
+/// end before a peer's batch arrives: then a few more rounds for stragglers.
+/// Checks that it has that one root and every other span's parent is in it.
+async fn trace_of(collector: &Collector, service: &str, root: &str, services: &[&str]) -> (Span, Vec<(String, Span)>) {
+    let expected: HashSet<&str> = services.iter().copied().collect();
+    let mut found = None;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let Some(span) = collector.root(service, root) else {
+            continue;
+        };
+        let seen: HashSet<String> = collector.of_trace(&span.trace_id).into_iter().map(|(s, _)| s).collect();
+        if expected.iter().all(|s| seen.contains(*s)) {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            found = Some(span);
+            break;
+        }
+    }
+    let Some(root_span) = found else {
+        panic!(
+            "no trace under {service} {root} with spans from {services:?}; received:\n{}",
+            collector.dump()
+        );
+    };
+    let trace = collector.of_trace(&root_span.trace_id);
+    let seen: HashSet<&str> = trace.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(seen, expected, "received:\n{}", collector.dump());
+    let roots: Vec<&(String, Span)> = trace.iter().filter(|(_, s)| s.parent_span_id.is_empty()).collect();
+    assert_eq!(roots.len(), 1, "one root; received:\n{}", collector.dump());
+    assert_eq!((roots[0].0.as_str(), roots[0].1.name.as_str()), (service, root));
+    let ids: HashSet<&[u8]> = trace.iter().map(|(_, s)| s.span_id.as_slice()).collect();
+    for (service, span) in &trace {
+        assert!(
+            span.parent_span_id.is_empty() || ids.contains(span.parent_span_id.as_slice()),
+            "{service} {} has a parent outside the trace",
+            span.name
+        );
+    }
+    (root_span, trace)
+}
+
+/// The first span of `service` named `name` whose parent is `parent`.
+fn child<'a>(trace: &'a [(String, Span)], parent: &Span, service: &str, name: &str) -> Option<&'a Span> {
+    trace
+        .iter()
+        .find(|(s, span)| s == service && span.parent_span_id == parent.span_id && span.name.starts_with(name))
+        .map(|(_, span)| span)
+}
+
+#[tokio::test]
+async fn a_summary_table_is_one_trace_across_feedback_registry_and_scoring() {
+    let (collector, suite, _) = traced_suite().await;
+    let year = china_today().year();
+    let a = suite.city.community_a.id.clone();
     suite
         .feedback(&admin_token(Role::CommunityAdmin, &a))
         .get_summary_table(fpb::GetSummaryTableRequest {
@@ -134,54 +194,11 @@ async fn a_summary_table_is_one_trace_across_feedback_registry_and_scoring() {
         .expect("summary");
 
     let summary = "dualreport.feedback.v1.FeedbackService/GetSummaryTable";
-    // Each process exports every 100 ms; the root ends last, but a peer's
-    // batch may still be on its way: once the root and both peers' spans are
-    // in, give stragglers a few more export rounds.
-    let mut trace = Vec::new();
-    for _ in 0..100 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let Some(root) = collector.root("feedback", summary) else {
-            continue;
-        };
-        let services: HashSet<String> = collector.of_trace(&root.trace_id).into_iter().map(|(s, _)| s).collect();
-        if services.len() == 3 {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            trace = collector.of_trace(&root.trace_id);
-            break;
-        }
-    }
-    assert!(
-        !trace.is_empty(),
-        "no {summary} span from feedback; received:\n{}",
-        collector.dump()
-    );
-    let services: HashSet<&str> = trace.iter().map(|(s, _)| s.as_str()).collect();
-    assert_eq!(
-        services,
-        HashSet::from(["feedback", "registry", "scoring"]),
-        "received:\n{}",
-        collector.dump()
-    );
-
-    // One root: feedback's server span. Every other span's parent is in the trace.
-    let roots: Vec<&(String, Span)> = trace.iter().filter(|(_, s)| s.parent_span_id.is_empty()).collect();
-    assert_eq!(roots.len(), 1, "received:\n{}", collector.dump());
-    let (root_service, root) = roots[0];
-    assert_eq!((root_service.as_str(), root.name.as_str()), ("feedback", summary));
-    let ids: HashSet<&[u8]> = trace.iter().map(|(_, s)| s.span_id.as_slice()).collect();
-    for (service, span) in &trace {
-        assert!(
-            span.parent_span_id.is_empty() || ids.contains(span.parent_span_id.as_slice()),
-            "{service} {} has a parent outside the trace",
-            span.name
-        );
-    }
+    let (root, trace) = trace_of(&collector, "feedback", summary, &["feedback", "registry", "scoring"]).await;
     // Feedback called both peers directly: their server spans are its children.
     for peer in ["registry", "scoring"] {
         assert!(
-            trace.iter().any(|(service, span)| service == peer
-                && span.parent_span_id == root.span_id
-                && span.name.starts_with(&format!("dualreport.{peer}.v1."))),
+            child(&trace, &root, peer, &format!("dualreport.{peer}.v1.")).is_some(),
             "no {peer} server span under feedback's; received:\n{}",
             collector.dump()
         );
@@ -195,4 +212,86 @@ async fn a_summary_table_is_one_trace_across_feedback_registry_and_scoring() {
             process.name
         );
     }
+}
+
+#[tokio::test]
+async fn a_confirmation_and_its_payment_by_the_outbox_are_one_trace() {
+    let (collector, suite, member) = traced_suite().await;
+    let a = suite.city.community_a.id.clone();
+    let mut admin = suite.volunteering(&admin_token(Role::CommunityAdmin, &a));
+    let now = chrono::Utc::now().timestamp();
+    let activity = admin
+        .create_activity(vpb::CreateActivityRequest {
+            community_id: a.clone(),
+            kind: vpb::ActivityKind::Regular.into(),
+            title: "义诊".into(),
+            content: "测量血压".into(),
+            place: "社区卫生站".into(),
+            start_time: Some(prost_types::Timestamp {
+                seconds: now - 600,
+                nanos: 0,
+            }),
+            end_time: Some(prost_types::Timestamp {
+                seconds: now + 3600,
+                nanos: 0,
+            }),
+            capacity: 5,
+            organiser: "第一党支部".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("activity")
+        .into_inner()
+        .activity
+        .expect("activity");
+    let code = admin
+        .issue_check_in_code(vpb::IssueCheckInCodeRequest {
+            activity_id: activity.id.clone(),
+        })
+        .await
+        .expect("code")
+        .into_inner()
+        .code;
+    let attendance = suite
+        .volunteering(&member_token(&member))
+        .check_in(vpb::CheckInRequest {
+            activity_id: activity.id,
+            member_id: member.clone(),
+            code,
+        })
+        .await
+        .expect("check in")
+        .into_inner()
+        .attendance
+        .expect("attendance");
+    admin
+        .confirm_attendance(vpb::ConfirmAttendanceRequest {
+            attendance_id: attendance.id,
+            ..Default::default()
+        })
+        .await
+        .expect("confirm");
+
+    let confirm = "dualreport.volunteering.v1.VolunteeringService/ConfirmAttendance";
+    let (root, trace) = trace_of(
+        &collector,
+        "volunteering",
+        confirm,
+        &["volunteering", "scoring", "registry"],
+    )
+    .await;
+    let pay = child(&trace, &root, "volunteering", "outbox.pay")
+        .unwrap_or_else(|| panic!("no outbox.pay under the confirmation; received:\n{}", collector.dump()));
+    let award = child(
+        &trace,
+        pay,
+        "scoring",
+        "dualreport.scoring.v1.ScoringService/RecordService",
+    )
+    .unwrap_or_else(|| panic!("no RecordService under outbox.pay; received:\n{}", collector.dump()));
+    assert!(
+        child(&trace, award, "registry", "dualreport.registry.v1.").is_some(),
+        "scoring's registry lookups are under its award; received:\n{}",
+        collector.dump()
+    );
 }
