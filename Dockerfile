@@ -16,6 +16,8 @@ COPY Cargo.toml Cargo.lock rustfmt.toml ./
 COPY proto proto
 COPY crates crates
 COPY services services
+# A workspace member (the end-to-end tests): cargo needs its manifest to resolve the workspace.
+COPY tests/e2e tests/e2e
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked --bins \
