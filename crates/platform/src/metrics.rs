@@ -113,10 +113,9 @@ fn labels(path: &str) -> (String, String) {
     ("unknown".to_owned(), "unknown".to_owned())
 }
 
-/// The name of a numeric gRPC status, as grpc-ecosystem exporters write it.
-fn code_name(code: &str) -> String {
-    let number = code.parse::<i32>().unwrap_or(2);
-    format!("{:?}", tonic::Code::from_i32(number))
+/// A numeric `grpc-status`; anything unreadable is UNKNOWN.
+fn grpc_code(code: &str) -> tonic::Code {
+    tonic::Code::from_i32(code.parse::<i32>().unwrap_or(2))
 }
 
 /// One request being measured: counted as started when created, as handled
@@ -144,17 +143,20 @@ impl RequestMetrics {
         self.start.elapsed()
     }
 
-    /// `code` is the numeric `grpc-status` ("0" for OK).
-    pub fn finish(self, code: &str) {
+    /// `code` is the numeric `grpc-status` ("0" for OK); returns it as a
+    /// [`tonic::Code`] (labelled by name, as grpc-ecosystem exporters do).
+    pub fn finish(self, code: &str) -> tonic::Code {
         let metrics = grpc_metrics();
+        let code = grpc_code(code);
         metrics
             .handled
-            .with_label_values(&[&self.service, &self.method, &code_name(code)])
+            .with_label_values(&[&self.service, &self.method, &format!("{code:?}")])
             .inc();
         metrics
             .seconds
             .with_label_values(&[&self.service, &self.method])
             .observe(self.start.elapsed().as_secs_f64());
+        code
     }
 }
 

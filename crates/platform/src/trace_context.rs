@@ -118,10 +118,9 @@ where
                 };
                 recorded.record("rpc.grpc.status_code", code.as_str());
                 let elapsed_ms = metrics.elapsed().as_millis();
-                metrics.finish(&code);
+                let grpc_code = metrics.finish(&code);
                 // One line per request (inside the span, so with its trace_id):
                 // at DEBUG, or WARN when the server failed the call.
-                let grpc_code = tonic::Code::from_i32(code.parse().unwrap_or(2));
                 match grpc_code {
                     tonic::Code::Unknown | tonic::Code::Internal | tonic::Code::Unavailable | tonic::Code::DataLoss => {
                         tracing::warn!(?grpc_code, elapsed_ms, "request failed");
