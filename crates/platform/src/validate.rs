@@ -46,6 +46,15 @@ pub fn text(field: &str, value: &str, max_chars: usize, required: bool) -> Resul
     Ok(trimmed.to_owned())
 }
 
+/// An optional [`id`]: empty stays empty (a filter not given).
+pub fn optional_id(field: &str, value: &str) -> Result<String, FieldError> {
+    if value.is_empty() {
+        Ok(String::new())
+    } else {
+        id(field, value)
+    }
+}
+
 /// An id another service issued (registry org and member ids, keys): ASCII
 /// letters, digits, `-`, `_`, `:` and `.`, so that it is safe in paths and
 /// LIKE patterns.

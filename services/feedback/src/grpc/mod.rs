@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use dualreport_platform::auth::{Principal, principal};
 use dualreport_platform::error as err;
-use dualreport_platform::validate::{Violations, id, text};
+use dualreport_platform::validate::{Violations, id, optional_id, text};
 use dualreport_platform::wire::{date_from_pb, page};
 use dualreport_proto::common::v1::ErrorReason;
 use dualreport_proto::feedback::v1 as pb;
@@ -119,11 +119,7 @@ impl FeedbackService for FeedbackApi {
         let p = who(&request)?;
         let r = request.into_inner();
         let unit = id("unit_org_id", &r.unit_org_id)?;
-        let community = if r.community_id.is_empty() {
-            String::new()
-        } else {
-            id("community_id", &r.community_id)?
-        };
+        let community = optional_id("community_id", &r.community_id)?;
         let period = period(r.period.as_ref())?;
         let table = self
             .app
@@ -194,11 +190,7 @@ impl FeedbackService for FeedbackApi {
     async fn list_notices(&self, request: Request<pb::ListNoticesRequest>) -> R<pb::ListNoticesResponse> {
         let p = who(&request)?;
         let r = request.into_inner();
-        let org = if r.org_id.is_empty() {
-            String::new()
-        } else {
-            id("org_id", &r.org_id)?
-        };
+        let org = optional_id("org_id", &r.org_id)?;
         let year = any_year(r.year)?;
         let page = page(r.page_size, &r.page_token)?;
         let (notices, next) = self.app.list_notices(&p, &org, year, &page).await.map_err(to_status)?;
@@ -255,11 +247,7 @@ impl FeedbackService for FeedbackApi {
     async fn list_unit_ratings(&self, request: Request<pb::ListUnitRatingsRequest>) -> R<pb::ListUnitRatingsResponse> {
         let p = who(&request)?;
         let r = request.into_inner();
-        let org = if r.org_id.is_empty() {
-            String::new()
-        } else {
-            id("org_id", &r.org_id)?
-        };
+        let org = optional_id("org_id", &r.org_id)?;
         let year = any_year(r.year)?;
         let page = page(r.page_size, &r.page_token)?;
         let (ratings, next) = self.app.list_ratings(&p, &org, year, &page).await.map_err(to_status)?;
@@ -392,11 +380,7 @@ impl FeedbackService for FeedbackApi {
     async fn list_objections(&self, request: Request<pb::ListObjectionsRequest>) -> R<pb::ListObjectionsResponse> {
         let p = who(&request)?;
         let r = request.into_inner();
-        let org = if r.org_id.is_empty() {
-            String::new()
-        } else {
-            id("org_id", &r.org_id)?
-        };
+        let org = optional_id("org_id", &r.org_id)?;
         let page = page(r.page_size, &r.page_token)?;
         let (objections, next) = self.app.list_objections(&p, &org, &page).await.map_err(to_status)?;
         ok(pb::ListObjectionsResponse {
@@ -483,16 +467,8 @@ impl FeedbackService for FeedbackApi {
     async fn list_warnings(&self, request: Request<pb::ListWarningsRequest>) -> R<pb::ListWarningsResponse> {
         let p = who(&request)?;
         let r = request.into_inner();
-        let org = if r.org_id.is_empty() {
-            String::new()
-        } else {
-            id("org_id", &r.org_id)?
-        };
-        let member = if r.member_id.is_empty() {
-            String::new()
-        } else {
-            id("member_id", &r.member_id)?
-        };
+        let org = optional_id("org_id", &r.org_id)?;
+        let member = optional_id("member_id", &r.member_id)?;
         let year = any_year(r.year)?;
         let page = page(r.page_size, &r.page_token)?;
         let (warnings, next) = self
@@ -638,17 +614,10 @@ impl FeedbackService for FeedbackApi {
         if format == pb::ExportFormat::Unspecified {
             return Err(err::invalid_field("format", "must be CSV or XLSX"));
         }
-        let opt = |name: &str, value: &str| -> Result<String, Status> {
-            if value.is_empty() {
-                Ok(String::new())
-            } else {
-                Ok(id(name, value)?)
-            }
-        };
         let (table, incomplete, base) = match pb::TableKind::try_from(r.kind).unwrap_or(pb::TableKind::Unspecified) {
             pb::TableKind::Summary => {
                 let unit = id("unit_org_id", &r.unit_org_id)?;
-                let community = opt("community_id", &r.community_id)?;
+                let community = optional_id("community_id", &r.community_id)?;
                 let period = period(r.period.as_ref())?;
                 let t = self
                     .app
@@ -660,7 +629,7 @@ impl FeedbackService for FeedbackApi {
                 (crate::tables::summary(&t), incomplete, name)
             }
             pb::TableKind::Objections => {
-                let org = opt("org_id", &r.org_id)?;
+                let org = optional_id("org_id", &r.org_id)?;
                 let objections = self.app.all_objections(&p, &org).await.map_err(to_status)?;
                 (crate::tables::objections(&objections), false, "objections".to_owned())
             }

@@ -5,7 +5,7 @@ mod convert;
 
 use dualreport_platform::auth::principal;
 use dualreport_platform::error as err;
-use dualreport_platform::validate::{Violations, id, text};
+use dualreport_platform::validate::{Violations, id, optional_id, text};
 use dualreport_platform::wire::{date_from_pb, page};
 use dualreport_proto::common::v1::ErrorReason;
 use dualreport_proto::volunteering::v1 as pb;
@@ -48,15 +48,6 @@ fn to_status(error: VolunteeringError) -> Status {
         V::Conflict(m) => err::status(Code::Aborted, E::Conflict, m),
         e @ V::RequestIdReused => err::status(Code::InvalidArgument, E::RequestIdReused, e.to_string()),
         V::Internal(e) => err::internal(e.as_ref()),
-    }
-}
-
-/// An optional id: empty stays empty.
-fn opt_ident(name: &str, value: &str) -> Result<String, Status> {
-    if value.is_empty() {
-        Ok(String::new())
-    } else {
-        Ok(id(name, value)?)
     }
 }
 
@@ -177,8 +168,8 @@ impl VolunteeringService for VolunteeringApi {
                 "give exactly one of member_id and community_id",
             ));
         }
-        let member_id = opt_ident("member_id", &req.member_id)?;
-        let community_id = opt_ident("community_id", &req.community_id)?;
+        let member_id = optional_id("member_id", &req.member_id)?;
+        let community_id = optional_id("community_id", &req.community_id)?;
         let year = the_year(req.year)?;
         let page = page(req.page_size, &req.page_token)?;
         let ((claims, next_page_token), meets_minimum) = self
@@ -203,7 +194,7 @@ impl VolunteeringService for VolunteeringApi {
             community_id: id("community_id", &req.community_id)?,
             name: name("name", &req.name)?,
             kind: team_kind_from_pb(req.kind)?,
-            post_id: opt_ident("post_id", &req.post_id)?,
+            post_id: optional_id("post_id", &req.post_id)?,
             member_ids: Vec::new(),
             created_at: now_millis(),
         };
@@ -439,8 +430,8 @@ impl VolunteeringService for VolunteeringApi {
                 "give exactly one of community_id and unit_org_id",
             ));
         }
-        let community_id = opt_ident("community_id", &req.community_id)?;
-        let unit_org_id = opt_ident("unit_org_id", &req.unit_org_id)?;
+        let community_id = optional_id("community_id", &req.community_id)?;
+        let unit_org_id = optional_id("unit_org_id", &req.unit_org_id)?;
         let year = any_year(req.year)?;
         let agreements = self
             .app
@@ -483,7 +474,7 @@ impl VolunteeringService for VolunteeringApi {
             resident_name: name("resident_name", &req.resident_name)?,
             place: text("place", &req.place, 200, false)?,
             content: words("content", &req.content, true)?,
-            post_id: opt_ident("post_id", &req.post_id)?,
+            post_id: optional_id("post_id", &req.post_id)?,
             status: OrderStatus::Open,
             dispatch_note: String::new(),
             member_id: String::new(),
@@ -625,8 +616,8 @@ impl VolunteeringService for VolunteeringApi {
                 "give exactly one of member_id and unit_org_id",
             ));
         }
-        let member_id = opt_ident("member_id", &req.member_id)?;
-        let unit_org_id = opt_ident("unit_org_id", &req.unit_org_id)?;
+        let member_id = optional_id("member_id", &req.member_id)?;
+        let unit_org_id = optional_id("unit_org_id", &req.unit_org_id)?;
         let wish = self
             .app
             .claim_wish(&p, &wish_id, &member_id, &unit_org_id)
@@ -741,9 +732,9 @@ impl VolunteeringService for VolunteeringApi {
         if !(1..=10_000).contains(&req.capacity) {
             return Err(err::invalid_field("capacity", "must be between 1 and 10000"));
         }
-        let team_id = opt_ident("team_id", &req.team_id)?;
-        let studio_id = opt_ident("studio_id", &req.studio_id)?;
-        let agreement_id = opt_ident("agreement_id", &req.agreement_id)?;
+        let team_id = optional_id("team_id", &req.team_id)?;
+        let studio_id = optional_id("studio_id", &req.studio_id)?;
+        let agreement_id = optional_id("agreement_id", &req.agreement_id)?;
         let contact = text("contact", &req.contact, 100, false)?;
         match kind {
             ActivityKind::TeamService if team_id.is_empty() || contact.is_empty() => {
@@ -765,7 +756,7 @@ impl VolunteeringService for VolunteeringApi {
             kind,
             title: text("title", &req.title, 200, true)?,
             content: words("content", &req.content, false)?,
-            post_id: opt_ident("post_id", &req.post_id)?,
+            post_id: optional_id("post_id", &req.post_id)?,
             place: text("place", &req.place, 200, true)?,
             start_at,
             end_at,
@@ -897,8 +888,8 @@ impl VolunteeringService for VolunteeringApi {
                 "give exactly one of activity_id and member_id",
             ));
         }
-        let activity_id = opt_ident("activity_id", &req.activity_id)?;
-        let member_id = opt_ident("member_id", &req.member_id)?;
+        let activity_id = optional_id("activity_id", &req.activity_id)?;
+        let member_id = optional_id("member_id", &req.member_id)?;
         let year = any_year(req.year)?;
         let page = page(req.page_size, &req.page_token)?;
         let (rows, next_page_token) = self
@@ -973,7 +964,7 @@ impl VolunteeringService for VolunteeringApi {
             served_on,
             content: words("content", &req.content, true)?,
             minutes: minutes("minutes", req.minutes)?,
-            agreement_id: opt_ident("agreement_id", &req.agreement_id)?,
+            agreement_id: optional_id("agreement_id", &req.agreement_id)?,
             evidence_ids: evidence_ids("evidence_ids", &req.evidence_ids, false)?,
             recorded_by: p.subject.clone(),
             created_at: now_millis(),
