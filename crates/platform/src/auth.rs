@@ -318,7 +318,8 @@ pub fn principal<T>(request: &tonic::Request<T>) -> Result<Principal, Status> {
 }
 
 /// RPCs that need no token: health checks and reflection.
-fn is_public(path: &str) -> bool {
+/// Health and reflection: neither authenticated nor shed.
+pub fn is_public(path: &str) -> bool {
     path.starts_with("/grpc.health.v1.") || path.starts_with("/grpc.reflection.")
 }
 

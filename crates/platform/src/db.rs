@@ -47,7 +47,7 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Database> {
     let url = settings.url()?;
     let url = url.expose_secret();
     let backend = Backend::from_url(url)?;
-    let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+    let options = AnyPoolOptions::new().acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms));
     let pool = match backend {
         Backend::Sqlite => {
             if let Some(parent) = sqlite_path(url).and_then(|p| std::path::Path::new(p).parent())
@@ -92,4 +92,34 @@ fn sqlite_path(url: &str) -> Option<&str> {
 /// True when `error` is a unique-constraint violation.
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// True when `error` says the database is out of reach for now rather than
+/// that the statement is wrong: the connection or pool failed, PostgreSQL is
+/// shutting down, starting, out of resources or closed for maintenance
+/// (SQLSTATE classes 08, 53, 57P; 55000 "not accepting connections"), or
+/// SQLite is busy or locked.
+pub fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // SQLITE_BUSY and SQLITE_LOCKED (extended codes keep them in the low byte).
+                code.parse::<i32>().is_ok_and(|sqlite| matches!(sqlite & 0xff, 5 | 6))
+            } else {
+                code.starts_with("08")
+                    || code.starts_with("53")
+                    || code.starts_with("57P")
+                    // A database closed for maintenance (ALLOW_CONNECTIONS false).
+                    || (code == "55000" && db.message().contains("not currently accepting connections"))
+            }
+        }
+        _ => false,
+    }
 }

@@ -52,12 +52,18 @@ pub fn status(code: Code, reason: ErrorReason, message: impl Into<String>) -> St
 
 /// `INVALID_ARGUMENT` with a `BadRequest` listing every field error.
 pub fn invalid_fields(errors: &[FieldError]) -> Status {
+    invalid_fields_because(ErrorReason::InvalidField, errors)
+}
+
+/// `INVALID_ARGUMENT` naming the fields, with a more precise reason (e.g.
+/// `OUT_OF_BOUNDS` for a list longer or shorter than the policy allows).
+pub fn invalid_fields_because(reason: ErrorReason, errors: &[FieldError]) -> Status {
     let violations = errors
         .iter()
         .map(|error| FieldViolation::new(error.field.clone(), error.description.clone()))
         .collect::<Vec<_>>();
     let mut details = ErrorDetails::with_bad_request(violations);
-    details.set_error_info(ErrorReason::InvalidField.as_str_name(), ERROR_DOMAIN, HashMap::new());
+    details.set_error_info(reason.as_str_name(), ERROR_DOMAIN, HashMap::new());
     let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
     Status::with_error_details(Code::InvalidArgument, message, details)
 }
@@ -70,12 +76,37 @@ impl From<FieldError> for Status {
     }
 }
 
+/// At most a short prefix of a caller's value, for an error message: a
+/// megabyte id must not come back as a megabyte of trailers.
+pub fn quote(value: &str) -> String {
+    const MAX_CHARS: usize = 64;
+    if value.chars().count() <= MAX_CHARS {
+        value.to_owned()
+    } else {
+        let prefix: String = value.chars().take(MAX_CHARS).collect();
+        format!("{prefix}…")
+    }
+}
+
+/// `NOT_FOUND` naming what was looked for (the id quoted, see [`quote`]).
+pub fn not_found(what: &str, id: &str) -> Status {
+    status(
+        Code::NotFound,
+        ErrorReason::NotFound,
+        format!("{what} {} not found", quote(id)),
+    )
+}
+
 /// `INVALID_ARGUMENT` for one field.
 pub fn invalid_field(field: impl Into<String>, description: impl Into<String>) -> Status {
     invalid_fields(&[FieldError::new(field, description)])
 }
 
-/// Logs the whole error chain and returns a generic `INTERNAL`.
+/// Logs the whole error chain and returns a generic `INTERNAL` — or, when the
+/// cause is the database being out of reach (connection lost, pool timeout,
+/// PostgreSQL shutting down or out of connections, SQLite busy),
+/// `UNAVAILABLE` (`UPSTREAM_UNAVAILABLE`), which callers retry. Either way
+/// the transaction was not committed, so nothing was half written.
 pub fn internal(error: &(dyn std::error::Error + 'static)) -> Status {
     let mut chain = error.to_string();
     let mut source = error.source();
@@ -84,6 +115,25 @@ pub fn internal(error: &(dyn std::error::Error + 'static)) -> Status {
         chain.push_str(&cause.to_string());
         source = cause.source();
     }
+    if database_unavailable(error) {
+        tracing::warn!(error = %chain, "database unavailable");
+        return status(
+            Code::Unavailable,
+            ErrorReason::UpstreamUnavailable,
+            "the database is unavailable, retry with backoff",
+        );
+    }
     tracing::error!(error = %chain, "internal error");
     status(Code::Internal, ErrorReason::Internal, "internal error")
+}
+
+fn database_unavailable(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(database) = error.downcast_ref::<sqlx::Error>() {
+            return crate::db::is_transient(database);
+        }
+        next = error.source();
+    }
+    false
 }

@@ -9,10 +9,35 @@
 
 use sqlx::{AnyConnection, Row};
 
+use crate::error::FieldError;
+
+/// The longest `request_id` kept (a UUID is 36).
+pub const MAX_REQUEST_ID_CHARS: usize = 128;
+
+/// A `request_id` is at most [`MAX_REQUEST_ID_CHARS`] printable characters.
+pub fn check_request_id(request_id: &str) -> Result<(), IdempotencyError> {
+    if request_id.chars().count() > MAX_REQUEST_ID_CHARS {
+        return Err(IdempotencyError::Invalid(FieldError::new(
+            "request_id",
+            format!("must be at most {MAX_REQUEST_ID_CHARS} characters"),
+        )));
+    }
+    if request_id.chars().any(char::is_control) {
+        return Err(IdempotencyError::Invalid(FieldError::new(
+            "request_id",
+            "must not contain control characters",
+        )));
+    }
+    Ok(())
+}
+
 /// Why a mutation's `request_id` stops it; each service maps these into its
 /// own error type (`From`), so use cases just `?` them.
 #[derive(Debug, thiserror::Error)]
 pub enum IdempotencyError {
+    /// The `request_id` itself is malformed (too long, control characters).
+    #[error("{0}")]
+    Invalid(FieldError),
     #[error("request_id was already used for a different operation")]
     OtherOperation,
     /// The same key committed by a concurrent call: roll back; a retry reads its result.
@@ -30,6 +55,7 @@ pub async fn replayed(
     request_id: &str,
     operation: &str,
 ) -> Result<Option<String>, IdempotencyError> {
+    check_request_id(request_id)?;
     if request_id.is_empty() {
         return Ok(None);
     }
@@ -55,6 +81,7 @@ pub async fn record(
     resource_id: &str,
     now_millis: i64,
 ) -> Result<(), IdempotencyError> {
+    check_request_id(request_id)?;
     if request_id.is_empty() {
         return Ok(());
     }

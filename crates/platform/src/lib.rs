@@ -9,6 +9,7 @@ pub mod client;
 pub mod crypto;
 pub mod db;
 pub mod directory;
+pub mod edge;
 pub mod error;
 pub mod gate;
 pub mod idempotency;

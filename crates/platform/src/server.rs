@@ -2,13 +2,16 @@
 //!
 //! [`serve`] adds `grpc.health.v1` (SERVING per service), server reflection (v1
 //! and v1alpha), Prometheus metrics on their own port, and the tower stack —
-//! trace context with metrics, load shedding, auth, and
-//! tonic's per-request timeout — and shuts down gracefully: on SIGTERM health
-//! turns NOT_SERVING, new connections stop, and in-flight requests get
-//! `server.drain_timeout_ms` to finish.
+//! trace context with metrics, the HTTP/2 edge ([`crate::edge`]), auth, load
+//! shedding with per-caller fairness, tonic's per-request timeout and a
+//! per-connection stream limit — and shuts down gracefully: on SIGTERM health
+//! turns NOT_SERVING, open response streams end with `UNAVAILABLE`, new
+//! connections stop, and in-flight requests get `server.drain_timeout_ms` to
+//! finish.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dualreport_proto::common::v1::ErrorReason;
@@ -19,7 +22,8 @@ use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
-use crate::auth::{Authenticate, Authenticator};
+use crate::auth::{Authenticate, Authenticator, Principal, Role};
+use crate::edge::EdgeLayer;
 use crate::error::status;
 use crate::gate::{Gate, GateLayer};
 use crate::settings::ServerSettings;
@@ -146,9 +150,12 @@ pub async fn serve(
 
     let names = service.names.clone();
     let (drain_tx, drain_rx) = tokio::sync::oneshot::channel::<()>();
+    let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
     let signal = async move {
         shutdown.await;
         tracing::info!("shutdown requested, draining in-flight requests");
+        // Open response streams end now, with UNAVAILABLE (see `edge`).
+        let _ = stopping_tx.send(true);
         reporter.set_service_status("", ServingStatus::NotServing).await;
         for name in names {
             reporter.set_service_status(name, ServingStatus::NotServing).await;
@@ -164,8 +171,15 @@ pub async fn serve(
     let listener = listeners.grpc;
     let stack = tower::ServiceBuilder::new()
         .layer(TraceContextLayer)
-        .layer(GateLayer::new(LoadShed::new(settings.concurrency_limit)))
-        .layer(GateLayer::new(Authenticate::new(authenticator)));
+        .layer(EdgeLayer::new(
+            Duration::from_millis(settings.request_idle_timeout_ms),
+            stopping,
+        ))
+        .layer(GateLayer::new(Authenticate::new(authenticator)))
+        .layer(GateLayer::new(LoadShed::new(
+            settings.concurrency_limit,
+            settings.per_caller_concurrency_limit(),
+        )));
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let mut builder = Server::builder();
     if let Some(tls) = &settings.tls {
@@ -174,6 +188,7 @@ pub async fn serve(
     }
     let server = builder
         .timeout(Duration::from_millis(settings.request_timeout_ms))
+        .max_concurrent_streams(Some(settings.max_streams_per_connection))
         .layer(stack)
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, signal);
@@ -195,32 +210,92 @@ pub async fn serve(
     Ok(())
 }
 
-/// Concurrency limit with load shedding: a request beyond the limit is
-/// answered at once with `RESOURCE_EXHAUSTED` instead of queueing.
+/// Requests in flight per caller subject.
+type InFlight = Arc<Mutex<HashMap<String, usize>>>;
+
+/// Concurrency limit with load shedding and per-caller fairness: a request
+/// beyond the limit, or beyond one caller's share of it, is answered at once
+/// with `RESOURCE_EXHAUSTED` instead of queueing. Health and reflection are
+/// never shed (a busy pod must still pass its probes), and other services of
+/// the suite (role `service`) draw only on the overall limit, since one
+/// subject there speaks for many users.
 #[derive(Clone)]
 pub struct LoadShed {
     permits: Arc<Semaphore>,
+    per_caller: usize,
+    callers: InFlight,
 }
 
 impl LoadShed {
-    pub fn new(limit: usize) -> Self {
+    pub fn new(limit: usize, per_caller: usize) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(limit.max(1))),
+            per_caller: per_caller.max(1),
+            callers: Arc::default(),
+        }
+    }
+
+    fn overloaded(message: &'static str) -> tonic::Status {
+        tracing::warn!(message, "shedding request");
+        status(Code::ResourceExhausted, ErrorReason::Overloaded, message)
+    }
+}
+
+/// What an admitted request holds until its response is ready.
+pub struct Admission {
+    _permit: OwnedSemaphorePermit,
+    caller: Option<(String, InFlight)>,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        if let Some((subject, callers)) = self.caller.take() {
+            let mut callers = callers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(count) = callers.get_mut(&subject) {
+                *count -= 1;
+                if *count == 0 {
+                    callers.remove(&subject);
+                }
+            }
         }
     }
 }
 
 impl Gate for LoadShed {
-    type Ticket = OwnedSemaphorePermit;
+    type Ticket = Option<Admission>;
 
-    fn admit<B>(&self, _request: &mut http::Request<B>) -> Result<OwnedSemaphorePermit, tonic::Status> {
-        self.permits.clone().try_acquire_owned().map_err(|_| {
-            tracing::warn!("concurrency limit reached, shedding request");
-            status(
-                Code::ResourceExhausted,
-                ErrorReason::Overloaded,
-                "server is at its concurrency limit, retry with backoff",
-            )
-        })
+    fn admit<B>(&self, request: &mut http::Request<B>) -> Result<Option<Admission>, tonic::Status> {
+        if crate::auth::is_public(request.uri().path()) {
+            return Ok(None);
+        }
+        // Authentication runs first, so every other request has a principal.
+        let subject = request
+            .extensions()
+            .get::<Principal>()
+            .filter(|p| p.role != Role::Service)
+            .map(|p| p.subject.clone());
+        let permit = self
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Self::overloaded("server is at its concurrency limit, retry with backoff"))?;
+        let caller = match subject {
+            None => None,
+            Some(subject) => {
+                let mut callers = self.callers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let count = callers.entry(subject.clone()).or_default();
+                if *count >= self.per_caller {
+                    return Err(Self::overloaded(
+                        "this caller has its share of the concurrency limit in flight, retry with backoff",
+                    ));
+                }
+                *count += 1;
+                Some((subject, self.callers.clone()))
+            }
+        };
+        Ok(Some(Admission {
+            _permit: permit,
+            caller,
+        }))
     }
 }

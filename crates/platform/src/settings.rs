@@ -20,9 +20,12 @@ request_timeout_ms = 10000
 concurrency_limit = 256
 max_message_bytes = 4194304
 drain_timeout_ms = 20000
+request_idle_timeout_ms = 5000
+max_streams_per_connection = 128
 
 [database]
 max_connections = 10
+acquire_timeout_ms = 3000
 
 [telemetry]
 log_format = "pretty"
@@ -42,6 +45,15 @@ pub struct ServerSettings {
     pub request_timeout_ms: u64,
     /// Requests in flight at once; more are shed with `RESOURCE_EXHAUSTED`.
     pub concurrency_limit: usize,
+    /// Requests in flight at once from one caller (token subject, role
+    /// `service` excepted); unset: a quarter of `concurrency_limit`.
+    #[serde(default)]
+    pub per_caller_concurrency_limit: Option<usize>,
+    /// A request body that sends nothing this long (an opened client stream
+    /// without a message) ends with `DEADLINE_EXCEEDED`.
+    pub request_idle_timeout_ms: u64,
+    /// HTTP/2 streams open at once on one connection.
+    pub max_streams_per_connection: u32,
     /// Largest request or response message.
     pub max_message_bytes: usize,
     /// After SIGTERM, how long in-flight requests may take to finish.
@@ -55,6 +67,14 @@ pub struct ServerSettings {
     pub tls: Option<crate::tls::ServerTls>,
 }
 
+impl ServerSettings {
+    pub fn per_caller_concurrency_limit(&self) -> usize {
+        self.per_caller_concurrency_limit
+            .unwrap_or(self.concurrency_limit / 4)
+            .max(1)
+    }
+}
+
 /// The store: `sqlite://path?mode=rwc` (embedded default) or `postgres://…`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct DatabaseSettings {
@@ -63,6 +83,15 @@ pub struct DatabaseSettings {
     #[serde(default)]
     pub url_file: Option<String>,
     pub max_connections: u32,
+    /// How long a request waits for a pooled connection before it answers
+    /// `UNAVAILABLE` (kept below `server.request_timeout_ms`, so an outage is
+    /// reported as one instead of as a cut-off request).
+    #[serde(default = "default_acquire_timeout_ms")]
+    pub acquire_timeout_ms: u64,
+}
+
+fn default_acquire_timeout_ms() -> u64 {
+    3000
 }
 
 impl DatabaseSettings {

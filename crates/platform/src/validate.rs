@@ -46,6 +46,12 @@ pub fn text(field: &str, value: &str, max_chars: usize, required: bool) -> Resul
     Ok(trimmed.to_owned())
 }
 
+/// An enum field's value, refusing a number the contract does not define
+/// (prost keeps unknown values of open enums as plain `i32`s).
+pub fn known<E: TryFrom<i32>>(field: &str, value: i32) -> Result<E, FieldError> {
+    E::try_from(value).map_err(|_| FieldError::new(field, format!("{value} is not a value of this enum")))
+}
+
 /// An optional [`id`]: empty stays empty (a filter not given).
 pub fn optional_id(field: &str, value: &str) -> Result<String, FieldError> {
     if value.is_empty() {

@@ -70,6 +70,7 @@ impl TestDatabase {
             url: SecretString::from(self.url.clone()),
             url_file: None,
             max_connections: 5,
+            acquire_timeout_ms: 3_000,
         }
     }
 }
@@ -81,6 +82,10 @@ pub fn server_settings() -> ServerSettings {
         port: 0,
         request_timeout_ms: 10_000,
         concurrency_limit: 64,
+        // Tests fire many parallel calls with one token.
+        per_caller_concurrency_limit: Some(64),
+        request_idle_timeout_ms: 5_000,
+        max_streams_per_connection: 128,
         max_message_bytes: 4 * 1024 * 1024,
         drain_timeout_ms: 1_000,
         metrics_port: None,
@@ -157,6 +162,7 @@ pub fn authed(channel: Channel, token: &str) -> InterceptedService<Channel, Clie
 
 pub mod bench;
 pub mod process;
+pub mod raw;
 pub mod registry;
 pub mod tls;
 
@@ -165,6 +171,11 @@ use tonic_types::StatusExt as _;
 
 /// Asserts an InvalidArgument whose BadRequest names `field`.
 pub fn assert_invalid(status: &Status, field: &str) {
+    assert_invalid_because(status, field, "ERROR_REASON_INVALID_FIELD");
+}
+
+/// `INVALID_ARGUMENT` naming `field`, with a precise ErrorInfo reason.
+pub fn assert_invalid_because(status: &Status, field: &str, reason: &str) {
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     let details = status.get_error_details();
     let bad = details
@@ -176,7 +187,7 @@ pub fn assert_invalid(status: &Status, field: &str) {
         bad.field_violations
     );
     let info = details.error_info().expect("ErrorInfo");
-    assert_eq!(info.reason, "ERROR_REASON_INVALID_FIELD");
+    assert_eq!(info.reason, reason);
     assert_eq!(info.domain, "dualreport");
 }
 

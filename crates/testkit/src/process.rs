@@ -132,6 +132,19 @@ impl ServiceProcess {
         let _ = self.child.wait();
     }
 
+    /// Sends SIGTERM and waits for the exit: how long it took and whether it
+    /// exited cleanly (what a Kubernetes rollout does to a pod).
+    pub fn terminate(&mut self) -> (Duration, bool) {
+        let started = std::time::Instant::now();
+        let signalled = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(signalled, "could not signal {}", self.name);
+        let status = self.child.wait().expect("wait for exit");
+        (started.elapsed(), status.success())
+    }
+
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }

@@ -13,7 +13,7 @@ use dualreport_platform::{idempotency, journal};
 use sqlx::{AnyConnection, AnyPool};
 
 use crate::domain::ledger::{Entry, EntryKind, ProjectScorer, Rules, SpecialCategory};
-use crate::domain::market::{Item, Redemption, RedemptionStatus};
+use crate::domain::market::{self, Item, Redemption, RedemptionStatus};
 use crate::domain::period::Period;
 use crate::domain::settlement::{self, Settlement, SettlementStatus};
 use crate::domain::{Clock, Date, Result, ScoringError, Subject, SubjectKind, now_millis, service_date};
@@ -877,7 +877,11 @@ impl Scoring {
         if !db::update_item(&mut tx, &item, change.add_stock, now_millis()).await? {
             return Err(ScoringError::invalid(
                 "add_stock",
-                format!("would take the stock of {} below zero", item.stock),
+                format!(
+                    "would take the stock of {} below zero or above {}",
+                    item.stock,
+                    market::MAX_STOCK
+                ),
             ));
         }
         self.remember(&mut tx, p, request_id, "UpdateItem", id).await?;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use dualreport_platform::auth::{Principal, Role, Scope};
 use dualreport_platform::directory::{Directory, DirectoryError, OrgInfo, OrgKind};
+use dualreport_platform::error::FieldError;
 use dualreport_platform::paging::PageRequest;
 use dualreport_platform::{idempotency, journal, trace_context};
 use sqlx::{AnyConnection, AnyPool};
@@ -1017,10 +1018,10 @@ impl Volunteering {
         let HouseholdSettings { min, max } = self.rules.households;
         let count = labels.len();
         if count < min as usize || count > max as usize {
-            return Err(VolunteeringError::invalid(
+            return Err(VolunteeringError::CountOutOfBounds(FieldError::new(
                 "labels",
                 format!("a member covers {min} to {max} households; {count} were given"),
-            ));
+            )));
         }
         if self.replayed(p, request_id, "AssignHouseholds").await?.is_some() {
             return db::list_households(&mut *self.conn().await?, member_id).await;

@@ -80,6 +80,7 @@ impl From<dualreport_platform::idempotency::IdempotencyError> for FeedbackError 
     fn from(error: dualreport_platform::idempotency::IdempotencyError) -> Self {
         use dualreport_platform::idempotency::IdempotencyError as I;
         match error {
+            I::Invalid(e) => Self::Invalid(vec![e]),
             I::OtherOperation => Self::RequestIdReused,
             I::Concurrent(id) => Self::Conflict(format!(
                 "request {id} was applied concurrently; retry to read its result"

@@ -44,7 +44,7 @@ fn to_status(error: FeedbackError) -> Status {
     use FeedbackError as F;
     match error {
         F::Invalid(fields) => err::invalid_fields(&fields),
-        F::NotFound { what, id } => err::status(Code::NotFound, E::NotFound, format!("{what} {id} not found")),
+        F::NotFound { what, id } => err::not_found(what, &id),
         F::OutOfScope(m) => err::status(Code::PermissionDenied, E::OutOfScope, m),
         F::NotRegistered(m) => err::status(Code::FailedPrecondition, E::NotRegistered, m),
         F::NotPaired(m) => err::status(Code::FailedPrecondition, E::NotPaired, m),

@@ -5,6 +5,7 @@ mod convert;
 
 use dualreport_platform::auth::principal;
 use dualreport_platform::error::{self as err, FieldError};
+use dualreport_platform::validate::known;
 use dualreport_platform::wire::page;
 use dualreport_proto::common::v1::ErrorReason;
 use dualreport_proto::registry::v1 as pb;
@@ -32,9 +33,7 @@ impl RegistryApi {
 fn to_status(error: RegistryError) -> Status {
     match error {
         RegistryError::Invalid(fields) => err::invalid_fields(&fields),
-        RegistryError::NotFound { what, id } => {
-            err::status(Code::NotFound, ErrorReason::NotFound, format!("{what} {id} not found"))
-        }
+        RegistryError::NotFound { what, id } => err::not_found(what, &id),
         RegistryError::AlreadyExists(m) => err::status(Code::AlreadyExists, ErrorReason::AlreadyExists, m),
         RegistryError::OutOfScope(m) => err::status(Code::PermissionDenied, ErrorReason::OutOfScope, m),
         e @ RegistryError::TreeCycle(_) => err::status(Code::FailedPrecondition, ErrorReason::TreeCycle, e.to_string()),
@@ -53,9 +52,12 @@ fn to_status(error: RegistryError) -> Status {
     }
 }
 
+/// An id or number the registry issued: not empty, at most 128 characters.
 fn required(field: &str, value: &str) -> Result<(), Status> {
     if value.trim().is_empty() {
         Err(err::invalid_field(field, "must not be empty"))
+    } else if value.chars().count() > 128 {
+        Err(err::invalid_field(field, "must be at most 128 characters"))
     } else {
         Ok(())
     }
@@ -163,7 +165,8 @@ impl RegistryService for RegistryApi {
         let p = principal(&request)?;
         let req = request.into_inner();
         required("member_id", &req.member_id)?;
-        let whole = req.view == pb::MemberView::Full as i32;
+        let view: pb::MemberView = known("view", req.view)?;
+        let whole = view == pb::MemberView::Full;
         let member = self
             .registry
             .get_member(&p, &req.member_id, whole)

@@ -140,11 +140,194 @@ async fn messages_over_the_limit_are_refused(backend: Backend) {
         })
         .await
         .expect_err("over 4 MiB");
-    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    assert_reason(&status, Code::ResourceExhausted, "ERROR_REASON_MESSAGE_TOO_LARGE");
     app.city()
         .get_policy(pb::GetPolicyRequest {})
         .await
         .expect("the server carries on");
+}
+
+/// Bytes that are not a `GetOrganizationRequest` are the caller's fault:
+/// `INVALID_ARGUMENT`, never `INTERNAL` (which means a bug of ours).
+async fn undecodable_requests_are_invalid_arguments(backend: Backend) {
+    let app = spawn(backend).await;
+    let token = admin_token(Role::CityAdmin, "city");
+    let path = "/dualreport.registry.v1.RegistryService/GetOrganization";
+    let hostile: [(&str, Vec<u8>); 4] = [
+        ("invalid varint", vec![0xff; 11]),
+        ("truncated", vec![0x0a, 0x10, b'a']),
+        ("wrong wire type", vec![0x08, 0x01]),
+        ("invalid UTF-8", vec![0x0a, 0x02, 0xff, 0xfe]),
+    ];
+    for (what, body) in hostile {
+        let status = dualreport_testkit::raw::unary(&app.channel, path, &token, body)
+            .await
+            .expect_err(what);
+        assert_reason(&status, Code::InvalidArgument, "ERROR_REASON_MALFORMED_REQUEST");
+    }
+    // A well-formed message of an unknown id is still a plain NOT_FOUND.
+    let status = dualreport_testkit::raw::unary(&app.channel, path, &token, vec![0x0a, 0x01, b'x'])
+        .await
+        .expect_err("unknown org");
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+}
+
+/// Ids, request ids and enums are bounded; an error quotes at most a short
+/// prefix of a bad value, and a refused call writes nothing.
+async fn oversized_ids_and_unknown_enums_are_refused_briefly(backend: Backend) {
+    let app = spawn(backend).await;
+    let mut city = app.city();
+    let huge = "x".repeat(1024 * 1024);
+    let status = city
+        .get_organization(pb::GetOrganizationRequest {
+            organization_id: huge.clone(),
+        })
+        .await
+        .expect_err("a megabyte id");
+    assert_invalid(&status, "organization_id");
+    assert!(status.message().len() < 200, "{} bytes of message", status.message().len());
+
+    let status = city
+        .create_organization(pb::CreateOrganizationRequest {
+            request_id: huge,
+            organization: Some(dualreport_testkit::registry::org_input(
+                "金水区",
+                pb::OrganizationType::District,
+                "city",
+            )),
+        })
+        .await
+        .expect_err("a megabyte request_id");
+    assert_invalid(&status, "request_id");
+    let listed = city
+        .list_organizations(pb::ListOrganizationsRequest {
+            parent_id: "city".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .into_inner()
+        .organizations;
+    assert!(listed.is_empty(), "nothing was created: {listed:?}");
+
+    let status = city
+        .get_member(pb::GetMemberRequest {
+            member_id: "m1".into(),
+            view: 999,
+        })
+        .await
+        .expect_err("unknown view");
+    assert_invalid(&status, "view");
+}
+
+/// An opened client stream that sends nothing gives its permit back after
+/// `server.request_idle_timeout_ms`, long before the request timeout.
+async fn idle_client_streams_end_early(backend: Backend) {
+    let app = spawn_with(backend, |s| {
+        s.server.concurrency_limit = 1;
+        s.server.request_idle_timeout_ms = 300;
+    })
+    .await;
+    let (_tx, rx) = tokio::sync::mpsc::channel::<pb::ImportMembersRequest>(1);
+    let started = std::time::Instant::now();
+    let status = app
+        .city()
+        .import_members(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .expect_err("idle stream ended");
+    assert_reason(&status, Code::DeadlineExceeded, "ERROR_REASON_REQUEST_IDLE");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "ended by the idle timeout"
+    );
+    app.city()
+        .get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect("the permit is free again");
+}
+
+/// One caller holding its share of the limit is shed; others are served, and
+/// health is never shed (a busy pod must still pass its probes).
+async fn one_caller_cannot_starve_the_others(backend: Backend) {
+    let app = spawn_with(backend, |s| {
+        s.server.concurrency_limit = 2;
+        s.server.per_caller_concurrency_limit = Some(1);
+    })
+    .await;
+    let hog = app.city();
+    let (_hold, rx) = tokio::sync::mpsc::channel::<pb::ImportMembersRequest>(1);
+    let mut importer = hog.clone();
+    let _open = tokio::spawn(async move {
+        importer
+            .import_members(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+    });
+    let mut refused = None;
+    for _ in 0..50 {
+        match hog.clone().get_policy(pb::GetPolicyRequest {}).await {
+            Err(status) => {
+                refused = Some(status);
+                break;
+            }
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+    let status = refused.expect("the hog's second call is shed");
+    assert_reason(&status, Code::ResourceExhausted, "ERROR_REASON_OVERLOADED");
+    app.admin(Role::DistrictAdmin, "city")
+        .get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect("another caller is served");
+
+    // A second hog takes the last permit: now health must still answer.
+    let (_hold2, rx2) = tokio::sync::mpsc::channel::<pb::ImportMembersRequest>(1);
+    let mut second = app.admin(Role::StreetAdmin, "city");
+    let _open2 = tokio::spawn(async move {
+        second
+            .import_members(tokio_stream::wrappers::ReceiverStream::new(rx2))
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut health = HealthClient::new(app.channel.clone());
+    for _ in 0..10 {
+        let reply = health
+            .check(HealthCheckRequest { service: String::new() })
+            .await
+            .expect("health is not shed");
+        assert_eq!(reply.into_inner().status, ServingStatus::Serving as i32);
+    }
+}
+
+/// SIGTERM ends an open `Health/Watch` stream with `UNAVAILABLE` at once, so
+/// the pod exits in well under the drain deadline.
+#[tokio::test]
+async fn open_streams_end_on_shutdown() {
+    let mut registry =
+        dualreport_testkit::registry::start_registry_with(&[("DUALREPORT__SERVER__DRAIN_TIMEOUT_MS", "20000".into())]);
+    let channel = dualreport_testkit::channel(registry.port);
+    let mut watch = HealthClient::new(channel)
+        .watch(HealthCheckRequest { service: String::new() })
+        .await
+        .expect("watch")
+        .into_inner();
+    let first = watch.message().await.expect("first status").expect("a status");
+    assert_eq!(first.status, ServingStatus::Serving as i32);
+    let stream = tokio::spawn(async move {
+        loop {
+            match watch.message().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => return None,
+                Err(status) => return Some(status),
+            }
+        }
+    });
+    let (took, clean) = tokio::task::spawn_blocking(move || registry.terminate())
+        .await
+        .expect("join");
+    assert!(clean, "exited cleanly");
+    assert!(took < std::time::Duration::from_secs(2), "exited in {took:?}");
+    let ended = stream.await.expect("join").expect("the stream ends with a status");
+    assert_eq!(ended.code(), Code::Unavailable, "{ended:?}");
 }
 
 async fn metrics_count_requests_by_method_and_code(backend: Backend) {
@@ -324,6 +507,10 @@ async fn http_get(port: u16, path: &str) -> String {
 }
 
 crate::on_both_backends!(
+    undecodable_requests_are_invalid_arguments,
+    oversized_ids_and_unknown_enums_are_refused_briefly,
+    idle_client_streams_end_early,
+    one_caller_cannot_starve_the_others,
     requests_past_the_server_deadline_are_cut_off,
     messages_over_the_limit_are_refused,
     health_is_serving_without_a_token,
@@ -333,3 +520,66 @@ crate::on_both_backends!(
     mutual_tls_is_required_when_configured,
     secrets_can_come_from_mounted_files,
 );
+
+/// Only PostgreSQL can be taken away from a running service.
+mod on_postgres {
+    use super::*;
+
+    /// A database that stops taking connections is `UNAVAILABLE` (retryable),
+    /// not `INTERNAL`; once it is back, the same call succeeds and nothing was lost.
+    #[tokio::test]
+    async fn outage_is_unavailable() {
+        use sqlx::Connection as _;
+        let app = spawn_with(Backend::Postgres, |s| {
+            s.database.acquire_timeout_ms = 1_000;
+            s.database.max_connections = 1;
+        })
+        .await;
+        let mut city = app.city();
+        let district = city
+            .create_organization(pb::CreateOrganizationRequest {
+                request_id: "outage-district".into(),
+                organization: Some(dualreport_testkit::registry::org_input(
+                    "金水区",
+                    pb::OrganizationType::District,
+                    "city",
+                )),
+            })
+            .await
+            .expect("district")
+            .into_inner()
+            .organization
+            .expect("organization");
+        let admin_url = std::env::var("DUALREPORT_TEST_POSTGRES_URL").expect("test cluster");
+        let database = app.database_url().rsplit('/').next().expect("name").to_owned();
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("admin connection");
+        let outage = |allow: bool| format!("ALTER DATABASE {database} ALLOW_CONNECTIONS {allow}");
+        sqlx::query(&outage(false))
+            .execute(&mut admin)
+            .await
+            .expect("refuse connections");
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(&database)
+            .execute(&mut admin)
+            .await
+            .expect("terminate the service's connections");
+        let status = city
+            .get_organization(pb::GetOrganizationRequest {
+                organization_id: district.id.clone(),
+            })
+            .await
+            .expect_err("database down");
+        assert_reason(&status, Code::Unavailable, "ERROR_REASON_UPSTREAM_UNAVAILABLE");
+        sqlx::query(&outage(true))
+            .execute(&mut admin)
+            .await
+            .expect("accept connections");
+        let again = city
+            .get_organization(pb::GetOrganizationRequest {
+                organization_id: district.id,
+            })
+            .await
+            .expect("served once the database is back");
+        assert_eq!(again.into_inner().organization.expect("org").name, "金水区");
+    }
+}

@@ -47,6 +47,8 @@ pub struct Redemption {
 pub const MAX_QUANTITY: i64 = 100;
 /// Highest price of an item, in points.
 pub const MAX_PRICE: i64 = 100_000;
+/// The most one item may have in stock (far inside the contract's int32).
+pub const MAX_STOCK: i64 = 1_000_000;
 
 pub fn name(value: &str, v: &mut Violations) -> Option<String> {
     v.check(text("name", value, 100, true))

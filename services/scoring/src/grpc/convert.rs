@@ -1,6 +1,7 @@
 //! proto ↔ domain. Inputs that fail name their request field.
 
 use dualreport_platform::error::{FieldError, invalid_fields};
+use dualreport_platform::validate::known;
 use dualreport_platform::wire::{date_from_pb, date_to_pb, opt_timestamp, timestamp};
 use dualreport_proto::common::v1::Date as PbDate;
 use dualreport_proto::scoring::v1 as pb;
@@ -24,10 +25,10 @@ pub fn date(d: Option<&PbDate>) -> Option<Date> {
 
 pub fn period_from_pb(field: &str, p: Option<&pb::Period>) -> Result<Period, Status> {
     let p = p.ok_or_else(|| bad(FieldError::new(field, "is required")))?;
-    let half = match pb::Half::try_from(p.half) {
-        Ok(pb::Half::First) => Some(Half::First),
-        Ok(pb::Half::Second) => Some(Half::Second),
-        _ => None,
+    let half = match known(&format!("{field}.half"), p.half).map_err(bad)? {
+        pb::Half::First => Some(Half::First),
+        pb::Half::Second => Some(Half::Second),
+        pb::Half::Unspecified => None,
     };
     Period::new(field, p.year, half).map_err(bad)
 }

@@ -33,9 +33,7 @@ fn to_status(error: ScoringError) -> Status {
     use ErrorReason as E;
     match error {
         ScoringError::Invalid(fields) => err::invalid_fields(&fields),
-        ScoringError::NotFound { what, id } => {
-            err::status(Code::NotFound, E::NotFound, format!("{what} {id} not found"))
-        }
+        ScoringError::NotFound { what, id } => err::not_found(what, &id),
         ScoringError::OutOfScope(m) => err::status(Code::PermissionDenied, E::OutOfScope, m),
         ScoringError::NotRegistered(m) => err::status(Code::FailedPrecondition, E::NotRegistered, m),
         ScoringError::WrongState(m) => err::status(Code::FailedPrecondition, E::WrongState, m),
@@ -383,8 +381,8 @@ impl ScoringService for ScoringApi {
         let name = market::name(&req.name, &mut v);
         let description = market::description(&req.description, &mut v);
         let price = market::price(i64_of(req.price_points), &mut v);
-        if req.stock < 0 {
-            v.add("stock", "must not be negative");
+        if !(0..=market::MAX_STOCK).contains(&i64_of(req.stock)) {
+            v.add("stock", format!("must be between 0 and {}", market::MAX_STOCK));
         }
         let (Some(community_id), Some(name), Some(description), Some(price_points), true) =
             (community_id, name, description, price, v.is_empty())

@@ -22,6 +22,7 @@ impl From<dualreport_platform::idempotency::IdempotencyError> for ScoringError {
     fn from(error: dualreport_platform::idempotency::IdempotencyError) -> Self {
         use dualreport_platform::idempotency::IdempotencyError as E;
         match error {
+            E::Invalid(e) => ScoringError::Invalid(vec![e]),
             E::OtherOperation => ScoringError::RequestIdReused,
             e @ E::Concurrent(_) => ScoringError::Conflict(e.to_string()),
             E::Database(e) => e.into(),
@@ -772,12 +773,12 @@ pub async fn item(conn: &mut AnyConnection, id: &str) -> Result<Option<Item>> {
 }
 
 /// Writes name, description, price and active; adds `add_stock` unless the
-/// stock would go below zero (false then).
+/// stock would leave 0 ..= `MAX_STOCK` (false then).
 pub async fn update_item(conn: &mut AnyConnection, item: &Item, add_stock: i64, now: i64) -> Result<bool> {
     let result = sqlx::query(
         "UPDATE items SET name = $2, description = $3, price_points = $4, active = $5, \
            stock = stock + $6, updated_at = $7 \
-         WHERE id = $1 AND stock + $6 >= 0",
+         WHERE id = $1 AND stock + $6 >= 0 AND stock + $6 <= $8",
     )
     .bind(&item.id)
     .bind(&item.name)
@@ -786,6 +787,7 @@ pub async fn update_item(conn: &mut AnyConnection, item: &Item, add_stock: i64, 
     .bind(i64::from(item.active))
     .bind(add_stock)
     .bind(now)
+    .bind(crate::domain::market::MAX_STOCK)
     .execute(conn)
     .await?;
     Ok(result.rows_affected() == 1)

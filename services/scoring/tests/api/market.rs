@@ -11,7 +11,55 @@ on_both_backends!(
     fifty_parallel_redemptions_against_a_balance_for_ten_make_exactly_ten,
     parallel_redemptions_never_oversell_stock,
     cancelling_returns_points_and_stock_and_bad_redemptions_are_refused,
+    stock_stays_within_its_bound,
 );
+
+/// Stock is bounded (1,000,000), so no addition can overflow what the
+/// contract's int32 shows.
+async fn stock_stays_within_its_bound(backend: Backend) {
+    let suite = spawn(backend).await;
+    let status = suite
+        .admin_a()
+        .create_item(pb::CreateItemRequest {
+            request_id: String::new(),
+            community_id: suite.a().into(),
+            name: "毛巾".into(),
+            description: String::new(),
+            price_points: 1,
+            stock: 2_000_000,
+        })
+        .await
+        .expect_err("above the bound");
+    assert_invalid(&status, "stock");
+    let towel = item(&suite, "毛巾", 1, 8).await;
+    for add_stock in [i32::MAX, 999_993, -9] {
+        let status = suite
+            .admin_a()
+            .update_item(pb::UpdateItemRequest {
+                request_id: String::new(),
+                item_id: towel.id.clone(),
+                add_stock,
+                ..Default::default()
+            })
+            .await
+            .expect_err("outside 0 ..= 1,000,000");
+        assert_invalid(&status, "add_stock");
+    }
+    let full = suite
+        .admin_a()
+        .update_item(pb::UpdateItemRequest {
+            request_id: String::new(),
+            item_id: towel.id.clone(),
+            add_stock: 999_992,
+            ..Default::default()
+        })
+        .await
+        .expect("up to the bound")
+        .into_inner()
+        .item
+        .expect("item");
+    assert_eq!(full.stock, 1_000_000);
+}
 
 async fn item(suite: &Suite, name: &str, price: i32, stock: i32) -> pb::Item {
     suite

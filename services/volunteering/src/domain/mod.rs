@@ -40,6 +40,9 @@ pub enum VolunteeringError {
     /// Beyond the policy's bound (posts claimed per year).
     #[error("{0}")]
     OutOfBounds(String),
+    /// A request list longer or shorter than the policy allows (households).
+    #[error("{0}")]
+    CountOutOfBounds(FieldError),
     #[error("{0}")]
     AlreadyExists(String),
     /// A dependency (the registry, the blob store) did not answer.
@@ -98,6 +101,7 @@ impl From<dualreport_platform::idempotency::IdempotencyError> for VolunteeringEr
     fn from(error: dualreport_platform::idempotency::IdempotencyError) -> Self {
         use dualreport_platform::idempotency::IdempotencyError as E;
         match error {
+            E::Invalid(e) => Self::Invalid(vec![e]),
             E::OtherOperation => Self::RequestIdReused,
             e @ E::Concurrent(_) => Self::Conflict(e.to_string()),
             E::Database(e) => e.into(),

@@ -33,7 +33,7 @@ fn to_status(error: VolunteeringError) -> Status {
     use VolunteeringError as V;
     match error {
         V::Invalid(fields) => err::invalid_fields(&fields),
-        V::NotFound { what, id } => err::status(Code::NotFound, E::NotFound, format!("{what} {id} not found")),
+        V::NotFound { what, id } => err::not_found(what, &id),
         V::OutOfScope(m) => err::status(Code::PermissionDenied, E::OutOfScope, m),
         V::NotRegistered(m) => err::status(Code::FailedPrecondition, E::NotRegistered, m),
         V::NotPaired(m) => err::status(Code::FailedPrecondition, E::NotPaired, m),
@@ -43,6 +43,7 @@ fn to_status(error: VolunteeringError) -> Status {
         V::ActivityFinished(m) => err::status(Code::FailedPrecondition, E::ActivityFinished, m),
         V::CodeExpired(m) => err::status(Code::FailedPrecondition, E::CodeExpired, m),
         V::OutOfBounds(m) => err::status(Code::FailedPrecondition, E::OutOfBounds, m),
+        V::CountOutOfBounds(field) => err::invalid_fields_because(E::OutOfBounds, &[field]),
         V::AlreadyExists(m) => err::status(Code::AlreadyExists, E::AlreadyExists, m),
         V::Unavailable(m) => err::status(Code::Unavailable, E::UpstreamUnavailable, m),
         V::Conflict(m) => err::status(Code::Aborted, E::Conflict, m),
@@ -737,10 +738,16 @@ impl VolunteeringService for VolunteeringApi {
         let agreement_id = optional_id("agreement_id", &req.agreement_id)?;
         let contact = text("contact", &req.contact, 100, false)?;
         match kind {
-            ActivityKind::TeamService if team_id.is_empty() || contact.is_empty() => {
+            ActivityKind::TeamService if team_id.is_empty() => {
                 return Err(err::invalid_field(
                     "team_id",
-                    "a team service names its team and publishes a contact (S4 §3.3.2)",
+                    "a team service names its team (S4 §3.3.2)",
+                ));
+            }
+            ActivityKind::TeamService if contact.is_empty() => {
+                return Err(err::invalid_field(
+                    "contact",
+                    "a team service publishes a contact (S4 §3.3.2)",
                 ));
             }
             ActivityKind::StudioHours if studio_id.is_empty() => {

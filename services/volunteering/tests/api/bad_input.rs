@@ -250,7 +250,7 @@ async fn taken_orders_household_bounds_and_unpaired_agreements(backend: Backend)
             })
             .await
             .expect_err("outside 10–15");
-        assert_invalid(&status, "labels");
+        assert_invalid_because(&status, "labels", "ERROR_REASON_OUT_OF_BOUNDS");
     }
 
     let status = suite

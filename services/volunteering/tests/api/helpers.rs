@@ -13,7 +13,7 @@ pub use dualreport_testkit::Backend;
 use dualreport_testkit::process::ServiceProcess;
 use dualreport_testkit::registry::{self as fixtures, City};
 use dualreport_testkit::{TestDatabase, admin_token, authed, member_token, service_token};
-pub use dualreport_testkit::{assert_invalid, assert_reason};
+pub use dualreport_testkit::{assert_invalid, assert_invalid_because, assert_reason};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use volunteering::settings::{CheckInSettings, EvidenceSettings, HouseholdSettings, RelaySettings, Settings};

@@ -312,6 +312,16 @@ async fn households_teams_studios_and_agreements(backend: Backend) {
         .create_activity(team_service.clone())
         .await
         .expect_err("no contact");
+    assert_invalid(&status, "contact");
+    let status = suite
+        .admin_a()
+        .create_activity(pb::CreateActivityRequest {
+            contact: "王队长 0371-6000000".into(),
+            team_id: String::new(),
+            ..team_service.clone()
+        })
+        .await
+        .expect_err("no team");
     assert_invalid(&status, "team_id");
     suite
         .admin_a()
