@@ -416,7 +416,10 @@ async fn main() -> anyhow::Result<()> {
     // ── posts claimed, pledges made, today's activities confirmed on evidence ──
     let mut claimed = 0;
     let mut attended = 0;
-    let now = chrono::Utc::now().timestamp();
+    // Today's activities run the whole China-time day, so a later run the
+    // same day sends byte-identical requests (a reused request_id with other
+    // times would be refused); another day's run gets that day's activities.
+    let day_start = today.and_hms_opt(0, 0, 0).context("midnight")?.and_utc().timestamp() - 8 * 3600;
     let at = |seconds: i64| Some(prost_types::Timestamp { seconds, nanos: 0 });
     for (c, community) in communities.iter().enumerate() {
         let admin = As::Admin(Role::CommunityAdmin, &community.id);
@@ -466,15 +469,15 @@ async fn main() -> anyhow::Result<()> {
             let mut organiser = demo.volunteering(admin)?;
             let activity = organiser
                 .create_activity(vol::CreateActivityRequest {
-                    request_id: format!("demo-activity-{c}-{k}"),
+                    request_id: format!("demo-activity-{c}-{k}-{today}"),
                     community_id: community.id.clone(),
                     kind: vol::ActivityKind::Regular.into(),
                     title: SERVICES[(c + k) % SERVICES.len()].into(),
                     content: format!("{}，请党员带好工具", SERVICES[(c + k) % SERVICES.len()]),
                     post_id: posts[k % posts.len()].id.clone(),
                     place: format!("{}党群服务中心", community.name),
-                    start_time: at(now - 1800),
-                    end_time: at(now + 3 * 3600),
+                    start_time: at(day_start),
+                    end_time: at(day_start + 24 * 3600 - 60),
                     capacity: 200,
                     organiser: "社区党委".into(),
                     contact: "0371-66668888".into(),
@@ -518,7 +521,7 @@ async fn main() -> anyhow::Result<()> {
                 };
                 let confirmed = organiser
                     .confirm_attendance(vol::ConfirmAttendanceRequest {
-                        request_id: format!("demo-confirm-attendance-{c}-{k}-{m}"),
+                        request_id: format!("demo-confirm-attendance-{c}-{k}-{m}-{today}"),
                         attendance_id: attendance.id,
                         adjustment: (m % 3) as i32 - 1,
                         note: "服务认真，居民好评".into(),
@@ -773,6 +776,7 @@ async fn main() -> anyhow::Result<()> {
                         objection_id: raised.id.clone(),
                         note: "走访服务对象，服务时长属实".into(),
                         evidence_ids: Vec::new(),
+                        request_id: format!("demo-note-{}", raised.id),
                     })
                     .await?;
             }

@@ -13,6 +13,9 @@
 //!   `server.request_idle_timeout_ms` (an opened client stream with no
 //!   message, a slow-loris unary call) ends with `DEADLINE_EXCEEDED`
 //!   (`REQUEST_IDLE`), giving back its concurrency permit.
+//! - **Each request is fingerprinted.** The SHA-256 of a one-message request
+//!   body is what [`crate::idempotency`] keeps beside a `request_id`, so the
+//!   same id with another request is refused.
 //! - **Open streams end on shutdown.** Once shutdown is requested, a response
 //!   stream with nothing more ready to send (`Health/Watch`, the cloud feed)
 //!   ends with `UNAVAILABLE` (`SHUTTING_DOWN`), so a rollout waits for
@@ -20,12 +23,14 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Buf as _, Bytes};
 use dualreport_proto::common::v1::ErrorReason;
 use http_body::{Frame, SizeHint};
+use sha2::{Digest as _, Sha256};
 use tokio::sync::watch;
 use tonic::body::Body;
 use tonic::{Code, Status};
@@ -81,8 +86,10 @@ where
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         let idle = self.layer.idle;
-        let request = request.map(|body| Body::new(IdleBody::new(body, idle)));
-        let future = self.inner.call(request);
+        let fingerprint = Arc::new(OnceLock::new());
+        let slot = fingerprint.clone();
+        let request = request.map(|body| Body::new(RequestBody::new(body, idle, slot)));
+        let future = crate::idempotency::with_fingerprint(fingerprint, self.inner.call(request));
         let stopping = self.layer.stopping.clone();
         Box::pin(async move {
             let mut response = future.await?;
@@ -115,28 +122,91 @@ fn rewrite_framework_status(headers: &mut http::HeaderMap) {
 
 /// A request body that fails with `DEADLINE_EXCEEDED` when no frame arrives
 /// within `idle` of our asking (from the request's start, then each time the
-/// handler asks for more).
-struct IdleBody {
+/// handler asks for more), and fingerprints a one-message body.
+struct RequestBody {
     inner: Body,
     idle: Duration,
     timer: Pin<Box<tokio::time::Sleep>>,
     /// Whether the timer runs: only while we wait for the caller, not while
     /// the handler works on the last message.
     waiting: bool,
+    frames: MessageFrames,
+    fingerprint: Arc<OnceLock<String>>,
 }
 
-impl IdleBody {
-    fn new(inner: Body, idle: Duration) -> Self {
+impl RequestBody {
+    fn new(inner: Body, idle: Duration, fingerprint: Arc<OnceLock<String>>) -> Self {
         Self {
             inner,
             idle,
             timer: Box::pin(tokio::time::sleep(idle)),
             waiting: true,
+            frames: MessageFrames::default(),
+            fingerprint,
+        }
+    }
+
+    fn observe(&mut self, frame: &Option<Result<Frame<Bytes>, tonic::Status>>) {
+        match frame {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    self.frames.feed(data.clone());
+                }
+            }
+            Some(Err(_)) => {}
+            None => {
+                if let Some(fingerprint) = self.frames.single_message_fingerprint() {
+                    let _ = self.fingerprint.set(fingerprint);
+                }
+            }
         }
     }
 }
 
-impl http_body::Body for IdleBody {
+/// Follows gRPC's length-prefixed framing (1 flag byte, 4 length bytes, the
+/// message) across data frames, hashing the messages' bytes.
+#[derive(Default)]
+struct MessageFrames {
+    header: Vec<u8>,
+    remaining: usize,
+    messages: usize,
+    digest: Sha256,
+}
+
+impl MessageFrames {
+    fn feed(&mut self, mut data: Bytes) {
+        while data.has_remaining() {
+            if self.remaining == 0 && self.header.len() < 5 {
+                let take = (5 - self.header.len()).min(data.remaining());
+                self.header.extend_from_slice(&data.split_to(take));
+                if self.header.len() == 5 {
+                    self.messages += 1;
+                    self.digest.update([self.header[0]]);
+                    let length = u32::from_be_bytes([self.header[1], self.header[2], self.header[3], self.header[4]]);
+                    self.remaining = length as usize;
+                    if self.remaining == 0 {
+                        self.header.clear();
+                    }
+                }
+                continue;
+            }
+            let take = self.remaining.min(data.remaining());
+            self.digest.update(data.split_to(take));
+            self.remaining -= take;
+            if self.remaining == 0 {
+                self.header.clear();
+            }
+        }
+    }
+
+    /// The fingerprint, when the body was exactly one whole message.
+    fn single_message_fingerprint(&mut self) -> Option<String> {
+        let complete = self.remaining == 0 && self.header.is_empty();
+        (self.messages == 1 && complete).then(|| crate::idempotency::fingerprint_of(std::mem::take(&mut self.digest)))
+    }
+}
+
+impl http_body::Body for RequestBody {
     type Data = Bytes;
     type Error = Status;
 
@@ -145,6 +215,7 @@ impl http_body::Body for IdleBody {
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
                 this.waiting = false;
+                this.observe(&frame);
                 Poll::Ready(frame)
             }
             Poll::Pending => {

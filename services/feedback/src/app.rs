@@ -110,6 +110,18 @@ impl Feedback {
         Ok(idempotency::replayed(&mut conn, &p.subject, request_id, operation).await?)
     }
 
+    /// The same check inside the use case's transaction, right after BEGIN:
+    /// on PostgreSQL it waits for a concurrent call under the same key to
+    /// commit and then finds its result, so racing retries agree.
+    async fn replayed_in(
+        tx: &mut AnyConnection,
+        p: &Principal,
+        request_id: &str,
+        operation: &str,
+    ) -> Result<Option<String>> {
+        Ok(idempotency::replayed(tx, &p.subject, request_id, operation).await?)
+    }
+
     async fn remember(
         conn: &mut AnyConnection,
         p: &Principal,
@@ -435,6 +447,10 @@ impl Feedback {
             acknowledged_at: None,
         };
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "SendNotice").await? {
+            drop(tx);
+            return self.notice_by_id(&id).await;
+        }
         db::insert_notice(&mut tx, &notice).await?;
         let kind = if urgent { "notice.sent.urgent" } else { "notice.sent" };
         let event = Event {
@@ -704,6 +720,10 @@ impl Feedback {
             history: Vec::new(),
         };
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "RaiseObjection").await? {
+            drop(tx);
+            return self.objection_by_id(&id).await;
+        }
         db::insert_objection(&mut tx, &objection).await?;
         db::add_step(&mut tx, &objection.id, &step("raised", p, content, Vec::new(), now)).await?;
         Self::remember(&mut tx, p, request_id, "RaiseObjection", &objection.id).await?;
@@ -762,21 +782,30 @@ impl Feedback {
     pub async fn add_note(
         &self,
         p: &Principal,
+        request_id: &str,
         id: &str,
         note: String,
         evidence_ids: Vec<String>,
     ) -> Result<Objection> {
         let o = self.objection_by_id(id).await?;
         self.require_handler(p, &o).await?;
+        let mut tx = self.pool.begin().await?;
+        if Self::replayed_in(&mut tx, p, request_id, "AddInvestigationNote")
+            .await?
+            .is_some()
+        {
+            drop(tx);
+            return self.objection_by_id(id).await;
+        }
         if o.status.decided() {
             return Err(FeedbackError::WrongState(format!(
                 "objection {id} is already {}; its investigation is closed",
                 o.status.as_str()
             )));
         }
-        let mut conn = self.conn().await?;
-        db::add_step(&mut conn, id, &step("note", p, note, evidence_ids, now_millis())).await?;
-        drop(conn);
+        db::add_step(&mut tx, id, &step("note", p, note, evidence_ids, now_millis())).await?;
+        Self::remember(&mut tx, p, request_id, "AddInvestigationNote", id).await?;
+        tx.commit().await?;
         self.objection_by_id(id).await
     }
 
@@ -810,6 +839,10 @@ impl Feedback {
         };
         let now = now_millis();
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "DecideObjection").await? {
+            drop(tx);
+            return self.objection_by_id(&id).await;
+        }
         let points = if upheld { points } else { 0 };
         if !db::decide(&mut tx, id, status, &reason, points, now, now + CORRECTION_LEASE_MS).await? {
             return Err(FeedbackError::WrongState(format!("objection {id} was already decided")));
@@ -1014,6 +1047,10 @@ impl Feedback {
                 .collect(),
         };
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "DrawSpotCheck").await? {
+            drop(tx);
+            return self.spot_check_by_id(&id).await;
+        }
         db::insert_spot_check(&mut tx, &check).await?;
         Self::remember(&mut tx, p, request_id, "DrawSpotCheck", &check.id).await?;
         tx.commit().await?;

@@ -656,6 +656,9 @@ impl Scoring {
         drop(conn);
         self.require_community_writer(p, &s.community_id, false).await?;
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = self.replayed(&mut tx, p, request_id, "ReviewSettlement").await? {
+            return self.require_settlement(&mut tx, &id).await;
+        }
         let date = settlement::assembly_date(s.period, assembly_date, self.today())
             .map_err(|why| ScoringError::invalid("assembly_date", why))?;
         if !db::review_settlement(&mut tx, id, date, recorded_by, now_millis()).await? {
@@ -679,6 +682,9 @@ impl Scoring {
         drop(conn);
         self.require_community_writer(p, &s.community_id, false).await?;
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = self.replayed(&mut tx, p, request_id, "PublishSettlement").await? {
+            return self.require_settlement(&mut tx, &id).await;
+        }
         if let Some(current) = db::current_version(&mut tx, &s.community_id, s.period).await?
             && current > s.version
         {
@@ -862,6 +868,9 @@ impl Scoring {
         drop(conn);
         self.require_community_writer(p, &item.community_id, false).await?;
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = self.replayed(&mut tx, p, request_id, "UpdateItem").await? {
+            return self.require_item(&mut tx, &id).await;
+        }
         if let Some(name) = change.name {
             item.name = name;
         }
@@ -932,6 +941,9 @@ impl Scoring {
             ));
         }
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = self.replayed(&mut tx, p, request_id, "Redeem").await? {
+            return self.require_redemption(&mut tx, &id).await;
+        }
         let cost = item.price_points * quantity;
         if !db::take_stock(&mut tx, item_id, quantity).await? {
             return Err(ScoringError::OutOfStock(if item.active {
@@ -1000,6 +1012,9 @@ impl Scoring {
         drop(conn);
         self.require_community_writer(p, &r.community_id, false).await?;
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = self.replayed(&mut tx, p, request_id, "CancelRedemption").await? {
+            return self.require_redemption(&mut tx, &id).await;
+        }
         let reversal = Entry {
             points: r.points,
             content: format!("{} × {} (cancelled: {reason})", r.item_name, r.quantity),

@@ -224,6 +224,18 @@ impl Volunteering {
         Ok(idempotency::replayed(&mut conn, &p.subject, request_id, operation).await?)
     }
 
+    /// The same check inside the use case's transaction, right after BEGIN:
+    /// on PostgreSQL it waits for a concurrent call under the same key to
+    /// commit and then finds its result, so racing retries agree.
+    async fn replayed_in(
+        tx: &mut AnyConnection,
+        p: &Principal,
+        request_id: &str,
+        operation: &str,
+    ) -> Result<Option<String>> {
+        Ok(idempotency::replayed(tx, &p.subject, request_id, operation).await?)
+    }
+
     async fn remember(
         conn: &mut AnyConnection,
         p: &Principal,
@@ -311,6 +323,12 @@ impl Volunteering {
                 .ok_or_else(|| VolunteeringError::not_found("post", &id));
         }
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "CreatePost").await? {
+            drop(tx);
+            return db::get_post(&mut *self.conn().await?, &id)
+                .await?
+                .ok_or_else(|| VolunteeringError::not_found("post", &id));
+        }
         Self::ensure_catalogue(&mut tx, &post.community_id).await?;
         match db::insert_post(&mut tx, &post).await {
             Err(e) if db::is_unique_violation(&e) => {
@@ -343,6 +361,12 @@ impl Volunteering {
         let post = Self::post(&mut *self.conn().await?, "post_id", post_id, None).await?;
         self.require_registered(member_id, &post.community_id, year).await?;
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "ClaimPost").await? {
+            drop(tx);
+            return db::get_claim(&mut *self.conn().await?, &id)
+                .await?
+                .ok_or_else(|| VolunteeringError::not_found("claim", &id));
+        }
         if let Some(existing) = db::claim_of(&mut tx, member_id, post_id, year).await? {
             return Ok(existing);
         }
@@ -411,6 +435,10 @@ impl Volunteering {
             return self.team(&id).await;
         }
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "CreateTeam").await? {
+            drop(tx);
+            return self.team(&id).await;
+        }
         if !team.post_id.is_empty() {
             Self::post(&mut tx, "post_id", &team.post_id, Some(&team.community_id)).await?;
         }
@@ -471,6 +499,12 @@ impl Volunteering {
         self.require_registered(&studio.member_id, &studio.community_id, year)
             .await?;
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "CreateStudio").await? {
+            drop(tx);
+            return db::get_studio(&mut *self.conn().await?, &id)
+                .await?
+                .ok_or_else(|| VolunteeringError::not_found("studio", &id));
+        }
         match db::insert_studio(&mut tx, &studio).await {
             Err(e) if db::is_unique_violation(&e) => {
                 return Err(VolunteeringError::AlreadyExists(format!(
@@ -564,6 +598,10 @@ impl Volunteering {
             )));
         }
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "CreateAgreement").await? {
+            drop(tx);
+            return self.agreement(&id).await;
+        }
         match db::insert_agreement(&mut tx, &agreement).await {
             Err(e) if db::is_unique_violation(&e) => {
                 return Err(VolunteeringError::AlreadyExists(format!(
@@ -658,6 +696,10 @@ impl Volunteering {
             return self.order(&id).await;
         }
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "PlaceOrder").await? {
+            drop(tx);
+            return self.order(&id).await;
+        }
         if !order.post_id.is_empty() {
             Self::post(&mut tx, "post_id", &order.post_id, Some(&order.community_id)).await?;
         }
@@ -867,6 +909,10 @@ impl Volunteering {
             return self.wish(&id).await;
         }
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "PostWish").await? {
+            drop(tx);
+            return self.wish(&id).await;
+        }
         db::insert_wish(&mut tx, &wish).await?;
         Self::remember(&mut tx, p, request_id, "PostWish", &wish.id).await?;
         tx.commit().await?;
@@ -1040,6 +1086,13 @@ impl Volunteering {
             })
             .collect();
         let mut tx = self.pool.begin().await?;
+        if Self::replayed_in(&mut tx, p, request_id, "AssignHouseholds")
+            .await?
+            .is_some()
+        {
+            drop(tx);
+            return db::list_households(&mut *self.conn().await?, member_id).await;
+        }
         db::replace_households(&mut tx, member_id, &households).await?;
         Self::remember(&mut tx, p, request_id, "AssignHouseholds", member_id).await?;
         tx.commit().await?;
@@ -1071,17 +1124,17 @@ impl Volunteering {
                 "household {household_id} is no longer assigned to the member"
             )));
         }
-        if let Some(id) = idempotency::replayed(&mut conn, &p.subject, request_id, "LogVisit").await? {
-            let attendance = db::get_attendance(&mut conn, &id)
+        drop(conn);
+        let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "LogVisit").await? {
+            let attendance = db::get_attendance(&mut tx, &id)
                 .await?
                 .ok_or_else(|| VolunteeringError::not_found("attendance", &id))?;
-            let (household, _) = db::get_household(&mut conn, household_id)
+            let (household, _) = db::get_household(&mut tx, household_id)
                 .await?
                 .ok_or_else(|| VolunteeringError::not_found("household", household_id))?;
             return Ok((household, attendance));
         }
-        drop(conn);
-        let mut tx = self.pool.begin().await?;
         Self::check_evidence(&mut tx, "evidence_ids", &evidence_ids, &household.community_id).await?;
         let title = if note.is_empty() {
             format!("入户走访: {}", household.label)
@@ -1118,6 +1171,10 @@ impl Volunteering {
             return self.activity(&id).await;
         }
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "CreateActivity").await? {
+            drop(tx);
+            return self.activity(&id).await;
+        }
         if !new.post_id.is_empty() {
             Self::post(&mut tx, "post_id", &new.post_id, Some(&new.community_id)).await?;
         }
@@ -1173,6 +1230,12 @@ impl Volunteering {
         Self::remember(&mut tx, p, request_id, "CreateActivity", &activity.id).await?;
         tx.commit().await?;
         Ok(activity)
+    }
+
+    async fn attendance(&self, id: &str) -> Result<Attendance> {
+        db::get_attendance(&mut *self.conn().await?, id)
+            .await?
+            .ok_or_else(|| VolunteeringError::not_found("attendance", id))
     }
 
     async fn activity(&self, id: &str) -> Result<Activity> {
@@ -1369,7 +1432,7 @@ impl Volunteering {
         drop(conn);
         self.require_community_admin(p, &attendance.community_id).await?;
         if self.replayed(p, request_id, "ConfirmAttendance").await?.is_some() {
-            return Ok(attendance);
+            return self.attendance(attendance_id).await;
         }
         match attendance.status {
             AttendanceStatus::CheckedIn => {}
@@ -1393,6 +1456,13 @@ impl Volunteering {
             )));
         }
         let mut tx = self.pool.begin().await?;
+        if Self::replayed_in(&mut tx, p, request_id, "ConfirmAttendance")
+            .await?
+            .is_some()
+        {
+            drop(tx);
+            return self.attendance(attendance_id).await;
+        }
         Self::check_evidence(&mut tx, "evidence_ids", &evidence_ids, &attendance.community_id).await?;
         attendance.status = AttendanceStatus::Confirmed;
         attendance.adjustment = adjustment;
@@ -1538,6 +1608,12 @@ impl Volunteering {
             created_at: now_millis(),
         };
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "UploadEvidence").await? {
+            drop(tx);
+            return db::get_evidence(&mut *self.conn().await?, &id)
+                .await?
+                .ok_or_else(|| VolunteeringError::not_found("evidence", &id));
+        }
         db::insert_evidence(&mut tx, &record).await?;
         Self::remember(&mut tx, p, request_id, "UploadEvidence", &record.id).await?;
         tx.commit().await?;
@@ -1579,6 +1655,12 @@ impl Volunteering {
             )));
         }
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "RecordUnitService").await? {
+            drop(tx);
+            return db::get_unit_record(&mut *self.conn().await?, &id)
+                .await?
+                .ok_or_else(|| VolunteeringError::not_found("unit record", &id));
+        }
         if !record.agreement_id.is_empty() {
             match db::get_agreement(&mut tx, &record.agreement_id).await? {
                 Some(a) if a.unit_org_id == record.unit_org_id && a.community_id == record.community_id => {}

@@ -34,7 +34,7 @@ pub enum FeedbackError {
     Unavailable(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("request_id was already used for a different operation")]
+    #[error("request_id was already used for a different request; use a new request_id for a new request")]
     RequestIdReused,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -81,7 +81,7 @@ impl From<dualreport_platform::idempotency::IdempotencyError> for FeedbackError 
         use dualreport_platform::idempotency::IdempotencyError as I;
         match error {
             I::Invalid(e) => Self::Invalid(vec![e]),
-            I::OtherOperation => Self::RequestIdReused,
+            I::Reused => Self::RequestIdReused,
             I::Concurrent(id) => Self::Conflict(format!(
                 "request {id} was applied concurrently; retry to read its result"
             )),

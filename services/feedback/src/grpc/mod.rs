@@ -51,7 +51,7 @@ fn to_status(error: FeedbackError) -> Status {
         F::WrongState(m) => err::status(Code::FailedPrecondition, E::WrongState, m),
         F::Unavailable(m) => err::status(Code::Unavailable, E::UpstreamUnavailable, m),
         F::Conflict(m) => err::status(Code::Aborted, E::Conflict, m),
-        e @ F::RequestIdReused => err::status(Code::InvalidArgument, E::RequestIdReused, e.to_string()),
+        e @ F::RequestIdReused => err::status(Code::FailedPrecondition, E::RequestIdReused, e.to_string()),
         F::Internal(e) => err::internal(e.as_ref()),
     }
 }
@@ -320,7 +320,7 @@ impl FeedbackService for FeedbackApi {
         let evidence = ids("evidence_ids", &r.evidence_ids)?;
         let o = self
             .app
-            .add_note(&p, &objection, note, evidence)
+            .add_note(&p, &r.request_id, &objection, note, evidence)
             .await
             .map_err(to_status)?;
         ok(pb::AddInvestigationNoteResponse {

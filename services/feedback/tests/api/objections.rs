@@ -53,15 +53,33 @@ async fn an_upheld_objection_changes_points_exactly_once(backend: Backend) {
         })
         .await
         .expect("assign");
-    suite
+    let note = pb::AddInvestigationNoteRequest {
+        objection_id: raised.id.clone(),
+        note: "走访服务对象，确认服务两小时".into(),
+        evidence_ids: Vec::new(),
+        request_id: "note-1".into(),
+    };
+    let noted = suite
         .admin_a()
-        .add_investigation_note(pb::AddInvestigationNoteRequest {
-            objection_id: raised.id.clone(),
-            note: "走访服务对象，确认服务两小时".into(),
-            evidence_ids: Vec::new(),
-        })
+        .add_investigation_note(note.clone())
         .await
-        .expect("note");
+        .expect("note")
+        .into_inner()
+        .objection
+        .expect("objection");
+    let retried = suite
+        .admin_a()
+        .add_investigation_note(note)
+        .await
+        .expect("retried note")
+        .into_inner()
+        .objection
+        .expect("objection");
+    assert_eq!(
+        retried.history.len(),
+        noted.history.len(),
+        "a retried note is added once"
+    );
     let decided = suite
         .admin_a()
         .decide_objection(decide("d1", &raised.id, true, 2))
@@ -193,6 +211,7 @@ async fn objections_only_about_ones_own_record_and_rejections_keep_points(backen
             objection_id: raised.id.clone(),
             note: "补充".into(),
             evidence_ids: Vec::new(),
+            request_id: String::new(),
         })
         .await
         .expect_err("closed");

@@ -46,7 +46,7 @@ fn to_status(error: RegistryError) -> Status {
         }
         RegistryError::Conflict(m) => err::status(Code::Aborted, ErrorReason::Conflict, m),
         e @ RegistryError::RequestIdReused => {
-            err::status(Code::InvalidArgument, ErrorReason::RequestIdReused, e.to_string())
+            err::status(Code::FailedPrecondition, ErrorReason::RequestIdReused, e.to_string())
         }
         RegistryError::Internal(e) => err::internal(e.as_ref()),
     }

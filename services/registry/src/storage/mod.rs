@@ -24,7 +24,7 @@ impl From<dualreport_platform::idempotency::IdempotencyError> for RegistryError 
         use dualreport_platform::idempotency::IdempotencyError as E;
         match error {
             E::Invalid(e) => RegistryError::Invalid(vec![e]),
-            E::OtherOperation => RegistryError::RequestIdReused,
+            E::Reused => RegistryError::RequestIdReused,
             e @ E::Concurrent(_) => RegistryError::Conflict(e.to_string()),
             E::Database(e) => e.into(),
         }

@@ -259,7 +259,7 @@ async fn retried_creates_do_not_duplicate(backend: Backend) {
         })
         .await
         .expect_err("request id reused for another operation");
-    assert_reason(&status, Code::InvalidArgument, "ERROR_REASON_REQUEST_ID_REUSED");
+    assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_REQUEST_ID_REUSED");
 }
 
 crate::on_both_backends!(

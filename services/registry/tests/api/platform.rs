@@ -185,7 +185,11 @@ async fn oversized_ids_and_unknown_enums_are_refused_briefly(backend: Backend) {
         .await
         .expect_err("a megabyte id");
     assert_invalid(&status, "organization_id");
-    assert!(status.message().len() < 200, "{} bytes of message", status.message().len());
+    assert!(
+        status.message().len() < 200,
+        "{} bytes of message",
+        status.message().len()
+    );
 
     let status = city
         .create_organization(pb::CreateOrganizationRequest {

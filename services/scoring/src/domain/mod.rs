@@ -45,7 +45,7 @@ pub enum ScoringError {
     /// A concurrent call changed the object first; retrying reads the outcome.
     #[error("{0}")]
     Conflict(String),
-    #[error("request_id was already used for a different operation")]
+    #[error("request_id was already used for a different request; use a new request_id for a new request")]
     RequestIdReused,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

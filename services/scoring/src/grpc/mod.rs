@@ -45,7 +45,7 @@ fn to_status(error: ScoringError) -> Status {
         e @ ScoringError::SourceKeyReused(_) => err::status(Code::AlreadyExists, E::SourceKeyReused, e.to_string()),
         ScoringError::Unavailable(m) => err::status(Code::Unavailable, E::UpstreamUnavailable, m),
         ScoringError::Conflict(m) => err::status(Code::Aborted, E::Conflict, m),
-        e @ ScoringError::RequestIdReused => err::status(Code::InvalidArgument, E::RequestIdReused, e.to_string()),
+        e @ ScoringError::RequestIdReused => err::status(Code::FailedPrecondition, E::RequestIdReused, e.to_string()),
         ScoringError::Internal(e) => err::internal(e.as_ref()),
     }
 }

@@ -23,7 +23,7 @@ impl From<dualreport_platform::idempotency::IdempotencyError> for ScoringError {
         use dualreport_platform::idempotency::IdempotencyError as E;
         match error {
             E::Invalid(e) => ScoringError::Invalid(vec![e]),
-            E::OtherOperation => ScoringError::RequestIdReused,
+            E::Reused => ScoringError::RequestIdReused,
             e @ E::Concurrent(_) => ScoringError::Conflict(e.to_string()),
             E::Database(e) => e.into(),
         }

@@ -12,7 +12,44 @@ on_both_backends!(
     parallel_redemptions_never_oversell_stock,
     cancelling_returns_points_and_stock_and_bad_redemptions_are_refused,
     stock_stays_within_its_bound,
+    racing_retries_of_a_redemption_agree,
 );
+
+/// Eight copies of one redemption (the same `request_id`) sent at once all
+/// answer the one redemption; the same id for another quantity is refused.
+async fn racing_retries_of_a_redemption_agree(backend: Backend) {
+    let suite = spawn(backend).await;
+    let member = suite.registered_member("孙丽", suite.a()).await;
+    for i in 0..2 {
+        suite.serve(&member, &format!("a{i}"), 0).await; // 10 points
+    }
+    let soap = item(&suite, "洗衣皂", 2, 10).await;
+    let racing = (0..8).map(|_| {
+        let mut client = suite.member(&member);
+        let request = redeem(&member, &soap.id, 1, "redeem-race");
+        async move { client.redeem(request).await }
+    });
+    let ids: std::collections::BTreeSet<String> = futures::future::join_all(racing)
+        .await
+        .into_iter()
+        .map(|r| {
+            r.expect("every racing retry succeeds")
+                .into_inner()
+                .redemption
+                .expect("redemption")
+                .id
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "one redemption: {ids:?}");
+    let account = suite.balance(&member).await.accounts[0].clone();
+    assert_eq!(account.spendable, 8, "spent once");
+    let status = suite
+        .member(&member)
+        .redeem(redeem(&member, &soap.id, 2, "redeem-race"))
+        .await
+        .expect_err("the same request_id for another quantity");
+    assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_REQUEST_ID_REUSED");
+}
 
 /// Stock is bounded (1,000,000), so no addition can overflow what the
 /// contract's int32 shows.

@@ -51,7 +51,7 @@ pub enum VolunteeringError {
     /// A concurrent call changed the object first; retrying reads the outcome.
     #[error("{0}")]
     Conflict(String),
-    #[error("request_id was already used for a different operation")]
+    #[error("request_id was already used for a different request; use a new request_id for a new request")]
     RequestIdReused,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -102,7 +102,7 @@ impl From<dualreport_platform::idempotency::IdempotencyError> for VolunteeringEr
         use dualreport_platform::idempotency::IdempotencyError as E;
         match error {
             E::Invalid(e) => Self::Invalid(vec![e]),
-            E::OtherOperation => Self::RequestIdReused,
+            E::Reused => Self::RequestIdReused,
             e @ E::Concurrent(_) => Self::Conflict(e.to_string()),
             E::Database(e) => e.into(),
         }

@@ -47,7 +47,7 @@ fn to_status(error: VolunteeringError) -> Status {
         V::AlreadyExists(m) => err::status(Code::AlreadyExists, E::AlreadyExists, m),
         V::Unavailable(m) => err::status(Code::Unavailable, E::UpstreamUnavailable, m),
         V::Conflict(m) => err::status(Code::Aborted, E::Conflict, m),
-        e @ V::RequestIdReused => err::status(Code::InvalidArgument, E::RequestIdReused, e.to_string()),
+        e @ V::RequestIdReused => err::status(Code::FailedPrecondition, E::RequestIdReused, e.to_string()),
         V::Internal(e) => err::internal(e.as_ref()),
     }
 }

@@ -189,7 +189,76 @@ async fn retried_mutations_do_not_duplicate(backend: Backend) {
     assert_eq!(suite.ledger(&member).await.len(), 1, "one confirmation, one entry");
 }
 
+/// Retries racing the first call (the same `request_id`, at once) all get
+/// the first call's result — never ABORTED or "already confirmed" — and the
+/// same id with another request is refused.
+async fn racing_retries_agree_and_a_reused_id_is_refused(backend: Backend) {
+    let suite = spawn(backend).await;
+    let member = suite.registered_member("钱进", suite.a()).await;
+    let activity = suite.running_activity("义诊", 5).await;
+    let code = suite.code(&activity.id).await;
+    let attendance = suite.check_in(&member, &activity.id, &code).await.expect("check in");
+    let confirm = pb::ConfirmAttendanceRequest {
+        request_id: "confirm-race".into(),
+        attendance_id: attendance.id.clone(),
+        adjustment: 1,
+        note: String::new(),
+        evidence_ids: Vec::new(),
+    };
+    let racing = (0..8).map(|_| {
+        let mut client = suite.admin_a();
+        let request = confirm.clone();
+        async move { client.confirm_attendance(request).await }
+    });
+    for result in futures::future::join_all(racing).await {
+        let confirmed = result
+            .expect("every racing retry answers the first result")
+            .into_inner();
+        let confirmed = confirmed.attendance.expect("attendance");
+        assert_eq!(confirmed.status, pb::AttendanceStatus::Confirmed as i32);
+    }
+    suite.wait_paid(&member).await;
+    assert_eq!(suite.ledger(&member).await.len(), 1, "confirmed and paid once");
+
+    let create = pb::CreateActivityRequest {
+        request_id: "activity-race".into(),
+        ..suite.activity_request("清洁家园", 10, 60, 120)
+    };
+    let racing = (0..8).map(|_| {
+        let mut client = suite.admin_a();
+        let request = create.clone();
+        async move { client.create_activity(request).await }
+    });
+    let ids: std::collections::BTreeSet<String> = futures::future::join_all(racing)
+        .await
+        .into_iter()
+        .map(|r| {
+            r.expect("every racing retry succeeds")
+                .into_inner()
+                .activity
+                .expect("activity")
+                .id
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "one activity: {ids:?}");
+
+    let status = suite
+        .admin_a()
+        .create_activity(pb::CreateActivityRequest {
+            title: "另一个活动".into(),
+            ..create
+        })
+        .await
+        .expect_err("the same request_id with another request");
+    assert_reason(
+        &status,
+        tonic::Code::FailedPrecondition,
+        "ERROR_REASON_REQUEST_ID_REUSED",
+    );
+}
+
 on_both_backends!(
     a_confirmed_service_is_paid_once_and_counts_towards_the_pledge,
     retried_mutations_do_not_duplicate,
+    racing_retries_agree_and_a_reused_id_is_refused,
 );

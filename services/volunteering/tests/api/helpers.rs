@@ -215,6 +215,41 @@ impl Suite {
 
     /// An activity at community A running from `start_offset_mins` to
     /// `end_offset_mins` around now.
+    /// A regular activity at community A, from `start_offset_mins` to
+    /// `end_offset_mins` around now.
+    pub fn activity_request(
+        &self,
+        title: &str,
+        capacity: i32,
+        start_offset_mins: i64,
+        end_offset_mins: i64,
+    ) -> pb::CreateActivityRequest {
+        let now = chrono::Utc::now().timestamp();
+        pb::CreateActivityRequest {
+            request_id: String::new(),
+            community_id: self.a().into(),
+            kind: pb::ActivityKind::Regular.into(),
+            title: title.into(),
+            content: "清理楼道杂物".into(),
+            post_id: String::new(),
+            place: "3号楼".into(),
+            start_time: Some(prost_types::Timestamp {
+                seconds: now + start_offset_mins * 60,
+                nanos: 0,
+            }),
+            end_time: Some(prost_types::Timestamp {
+                seconds: now + end_offset_mins * 60,
+                nanos: 0,
+            }),
+            capacity,
+            organiser: "第一党支部".into(),
+            contact: String::new(),
+            team_id: String::new(),
+            studio_id: String::new(),
+            agreement_id: String::new(),
+        }
+    }
+
     pub async fn activity(
         &self,
         title: &str,
@@ -222,31 +257,8 @@ impl Suite {
         start_offset_mins: i64,
         end_offset_mins: i64,
     ) -> pb::Activity {
-        let now = chrono::Utc::now().timestamp();
         self.admin_a()
-            .create_activity(pb::CreateActivityRequest {
-                request_id: String::new(),
-                community_id: self.a().into(),
-                kind: pb::ActivityKind::Regular.into(),
-                title: title.into(),
-                content: "清理楼道杂物".into(),
-                post_id: String::new(),
-                place: "3号楼".into(),
-                start_time: Some(prost_types::Timestamp {
-                    seconds: now + start_offset_mins * 60,
-                    nanos: 0,
-                }),
-                end_time: Some(prost_types::Timestamp {
-                    seconds: now + end_offset_mins * 60,
-                    nanos: 0,
-                }),
-                capacity,
-                organiser: "第一党支部".into(),
-                contact: String::new(),
-                team_id: String::new(),
-                studio_id: String::new(),
-                agreement_id: String::new(),
-            })
+            .create_activity(self.activity_request(title, capacity, start_offset_mins, end_offset_mins))
             .await
             .unwrap_or_else(|s| panic!("create activity: {s:?}"))
             .into_inner()
