@@ -16,11 +16,22 @@ use pb::event_journal_service_server::{EventJournalService, EventJournalServiceS
 use sqlx::{AnyConnection, AnyPool, Row};
 use tonic::{Code, Request, Response, Status};
 
+use crate::access::{AccessTable, Rule};
 use crate::auth::{Role, principal};
 use crate::error::status;
 
 /// The journal's fully qualified gRPC service name, as health reports it.
 pub const SERVICE_NAME: &str = "dualreport.common.v1.EventJournalService";
+
+/// Who reads a journal: the suite's own services (feedback), nothing else.
+pub static ACCESS: AccessTable = AccessTable {
+    service: SERVICE_NAME,
+    rules: &[Rule {
+        rpcs: &["ListJournal"],
+        roles: &[Role::Service],
+        scope: "the suite's feedback service, which feeds the party-building cloud",
+    }],
+};
 
 /// The advisory lock key serialising journal appends on PostgreSQL ("DRJ1").
 const APPEND_LOCK: i64 = 0x4452_4A31;

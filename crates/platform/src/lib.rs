@@ -3,6 +3,7 @@
 //! JWT authentication, the database pool and migrations, and the mapping of
 //! errors to `tonic::Status` with `google.rpc` details.
 
+pub mod access;
 pub mod auth;
 pub mod cli;
 pub mod client;

@@ -22,6 +22,7 @@ use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
+use crate::access::{AccessTable, RoleGate};
 use crate::auth::{Authenticate, Authenticator, Principal, Role};
 use crate::edge::EdgeLayer;
 use crate::error::status;
@@ -114,9 +115,9 @@ impl Stopping {
 
 /// What a service hands to [`serve`].
 pub struct Service {
-    /// Fully qualified service names reported SERVING by health, e.g.
-    /// `dualreport.registry.v1.RegistryService`.
-    pub names: Vec<&'static str>,
+    /// Who may call what, one table per gRPC service served (the journal's
+    /// too); their service names are what health reports SERVING.
+    pub access: Vec<&'static AccessTable>,
     pub routes: Routes,
 }
 
@@ -130,7 +131,8 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_service_status("", ServingStatus::Serving).await;
-    for name in &service.names {
+    let names: Vec<&'static str> = service.access.iter().map(|table| table.service).collect();
+    for name in &names {
         reporter.set_service_status(*name, ServingStatus::Serving).await;
     }
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -148,7 +150,7 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);
 
-    let names = service.names.clone();
+    let role_gate = RoleGate::new(&service.access);
     let (drain_tx, drain_rx) = tokio::sync::oneshot::channel::<()>();
     let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
     let signal = async move {
@@ -176,6 +178,7 @@ pub async fn serve(
             stopping,
         ))
         .layer(GateLayer::new(Authenticate::new(authenticator)))
+        .layer(GateLayer::new(role_gate))
         .layer(GateLayer::new(LoadShed::new(
             settings.concurrency_limit,
             settings.per_caller_concurrency_limit(),

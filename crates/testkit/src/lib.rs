@@ -160,6 +160,7 @@ pub fn authed(channel: Channel, token: &str) -> InterceptedService<Channel, Clie
     InterceptedService::new(channel, ClientInterceptor::with_token(token).expect("ascii token"))
 }
 
+pub mod access;
 pub mod bench;
 pub mod process;
 pub mod raw;

@@ -52,6 +52,18 @@ impl Decoder for RawDecoder {
     }
 }
 
+/// The same call without an `authorization` header.
+pub async fn unauthenticated(channel: &Channel, path: &str, body: Vec<u8>) -> Result<Vec<u8>, Status> {
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready()
+        .await
+        .map_err(|e| Status::unavailable(format!("not ready: {e}")))?;
+    let path = path.parse().map_err(|_| Status::internal("path"))?;
+    grpc.unary(Request::new(body), path, RawCodec)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
 /// A unary call of `path` (`/package.Service/Method`) with `body` as the
 /// request message, authenticated with `token`.
 pub async fn unary(channel: &Channel, path: &str, token: &str, body: Vec<u8>) -> Result<Vec<u8>, Status> {

@@ -1278,40 +1278,46 @@ impl Feedback {
 
     // ───────────── the feed ─────────────
 
-    /// The cloud role, and city and district admins, read the feed.
-    pub async fn require_feed_reader(&self, p: &Principal) -> Result<()> {
-        let allowed = match p.role {
-            Role::Cloud => true,
-            Role::CityAdmin | Role::DistrictAdmin => self.directory.admin_org(p).await?.is_some(),
-            _ => false,
-        };
-        if allowed {
-            Ok(())
-        } else {
-            Err(FeedbackError::out_of_scope(format!(
-                "{} may not read the event feed (cloud, city_admin and district_admin may)",
-                p.role.as_str()
-            )))
+    /// The cloud role and city admins read every event; a district admin
+    /// reads its district's (`Some(district_id)`). Anyone else is refused.
+    pub async fn feed_scope(&self, p: &Principal) -> Result<Option<String>> {
+        match p.role {
+            Role::Cloud => return Ok(None),
+            Role::CityAdmin | Role::DistrictAdmin => {
+                if let Some(org) = self.directory.admin_org(p).await? {
+                    return Ok((p.role == Role::DistrictAdmin).then_some(org.id));
+                }
+            }
+            _ => {}
         }
+        Err(FeedbackError::out_of_scope(format!(
+            "{} may not read the event feed (cloud, city_admin and district_admin may)",
+            p.role.as_str()
+        )))
     }
 
-    pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>> {
-        db::events_after(&self.pool, after, limit).await
+    /// Events after `after`, oldest first; only `district`'s when given.
+    pub async fn events_after(&self, after: i64, limit: i64, district: Option<&str>) -> Result<Vec<Event>> {
+        db::events_after(&self.pool, after, limit, district.unwrap_or_default()).await
     }
 
     pub async fn last_sequence(&self) -> Result<i64> {
         db::last_sequence(&self.pool).await
     }
 
-    /// City and district admins manage the webhook.
+    /// The webhook is the city's single delivery to the cloud: city admins
+    /// (and the cloud itself) manage it.
     async fn require_webhook_admin(&self, p: &Principal) -> Result<()> {
-        let allowed =
-            matches!(p.role, Role::CityAdmin | Role::DistrictAdmin) && self.directory.admin_org(p).await?.is_some();
+        let allowed = match p.role {
+            Role::Cloud => true,
+            Role::CityAdmin => self.directory.admin_org(p).await?.is_some(),
+            _ => false,
+        };
         if allowed {
             Ok(())
         } else {
             Err(FeedbackError::out_of_scope(format!(
-                "{} may not manage the webhook (city_admin and district_admin may)",
+                "{} may not manage the webhook (city_admin and cloud may)",
                 p.role.as_str()
             )))
         }

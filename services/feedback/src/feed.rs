@@ -273,7 +273,7 @@ impl Background {
         drop(conn);
         let last = app.last_sequence().await?;
         metrics().webhook_backlog.set(last - hook.delivered_sequence);
-        let events = app.events_after(hook.delivered_sequence, 100).await?;
+        let events = app.events_after(hook.delivered_sequence, 100, None).await?;
         let mut from = hook.delivered_sequence;
         let mut sent = 0;
         for event in &events {

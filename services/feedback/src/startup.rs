@@ -110,7 +110,7 @@ impl Application {
             &self.settings.server,
             self.authenticator,
             server::Service {
-                names: vec![SERVICE_NAME],
+                access: vec![&crate::grpc::access::ACCESS],
                 routes: tonic::service::Routes::new(service),
             },
             stopping.wait(),

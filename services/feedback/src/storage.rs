@@ -728,12 +728,15 @@ pub async fn append_event(conn: &mut AnyConnection, e: &Event, source_sequence: 
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn events_after(pool: &AnyPool, after: i64, limit: i64) -> Result<Vec<Event>> {
+/// Events after `after`, oldest first; only `district`'s unless it is empty.
+pub async fn events_after(pool: &AnyPool, after: i64, limit: i64, district: &str) -> Result<Vec<Event>> {
     let rows = sqlx::query(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE sequence > $1 ORDER BY sequence LIMIT $2"
+        "SELECT {EVENT_COLUMNS} FROM events WHERE sequence > $1 AND ($3 = '' OR district_id = $3) \
+         ORDER BY sequence LIMIT $2"
     ))
     .bind(after)
     .bind(limit)
+    .bind(district)
     .fetch_all(pool)
     .await?;
     rows.iter().map(event_from_row).collect()

@@ -81,7 +81,7 @@ impl Application {
             &self.settings.server,
             self.authenticator,
             server::Service {
-                names: vec![SERVICE_NAME, journal::SERVICE_NAME],
+                access: vec![&crate::grpc::access::ACCESS, &journal::ACCESS],
                 routes: tonic::service::Routes::new(service).add_service(journal::JournalApi::server(self.journal)),
             },
             shutdown,

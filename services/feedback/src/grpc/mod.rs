@@ -1,6 +1,7 @@
 //! The gRPC layer: proto → domain (failures name the field), call
 //! [`Feedback`], domain → proto. Prost types stop here.
 
+pub mod access;
 mod convert;
 
 use std::pin::Pin;
@@ -502,7 +503,7 @@ impl FeedbackService for FeedbackApi {
         let p = who(&request)?;
         let r = request.into_inner();
         let mut after = parse_cursor(&r.cursor)?;
-        self.app.require_feed_reader(&p).await.map_err(to_status)?;
+        let district = self.app.feed_scope(&p).await.map_err(to_status)?;
         let last = self.app.last_sequence().await.map_err(to_status)?;
         if after > last {
             return Err(err::invalid_field(
@@ -521,7 +522,7 @@ impl FeedbackService for FeedbackApi {
                 let woken = appended.notified();
                 tokio::pin!(woken);
                 woken.as_mut().enable();
-                let events = match app.events_after(after, 100).await {
+                let events = match app.events_after(after, 100, district.as_deref()).await {
                     Ok(events) => events,
                     Err(e) => {
                         let _ = tx.send(Err(to_status(e))).await;

@@ -109,13 +109,13 @@ async fn callers_stay_in_their_scope_and_bad_input_names_the_field(backend: Back
         secret: secret.into(),
     };
     let status = suite
-        .district_admin()
+        .city_admin()
         .set_webhook(set("http://cloud.example.cn/hook", "0123456789abcdef0123456789abcdef"))
         .await
         .expect_err("http");
     assert_invalid(&status, "url");
     let status = suite
-        .district_admin()
+        .city_admin()
         .set_webhook(set("https://cloud.example.cn/hook", "short"))
         .await
         .expect_err("secret");
@@ -126,8 +126,18 @@ async fn callers_stay_in_their_scope_and_bad_input_names_the_field(backend: Back
         .await
         .expect_err("community admin");
     assert_reason(&status, Code::PermissionDenied, "ERROR_REASON_OUT_OF_SCOPE");
+    // The webhook is the city's single delivery: a district admin may not
+    // replace it, nor clear it with an empty URL.
+    for url in ["https://district.example.cn/hook", ""] {
+        let status = suite
+            .district_admin()
+            .set_webhook(set(url, "0123456789abcdef0123456789abcdef"))
+            .await
+            .expect_err("district admin");
+        assert_reason(&status, Code::PermissionDenied, "ERROR_REASON_OUT_OF_SCOPE");
+    }
     let hook = suite
-        .district_admin()
+        .city_admin()
         .set_webhook(set("https://cloud.example.cn/hook", "0123456789abcdef0123456789abcdef"))
         .await
         .expect("https is fine")

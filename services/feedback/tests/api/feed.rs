@@ -283,7 +283,7 @@ async fn the_webhook_signs_retries_and_replays(backend: Backend) {
     let receiver = Receiver::default();
     let port = serve(receiver.clone()).await;
     let hook = suite
-        .district_admin()
+        .city_admin()
         .set_webhook(pb::SetWebhookRequest {
             url: format!("http://127.0.0.1:{port}/dangjianyun"),
             secret: SECRET.into(),
@@ -320,7 +320,7 @@ async fn the_webhook_signs_retries_and_replays(backend: Backend) {
     let mut failed = Vec::new();
     for _ in 0..200 {
         failed = suite
-            .district_admin()
+            .city_admin()
             .list_failed_deliveries(pb::ListFailedDeliveriesRequest::default())
             .await
             .expect("list failed")
@@ -343,7 +343,7 @@ async fn the_webhook_signs_retries_and_replays(backend: Backend) {
 
     *receiver.failing.lock().expect("lock") = false;
     let replay = suite
-        .district_admin()
+        .city_admin()
         .replay_delivery(pb::ReplayDeliveryRequest {
             delivery_id: failure.id.clone(),
         })
@@ -352,7 +352,7 @@ async fn the_webhook_signs_retries_and_replays(backend: Backend) {
         .into_inner();
     assert!(replay.delivered, "{}", replay.error);
     let left = suite
-        .district_admin()
+        .city_admin()
         .list_failed_deliveries(pb::ListFailedDeliveriesRequest::default())
         .await
         .expect("list")
@@ -369,8 +369,47 @@ async fn the_webhook_signs_retries_and_replays(backend: Backend) {
     );
 }
 
+/// A district admin's feed holds its own district's events only; the
+/// cloud's holds every district's.
+async fn a_district_admin_reads_only_its_districts_events(backend: Backend) {
+    use dualreport_proto::registry::v1::OrganizationType as T;
+    let suite = spawn(backend).await;
+    let mut city = dualreport_testkit::registry::client(&suite.registry_channel, &admin_token(Role::CityAdmin, "city"));
+    let create = dualreport_testkit::registry::create_org;
+    let other = create(&mut city, "二七区", T::District, "city").await;
+    let street = create(&mut city, "淮河路街道", T::Street, &other.id).await;
+    let community = create(&mut city, "民主路社区", T::Community, &street.id).await;
+    let ours = suite.registered_member("甲", suite.a()).await;
+    let theirs = suite.registered_member("乙", &community.id).await;
+    let all = wait_for_reports(&suite, 2).await;
+    assert!(
+        all.iter().any(|e| e.member_id == theirs),
+        "the cloud sees the other district"
+    );
+
+    let mut stream = suite
+        .district_admin()
+        .watch_events(pb::WatchEventsRequest {
+            cursor: String::new(),
+            backlog_only: true,
+        })
+        .await
+        .expect("a district admin watches")
+        .into_inner();
+    let mut seen = Vec::new();
+    while let Some(item) = stream.message().await.expect("stream item") {
+        seen.push(item.event.expect("event"));
+    }
+    assert!(seen.iter().any(|e| e.member_id == ours), "its own district's report");
+    assert!(
+        seen.iter().all(|e| e.district_id == suite.city.district.id),
+        "nothing of another district: {seen:?}"
+    );
+}
+
 on_both_backends!(
     watch_resumes_from_a_cursor_without_gaps_or_repeats,
     confirmed_service_reaches_the_feed_with_evidence_and_the_card,
-    the_webhook_signs_retries_and_replays
+    the_webhook_signs_retries_and_replays,
+    a_district_admin_reads_only_its_districts_events,
 );

@@ -165,6 +165,10 @@ impl Suite {
         self.client(&admin_token(Role::DistrictAdmin, &self.city.district.id))
     }
 
+    pub fn city_admin(&self) -> Client {
+        self.client(&admin_token(Role::CityAdmin, "city"))
+    }
+
     pub fn cloud(&self) -> Client {
         self.client(&mint(Role::Cloud, None, None, 3600))
     }

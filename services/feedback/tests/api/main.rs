@@ -2,6 +2,7 @@
 //! volunteering processes, on SQLite and on PostgreSQL (`on_both_backends!`).
 
 mod helpers;
+mod who_may_call;
 
 mod access;
 mod feed;

@@ -1,6 +1,7 @@
 //! The gRPC layer: proto → domain (failures name the field), call the
 //! [`Registry`], domain → proto. Prost types stop here.
 
+pub mod access;
 mod convert;
 
 use dualreport_platform::auth::principal;

@@ -8,3 +8,4 @@ mod members;
 mod organizations;
 mod platform;
 mod reports;
+mod who_may_call;

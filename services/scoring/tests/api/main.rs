@@ -2,6 +2,7 @@
 //! and on PostgreSQL (`on_both_backends!`).
 
 mod helpers;
+mod who_may_call;
 
 mod access;
 mod ledger;

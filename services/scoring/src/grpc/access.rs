@@ -1,0 +1,64 @@
+//! Who may call what in scoring: the role gate's table and the README's.
+
+use dualreport_platform::access::{AccessTable, INSIDERS, Rule};
+use dualreport_platform::auth::Role;
+
+const COMMUNITY_ADMIN: &[Role] = &[Role::CommunityAdmin];
+const COMMUNITY_ADMIN_OR_SERVICE: &[Role] = &[Role::CommunityAdmin, Role::Service];
+
+pub static ACCESS: AccessTable = AccessTable {
+    service: crate::startup::SERVICE_NAME,
+    rules: &[
+        Rule {
+            rpcs: &["RecordService", "RecordProjectScore"],
+            roles: COMMUNITY_ADMIN_OR_SERVICE,
+            scope: "the community's admin (token org = that community); `service` (volunteering pays confirmed attendance)",
+        },
+        Rule {
+            rpcs: &["RecordSpecial"],
+            roles: COMMUNITY_ADMIN,
+            scope: "the community's admin (the approver)",
+        },
+        Rule {
+            rpcs: &["RecordCorrection"],
+            roles: COMMUNITY_ADMIN_OR_SERVICE,
+            scope: "the admin of the corrected entry's community; `service` (feedback, for an upheld objection)",
+        },
+        Rule {
+            rpcs: &[
+                "GetEntry",
+                "ListEntries",
+                "GetBalance",
+                "GetRegistrationTable",
+                "ListRedemptions",
+            ],
+            roles: INSIDERS,
+            scope: "the member itself; admins at or above the member's unit or residence community, or over the community a read is limited to (`community_id`); `service`. A unit org's card: admins at or above the unit",
+        },
+        Rule {
+            rpcs: &["SettlePeriod", "ReviewSettlement", "PublishSettlement"],
+            roles: COMMUNITY_ADMIN,
+            scope: "the community's admin",
+        },
+        Rule {
+            rpcs: &["GetSettlement", "ListSettlements"],
+            roles: INSIDERS,
+            scope: "published versions: everyone; drafts and reviewed versions: admins at or above the community, `service`",
+        },
+        Rule {
+            rpcs: &["GetBoard", "GetScoringRules", "ListItems"],
+            roles: INSIDERS,
+            scope: "everyone in the suite (`include_inactive`: admins over the community)",
+        },
+        Rule {
+            rpcs: &["CreateItem", "UpdateItem", "CancelRedemption"],
+            roles: COMMUNITY_ADMIN,
+            scope: "the community's admin",
+        },
+        Rule {
+            rpcs: &["Redeem"],
+            roles: &[Role::Member, Role::CommunityAdmin],
+            scope: "the member for itself; the item's community admin at the counter",
+        },
+    ],
+};
