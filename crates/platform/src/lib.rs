@@ -15,6 +15,7 @@ pub mod error;
 pub mod gate;
 pub mod idempotency;
 pub mod journal;
+pub mod lease;
 pub mod metrics;
 pub mod paging;
 pub mod server;

@@ -24,7 +24,7 @@ use crate::domain::model::*;
 use crate::domain::warnings::{self, MemberFacts, OverdueRelocation, PledgeState, UnitFacts, YearRecord};
 use crate::domain::{Date, FeedbackError, Period, Result, draw, now_millis, sample_size, stars};
 use crate::sources::Sources;
-use crate::storage::{self as db, StoredWarning};
+use crate::storage::{self as db, Stored, StoredWarning};
 
 /// Calls to a source in flight at once while building a table.
 const FAN_OUT: usize = 8;
@@ -47,6 +47,8 @@ pub struct Rules {
     /// `webhook.allow_http`: development only.
     pub allow_http: bool,
     pub correction_backoff_ms: (i64, i64),
+    /// Where "today" comes from (fixed in tests of date rules).
+    pub clock: dualreport_policy::Clock,
 }
 
 /// Feedback's state: the pool, the registry directory, the other sources, the rules.
@@ -87,6 +89,11 @@ impl Feedback {
 
     pub fn policy(&self) -> &Policy {
         &self.rules.policy
+    }
+
+    /// Today in China Standard Time (or the fixed day of a test).
+    pub fn today(&self) -> Date {
+        self.rules.clock.today()
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -261,9 +268,16 @@ impl Feedback {
     /// are no rows), reports and points with deadlines; a row whose reports or
     /// points did not come back names the missing source.
     pub async fn build_summary(&self, unit: &OrgInfo, community_id: &str, period: Period) -> Result<SummaryTable> {
-        let members = self.sources.unit_members(&unit.id).await?;
+        let members = self
+            .sources
+            .within("registry", self.sources.unit_members(&unit.id))
+            .await?;
         let mut missing_sources = Vec::new();
-        let reports = match self.sources.member_reports(&unit.id, period.year).await {
+        let reports = match self
+            .sources
+            .within("registry", self.sources.member_reports(&unit.id, period.year))
+            .await
+        {
             Ok(reports) => Some(reports),
             Err(FeedbackError::Unavailable(message)) => {
                 tracing::warn!(%message, "summary without registry reports");
@@ -293,15 +307,25 @@ impl Feedback {
                         .is_some_and(|pr| pr.residence_community_id == community_id)
             })
             .collect();
-        let sources = self.sources.clone();
-        let balances: Vec<Result<_>> = stream::iter(members.iter().map(|m| m.id.clone()).collect::<Vec<_>>())
-            .map(move |id| {
-                let sources = sources.clone();
-                async move { sources.balance(&id).await }
-            })
-            .buffered(FAN_OUT)
-            .collect()
-            .await;
+        // One batched read of the points, within scoring's one deadline.
+        let ids: Vec<String> = members.iter().map(|m| m.id.clone()).collect();
+        let totals = match self
+            .sources
+            .within("scoring", self.sources.member_totals(&ids, period.year))
+            .await
+        {
+            Ok(totals) => Some(
+                totals
+                    .into_iter()
+                    .map(|t| (t.member_id.clone(), t))
+                    .collect::<HashMap<_, _>>(),
+            ),
+            Err(FeedbackError::Unavailable(message)) => {
+                tracing::warn!(%message, "summary without scoring's points");
+                None
+            }
+            Err(other) => return Err(other),
+        };
         let mut conn = self.conn().await?;
         let mut comments: HashMap<String, Vec<String>> = HashMap::new();
         for c in db::comments(&mut conn, period, community_id).await? {
@@ -314,16 +338,16 @@ impl Feedback {
         );
         let mut rows = Vec::with_capacity(members.len());
         let mut scoring_missing = false;
-        for (i, (member, balance)) in members.iter().zip(balances).enumerate() {
+        for (i, member) in members.iter().enumerate() {
             let mut missing = Vec::new();
             if reports.is_none() {
                 missing.push("registry".to_owned());
             }
-            let (points, stars_earned) = match balance {
-                Ok(b) => {
+            let (points, stars_earned) = match totals.as_ref().and_then(|t| t.get(&member.id)) {
+                Some(t) => {
                     let mut points = 0i64;
                     let mut stars_earned = 0i64;
-                    for pp in &b.periods {
+                    for pp in &t.periods {
                         let Some(bp) = &pp.period else { continue };
                         if period.covers(bp.year, bp.half)
                             && (community_id.is_empty() || pp.community_id == community_id)
@@ -334,12 +358,11 @@ impl Feedback {
                     }
                     (points, stars_earned.min(max_stars))
                 }
-                Err(FeedbackError::Unavailable(_) | FeedbackError::NotFound { .. }) => {
+                None => {
                     scoring_missing = true;
                     missing.push("scoring".to_owned());
                     (0, 0)
                 }
-                Err(other) => return Err(other),
             };
             let reported_at = reported.get(&member.id).cloned().unwrap_or_default();
             rows.push(SummaryRow {
@@ -1109,7 +1132,7 @@ impl Feedback {
         unit_org_id: &str,
         year: i32,
         as_of: Date,
-    ) -> Result<(Vec<StoredWarning>, usize)> {
+    ) -> Result<Evaluation> {
         let unit = self.org_of_kind("unit_org_id", unit_org_id, OrgKind::Unit).await?;
         self.require_admin_over(p, &unit).await?;
         self.evaluate(&unit, year, as_of).await
@@ -1118,7 +1141,7 @@ impl Feedback {
     /// Gathers the facts, applies the rules, stores new warnings with their
     /// feed events in one transaction. Any source that does not answer stops
     /// it (UNAVAILABLE): a warning is never raised from half the facts.
-    pub async fn evaluate(&self, unit: &OrgInfo, year: i32, as_of: Date) -> Result<(Vec<StoredWarning>, usize)> {
+    pub async fn evaluate(&self, unit: &OrgInfo, year: i32, as_of: Date) -> Result<Evaluation> {
         let members = self.sources.unit_members(&unit.id).await?;
         let reports = self.sources.member_reports(&unit.id, year).await?;
         let relocations = self
@@ -1135,16 +1158,33 @@ impl Feedback {
                 reported.insert(&r.member_id, &r.community_id);
             }
         }
+        // Services counted from scoring's ledger, whichever path recorded them
+        // (paid attendance or paper records), in one batched read.
+        let mut services: HashMap<String, i64> = HashMap::new();
+        if year_over {
+            let ids: Vec<String> = members.iter().map(|m| m.id.clone()).collect();
+            for t in self
+                .sources
+                .within("scoring", self.sources.member_totals(&ids, year))
+                .await?
+            {
+                services.insert(t.member_id, i64::from(t.services));
+            }
+        }
         let sources = self.sources.clone();
-        let records: Vec<Result<Option<YearRecord>>> =
-            stream::iter(members.iter().map(|m| m.id.clone()).collect::<Vec<_>>())
-                .map(move |member_id| {
-                    let sources = sources.clone();
-                    async move { year_record(&sources, &member_id, year, year_over).await }
-                })
-                .buffered(FAN_OUT)
-                .collect()
-                .await;
+        let records: Vec<Result<Option<YearRecord>>> = stream::iter(
+            members
+                .iter()
+                .map(|m| (m.id.clone(), services.get(&m.id).copied().unwrap_or(0)))
+                .collect::<Vec<_>>(),
+        )
+        .map(move |(member_id, services)| {
+            let sources = sources.clone();
+            async move { year_record(&sources, &member_id, year, year_over, services).await }
+        })
+        .buffered(FAN_OUT)
+        .collect()
+        .await;
         let mut facts = Vec::with_capacity(members.len());
         for (m, record) in members.iter().zip(records) {
             let profile = m.profile.clone().unwrap_or_default();
@@ -1206,42 +1246,62 @@ impl Feedback {
             }
         }
         let now = now_millis();
-        let mut raised = 0;
+        let mut outcome = Evaluation::default();
         let mut tx = self.pool.begin().await?;
+        let mut found = HashSet::new();
         for f in &findings {
+            found.insert((f.rule, f.subject_id.as_str()));
             let (community_path, district) = community_paths
                 .get(&f.community_id)
                 .cloned()
                 .unwrap_or_else(|| (String::new(), district_of(unit)));
-            let id = new_id();
-            if db::upsert_warning(&mut tx, &id, f, year, &community_path, &unit.path(), now).await? {
-                raised += 1;
-                let event = Event {
-                    source: "feedback".into(),
-                    kind: "warning.raised".into(),
-                    occur_time: now,
-                    subject_id: id,
-                    district_id: district,
-                    community_id: f.community_id.clone(),
-                    unit_org_id: f.unit_org_id.clone(),
-                    member_id: if f.subject_kind == "member" {
-                        f.subject_id.clone()
-                    } else {
-                        String::new()
-                    },
-                    text: format!("{}: {}", f.rule.as_str(), f.evidence),
-                    ..Default::default()
-                };
-                db::append_event(&mut tx, &event, None).await?;
+            if let Stored::Raised(id) =
+                db::upsert_warning(&mut tx, &new_id(), f, year, &community_path, &unit.path(), now).await?
+            {
+                outcome.raised += 1;
+                let text = format!("{}: {}", f.rule.as_str(), f.evidence);
+                db::append_event(
+                    &mut tx,
+                    &warning_event("warning.raised", id, f, district, text, now),
+                    None,
+                )
+                .await?;
+            }
+        }
+        // A warning of a rule judged now, about a subject judged now, that was
+        // not found again no longer holds: withdraw it (kept, with when and why).
+        let judged = warnings::judged_rules(&self.rules.policy, year, as_of);
+        let subjects: HashSet<&str> = facts.iter().map(|m| m.id.as_str()).chain([unit.id.as_str()]).collect();
+        let reason = warnings::withdrawal_reason(as_of);
+        for w in db::unit_warnings(&mut tx, &unit.id, year).await? {
+            let f = &w.finding;
+            let stale = w.in_force()
+                && judged.contains(&f.rule)
+                && subjects.contains(f.subject_id.as_str())
+                && !found.contains(&(f.rule, f.subject_id.as_str()));
+            if stale && db::withdraw_warning(&mut tx, &w.id, &reason, now).await? {
+                outcome.withdrawn += 1;
+                let district = community_paths
+                    .get(&f.community_id)
+                    .map(|(_, d)| d.clone())
+                    .unwrap_or_else(|| district_of(unit));
+                let text = format!("{}: {reason}", f.rule.as_str());
+                db::append_event(
+                    &mut tx,
+                    &warning_event("warning.withdrawn", w.id.clone(), f, district, text, now),
+                    None,
+                )
+                .await?;
             }
         }
         let standing = db::unit_warnings(&mut tx, &unit.id, year).await?;
         tx.commit().await?;
-        if raised > 0 {
+        if outcome.raised + outcome.withdrawn > 0 {
             self.appended.notify_waiters();
-            tracing::info!(unit = %unit.id, year, raised, "warnings raised");
+            tracing::info!(unit = %unit.id, year, raised = outcome.raised, withdrawn = outcome.withdrawn, "warnings evaluated");
         }
-        Ok((standing, raised))
+        outcome.warnings = standing;
+        Ok(outcome)
     }
 
     pub async fn list_warnings(
@@ -1263,7 +1323,8 @@ impl Feedback {
         Ok(page.finish(rows, |w| &w.id))
     }
 
-    /// Not eligible for 优秀 while a warning that bars it stands for the year.
+    /// Not eligible for 优秀 while a warning that bars it is in force for the
+    /// year (withdrawn ones are listed, but bar nothing).
     pub async fn eligibility(&self, p: &Principal, member_id: &str, year: i32) -> Result<(bool, Vec<StoredWarning>)> {
         self.require_member_reader(p, member_id).await?;
         let mut conn = self.conn().await?;
@@ -1272,7 +1333,7 @@ impl Feedback {
             after: String::new(),
         };
         let warnings = db::list_warnings(&mut conn, member_id, "", year, &page).await?;
-        let eligible = !warnings.iter().any(|w| w.finding.blocks_excellent);
+        let eligible = !warnings.iter().any(|w| w.in_force() && w.finding.blocks_excellent);
         Ok((eligible, warnings))
     }
 
@@ -1371,7 +1432,16 @@ impl Feedback {
 
 /// A member's year in volunteering: confirmed services, distinct activities,
 /// and the pledge (only once the year is over).
-async fn year_record(sources: &Sources, member_id: &str, year: i32, year_over: bool) -> Result<Option<YearRecord>> {
+/// A member's year once it is over: `services` from scoring's ledger (the
+/// authority on what was served), activities attended and the pledge from
+/// volunteering.
+async fn year_record(
+    sources: &Sources,
+    member_id: &str,
+    year: i32,
+    year_over: bool,
+    services: i64,
+) -> Result<Option<YearRecord>> {
     if !year_over {
         return Ok(None);
     }
@@ -1396,7 +1466,7 @@ async fn year_record(sources: &Sources, member_id: &str, year: i32, year_over: b
         }
     };
     Ok(Some(YearRecord {
-        services: confirmed.len() as i64,
+        services,
         activities: activities as i64,
         pledge,
     }))
@@ -1409,5 +1479,34 @@ fn step(action: &str, p: &Principal, text: String, evidence_ids: Vec<String>, at
         text,
         evidence_ids,
         at,
+    }
+}
+
+/// What one evaluation of a unit's warnings did.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    /// Every warning of the unit and year, in force or withdrawn.
+    pub warnings: Vec<StoredWarning>,
+    pub raised: usize,
+    pub withdrawn: usize,
+}
+
+/// The feed event of a warning raised or withdrawn.
+fn warning_event(kind: &str, id: String, f: &warnings::Finding, district: String, text: String, now: i64) -> Event {
+    Event {
+        source: "feedback".into(),
+        kind: kind.into(),
+        occur_time: now,
+        subject_id: id,
+        district_id: district,
+        community_id: f.community_id.clone(),
+        unit_org_id: f.unit_org_id.clone(),
+        member_id: if f.subject_kind == "member" {
+            f.subject_id.clone()
+        } else {
+            String::new()
+        },
+        text,
+        ..Default::default()
     }
 }

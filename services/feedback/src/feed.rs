@@ -18,7 +18,7 @@ use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts};
 
 use crate::app::{CORRECTION_LEASE_MS, Feedback, new_id};
 use crate::domain::model::{Event, Webhook};
-use crate::domain::{Result, china_today, cursor, now_millis, signature};
+use crate::domain::{Result, cursor, now_millis, signature};
 use crate::settings::{FeedSettings, WarningSettings, WebhookSettings};
 use crate::storage as db;
 
@@ -156,12 +156,15 @@ impl Background {
                 }
                 let stop = stopping.wait();
                 tokio::pin!(stop);
+                let holder = dualreport_platform::lease::holder_id();
+                // A little less than the period, so the holder's next round finds it free.
+                let period_ms = i64::try_from(schedule.saturating_mul(1000)).unwrap_or(i64::MAX) * 9 / 10;
                 loop {
                     tokio::select! {
                         () = &mut stop => return,
                         () = tokio::time::sleep(Duration::from_secs(schedule)) => {}
                     }
-                    if let Err(error) = scheduled_warnings(&app).await {
+                    if let Err(error) = scheduled_warnings(&app, &holder, period_ms).await {
                         tracing::warn!(%error, "scheduled warnings failed");
                     }
                 }
@@ -331,9 +334,19 @@ impl Background {
     }
 }
 
-/// Every unit org's warnings for this year (and, in January, the year just over).
-async fn scheduled_warnings(app: &Feedback) -> Result<()> {
-    let today = china_today();
+/// Every unit org's warnings for this year (and, in January, the year just
+/// over), by one replica per schedule period: the round takes the
+/// `warnings.round` lease for that long, and a replica that cannot skips it.
+async fn scheduled_warnings(app: &Feedback, holder: &str, period_ms: i64) -> Result<()> {
+    let mut conn = app.pool.acquire().await?;
+    let taken =
+        dualreport_platform::lease::try_take(&mut conn, "warnings.round", holder, now_millis(), period_ms).await?;
+    drop(conn);
+    if !taken {
+        tracing::debug!("another replica runs this warnings round");
+        return Ok(());
+    }
+    let today = app.today();
     let year = chrono::Datelike::year(&today);
     let mut years = vec![year];
     if chrono::Datelike::month(&today) == 1 {

@@ -29,6 +29,8 @@ pub struct Sources {
         &'static str,
         common::event_journal_service_client::EventJournalServiceClient<Ch>,
     )>,
+    /// Each peer's deadline (`timeout_ms`), also for a whole multi-call read.
+    deadlines: [(&'static str, std::time::Duration); 3],
 }
 
 /// A failed call → the error naming the peer.
@@ -87,6 +89,34 @@ impl Sources {
                 ("volunteering", journal(volunteering)?),
                 ("scoring", journal(scoring)?),
             ],
+            deadlines: [
+                ("registry", std::time::Duration::from_millis(registry.timeout_ms)),
+                ("scoring", std::time::Duration::from_millis(scoring.timeout_ms)),
+                (
+                    "volunteering",
+                    std::time::Duration::from_millis(volunteering.timeout_ms),
+                ),
+            ],
+        })
+    }
+
+    /// Runs a whole read from `source` (however many pages or batches it
+    /// takes) within that peer's one deadline: a peer that hangs costs a call
+    /// one deadline, not one per page or member.
+    pub async fn within<T>(
+        &self,
+        source: &'static str,
+        read: impl std::future::Future<Output = Result<T, FeedbackError>>,
+    ) -> Result<T, FeedbackError> {
+        let deadline = self
+            .deadlines
+            .iter()
+            .find(|(name, _)| *name == source)
+            .map_or(std::time::Duration::from_secs(5), |(_, d)| *d);
+        tokio::time::timeout(deadline, read).await.unwrap_or_else(|_| {
+            Err(FeedbackError::Unavailable(format!(
+                "{source} did not answer within {deadline:?}"
+            )))
         })
     }
 
@@ -205,6 +235,29 @@ impl Sources {
             .await
             .map_err(|s| failed("scoring", s))?
             .into_inner())
+    }
+
+    /// Many members' year in the ledger, a thousand per call.
+    pub async fn member_totals(
+        &self,
+        member_ids: &[String],
+        year: i32,
+    ) -> Result<Vec<sco::MemberTotals>, FeedbackError> {
+        let mut out = Vec::with_capacity(member_ids.len());
+        for chunk in member_ids.chunks(1000) {
+            let request = sco::ListMemberTotalsRequest {
+                member_ids: chunk.to_vec(),
+                year,
+            };
+            let reply = self
+                .scoring
+                .clone()
+                .list_member_totals(request)
+                .await
+                .map_err(|s| failed("scoring", s))?;
+            out.extend(reply.into_inner().totals);
+        }
+        Ok(out)
     }
 
     pub async fn entry(&self, entry_id: &str) -> Result<sco::Entry, FeedbackError> {

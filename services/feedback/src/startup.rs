@@ -40,6 +40,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, dualreport_policy::Clock::System).await
+    }
+
+    /// As [`Self::build`], with "today" from `clock` (tests of date rules).
+    pub async fn build_with_clock(settings: Settings, clock: dualreport_policy::Clock) -> anyhow::Result<Self> {
         let authenticator = Arc::new(Authenticator::from_settings(&settings.auth)?);
         let credentials = Arc::new(ServiceCredentials::from_settings(&settings.auth, "feedback")?);
         let directory = Directory::new(&settings.registry, &credentials, &settings.directory)?;
@@ -61,6 +66,7 @@ impl Application {
                 settings.corrections.initial_backoff_ms.max(1),
                 settings.corrections.max_backoff_ms.max(1),
             ),
+            clock,
         };
         let poster = Poster::new(&settings.webhook)?;
         let database = db::connect(&settings.database).await?;

@@ -5,6 +5,7 @@
 //! opens a transaction, checks scope, then runs its reads and writes in one
 //! transaction, so a refused or failed call leaves nothing behind.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use dualreport_platform::auth::{Principal, Role, Scope};
@@ -77,6 +78,15 @@ pub struct ItemChange {
 }
 
 /// A subject's balance.
+/// One member's year, for bulk readers.
+#[derive(Debug, Default)]
+pub struct MemberTotals {
+    pub member_id: String,
+    /// (community, half-year, earned, stars)
+    pub periods: Vec<(String, Period, i64, i64)>,
+    pub services: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Balance {
     pub accounts: Vec<AccountRow>,
@@ -558,6 +568,35 @@ impl Scoring {
             .map(|(community, period, earned)| (community, period, earned, self.rules.stars(earned)))
             .collect();
         Ok(Balance { accounts, periods })
+    }
+
+    /// Many members' year: points and stars per community and half-year, and
+    /// their service entries (the suite's services only: one call per
+    /// thousand members for summary tables and warnings).
+    pub async fn member_totals(&self, p: &Principal, member_ids: &[String], year: i32) -> Result<Vec<MemberTotals>> {
+        if p.role != Role::Service {
+            return Err(ScoringError::out_of_scope(
+                "only the suite's services read totals in bulk",
+            ));
+        }
+        let mut conn = self.pool.acquire().await?;
+        let rows = db::member_year_totals(&mut conn, member_ids, year).await?;
+        let mut by_member: HashMap<&str, MemberTotals> = HashMap::new();
+        for (member, community, period, earned, services) in &rows {
+            let totals = by_member.entry(member.as_str()).or_default();
+            totals.services += services;
+            totals
+                .periods
+                .push((community.clone(), *period, *earned, self.rules.stars(*earned)));
+        }
+        Ok(member_ids
+            .iter()
+            .map(|id| {
+                let mut totals = by_member.remove(id.as_str()).unwrap_or_default();
+                totals.member_id = id.clone();
+                totals
+            })
+            .collect())
     }
 
     // ───────────── settlement ─────────────

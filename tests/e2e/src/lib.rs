@@ -77,6 +77,10 @@ impl Suite {
                     ("DUALREPORT__SCORING__URL", scoring.url()),
                     ("DUALREPORT__FEED__POLL_INTERVAL_MS", "50".into()),
                     ("DUALREPORT__CORRECTIONS__INITIAL_BACKOFF_MS", "50".into()),
+                    // Feedback judges "not reported" after this day; warnings are
+                    // judged as of today, so the deadline must be early in the year.
+                    ("DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_START", "01-01".into()),
+                    ("DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_END", "01-01".into()),
                 ],
             ),
         );

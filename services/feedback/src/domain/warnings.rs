@@ -41,7 +41,7 @@ pub enum PledgeState {
 /// What the year's service record says (known once the year is over).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct YearRecord {
-    /// Confirmed attendances of any kind.
+    /// Service entries in scoring's ledger, whichever path recorded them.
     pub services: i64,
     /// Distinct community activities attended (confirmed).
     pub activities: i64,
@@ -94,6 +94,35 @@ pub struct Finding {
 /// Whether `year` is over as of `as_of`.
 pub fn year_over(year: i32, as_of: Date) -> bool {
     as_of.year() > year
+}
+
+/// The rules [`evaluate`] judges in `year` as of `as_of`: a warning of
+/// another rule was not looked at, so a re-evaluation must not withdraw it.
+pub fn judged_rules(policy: &Policy, year: i32, as_of: Date) -> Vec<Rule> {
+    let mut rules = vec![Rule::NotReported, Rule::RelocationNotReported];
+    if policy.unit_min_activities_per_month > 0 {
+        rules.push(Rule::UnitMonthlyActivities);
+    }
+    if policy.unit_min_meetings_per_quarter > 0 {
+        rules.push(Rule::UnitQuarterlyMeetings);
+    }
+    if policy.unit_min_theme_days_per_half_year > 0 {
+        rules.push(Rule::UnitThemeDays);
+    }
+    if year_over(year, as_of) {
+        rules.extend([
+            Rule::BelowServiceMinimum,
+            Rule::BelowActivityMinimum,
+            Rule::PledgeUnmet,
+            Rule::UnitProjects,
+        ]);
+    }
+    rules
+}
+
+/// Why a standing warning was withdrawn.
+pub fn withdrawal_reason(as_of: Date) -> String {
+    format!("no longer holds when re-evaluated as of {as_of}")
 }
 
 /// Every rule broken by the unit and its members in `year`, as of `as_of`.

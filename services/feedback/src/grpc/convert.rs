@@ -238,6 +238,8 @@ pub fn warning_to_pb(w: StoredWarning) -> pb::Warning {
         unit_org_id: f.unit_org_id,
         blocks_excellent: f.blocks_excellent,
         raise_time: Some(timestamp(w.raised_at)),
+        withdraw_time: w.withdrawn.as_ref().map(|(at, _)| timestamp(*at)),
+        withdraw_reason: w.withdrawn.map(|(_, why)| why).unwrap_or_default(),
     }
 }
 

@@ -450,18 +450,28 @@ impl FeedbackService for FeedbackApi {
         let r = request.into_inner();
         let unit = id("unit_org_id", &r.unit_org_id)?;
         let year = the_year("year", r.year)?;
+        let today = self.app.today();
         let as_of = match &r.as_of {
-            None => china_today(),
+            None => today,
             Some(d) => date_from_pb(d).ok_or_else(|| err::invalid_field("as_of", "is not a calendar date"))?,
         };
-        let (warnings, raised) = self
+        if as_of > today {
+            return Err(err::invalid_field(
+                "as_of",
+                format!(
+                    "must not be after today ({today}, China Standard Time): rules are judged on days that have come"
+                ),
+            ));
+        }
+        let evaluation = self
             .app
             .evaluate_warnings(&p, &unit, year, as_of)
             .await
             .map_err(to_status)?;
         ok(pb::EvaluateWarningsResponse {
-            warnings: warnings.into_iter().map(warning_to_pb).collect(),
-            raised: i32::try_from(raised).unwrap_or(i32::MAX),
+            warnings: evaluation.warnings.into_iter().map(warning_to_pb).collect(),
+            raised: i32::try_from(evaluation.raised).unwrap_or(i32::MAX),
+            withdrawn: i32::try_from(evaluation.withdrawn).unwrap_or(i32::MAX),
         })
     }
 

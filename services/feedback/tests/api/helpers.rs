@@ -47,6 +47,10 @@ pub struct Suite {
     pub city: City,
     pub year: i32,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Further feedback replicas on the same database, stopped on drop.
+    replicas: std::sync::Mutex<Vec<tokio::sync::oneshot::Sender<()>>>,
+    settings: Settings,
+    today: dualreport_policy::Date,
     _evidence: tempfile::TempDir,
     _database: TestDatabase,
 }
@@ -54,6 +58,14 @@ pub struct Suite {
 impl Drop for Suite {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        for tx in self
+            .replicas
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default()
+        {
             let _ = tx.send(());
         }
     }
@@ -64,6 +76,16 @@ pub async fn spawn(backend: Backend) -> Suite {
 }
 
 pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Suite {
+    // Feedback's "today" is the last day of this year, so tests that judge
+    // warnings on days of this year pass whatever day they run.
+    let year_end =
+        dualreport_policy::Date::from_ymd_opt(chrono::Datelike::year(&dualreport_policy::china_today()), 12, 31)
+            .expect("a date");
+    spawn_at(backend, adjust, year_end).await
+}
+
+/// The suite with feedback's "today" fixed at `today`.
+pub async fn spawn_at(backend: Backend, adjust: impl FnOnce(&mut Settings), today: dualreport_policy::Date) -> Suite {
     let registry = fixtures::start_registry();
     let registry_channel = dualreport_testkit::channel(registry.port);
     let city = fixtures::build_city(&registry_channel).await;
@@ -120,7 +142,9 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) ->
         policy: PolicySettings::default(),
     };
     adjust(&mut settings);
-    let app = Application::build(settings).await.expect("build feedback");
+    let app = Application::build_with_clock(settings.clone(), dualreport_policy::Clock::Fixed(today))
+        .await
+        .expect("build feedback");
     let port = app.port();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async move {
@@ -135,6 +159,9 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) ->
         city,
         year: chrono::Datelike::year(&dualreport_policy::china_today()),
         shutdown: Some(tx),
+        replicas: std::sync::Mutex::default(),
+        settings,
+        today,
         _evidence: evidence,
         _database: database,
     }
@@ -145,6 +172,21 @@ pub fn period(year: i32, half: i32) -> Option<pb::Period> {
 }
 
 impl Suite {
+    /// Starts another feedback replica on the same database (as an HPA
+    /// would) and returns a channel to it.
+    pub async fn replica(&self) -> Channel {
+        let app = Application::build_with_clock(self.settings.clone(), dualreport_policy::Clock::Fixed(self.today))
+            .await
+            .expect("build a replica");
+        let port = app.port();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async move {
+            let _ = rx.await;
+        }));
+        self.replicas.lock().expect("replicas").push(tx);
+        dualreport_testkit::channel(port)
+    }
+
     pub fn client(&self, token: &str) -> Client {
         FeedbackServiceClient::new(authed(self.channel.clone(), token))
     }

@@ -1,6 +1,7 @@
 use dualreport_proto::feedback::v1 as pb;
+use dualreport_proto::feedback::v1::feedback_service_client::FeedbackServiceClient;
 
-use crate::helpers::{Backend, assert_invalid, spawn};
+use crate::helpers::{Backend, assert_invalid, spawn, spawn_at};
 use crate::on_both_backends;
 
 async fn a_member_who_skipped_reporting_is_warned_and_flagged(backend: Backend) {
@@ -74,6 +75,23 @@ async fn a_member_who_skipped_reporting_is_warned_and_flagged(backend: Backend) 
     assert_eq!(flagged.warnings.len(), 1);
     assert!(eligibility(reported.clone()).await.eligible_for_excellent);
 
+    // Judging a day that has not come is refused: year-end warnings cannot
+    // be raised before the year is over.
+    let status = suite
+        .unit_admin()
+        .evaluate_warnings(pb::EvaluateWarningsRequest {
+            unit_org_id: suite.unit().into(),
+            year: suite.year,
+            as_of: Some(dualreport_proto::common::v1::Date {
+                year: suite.year + 1,
+                month: 1,
+                day: 15,
+            }),
+        })
+        .await
+        .expect_err("a day after today");
+    assert_invalid(&status, "as_of");
+
     // The community sees the warning too; the cloud is told.
     let community_view = suite
         .admin_a()
@@ -91,6 +109,72 @@ async fn a_member_who_skipped_reporting_is_warned_and_flagged(backend: Backend) 
             e.kind == "warning.raised" && e.member_id == skipped
         })
         .await;
+
+    // The member reports late: re-evaluation withdraws the warning (kept in
+    // the history with when and why), and it bars nothing any more.
+    dualreport_testkit::registry::report_and_confirm(
+        &suite.registry_channel,
+        &skipped,
+        suite.a(),
+        suite.year,
+        "第一党支部",
+    )
+    .await;
+    let later = suite.evaluate((suite.year, 4, 3)).await;
+    assert_eq!((later.raised, later.withdrawn), (0, 1), "{later:?}");
+    let withdrawn = later
+        .warnings
+        .iter()
+        .find(|w| w.rule == pb::WarningRule::NotReported as i32 && w.subject_id == skipped)
+        .expect("the warning stays in the history");
+    assert!(withdrawn.withdraw_time.is_some());
+    assert!(
+        withdrawn.withdraw_reason.contains("no longer holds"),
+        "{}",
+        withdrawn.withdraw_reason
+    );
+    assert!(
+        eligibility(skipped.clone()).await.eligible_for_excellent,
+        "only warnings in force bar 优秀"
+    );
+    suite
+        .wait_for_event("warning.withdrawn", |e| {
+            e.kind == "warning.withdrawn" && e.member_id == skipped
+        })
+        .await;
+    let again = suite.evaluate((suite.year, 4, 4)).await;
+    assert_eq!((again.raised, again.withdrawn), (0, 0), "withdrawn once");
+}
+
+/// The yearly service minimum counts every service scoring holds, also the
+/// paper records a community enters with RecordService directly.
+async fn services_recorded_in_scoring_count_towards_the_minimum(backend: Backend) {
+    let year = chrono::Datelike::year(&dualreport_policy::china_today());
+    let next_january = dualreport_policy::Date::from_ymd_opt(year + 1, 1, 20).expect("a date");
+    let suite = spawn_at(backend, |_| {}, next_january).await;
+    let served = suite.registered_member("周勤", suite.a()).await;
+    let idle = suite.registered_member("郑闲", suite.a()).await;
+    for i in 0..8 {
+        suite.award(&served, &format!("paper-{i}"), 0).await;
+    }
+    let year_end = suite.evaluate((year + 1, 1, 10)).await;
+    let below = |member: &str| {
+        year_end.warnings.iter().any(|w| {
+            w.rule == pb::WarningRule::BelowServiceMinimum as i32 && w.subject_id == member && w.withdraw_time.is_none()
+        })
+    };
+    assert!(!below(&served), "8 services recorded in scoring count: {year_end:?}");
+    assert!(below(&idle), "no service at all is below the minimum");
+    let warned = year_end
+        .warnings
+        .iter()
+        .find(|w| w.rule == pb::WarningRule::BelowServiceMinimum as i32 && w.subject_id == idle)
+        .expect("warning");
+    assert!(
+        warned.evidence.starts_with("0 confirmed services"),
+        "{}",
+        warned.evidence
+    );
 }
 
 async fn spot_checks_draw_a_reproducible_sample(backend: Backend) {
@@ -176,7 +260,50 @@ async fn spot_checks_draw_a_reproducible_sample(backend: Backend) {
     assert_invalid(&status, "method");
 }
 
+/// Three replicas evaluating one unit at once (15 calls): none fails, each
+/// warning is stored once and raised once in the feed.
+async fn concurrent_evaluations_on_several_replicas_agree(backend: Backend) {
+    let suite = spawn(backend).await;
+    suite.registered_member("冯到", suite.a()).await;
+    let skipped = suite.unreported_member("陈缺").await;
+    let channels = [suite.channel.clone(), suite.replica().await, suite.replica().await];
+    let token = dualreport_testkit::admin_token(dualreport_platform::auth::Role::UnitAdmin, suite.unit());
+    let calls = (0..15).map(|i| {
+        let mut client = FeedbackServiceClient::new(dualreport_testkit::authed(channels[i % 3].clone(), &token));
+        let request = pb::EvaluateWarningsRequest {
+            unit_org_id: suite.unit().into(),
+            year: suite.year,
+            as_of: Some(dualreport_proto::common::v1::Date {
+                year: suite.year,
+                month: 4,
+                day: 1,
+            }),
+        };
+        async move { client.evaluate_warnings(request).await }
+    });
+    let results = futures::future::join_all(calls).await;
+    let mut raised = 0;
+    let mut standing = None;
+    for result in results {
+        let reply = result.expect("no concurrent evaluation fails").into_inner();
+        raised += reply.raised;
+        standing = Some(reply.warnings.len());
+    }
+    let standing = standing.expect("replies");
+    assert!(standing >= 2, "the member and the unit's months");
+    assert_eq!(raised as usize, standing, "each warning raised by exactly one call");
+    let feed = suite.backlog("").await;
+    let events = feed.iter().filter(|e| e.kind == "warning.raised").count();
+    assert_eq!(events, standing, "one warning.raised per warning");
+    assert!(
+        feed.iter()
+            .any(|e| e.kind == "warning.raised" && e.member_id == skipped)
+    );
+}
+
 on_both_backends!(
+    concurrent_evaluations_on_several_replicas_agree,
     a_member_who_skipped_reporting_is_warned_and_flagged,
-    spot_checks_draw_a_reproducible_sample
+    spot_checks_draw_a_reproducible_sample,
+    services_recorded_in_scoring_count_towards_the_minimum,
 );

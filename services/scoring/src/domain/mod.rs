@@ -6,7 +6,7 @@ pub mod period;
 pub mod settlement;
 
 pub use dualreport_platform::validate::{Violations, id, text};
-pub use dualreport_policy::{Date, china_today, now_millis};
+pub use dualreport_policy::{Clock, Date, china_today, now_millis};
 
 use dualreport_platform::directory::DirectoryError;
 use dualreport_platform::error::FieldError;
@@ -122,23 +122,6 @@ impl Subject {
         Self {
             kind: SubjectKind::UnitOrg,
             id: id.to_owned(),
-        }
-    }
-}
-
-/// Where "today" comes from: China Standard Time by the system clock, or a
-/// fixed day (tests of settlement must not depend on the day they run).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clock {
-    System,
-    Fixed(Date),
-}
-
-impl Clock {
-    pub fn today(self) -> Date {
-        match self {
-            Clock::System => china_today(),
-            Clock::Fixed(date) => date,
         }
     }
 }

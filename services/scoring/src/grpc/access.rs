@@ -36,6 +36,11 @@ pub static ACCESS: AccessTable = AccessTable {
             scope: "the member itself; admins at or above the member's unit or residence community, or over the community a read is limited to (`community_id`); `service`. A unit org's card: admins at or above the unit",
         },
         Rule {
+            rpcs: &["ListMemberTotals"],
+            roles: &[Role::Service],
+            scope: "the suite's services (feedback's summary tables and warnings)",
+        },
+        Rule {
             rpcs: &["SettlePeriod", "ReviewSettlement", "PublishSettlement"],
             roles: COMMUNITY_ADMIN,
             scope: "the community's admin",

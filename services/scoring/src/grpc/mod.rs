@@ -203,6 +203,51 @@ impl ScoringService for ScoringApi {
         }))
     }
 
+    async fn list_member_totals(
+        &self,
+        request: Request<pb::ListMemberTotalsRequest>,
+    ) -> R<pb::ListMemberTotalsResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        if req.member_ids.is_empty() || req.member_ids.len() > 1000 {
+            return Err(err::invalid_field("member_ids", "must name 1 to 1000 members"));
+        }
+        let ids = req
+            .member_ids
+            .iter()
+            .enumerate()
+            .map(|(i, m)| field(id(&format!("member_ids[{i}]"), m)))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !(2000..=9998).contains(&req.year) {
+            return Err(err::invalid_field("year", "must be between 2000 and 9998"));
+        }
+        let totals = self
+            .scoring
+            .member_totals(&p, &ids, req.year)
+            .await
+            .map_err(to_status)?;
+        let clamp = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
+        Ok(Response::new(pb::ListMemberTotalsResponse {
+            totals: totals
+                .into_iter()
+                .map(|t| pb::MemberTotals {
+                    member_id: t.member_id,
+                    services: clamp(t.services),
+                    periods: t
+                        .periods
+                        .into_iter()
+                        .map(|(community_id, period, earned, stars)| pb::PeriodPoints {
+                            period: Some(period_to_pb(period)),
+                            community_id,
+                            earned: clamp(earned),
+                            stars: clamp(stars),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }))
+    }
+
     async fn get_balance(&self, request: Request<pb::GetBalanceRequest>) -> R<pb::GetBalanceResponse> {
         let p = principal(&request)?;
         let subject = subject_from_pb("subject", request.get_ref().subject.as_ref())?;

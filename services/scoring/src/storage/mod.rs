@@ -14,7 +14,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::domain::ledger::{Entry, EntryKind, ProjectScorer, SpecialCategory};
 use crate::domain::market::{Item, Redemption, RedemptionStatus};
-use crate::domain::period::Period;
+use crate::domain::period::{Half, Period};
 use crate::domain::settlement::{Line, Settlement, SettlementStatus, Total};
 use crate::domain::{Date, Result, ScoringError, Subject, SubjectKind};
 
@@ -405,6 +405,59 @@ pub async fn period_points(conn: &mut AnyConnection, subject: &Subject) -> Resul
                 row.try_get("community_id")?,
                 period(row, "period")?,
                 row.try_get("earned")?,
+            ))
+        })
+        .collect()
+}
+
+/// Members' earned points per community and half-year of `year`, and their
+/// service entries: `(member, community, period, earned, services)`.
+pub async fn member_year_totals(
+    conn: &mut AnyConnection,
+    member_ids: &[String],
+    year: i32,
+) -> Result<Vec<(String, String, Period, i64, i64)>> {
+    if member_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (0..member_ids.len())
+        .map(|i| format!("${}", i + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT subject_id, community_id, period, CAST(SUM(points) AS BIGINT) AS earned, \
+           CAST(SUM(CASE WHEN kind = 'service' THEN 1 ELSE 0 END) AS BIGINT) AS services FROM entries \
+         WHERE subject_kind = 'member' AND period IN ($1, $2) AND kind IN ({}) AND subject_id IN ({placeholders}) \
+         GROUP BY subject_id, community_id, period ORDER BY subject_id, period, community_id",
+        earning_kinds()
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(
+            Period {
+                year,
+                half: Half::First,
+            }
+            .key(),
+        )
+        .bind(
+            Period {
+                year,
+                half: Half::Second,
+            }
+            .key(),
+        );
+    for id in member_ids {
+        query = query.bind(id);
+    }
+    let rows = query.fetch_all(conn).await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("subject_id")?,
+                row.try_get("community_id")?,
+                period(row, "period")?,
+                row.try_get("earned")?,
+                row.try_get("services")?,
             ))
         })
         .collect()
