@@ -1,7 +1,7 @@
 use dualreport_proto::feedback::v1 as pb;
 use tonic::Code;
 
-use crate::helpers::{Backend, assert_invalid, assert_reason, period, spawn};
+use crate::helpers::{Backend, assert_invalid, assert_reason, period, spawn, spawn_with};
 use crate::on_both_backends;
 
 fn row<'a>(table: &'a pb::SummaryTable, member: &str) -> &'a pb::SummaryRow {
@@ -282,5 +282,63 @@ async fn notices_and_ratings_between_paired_orgs(backend: Backend) {
 
 on_both_backends!(
     summary_matches_sources_and_marks_rows_incomplete_without_scoring,
+    a_hung_peer_costs_a_big_table_one_deadline,
     notices_and_ratings_between_paired_orgs
 );
+
+/// Scoring accepts connections but never answers: a 1,000-member unit's
+/// table still comes back, marked incomplete, after one scoring deadline —
+/// not one per member, and not cut off at the request timeout.
+async fn a_hung_peer_costs_a_big_table_one_deadline(backend: Backend) {
+    use dualreport_proto::registry::v1 as reg;
+    let hung = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let hung_port = hung.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = hung.accept().await {
+            held.push(socket);
+        }
+    });
+    let suite = spawn_with(backend, |s| {
+        s.scoring.url = format!("http://127.0.0.1:{hung_port}");
+        s.scoring.timeout_ms = 1_000;
+    })
+    .await;
+    let mut registry = dualreport_testkit::registry::client(
+        &suite.registry_channel,
+        &dualreport_testkit::admin_token(dualreport_platform::auth::Role::UnitAdmin, suite.unit()),
+    );
+    let batches = (0..4).map(|b| reg::ImportMembersRequest {
+        request_id: format!("big-unit-{b}"),
+        rows: (0..250)
+            .map(|i| dualreport_testkit::registry::profile(&format!("成员{b}-{i}"), suite.unit(), suite.a()))
+            .collect(),
+    });
+    let imported = registry
+        .import_members(tokio_stream::iter(batches.collect::<Vec<_>>()))
+        .await
+        .expect("import")
+        .into_inner();
+    assert_eq!(imported.members_created, 1_000, "{:?}", imported.errors.first());
+
+    let started = std::time::Instant::now();
+    let table = suite
+        .unit_admin()
+        .get_summary_table(pb::GetSummaryTableRequest {
+            unit_org_id: suite.unit().into(),
+            community_id: String::new(),
+            period: period(suite.year, 0),
+        })
+        .await
+        .expect("the table comes back")
+        .into_inner()
+        .table
+        .expect("table");
+    let took = started.elapsed();
+    assert_eq!(table.rows.len(), 1_000);
+    assert!(!table.complete);
+    assert_eq!(table.missing_sources, ["scoring"]);
+    assert!(table.rows.iter().all(|r| r.incomplete && r.missing == ["scoring"]));
+    // One 1 s deadline for scoring, well inside the 10 s request timeout.
+    assert!(took < std::time::Duration::from_secs(8), "took {took:?}");
+}
