@@ -701,9 +701,10 @@ impl Scoring {
         let date = settlement::assembly_date(s.period, assembly_date, self.today())
             .map_err(|why| ScoringError::invalid("assembly_date", why))?;
         if !db::review_settlement(&mut tx, id, date, recorded_by, now_millis()).await? {
+            let now = self.require_settlement(&mut tx, id).await?;
             return Err(ScoringError::WrongState(format!(
                 "settlement {id} is {}; only a draft can be reviewed",
-                s.status.as_str()
+                now.status.as_str()
             )));
         }
         self.remember(&mut tx, p, request_id, "ReviewSettlement", id).await?;
@@ -733,14 +734,17 @@ impl Scoring {
             )));
         }
         if !db::publish_settlement(&mut tx, &s, &p.subject, now_millis()).await? {
-            return Err(ScoringError::WrongState(match s.status {
+            // Say what it is now (a concurrent call may have just published it),
+            // not what it was when this call read it.
+            let now = self.require_settlement(&mut tx, id).await?;
+            return Err(ScoringError::WrongState(match now.status {
                 SettlementStatus::Draft => format!(
                     "settlement {id} is a draft: the members-and-residents assembly must review it before it is published"
                 ),
-                other => format!(
-                    "settlement {id} is {}; only a reviewed one can be published",
-                    other.as_str()
-                ),
+                SettlementStatus::Published => format!("settlement {id} is already published"),
+                SettlementStatus::Reviewed => {
+                    format!("settlement {id} changed while it was being published; read it again")
+                }
             }));
         }
         self.remember(&mut tx, p, request_id, "PublishSettlement", id).await?;

@@ -15,7 +15,42 @@ on_both_backends!(
     the_board_lists_only_published_results_in_rank_order,
     the_registration_table_lists_the_half_year_with_csv,
     unit_orgs_are_settled_and_ranked_on_their_own_board,
+    the_losers_of_a_concurrent_publication_are_told_it_is_published,
 );
+
+/// Eight admins publish one reviewed settlement at once (no request_id): one
+/// publishes, the others hear that it is published now — not the state they
+/// read before the winner committed.
+async fn the_losers_of_a_concurrent_publication_are_told_it_is_published(backend: Backend) {
+    let suite = spawn(backend).await;
+    let member = suite.registered_member("钱多", suite.a()).await;
+    suite.serve(&member, "p0", 0).await;
+    let draft = suite.settle().await;
+    suite
+        .admin_a()
+        .review_settlement(pb::ReviewSettlementRequest {
+            request_id: String::new(),
+            settlement_id: draft.id.clone(),
+            assembly_date: Some(date(suite.today)),
+            recorded_by: "王记录".into(),
+        })
+        .await
+        .expect("review");
+    let racing = (0..8).map(|_| {
+        let mut client = suite.admin_a();
+        let request = pb::PublishSettlementRequest {
+            request_id: String::new(),
+            settlement_id: draft.id.clone(),
+        };
+        async move { client.publish_settlement(request).await }
+    });
+    let results = futures::future::join_all(racing).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "published once");
+    for lost in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_reason(lost, Code::FailedPrecondition, "ERROR_REASON_WRONG_STATE");
+        assert!(lost.message().contains("already published"), "{}", lost.message());
+    }
+}
 
 async fn a_settlement_goes_from_draft_through_review_to_publication(backend: Backend) {
     let suite = spawn(backend).await;
