@@ -1423,15 +1423,13 @@ impl Feedback {
         let mut conn = self.conn().await?;
         let (delivered, error) = match outcome {
             Ok(()) => (true, String::new()),
-            Err(e) => (false, e),
+            Err(e) => (false, e.message),
         };
         db::replay_result(&mut conn, id, delivered, &error).await?;
         Ok((delivered, error))
     }
 }
 
-/// A member's year in volunteering: confirmed services, distinct activities,
-/// and the pledge (only once the year is over).
 /// A member's year once it is over: `services` from scoring's ledger (the
 /// authority on what was served), activities attended and the pledge from
 /// volunteering.

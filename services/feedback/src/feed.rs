@@ -108,12 +108,12 @@ impl Poster {
     }
 
     /// One attempt; `Err` carries what went wrong.
-    pub async fn send(&self, hook: &Webhook, event: &Event) -> std::result::Result<(), String> {
+    pub async fn send(&self, hook: &Webhook, event: &Event) -> std::result::Result<(), SendError> {
         let body = serde_json::to_vec(&Body {
             cursor: cursor(event.sequence),
             event,
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| SendError::rejected(e.to_string()))?;
         let response = self
             .client
             .post(&hook.url)
@@ -124,12 +124,46 @@ impl Poster {
             .body(body)
             .send()
             .await
-            .map_err(|e| format!("request failed: {e}"))?;
-        if response.status().is_success() {
+            .map_err(|e| SendError::unreachable(format!("request failed: {e}")))?;
+        let status = response.status();
+        if status.is_success() {
             Ok(())
+        } else if status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429 {
+            Err(SendError::unreachable(format!("webhook answered {status}")))
         } else {
-            Err(format!("webhook answered {}", response.status()))
+            Err(SendError::rejected(format!("webhook answered {status}")))
         }
+    }
+}
+
+/// Why a delivery failed: the receiver is out of reach (network, 5xx, 408,
+/// 429: the feed waits for it and resumes from its cursor), or it refused
+/// this event (other 4xx: recorded for replay, the feed moves on).
+#[derive(Debug, Clone)]
+pub struct SendError {
+    pub message: String,
+    pub unreachable: bool,
+}
+
+impl SendError {
+    fn unreachable(message: String) -> Self {
+        Self {
+            message,
+            unreachable: true,
+        }
+    }
+
+    fn rejected(message: String) -> Self {
+        Self {
+            message,
+            unreachable: false,
+        }
+    }
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
     }
 }
 
@@ -140,7 +174,16 @@ pub struct Background {
     pub feed: FeedSettings,
     pub webhook: WebhookSettings,
     pub warnings: WarningSettings,
+    /// This replica's name as a lease holder (ingest and delivery run on one
+    /// replica at a time).
+    pub holder: String,
+    /// While the receiver is out of reach: no delivery before this instant,
+    /// and the pause that follows the next failure.
+    pub paused: std::sync::Mutex<(i64, u64)>,
 }
+
+/// How long a replica holds the ingest or delivery lease past its last round.
+const LOOP_LEASE_MS: i64 = 15_000;
 
 impl Background {
     /// Runs every loop until shutdown.
@@ -195,6 +238,9 @@ impl Background {
     /// Reads each journal after its cursor into the feed.
     pub async fn ingest(&self) -> Result<usize> {
         let app = &self.app;
+        if !self.lease("feed.ingest").await? {
+            return Ok(0);
+        }
         let mut total = 0;
         for source in app.sources.journal_names().collect::<Vec<_>>() {
             let mut conn = app.pool.acquire().await?;
@@ -266,16 +312,33 @@ impl Background {
         Ok(total)
     }
 
-    /// Sends the webhook what it has not had yet, in order.
+    /// Takes or renews one of the loops' leases: one replica reads the
+    /// journals, one posts to the webhook (no event is ingested or posted twice
+    /// by racing replicas, and the feed's sequence has no gaps from them).
+    async fn lease(&self, name: &str) -> Result<bool> {
+        let mut conn = self.app.pool.acquire().await?;
+        let ttl = LOOP_LEASE_MS.max(i64::try_from(self.feed.poll_interval_ms).unwrap_or(0) * 20);
+        Ok(dualreport_platform::lease::try_take(&mut conn, name, &self.holder, now_millis(), ttl).await?)
+    }
+
+    /// Sends the webhook what it has not had yet, in order. A receiver out of
+    /// reach holds the cursor: the event is listed as a failed delivery, the
+    /// loop pauses (backing off up to `webhook.max_backoff_ms`) and then
+    /// resumes from the cursor by itself; an event the receiver refuses is
+    /// recorded for replay and passed.
     pub async fn deliver(&self) -> Result<usize> {
         let app = &self.app;
         let mut conn = app.pool.acquire().await?;
         let Some(hook) = db::webhook(&mut conn).await?.filter(|h| !h.url.is_empty()) else {
             return Ok(0);
         };
+        let backlog = db::count_events_after(&mut conn, hook.delivered_sequence).await?;
         drop(conn);
-        let last = app.last_sequence().await?;
-        metrics().webhook_backlog.set(last - hook.delivered_sequence);
+        metrics().webhook_backlog.set(backlog);
+        let paused_until = self.paused.lock().map(|p| p.0).unwrap_or_default();
+        if backlog == 0 || now_millis() < paused_until || !self.lease("webhook.delivery").await? {
+            return Ok(0);
+        }
         let events = app.events_after(hook.delivered_sequence, 100, None).await?;
         let mut from = hook.delivered_sequence;
         let mut sent = 0;
@@ -295,21 +358,46 @@ impl Background {
                 }
             };
             let mut tx = app.pool.begin().await?;
-            if !db::advance_webhook(&mut tx, from, event.sequence).await? {
-                // Another replica (or a new webhook) moved the cursor: start over next round.
-                return Ok(sent);
-            }
             match outcome {
-                Ok(()) => metrics().delivered.inc(),
-                Err(error) => {
+                Ok(()) => {
+                    if !db::advance_webhook(&mut tx, from, event.sequence).await? {
+                        // A new webhook moved the cursor: start over next round.
+                        return Ok(sent);
+                    }
+                    db::resolve_failed(&mut tx, event.sequence).await?;
+                    metrics().delivered.inc();
+                    if let Ok(mut paused) = self.paused.lock() {
+                        *paused = (0, 0);
+                    }
+                }
+                Err(error) if error.unreachable => {
                     metrics().webhook_failures.inc();
-                    tracing::warn!(sequence = event.sequence, %error, "webhook delivery failed; recorded for replay");
-                    db::insert_failed(
+                    tracing::warn!(sequence = event.sequence, %error, "webhook out of reach; delivery resumes from here");
+                    db::record_failed(
                         &mut tx,
                         &new_id(),
                         event.sequence,
                         i64::from(attempt),
-                        &error,
+                        &error.message,
+                        now_millis(),
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    self.pause();
+                    return Ok(sent);
+                }
+                Err(error) => {
+                    if !db::advance_webhook(&mut tx, from, event.sequence).await? {
+                        return Ok(sent);
+                    }
+                    metrics().webhook_failures.inc();
+                    tracing::warn!(sequence = event.sequence, %error, "webhook refused the event; recorded for replay");
+                    db::record_failed(
+                        &mut tx,
+                        &new_id(),
+                        event.sequence,
+                        i64::from(attempt),
+                        &error.message,
                         now_millis(),
                     )
                     .await?;
@@ -320,6 +408,20 @@ impl Background {
             sent += 1;
         }
         Ok(sent)
+    }
+
+    /// After a round that found the receiver out of reach: wait before the
+    /// next, twice as long each time up to `webhook.max_backoff_ms`.
+    fn pause(&self) {
+        if let Ok(mut paused) = self.paused.lock() {
+            let max = self.webhook.max_backoff_ms.max(1);
+            let next = if paused.1 == 0 {
+                self.webhook.initial_backoff_ms.max(1)
+            } else {
+                paused.1.saturating_mul(2).min(max)
+            };
+            *paused = (now_millis() + i64::try_from(next).unwrap_or(i64::MAX), next);
+        }
     }
 
     /// Retries due corrections of upheld objections.

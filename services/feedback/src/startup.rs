@@ -108,6 +108,8 @@ impl Application {
             feed: self.settings.feed.clone(),
             webhook: self.settings.webhook.clone(),
             warnings: self.settings.warnings.clone(),
+            holder: dualreport_platform::lease::holder_id(),
+            paused: std::sync::Mutex::default(),
         };
         let background = tokio::spawn(background.run(stopping.clone()));
         tracing::info!(port = self.listeners.grpc_port(), service = SERVICE_NAME, "listening");

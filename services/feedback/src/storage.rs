@@ -852,11 +852,14 @@ pub async fn webhook(conn: &mut AnyConnection) -> Result<Option<Webhook>> {
     .transpose()
 }
 
-/// Sets the webhook; a new one starts after the newest event.
+/// Sets the webhook. A new URL (or one set after the webhook was off) starts
+/// after the newest event; the same URL again (a new secret) keeps its cursor.
 pub async fn set_webhook(conn: &mut AnyConnection, url: &str, secret: &str, start_after: i64, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO webhook (id, url, secret, delivered_sequence, updated_at) VALUES ('default', $1, $2, $3, $4) \
-         ON CONFLICT (id) DO UPDATE SET url = excluded.url, secret = excluded.secret, updated_at = excluded.updated_at",
+         ON CONFLICT (id) DO UPDATE SET url = excluded.url, secret = excluded.secret, updated_at = excluded.updated_at, \
+           delivered_sequence = CASE WHEN webhook.url = excluded.url THEN webhook.delivered_sequence \
+             ELSE excluded.delivered_sequence END",
     )
     .bind(url)
     .bind(secret)
@@ -878,7 +881,9 @@ pub async fn advance_webhook(conn: &mut AnyConnection, from: i64, to: i64) -> Re
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn insert_failed(
+/// Records a failed delivery of the event at `sequence`, once per event: a
+/// later failure of the same event updates its attempts and error.
+pub async fn record_failed(
     conn: &mut AnyConnection,
     id: &str,
     sequence: i64,
@@ -886,6 +891,19 @@ pub async fn insert_failed(
     error: &str,
     at: i64,
 ) -> Result<()> {
+    let updated = sqlx::query(
+        "UPDATE failed_deliveries SET attempts = attempts + $2, last_error = $3, failed_at = $4 \
+         WHERE event_sequence = $1",
+    )
+    .bind(sequence)
+    .bind(attempts)
+    .bind(error)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() > 0 {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO failed_deliveries (id, event_sequence, attempts, last_error, failed_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -897,6 +915,24 @@ pub async fn insert_failed(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The event at `sequence` was delivered after all: it is no longer a failed delivery.
+pub async fn resolve_failed(conn: &mut AnyConnection, sequence: i64) -> Result<()> {
+    sqlx::query("DELETE FROM failed_deliveries WHERE event_sequence = $1")
+        .bind(sequence)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Events after the cursor (the webhook's backlog; sequences may have gaps).
+pub async fn count_events_after(conn: &mut AnyConnection, after: i64) -> Result<i64> {
+    let row = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM events WHERE sequence > $1")
+        .bind(after)
+        .fetch_one(conn)
+        .await?;
+    int(&row, "n")
 }
 
 pub async fn count_failed(conn: &mut AnyConnection) -> Result<i64> {

@@ -213,11 +213,23 @@ async fn confirmed_service_reaches_the_feed_with_evidence_and_the_card(backend: 
 /// (signature header, cursor header, body) of one accepted POST.
 type Delivery = (String, String, Vec<u8>);
 
-/// A webhook receiver: records what it accepts and fails while `failing` is set.
+/// A webhook receiver: records what it accepts, answers 500 while `failing`
+/// is set (out of reach) and 400 while `rejecting` is (refuses the event).
 #[derive(Clone, Default)]
 struct Receiver {
     received: Arc<Mutex<Vec<Delivery>>>,
     failing: Arc<Mutex<bool>>,
+    rejecting: Arc<Mutex<bool>>,
+}
+
+impl Receiver {
+    fn got(&self, member: &str) -> bool {
+        self.received
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|(_, _, body)| String::from_utf8_lossy(body).contains(member))
+    }
 }
 
 async fn serve(receiver: Receiver) -> u16 {
@@ -249,8 +261,11 @@ async fn serve(receiver: Receiver) -> u16 {
                             .map(|b| b.to_bytes().to_vec())
                             .unwrap_or_default();
                         let failing = *receiver.failing.lock().expect("lock");
+                        let rejecting = *receiver.rejecting.lock().expect("lock");
                         let status = if failing {
                             hyper::StatusCode::INTERNAL_SERVER_ERROR
+                        } else if rejecting {
+                            hyper::StatusCode::BAD_REQUEST
                         } else {
                             receiver.received.lock().expect("lock").push((signature, cursor, body));
                             hyper::StatusCode::OK
@@ -314,34 +329,32 @@ async fn the_webhook_signs_retries_and_replays(backend: Backend) {
     assert_eq!(json["kind"], "member_report.confirmed");
     assert_eq!(json["cursor"], cursor.as_str());
 
-    // The receiver fails: after its attempts the event is recorded, not lost.
+    // The receiver is out of reach: the event is listed as a failed delivery,
+    // and delivery resumes from it by itself once the receiver answers.
     *receiver.failing.lock().expect("lock") = true;
     let unlucky = suite.registered_member("褚败", suite.a()).await;
-    let mut failed = Vec::new();
-    for _ in 0..200 {
-        failed = suite
-            .city_admin()
-            .list_failed_deliveries(pb::ListFailedDeliveriesRequest::default())
-            .await
-            .expect("list failed")
-            .into_inner()
-            .deliveries;
-        if failed
-            .iter()
-            .any(|d| d.event.as_ref().is_some_and(|e| e.member_id == unlucky))
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let failure = failed
-        .iter()
-        .find(|d| d.event.as_ref().is_some_and(|e| e.member_id == unlucky))
-        .expect("a failed delivery");
-    assert_eq!(failure.attempts, 2);
+    let failure = wait_for_failed(&suite, &unlucky).await;
+    assert!(failure.attempts >= 2, "{failure:?}");
     assert!(failure.last_error.contains("500"), "{}", failure.last_error);
-
     *receiver.failing.lock().expect("lock") = false;
+    eventually(|| receiver.got(&unlucky)).await;
+    let late = suite.registered_member("魏迟", suite.a()).await;
+    eventually(|| receiver.got(&late)).await;
+    assert!(
+        failed_of(&suite, &unlucky).await.is_none(),
+        "delivered, so no longer failed"
+    );
+
+    // The receiver refuses one event (400): it is kept for replay and the feed
+    // moves past it; a replay delivers it once the receiver accepts it.
+    *receiver.rejecting.lock().expect("lock") = true;
+    let refused = suite.registered_member("蒋拒", suite.a()).await;
+    let failure = wait_for_failed(&suite, &refused).await;
+    assert!(failure.last_error.contains("400"), "{}", failure.last_error);
+    *receiver.rejecting.lock().expect("lock") = false;
+    let next = suite.registered_member("沈后", suite.a()).await;
+    eventually(|| receiver.got(&next)).await;
+    assert!(!receiver.got(&refused));
     let replay = suite
         .city_admin()
         .replay_delivery(pb::ReplayDeliveryRequest {
@@ -351,22 +364,101 @@ async fn the_webhook_signs_retries_and_replays(backend: Backend) {
         .expect("replay")
         .into_inner();
     assert!(replay.delivered, "{}", replay.error);
-    let left = suite
+    assert!(failed_of(&suite, &refused).await.is_none());
+    assert!(receiver.got(&refused));
+}
+
+/// Waits (up to 20 s) until `done` holds.
+async fn eventually(done: impl Fn() -> bool) {
+    for _ in 0..200 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("it never happened");
+}
+
+async fn failed_of(suite: &Suite, member: &str) -> Option<pb::FailedDelivery> {
+    suite
         .city_admin()
         .list_failed_deliveries(pb::ListFailedDeliveriesRequest::default())
         .await
-        .expect("list")
+        .expect("list failed")
         .into_inner()
-        .deliveries;
-    assert!(!left.iter().any(|d| d.id == failure.id));
-    assert!(
-        receiver
-            .received
-            .lock()
-            .expect("lock")
-            .iter()
-            .any(|(_, _, body)| String::from_utf8_lossy(body).contains(&unlucky))
-    );
+        .deliveries
+        .into_iter()
+        .find(|d| d.event.as_ref().is_some_and(|e| e.member_id == member))
+}
+
+async fn wait_for_failed(suite: &Suite, member: &str) -> pb::FailedDelivery {
+    for _ in 0..200 {
+        if let Some(failure) = failed_of(suite, member).await {
+            return failure;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no failed delivery for {member}");
+}
+
+/// Three replicas on one database: each journal fact is ingested once, and
+/// the feed's sequence has no gaps (one replica at a time reads the journals),
+/// so a cursor-based backlog counts what is really left.
+async fn several_replicas_ingest_each_fact_once_without_gaps(backend: Backend) {
+    let suite = spawn(backend).await;
+    let _second = suite.replica().await;
+    let _third = suite.replica().await;
+    for i in 0..8 {
+        suite.registered_member(&format!("多副本{i}"), suite.a()).await;
+    }
+    wait_for_reports(&suite, 8).await;
+    // A few more rounds of every replica, then the whole feed.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let all = suite.backlog("").await;
+    assert_eq!(reports(&all).len(), 8, "each confirmation once");
+    let sequences: Vec<i64> = all
+        .iter()
+        .map(|e| feedback::domain::parse_cursor(&e.cursor).expect("cursor"))
+        .collect();
+    let expected: Vec<i64> = (1..=i64::try_from(sequences.len()).expect("len")).collect();
+    assert_eq!(sequences, expected, "no gaps in the feed's sequence");
+}
+
+/// A webhook set after it was off starts after the newest event: the new
+/// receiver gets nothing of what happened before it.
+async fn a_new_webhook_starts_after_the_newest_event(backend: Backend) {
+    let suite = spawn_with(backend, |s| s.webhook.allow_http = true).await;
+    let first = Receiver::default();
+    let first_port = serve(first.clone()).await;
+    let set = |port: u16| pb::SetWebhookRequest {
+        url: if port == 0 {
+            String::new()
+        } else {
+            format!("http://127.0.0.1:{port}/hook")
+        },
+        secret: SECRET.into(),
+    };
+    suite.city_admin().set_webhook(set(first_port)).await.expect("set");
+    let early = suite.registered_member("韩早", suite.a()).await;
+    eventually(|| first.got(&early)).await;
+    suite.city_admin().set_webhook(set(0)).await.expect("turn off");
+    let mut meanwhile = Vec::new();
+    for i in 0..3 {
+        meanwhile.push(suite.registered_member(&format!("杨间{i}"), suite.a()).await);
+    }
+    wait_for_reports(&suite, 4).await;
+    let second = Receiver::default();
+    let second_port = serve(second.clone()).await;
+    suite
+        .city_admin()
+        .set_webhook(set(second_port))
+        .await
+        .expect("set again");
+    let fresh = suite.registered_member("朱新", suite.a()).await;
+    eventually(|| second.got(&fresh)).await;
+    let got = second.received.lock().expect("lock").len();
+    assert_eq!(got, 1, "only what happened after it was set");
+    assert!(!meanwhile.iter().any(|m| second.got(m)) && !second.got(&early));
 }
 
 /// A district admin's feed holds its own district's events only; the
@@ -411,5 +503,7 @@ on_both_backends!(
     watch_resumes_from_a_cursor_without_gaps_or_repeats,
     confirmed_service_reaches_the_feed_with_evidence_and_the_card,
     the_webhook_signs_retries_and_replays,
+    a_new_webhook_starts_after_the_newest_event,
+    several_replicas_ingest_each_fact_once_without_gaps,
     a_district_admin_reads_only_its_districts_events,
 );
