@@ -273,6 +273,52 @@ impl Directory {
         .await
     }
 
+    /// Whether the member was registered at the community **on `date`**: a
+    /// confirmed report there whose registration covers the day (a member
+    /// belongs to one community at a time: after a move the old community's
+    /// registration ends on the relocation date and the new one's starts then).
+    pub async fn member_registered_on(
+        &self,
+        member_id: &str,
+        community_id: &str,
+        date: chrono::NaiveDate,
+    ) -> Result<bool> {
+        use chrono::Datelike as _;
+        let year = date.year();
+        let day = date.num_days_from_ce();
+        let key = (format!("on:{member_id}:{day}"), community_id.to_owned(), year);
+        self.registered(key, |page_token| {
+            let mut client = self.client.clone();
+            async move {
+                let response = client
+                    .list_member_reports(pb::ListMemberReportsRequest {
+                        member_id: member_id.to_owned(),
+                        org_id: String::new(),
+                        year,
+                        page_size: 100,
+                        page_token,
+                    })
+                    .await
+                    .map_err(|status| upstream(status, "member", member_id))?
+                    .into_inner();
+                let found = response.reports.iter().any(|r| {
+                    let from = r.registered_from.as_ref().and_then(crate::wire::date_from_pb);
+                    let until = r.registered_until.as_ref().and_then(crate::wire::date_from_pb);
+                    r.community_id == community_id
+                        && matches!(
+                            pb::MemberReportStatus::try_from(r.status),
+                            Ok(pb::MemberReportStatus::Confirmed | pb::MemberReportStatus::Ended)
+                        )
+                        && r.confirm_time.is_some()
+                        && from.is_none_or(|from| from <= date)
+                        && until.is_none_or(|until| date < until)
+                });
+                Ok((found, response.next_page_token))
+            }
+        })
+        .await
+    }
+
     /// Whether the unit org's report to the community for `year` was received.
     pub async fn unit_registered(&self, unit_org_id: &str, community_id: &str, year: i32) -> Result<bool> {
         let key = (format!("unit:{unit_org_id}"), community_id.to_owned(), year);

@@ -18,6 +18,15 @@ pub fn china_today() -> Date {
     chrono::Utc::now().with_timezone(&offset).date_naive()
 }
 
+/// The calendar day (China Standard Time) of a moment in milliseconds.
+pub fn china_date(millis: i64) -> Date {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    chrono::DateTime::from_timestamp_millis(millis)
+        .unwrap_or_default()
+        .with_timezone(&offset)
+        .date_naive()
+}
+
 /// Where "today" comes from: China Standard Time by the system clock, or a
 /// fixed day (tests of date rules must not depend on the day they run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

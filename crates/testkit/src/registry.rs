@@ -146,6 +146,22 @@ pub async fn unit_member(channel: &Channel, city: &City, name: &str, community: 
 
 /// The member reports at `community` for `year` and the community's admin
 /// confirms it into `branch`.
+/// The member declares a move to `to_community_id` (today).
+pub async fn relocate(channel: &Channel, member_id: &str, to_community_id: &str) -> pb::Relocation {
+    client(channel, &member_token(member_id))
+        .declare_relocation(pb::DeclareRelocationRequest {
+            request_id: String::new(),
+            member_id: member_id.into(),
+            to_community_id: to_community_id.into(),
+            reason: "搬家".into(),
+        })
+        .await
+        .expect("relocation")
+        .into_inner()
+        .relocation
+        .expect("relocation")
+}
+
 pub async fn report_and_confirm(
     channel: &Channel,
     member_id: &str,

@@ -1000,6 +1000,8 @@ impl Registry {
             confirmed_at: None,
             ended_at: None,
             receipt: None,
+            registered_from: None,
+            registered_until: None,
         };
         match db::insert_member_report(&mut tx, &report).await {
             Err(e) if db::is_unique_violation(&e) => {
@@ -1046,6 +1048,14 @@ impl Registry {
             )));
         }
         self.issue_receipt(&mut tx, ReceiptFor::Member(&report)).await?;
+        // A member belongs to one community at a time: after a move, the new
+        // registration starts on the relocation date.
+        if let Some(declared_at) = db::pending_relocation_declared_at(&mut tx, &report.member_id).await? {
+            let moved_on = dualreport_policy::china_date(declared_at);
+            if chrono::Datelike::year(&moved_on) == report.year {
+                db::set_registered_from(&mut tx, &report.id, moved_on).await?;
+            }
+        }
         db::fulfil_relocations(&mut tx, &report.member_id, &report.id).await?;
         self.remember(&mut tx, p, request_id, "ConfirmMemberReport", &report.id)
             .await?;
@@ -1167,7 +1177,7 @@ impl Registry {
             return Err(RegistryError::SameCommunity(to.id));
         }
         let now = now_millis();
-        if !db::end_member_report(&mut tx, &current.id, now).await? {
+        if !db::end_member_report(&mut tx, &current.id, now, today).await? {
             return Err(RegistryError::WrongState(format!(
                 "member {member_id}'s registration has already ended"
             )));

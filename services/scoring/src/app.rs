@@ -294,13 +294,13 @@ impl Scoring {
         Ok(entry)
     }
 
-    /// Checks the member exists and is registered at the community that year.
+    /// Checks the member exists and was registered at the community on the
+    /// day (a member who moved belongs to the new community from the move on).
     async fn registered_member(&self, member_id: &str, community_id: &str, on: Date) -> Result<MemberInfo> {
         let member = self.directory.member(member_id).await?;
-        let year = chrono::Datelike::year(&on);
-        if !self.directory.member_registered(member_id, community_id, year).await? {
+        if !self.directory.member_registered_on(member_id, community_id, on).await? {
             return Err(ScoringError::NotRegistered(format!(
-                "member {member_id} has no confirmed report at community {community_id} for {year}"
+                "member {member_id} was not registered at community {community_id} on {on}"
             )));
         }
         Ok(member)

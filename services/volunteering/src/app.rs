@@ -21,7 +21,7 @@ use crate::blob::BlobStore;
 use crate::domain::evidence::{self, Limits};
 use crate::domain::model::*;
 use crate::domain::{
-    Result, STANDARD_POSTS, VolunteeringError, china_date, china_today, new_check_in_code, now_millis,
+    Date, Result, STANDARD_POSTS, VolunteeringError, china_date, china_today, new_check_in_code, now_millis,
 };
 use crate::settings::HouseholdSettings;
 use crate::storage as db;
@@ -203,6 +203,30 @@ impl Volunteering {
         }
     }
 
+    /// The member must be registered at the community on `on` (a member who
+    /// moved belongs to the new community from the move on, and no longer to
+    /// the old one).
+    async fn require_registered_on(&self, member_id: &str, community_id: &str, on: Date) -> Result<()> {
+        self.directory.member(member_id).await?;
+        if self.directory.member_registered_on(member_id, community_id, on).await? {
+            return Ok(());
+        }
+        Err(VolunteeringError::NotRegistered(format!(
+            "member {member_id} is not registered at community {community_id} on {on}"
+        )))
+    }
+
+    /// A claim is made today for its year: registered today when the year is
+    /// this one, registered that year otherwise.
+    async fn require_registered_for_claim(&self, member_id: &str, community_id: &str, year: i32) -> Result<()> {
+        let today = china_today();
+        if chrono::Datelike::year(&today) == year {
+            self.require_registered_on(member_id, community_id, today).await
+        } else {
+            self.require_registered(member_id, community_id, year).await
+        }
+    }
+
     /// The member must have a confirmed report at the community for `year`.
     async fn require_registered(&self, member_id: &str, community_id: &str, year: i32) -> Result<()> {
         self.directory.member(member_id).await?;
@@ -359,7 +383,8 @@ impl Volunteering {
                 .ok_or_else(|| VolunteeringError::not_found("claim", &id));
         }
         let post = Self::post(&mut *self.conn().await?, "post_id", post_id, None).await?;
-        self.require_registered(member_id, &post.community_id, year).await?;
+        self.require_registered_for_claim(member_id, &post.community_id, year)
+            .await?;
         let mut tx = self.pool.begin().await?;
         if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "ClaimPost").await? {
             drop(tx);
@@ -758,7 +783,7 @@ impl Volunteering {
             return Ok(order);
         }
         order.status.require(OrderStatus::Dispatched, "accept")?;
-        self.require_registered(member_id, &order.community_id, chrono::Datelike::year(&china_today()))
+        self.require_registered_on(member_id, &order.community_id, china_today())
             .await?;
         order.status = OrderStatus::Accepted;
         order.member_id = member_id.to_owned();
@@ -1072,7 +1097,7 @@ impl Volunteering {
         if self.replayed(p, request_id, "AssignHouseholds").await?.is_some() {
             return db::list_households(&mut *self.conn().await?, member_id).await;
         }
-        self.require_registered(member_id, community_id, chrono::Datelike::year(&china_today()))
+        self.require_registered_on(member_id, community_id, china_today())
             .await?;
         let households: Vec<Household> = labels
             .into_iter()
@@ -1301,8 +1326,8 @@ impl Volunteering {
                 "activity {activity_id} has ended"
             )));
         }
-        let year = chrono::Datelike::year(&china_date(activity.start_at));
-        self.require_registered(member_id, &activity.community_id, year).await?;
+        self.require_registered_on(member_id, &activity.community_id, china_date(activity.start_at))
+            .await?;
         let mut tx = self.pool.begin().await?;
         let attendance = Self::seat(&mut tx, &activity, member_id, AttendanceStatus::SignedUp).await?;
         Self::remember(&mut tx, p, request_id, "SignUp", &attendance.id).await?;
@@ -1397,8 +1422,8 @@ impl Volunteering {
                     .ok_or_else(|| VolunteeringError::not_found("attendance", &attendance.id))
             }
             None => {
-                let year = chrono::Datelike::year(&china_date(activity.start_at));
-                self.require_registered(member_id, &activity.community_id, year).await?;
+                self.require_registered_on(member_id, &activity.community_id, china_date(activity.start_at))
+                    .await?;
                 let mut tx = self.pool.begin().await?;
                 let attendance = Self::seat(&mut tx, &activity, member_id, AttendanceStatus::CheckedIn).await?;
                 tx.commit().await?;
@@ -1559,8 +1584,7 @@ impl Volunteering {
         self.community("community_id", community_id).await?;
         match &p.scope {
             Scope::Member(member) => {
-                self.require_registered(member, community_id, chrono::Datelike::year(&china_today()))
-                    .await?;
+                self.require_registered_on(member, community_id, china_today()).await?;
             }
             _ => self.require_community_admin(p, community_id).await?,
         }

@@ -115,6 +115,21 @@ pub struct MemberReport {
     pub confirmed_at: Option<i64>,
     pub ended_at: Option<i64>,
     pub receipt: Option<Receipt>,
+    /// The first day the registration covers: January 1st of the year, or
+    /// the relocation date for a report that fulfils a relocation.
+    pub registered_from: Option<Date>,
+    /// The first day it no longer covers (the relocation date of a move
+    /// away); `None` while open.
+    pub registered_until: Option<Date>,
+}
+
+impl MemberReport {
+    /// The first day the registration covers.
+    pub fn covers_from(&self) -> Date {
+        self.registered_from
+            .or_else(|| Date::from_ymd_opt(self.year, 1, 1))
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -315,7 +315,10 @@ pub fn letter_to_pb(l: Letter) -> pb::IntroductionLetter {
 }
 
 pub fn member_report_to_pb(r: MemberReport) -> pb::MemberReport {
+    let registered_from = Some(date_to_pb(r.covers_from()));
     pb::MemberReport {
+        registered_from,
+        registered_until: r.registered_until.map(date_to_pb),
         id: r.id,
         member_id: r.member_id,
         community_id: r.community_id,

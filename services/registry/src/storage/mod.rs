@@ -716,7 +716,7 @@ pub async fn letter(conn: &mut AnyConnection, id: &str) -> Result<Option<Letter>
 // ───────────────────────── member reports ─────────────────────────
 
 const MEMBER_REPORT_COLUMNS: &str = "id, member_id, community_id, year, status, letter_id, unit_org_id, branch, \
-    submitted_at, confirmed_at, ended_at, receipt_number";
+    submitted_at, confirmed_at, ended_at, receipt_number, registered_from, registered_until";
 
 fn member_report_select() -> String {
     select_with_receipt("member_reports", MEMBER_REPORT_COLUMNS)
@@ -737,6 +737,8 @@ fn member_report_from_row(row: &AnyRow) -> Result<MemberReport> {
         confirmed_at: row.try_get("confirmed_at")?,
         ended_at: row.try_get("ended_at")?,
         receipt: None,
+        registered_from: stored_date(row, "registered_from")?,
+        registered_until: stored_date(row, "registered_until")?,
     };
     report.receipt = joined_receipt(
         row,
@@ -753,7 +755,7 @@ fn member_report_from_row(row: &AnyRow) -> Result<MemberReport> {
 
 pub async fn insert_member_report(conn: &mut AnyConnection, r: &MemberReport) -> Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO member_reports ({MEMBER_REPORT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL)"
+        "INSERT INTO member_reports ({MEMBER_REPORT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, '', '')"
     ))
     .bind(&r.id)
     .bind(&r.member_id)
@@ -818,15 +820,52 @@ pub async fn attach_member_receipt(conn: &mut AnyConnection, id: &str, receipt_n
     Ok(())
 }
 
-/// Ends an active report; false when it had already ended (a concurrent relocation).
-pub async fn end_member_report(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
-    let result =
-        sqlx::query("UPDATE member_reports SET status = 'ENDED', ended_at = $2 WHERE id = $1 AND status <> 'ENDED'")
-            .bind(id)
-            .bind(now)
-            .execute(conn)
-            .await?;
+/// An optional `YYYY-MM-DD` column ('' = none).
+fn stored_date(row: &AnyRow, column: &str) -> Result<Option<Date>> {
+    let text: String = row.try_get(column)?;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    Date::parse_from_str(&text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| corrupt(column, &text))
+}
+
+/// Ends an active report, its registration stopping on `moved_on` (the
+/// relocation date); false when it had already ended (a concurrent relocation).
+pub async fn end_member_report(conn: &mut AnyConnection, id: &str, now: i64, moved_on: Date) -> Result<bool> {
+    let result = sqlx::query(
+        "UPDATE member_reports SET status = 'ENDED', ended_at = $2, registered_until = $3 \
+         WHERE id = $1 AND status <> 'ENDED'",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(moved_on.format("%Y-%m-%d").to_string())
+    .execute(conn)
+    .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// When the member's pending relocation (the one a report now confirmed
+/// fulfils) was declared.
+pub async fn pending_relocation_declared_at(conn: &mut AnyConnection, member_id: &str) -> Result<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT CAST(MAX(declared_at) AS BIGINT) AS declared_at FROM relocations WHERE member_id = $1 AND status = 'PENDING'",
+    )
+    .bind(member_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get("declared_at")?)
+}
+
+/// The registration of a report that fulfils a relocation starts on its date.
+pub async fn set_registered_from(conn: &mut AnyConnection, id: &str, from: Date) -> Result<()> {
+    sqlx::query("UPDATE member_reports SET registered_from = $2 WHERE id = $1")
+        .bind(id)
+        .bind(from.format("%Y-%m-%d").to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Reports of one member, or at communities / of units inside `path`.

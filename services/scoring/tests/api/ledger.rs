@@ -1,6 +1,7 @@
 //! The ledger: exact points, source-key idempotency, and every refused award.
 
 use dualreport_proto::scoring::v1 as pb;
+use scoring::domain::{Date, china_today};
 use tonic::Code;
 
 use crate::helpers::*;
@@ -12,7 +13,81 @@ on_both_backends!(
     bad_awards_are_refused_and_leave_nothing,
     special_records_project_scores_and_corrections_follow_their_bounds,
     the_jurisdictions_policy_overrides_the_preset,
+    a_member_who_moved_is_served_only_where_registered_on_the_day,
 );
+
+/// A member belongs to one community at a time: after moving from A to B
+/// today, a service at A dated today, or at B dated before the move, is
+/// refused NOT_REGISTERED; A keeps what was earned there before the move.
+async fn a_member_who_moved_is_served_only_where_registered_on_the_day(backend: Backend) {
+    use dualreport_testkit::registry as fixtures;
+    let suite = spawn(backend).await;
+    let today = china_today();
+    let year = chrono::Datelike::year(&today);
+    let (a, b) = (suite.city.community_a.id.clone(), suite.city.community_b.id.clone());
+    let member = fixtures::unit_member(&suite.registry_channel, &suite.city, "迁居", &a)
+        .await
+        .id;
+    fixtures::report_and_confirm(&suite.registry_channel, &member, &a, year, "第一党支部").await;
+    let before = today.pred_opt().filter(|d| chrono::Datelike::year(d) == year);
+    let service = |community: &str, key: &str, on: Date| pb::RecordServiceRequest {
+        request_id: String::new(),
+        source_key: key.into(),
+        member_id: member.clone(),
+        community_id: community.into(),
+        served_on: Some(date(on)),
+        content: "社区环境卫生保洁".into(),
+        adjustment: 0,
+    };
+    if let Some(before) = before {
+        suite
+            .admin_a()
+            .record_service(service(&a, "a-before", before))
+            .await
+            .expect("served at A before the move");
+    }
+    fixtures::relocate(&suite.registry_channel, &member, &b).await;
+    let moved = fixtures::report_and_confirm(&suite.registry_channel, &member, &b, year, "第二党支部").await;
+    assert_eq!(
+        moved.registered_from,
+        Some(date(today)),
+        "B's registration starts on the move"
+    );
+
+    let status = suite
+        .admin_a()
+        .record_service(service(&a, "a-after", today))
+        .await
+        .expect_err("at A after the move");
+    assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_NOT_REGISTERED");
+    if let Some(before) = before {
+        let status = suite
+            .community_admin(&b)
+            .record_service(service(&b, "b-before", before))
+            .await
+            .expect_err("at B before the move");
+        assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_NOT_REGISTERED");
+    }
+    suite
+        .community_admin(&b)
+        .record_service(service(&b, "b-after", today))
+        .await
+        .expect("at B from the move on");
+    let balance = suite.balance(&member).await;
+    let at = |c: &str| {
+        balance
+            .accounts
+            .iter()
+            .find(|x| x.community_id == c)
+            .map_or(0, |x| x.earned)
+    };
+    assert_eq!(at(&b), 5);
+    assert_eq!(
+        at(&a),
+        if before.is_some() { 5 } else { 0 },
+        "A keeps what was earned there"
+    );
+}
 
 /// Points and stars are policy values: a district's `[policy]` overrides reach
 /// every award and settlement.

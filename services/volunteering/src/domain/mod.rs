@@ -5,7 +5,7 @@ pub mod evidence;
 pub mod model;
 
 pub use dualreport_platform::validate::{Violations, id, text};
-pub use dualreport_policy::{Date, china_today, now_millis};
+pub use dualreport_policy::{Date, china_date, china_today, now_millis};
 
 use dualreport_platform::directory::DirectoryError;
 use dualreport_platform::error::FieldError;
@@ -208,15 +208,6 @@ pub fn code_matches(presented: &str, current: &str) -> bool {
             .zip(current.bytes())
             .fold(0u8, |acc, (a, b)| acc | (a ^ b))
             == 0
-}
-
-/// The calendar day (China Standard Time) of a moment in milliseconds.
-pub fn china_date(millis: i64) -> Date {
-    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    chrono::DateTime::from_timestamp_millis(millis)
-        .unwrap_or_default()
-        .with_timezone(&offset)
-        .date_naive()
 }
 
 #[cfg(test)]

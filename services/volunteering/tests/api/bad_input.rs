@@ -295,7 +295,25 @@ async fn taken_orders_household_bounds_and_unpaired_agreements(backend: Backend)
     assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_NOT_PAIRED");
 }
 
+/// After moving from A to B today, the member claims nothing at A any more;
+/// at B, once registered there, it may.
+async fn a_member_who_moved_claims_only_at_the_new_community(backend: Backend) {
+    use dualreport_testkit::registry as fixtures;
+    let suite = spawn_with(backend, false, |_| {}).await;
+    let member = suite.registered_member("迁走", suite.a()).await;
+    let post = suite.standard_post(0).await;
+    fixtures::relocate(&suite.registry_channel, &member, suite.b()).await;
+    fixtures::report_and_confirm(&suite.registry_channel, &member, suite.b(), suite.year, "第二党支部").await;
+    let status = suite
+        .member(&member)
+        .claim_post(claim(&member, &post.id, suite.year))
+        .await
+        .expect_err("a post of the community moved away from");
+    assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_NOT_REGISTERED");
+}
+
 on_both_backends!(
+    a_member_who_moved_claims_only_at_the_new_community,
     claims_beyond_the_bound_or_where_not_registered_are_refused,
     check_in_codes_places_and_times_are_enforced,
     confirmations_are_bounded_and_happen_once,
