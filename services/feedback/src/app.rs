@@ -1212,10 +1212,20 @@ impl Feedback {
                 year_record: record?,
             });
         }
+        // The unit's records by kind: community activities per month, joint
+        // meetings per quarter, joint theme party days per half-year (S2 三).
         let mut per_month = [0i64; 12];
+        let mut per_quarter = [0i64; 4];
+        let mut per_half = [0i64; 2];
         for r in self.sources.unit_records(&unit.id, year).await? {
-            if let Some(d) = r.served_on.as_ref().and_then(dualreport_platform::wire::date_from_pb) {
-                per_month[chrono::Datelike::month0(&d) as usize] += 1;
+            let Some(d) = r.served_on.as_ref().and_then(dualreport_platform::wire::date_from_pb) else {
+                continue;
+            };
+            let month0 = chrono::Datelike::month0(&d) as usize;
+            match vol::UnitServiceKind::try_from(r.kind).unwrap_or(vol::UnitServiceKind::Unspecified) {
+                vol::UnitServiceKind::Unspecified | vol::UnitServiceKind::CommunityActivity => per_month[month0] += 1,
+                vol::UnitServiceKind::JointMeeting => per_quarter[month0 / 3] += 1,
+                vol::UnitServiceKind::ThemePartyDay => per_half[month0 / 6] += 1,
             }
         }
         let completed_projects = if year_over {
@@ -1234,6 +1244,8 @@ impl Feedback {
             id: unit.id.clone(),
             name: unit.name.clone(),
             records_per_month: per_month,
+            meetings_per_quarter: per_quarter,
+            theme_days_per_half: per_half,
             completed_projects,
         };
         let findings = warnings::evaluate(&self.rules.policy, year, as_of, &unit_facts, &facts);

@@ -1027,6 +1027,7 @@ impl Volunteering {
         if wish.member_id.is_empty() {
             let record = UnitRecord {
                 id: new_id(),
+                kind: UnitServiceKind::CommunityActivity,
                 unit_org_id: wish.unit_org_id.clone(),
                 community_id: wish.community_id.clone(),
                 served_on: china_today(),

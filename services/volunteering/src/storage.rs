@@ -1286,8 +1286,10 @@ pub async fn get_evidence(conn: &mut AnyConnection, id: &str) -> Result<Option<E
 // ───────────────────────── unit records ─────────────────────────
 
 fn unit_record(row: &AnyRow) -> Result<UnitRecord> {
+    let kind: String = row.try_get("kind")?;
     Ok(UnitRecord {
         id: row.try_get("id")?,
+        kind: UnitServiceKind::parse(&kind).ok_or_else(|| corrupt("unit record kind", &kind))?,
         unit_org_id: row.try_get("unit_org_id")?,
         community_id: row.try_get("community_id")?,
         served_on: date(row, "served_on")?,
@@ -1303,7 +1305,7 @@ fn unit_record(row: &AnyRow) -> Result<UnitRecord> {
 pub async fn insert_unit_record(conn: &mut AnyConnection, r: &UnitRecord) -> Result<()> {
     sqlx::query(
         "INSERT INTO unit_records (id, unit_org_id, community_id, served_on, year, content, minutes, agreement_id, \
-         evidence_ids, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         evidence_ids, recorded_by, created_at, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&r.id)
     .bind(&r.unit_org_id)
@@ -1316,6 +1318,7 @@ pub async fn insert_unit_record(conn: &mut AnyConnection, r: &UnitRecord) -> Res
     .bind(json(&r.evidence_ids))
     .bind(&r.recorded_by)
     .bind(r.created_at)
+    .bind(r.kind.as_str())
     .execute(conn)
     .await?;
     Ok(())

@@ -71,8 +71,13 @@ pub struct MemberFacts {
 pub struct UnitFacts {
     pub id: String,
     pub name: String,
-    /// Unit service records (S1 附件2) per month, January first.
+    /// Unit community activities (S1 附件2) per month, January first.
     pub records_per_month: [i64; 12],
+    /// Joint meetings attended (street joint-building meeting or community
+    /// joint committee) per quarter.
+    pub meetings_per_quarter: [i64; 4],
+    /// Joint theme party days held with a community per half-year.
+    pub theme_days_per_half: [i64; 2],
     /// Completed joint-building projects this year; `None` before year end.
     pub completed_projects: Option<i64>,
 }
@@ -242,6 +247,40 @@ pub fn evaluate(policy: &Policy, year: i32, as_of: Date, unit: &UnitFacts, membe
             ));
         }
     }
+    let min_meetings = i64::from(policy.unit_min_meetings_per_quarter);
+    if min_meetings > 0 {
+        let short: Vec<String> = (1..=4u32)
+            .filter(|&q| month_over(year, q * 3, as_of))
+            .filter(|&q| unit.meetings_per_quarter[(q - 1) as usize] < min_meetings)
+            .map(|q| format!("{year}Q{q}"))
+            .collect();
+        if !short.is_empty() {
+            found.push(unit_finding(
+                Rule::UnitQuarterlyMeetings,
+                format!(
+                    "fewer than {min_meetings} joint meetings (street joint-building meeting or community joint committee) attended in {}",
+                    short.join(", ")
+                ),
+            ));
+        }
+    }
+    let min_theme_days = i64::from(policy.unit_min_theme_days_per_half_year);
+    if min_theme_days > 0 {
+        let short: Vec<String> = (1..=2u32)
+            .filter(|&h| month_over(year, h * 6, as_of))
+            .filter(|&h| unit.theme_days_per_half[(h - 1) as usize] < min_theme_days)
+            .map(|h| format!("{year}H{h}"))
+            .collect();
+        if !short.is_empty() {
+            found.push(unit_finding(
+                Rule::UnitThemeDays,
+                format!(
+                    "fewer than {min_theme_days} joint theme party days held with a community in {}",
+                    short.join(", ")
+                ),
+            ));
+        }
+    }
     if let Some(done) = unit.completed_projects {
         let min = i64::from(policy.unit_min_projects_per_year);
         if done < min {
@@ -287,6 +326,8 @@ mod tests {
             id: "u1".into(),
             name: "单位".into(),
             records_per_month: [per_month; 12],
+            meetings_per_quarter: [per_month; 4],
+            theme_days_per_half: [per_month; 2],
             completed_projects: projects,
         }
     }
@@ -365,5 +406,30 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert!(found[0].evidence.contains("2026-01"), "{}", found[0].evidence);
         assert!(!found[0].evidence.contains("2026-06"), "June is not over");
+    }
+
+    #[test]
+    fn joint_meetings_by_quarter_and_theme_days_by_half_year() {
+        let mut u = unit(1, None);
+        u.meetings_per_quarter = [0, 1, 0, 0];
+        u.theme_days_per_half = [0, 0];
+        // As of August 1st: Q1 and Q2 are over (Q1 missed), H1 is over (missed).
+        let found = evaluate(&policy(), 2026, date(2026, 8, 1), &u, &[]);
+        let meetings = found
+            .iter()
+            .find(|f| f.rule == Rule::UnitQuarterlyMeetings)
+            .expect("meetings");
+        assert!(meetings.evidence.contains("2026Q1"), "{}", meetings.evidence);
+        assert!(!meetings.evidence.contains("2026Q2") && !meetings.evidence.contains("2026Q3"));
+        let theme = found
+            .iter()
+            .find(|f| f.rule == Rule::UnitThemeDays)
+            .expect("theme days");
+        assert!(theme.evidence.contains("2026H1") && !theme.evidence.contains("2026H2"));
+        // Held in time: nothing to warn about.
+        u.meetings_per_quarter = [1, 1, 0, 0];
+        u.theme_days_per_half = [1, 0];
+        let found = evaluate(&policy(), 2026, date(2026, 8, 1), &u, &[]);
+        assert!(found.is_empty(), "{found:?}");
     }
 }

@@ -48,7 +48,17 @@ async fn a_member_who_skipped_reporting_is_warned_and_flagged(backend: Backend) 
             .iter()
             .any(|w| w.rule == pb::WarningRule::UnitMonthlyActivities as i32)
     );
-    assert_eq!(after.raised, 1, "the unit's months were already warned about on 03-15");
+    // The first quarter is over: no joint meeting was attended in it.
+    assert!(
+        after
+            .warnings
+            .iter()
+            .any(|w| w.rule == pb::WarningRule::UnitQuarterlyMeetings as i32 && w.evidence.contains("Q1"))
+    );
+    assert_eq!(
+        after.raised, 2,
+        "not reported and the quarter's meeting; the unit's months were already warned about on 03-15"
+    );
 
     // Evaluating again raises nothing new.
     let again = suite.evaluate((suite.year, 4, 2)).await;
@@ -301,7 +311,76 @@ async fn concurrent_evaluations_on_several_replicas_agree(backend: Backend) {
     );
 }
 
+/// The unit rules by kind of unit record (S2 三): a joint meeting attended in
+/// the first quarter and a joint theme party day in the first half-year clear
+/// those warnings; community activities alone do not.
+async fn joint_meetings_and_theme_days_are_counted_by_kind(backend: Backend) {
+    use dualreport_proto::volunteering::v1 as vpb;
+    use dualreport_proto::volunteering::v1::volunteering_service_client::VolunteeringServiceClient;
+    let suite = spawn(backend).await;
+    suite.pair_unit_with_a().await;
+    let rules = |reply: &pb::EvaluateWarningsResponse, rule: pb::WarningRule| {
+        reply
+            .warnings
+            .iter()
+            .any(|w| w.rule == rule as i32 && w.withdraw_time.is_none())
+    };
+    let mid_year = suite.evaluate((suite.year, 7, 2)).await;
+    assert!(rules(&mid_year, pb::WarningRule::UnitQuarterlyMeetings), "{mid_year:?}");
+    assert!(rules(&mid_year, pb::WarningRule::UnitThemeDays), "{mid_year:?}");
+
+    let mut community = VolunteeringServiceClient::new(dualreport_testkit::authed(
+        dualreport_testkit::channel(suite.volunteering.port),
+        &dualreport_testkit::admin_token(dualreport_platform::auth::Role::CommunityAdmin, suite.a()),
+    ));
+    let record = |kind: vpb::UnitServiceKind, month: i32, content: &str| vpb::RecordUnitServiceRequest {
+        request_id: String::new(),
+        unit_org_id: suite.unit().into(),
+        community_id: suite.a().into(),
+        served_on: Some(dualreport_proto::common::v1::Date {
+            year: suite.year,
+            month,
+            day: 1,
+        }),
+        content: content.into(),
+        minutes: 120,
+        agreement_id: String::new(),
+        evidence_ids: Vec::new(),
+        kind: kind.into(),
+    };
+    // January 1st: a day that has come whenever the test runs.
+    for (kind, content) in [
+        (vpb::UnitServiceKind::JointMeeting, "参加街道党建联席会议"),
+        (vpb::UnitServiceKind::ThemePartyDay, "与社区联合开展主题党日"),
+    ] {
+        let recorded = community
+            .record_unit_service(record(kind, 1, content))
+            .await
+            .expect("record")
+            .into_inner()
+            .record
+            .expect("record");
+        assert_eq!(recorded.kind, kind as i32);
+    }
+    let after = suite.evaluate((suite.year, 7, 2)).await;
+    let meetings = after
+        .warnings
+        .iter()
+        .find(|w| w.rule == pb::WarningRule::UnitQuarterlyMeetings as i32 && w.withdraw_time.is_none())
+        .expect("Q2 still had no meeting");
+    assert!(
+        meetings.evidence.contains("Q2") && !meetings.evidence.contains("Q1"),
+        "{}",
+        meetings.evidence
+    );
+    assert!(
+        !rules(&after, pb::WarningRule::UnitThemeDays),
+        "H1 had its theme day: {after:?}"
+    );
+}
+
 on_both_backends!(
+    joint_meetings_and_theme_days_are_counted_by_kind,
     concurrent_evaluations_on_several_replicas_agree,
     a_member_who_skipped_reporting_is_warned_and_flagged,
     spot_checks_draw_a_reproducible_sample,

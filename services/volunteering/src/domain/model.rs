@@ -247,6 +247,22 @@ pub enum ActivityKind {
     ProjectWork,
 }
 
+/// What a unit's service record is (S2 三): 社区志愿服务活动 (monthly), 联合主题党日
+/// (half-yearly) or 联席会议 — the street joint-building meeting or the
+/// community joint committee (quarterly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitServiceKind {
+    CommunityActivity,
+    ThemePartyDay,
+    JointMeeting,
+}
+
+stored_enum!(UnitServiceKind {
+    CommunityActivity => "community_activity",
+    ThemePartyDay => "theme_party_day",
+    JointMeeting => "joint_meeting",
+});
+
 stored_enum!(ActivityKind {
     Regular => "regular",
     Festival => "festival",
@@ -380,6 +396,7 @@ pub struct Evidence {
 #[derive(Debug, Clone)]
 pub struct UnitRecord {
     pub id: String,
+    pub kind: UnitServiceKind,
     pub unit_org_id: String,
     pub community_id: String,
     pub served_on: Date,

@@ -1,6 +1,7 @@
 //! Domain ↔ proto conversions; enums from the wire name the field when unknown.
 
 use dualreport_platform::error::FieldError;
+use dualreport_platform::validate::known;
 use dualreport_platform::wire::{date_to_pb, opt_timestamp, timestamp};
 use dualreport_proto::volunteering::v1 as pb;
 
@@ -346,8 +347,21 @@ pub fn evidence_to_pb(e: Evidence) -> pb::Evidence {
     }
 }
 
+pub fn unit_service_kind_from_pb(value: i32) -> Result<UnitServiceKind, FieldError> {
+    Ok(match known("kind", value)? {
+        pb::UnitServiceKind::Unspecified | pb::UnitServiceKind::CommunityActivity => UnitServiceKind::CommunityActivity,
+        pb::UnitServiceKind::ThemePartyDay => UnitServiceKind::ThemePartyDay,
+        pb::UnitServiceKind::JointMeeting => UnitServiceKind::JointMeeting,
+    })
+}
+
 pub fn unit_record_to_pb(r: UnitRecord) -> pb::UnitRecord {
     pb::UnitRecord {
+        kind: match r.kind {
+            UnitServiceKind::CommunityActivity => pb::UnitServiceKind::CommunityActivity,
+            UnitServiceKind::ThemePartyDay => pb::UnitServiceKind::ThemePartyDay,
+            UnitServiceKind::JointMeeting => pb::UnitServiceKind::JointMeeting,
+        } as i32,
         id: r.id,
         unit_org_id: r.unit_org_id,
         community_id: r.community_id,

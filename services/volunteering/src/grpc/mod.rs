@@ -967,6 +967,7 @@ impl VolunteeringService for VolunteeringApi {
         }
         let record = UnitRecord {
             id: new_id(),
+            kind: unit_service_kind_from_pb(req.kind)?,
             unit_org_id: id("unit_org_id", &req.unit_org_id)?,
             community_id: id("community_id", &req.community_id)?,
             served_on,

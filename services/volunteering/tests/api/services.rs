@@ -388,7 +388,7 @@ async fn households_teams_studios_and_agreements(backend: Backend) {
         .expect("agreement");
     assert_eq!(agreement.projects[0].status, pb::ProjectStatus::Planned as i32);
     let today = dualreport_policy::china_today();
-    suite
+    let unit_record = suite
         .admin_a()
         .record_unit_service(pb::RecordUnitServiceRequest {
             request_id: String::new(),
@@ -399,9 +399,18 @@ async fn households_teams_studios_and_agreements(backend: Backend) {
             minutes: 120,
             agreement_id: agreement.id.clone(),
             evidence_ids: Vec::new(),
+            kind: pb::UnitServiceKind::Unspecified.into(),
         })
         .await
-        .expect("unit record");
+        .expect("unit record")
+        .into_inner()
+        .record
+        .expect("record");
+    assert_eq!(
+        unit_record.kind,
+        pb::UnitServiceKind::CommunityActivity as i32,
+        "unset is a community activity"
+    );
     let updated = suite
         .unit_admin()
         .update_project_status(pb::UpdateProjectStatusRequest {
