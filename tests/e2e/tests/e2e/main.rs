@@ -14,5 +14,6 @@ macro_rules! on_both_backends {
     };
 }
 
+mod rollout;
 mod six_steps;
 mod traces;
