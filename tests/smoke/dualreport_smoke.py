@@ -61,6 +61,44 @@ class Process:
         return self.proc.wait(timeout=30)
 
 
+def start_suite(data, registry_env=None, feedback_env=None):
+    """Registry, scoring, volunteering and feedback on fresh SQLite files in
+    `data`, wired to each other, started in dependency order: a dict by name."""
+    registry = Process(
+        "registry",
+        data,
+        DUALREPORT__REGISTRY__PII_ACTIVE_KEY="k1",
+        DUALREPORT__REGISTRY__PII_KEYS__K1="c21va2Uta2V5LXNtb2tlLWtleS1zbW9rZS1rZXkhISE=",
+        DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_START="01-01",
+        DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_END="12-31",
+        **(registry_env or {}),
+    )
+    url = lambda p: f"http://127.0.0.1:{p.port}"
+    scoring = Process("scoring", data, DUALREPORT__REGISTRY__URL=url(registry))
+    volunteering = Process(
+        "volunteering",
+        data,
+        DUALREPORT__REGISTRY__URL=url(registry),
+        DUALREPORT__SCORING__URL=url(scoring),
+        DUALREPORT__EVIDENCE__STORE=f"file://{data}/evidence",
+    )
+    feedback = Process(
+        "feedback",
+        data,
+        DUALREPORT__REGISTRY__URL=url(registry),
+        DUALREPORT__SCORING__URL=url(scoring),
+        DUALREPORT__VOLUNTEERING__URL=url(volunteering),
+        **(feedback_env or {}),
+    )
+    return {"registry": registry, "scoring": scoring, "volunteering": volunteering, "feedback": feedback}
+
+
+def stop_suite(processes):
+    """Stops the processes in reverse order; each must exit cleanly."""
+    for process in reversed(list(processes.values())):
+        assert process.stop() == 0, process.name
+
+
 class Reflected:
     """Calls one gRPC service with message classes built from reflection."""
 

@@ -12,7 +12,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from dualreport_smoke import Process, Reflected
+from dualreport_smoke import Reflected, start_suite, stop_suite
 
 REGISTRY = "dualreport.registry.v1.RegistryService"
 FEEDBACK = "dualreport.feedback.v1.FeedbackService"
@@ -21,37 +21,11 @@ FEEDBACK = "dualreport.feedback.v1.FeedbackService"
 @pytest.fixture(scope="module")
 def suite():
     with tempfile.TemporaryDirectory() as data:
-        registry = Process(
-            "registry",
-            data,
-            DUALREPORT__REGISTRY__PII_ACTIVE_KEY="k1",
-            DUALREPORT__REGISTRY__PII_KEYS__K1="c21va2Uta2V5LXNtb2tlLWtleS1zbW9rZS1rZXkhISE=",
-            DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_START="01-01",
-            DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_END="12-31",
-        )
-        url = lambda p: f"http://127.0.0.1:{p.port}"
-        scoring = Process("scoring", data, DUALREPORT__REGISTRY__URL=url(registry))
-        volunteering = Process(
-            "volunteering",
-            data,
-            DUALREPORT__REGISTRY__URL=url(registry),
-            DUALREPORT__SCORING__URL=url(scoring),
-            DUALREPORT__EVIDENCE__STORE=f"file://{data}/evidence",
-        )
-        feedback = Process(
-            "feedback",
-            data,
-            DUALREPORT__REGISTRY__URL=url(registry),
-            DUALREPORT__SCORING__URL=url(scoring),
-            DUALREPORT__VOLUNTEERING__URL=url(volunteering),
-            DUALREPORT__FEED__POLL_INTERVAL_MS="100",
-        )
-        processes = [registry, scoring, volunteering, feedback]
+        processes = start_suite(data, feedback_env=dict(DUALREPORT__FEED__POLL_INTERVAL_MS="100"))
         try:
-            yield processes
+            yield list(processes.values())
         finally:
-            for process in reversed(processes):
-                assert process.stop() == 0
+            stop_suite(processes)
 
 
 def test_feedback_is_healthy_and_reflected(suite):

@@ -15,7 +15,7 @@ from google.protobuf import descriptor as d
 from google.protobuf import message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from dualreport_smoke import Process, Reflected
+from dualreport_smoke import Reflected, start_suite, stop_suite
 
 SERVICES = {
     "registry": ["dualreport.registry.v1.RegistryService", "dualreport.common.v1.EventJournalService"],
@@ -58,38 +58,17 @@ def length_delimited(number, payload):
 @pytest.fixture(scope="module")
 def suite():
     with tempfile.TemporaryDirectory() as data:
-        registry = Process(
-            "registry",
+        processes = start_suite(
             data,
-            DUALREPORT__REGISTRY__PII_ACTIVE_KEY="k1",
-            DUALREPORT__REGISTRY__PII_KEYS__K1="c21va2Uta2V5LXNtb2tlLWtleS1zbW9rZS1rZXkhISE=",
-            DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_START="01-01",
-            DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_END="12-31",
-            DUALREPORT__POLICY__UNIT_REPORT_WINDOW_START="01-01",
-            DUALREPORT__POLICY__UNIT_REPORT_WINDOW_END="12-31",
+            registry_env=dict(
+                DUALREPORT__POLICY__UNIT_REPORT_WINDOW_START="01-01",
+                DUALREPORT__POLICY__UNIT_REPORT_WINDOW_END="12-31",
+            ),
         )
-        url = lambda p: f"http://127.0.0.1:{p.port}"
-        scoring = Process("scoring", data, DUALREPORT__REGISTRY__URL=url(registry))
-        volunteering = Process(
-            "volunteering",
-            data,
-            DUALREPORT__REGISTRY__URL=url(registry),
-            DUALREPORT__SCORING__URL=url(scoring),
-            DUALREPORT__EVIDENCE__STORE=f"file://{data}/evidence",
-        )
-        feedback = Process(
-            "feedback",
-            data,
-            DUALREPORT__REGISTRY__URL=url(registry),
-            DUALREPORT__SCORING__URL=url(scoring),
-            DUALREPORT__VOLUNTEERING__URL=url(volunteering),
-        )
-        processes = {"registry": registry, "scoring": scoring, "volunteering": volunteering, "feedback": feedback}
         try:
             yield processes
         finally:
-            for process in reversed(list(processes.values())):
-                assert process.stop() == 0
+            stop_suite(processes)
 
 
 def seed_city(registry_process):

@@ -245,48 +245,34 @@ impl Directory {
     /// (it stays valid for the year's earlier services after a relocation ends it).
     pub async fn member_registered(&self, member_id: &str, community_id: &str, year: i32) -> Result<bool> {
         let key = (member_id.to_owned(), community_id.to_owned(), year);
-        self.registered(key, |page_token| {
-            let mut client = self.client.clone();
-            async move {
-                let response = client
-                    .list_member_reports(pb::ListMemberReportsRequest {
-                        member_id: member_id.to_owned(),
-                        org_id: String::new(),
-                        year,
-                        page_size: 100,
-                        page_token,
-                    })
-                    .await
-                    .map_err(|status| upstream(status, "member", member_id))?
-                    .into_inner();
-                let found = response.reports.iter().any(|r| {
-                    r.community_id == community_id
-                        && matches!(
-                            pb::MemberReportStatus::try_from(r.status),
-                            Ok(pb::MemberReportStatus::Confirmed | pb::MemberReportStatus::Ended)
-                        )
-                        && r.confirm_time.is_some()
-                });
-                Ok((found, response.next_page_token))
-            }
-        })
-        .await
+        self.member_report_matches(key, member_id, community_id, year, |_| true).await
     }
 
     /// Whether the member was registered at the community **on `date`**: a
     /// confirmed report there whose registration covers the day (a member
     /// belongs to one community at a time: after a move the old community's
     /// registration ends on the relocation date and the new one's starts then).
-    pub async fn member_registered_on(
+    pub async fn member_registered_on(&self, member_id: &str, community_id: &str, date: chrono::NaiveDate) -> Result<bool> {
+        use chrono::Datelike as _;
+        let key = (format!("on:{member_id}:{}", date.num_days_from_ce()), community_id.to_owned(), date.year());
+        self.member_report_matches(key, member_id, community_id, date.year(), |r| {
+            let from = r.registered_from.as_ref().and_then(crate::wire::date_from_pb);
+            let until = r.registered_until.as_ref().and_then(crate::wire::date_from_pb);
+            from.is_none_or(|from| from <= date) && until.is_none_or(|until| date < until)
+        })
+        .await
+    }
+
+    /// Whether a confirmed report of the member at the community for `year`
+    /// satisfies `accept` (cached under `key` once one does).
+    async fn member_report_matches(
         &self,
+        key: (String, String, i32),
         member_id: &str,
         community_id: &str,
-        date: chrono::NaiveDate,
+        year: i32,
+        accept: impl Fn(&pb::MemberReport) -> bool + Copy,
     ) -> Result<bool> {
-        use chrono::Datelike as _;
-        let year = date.year();
-        let day = date.num_days_from_ce();
-        let key = (format!("on:{member_id}:{day}"), community_id.to_owned(), year);
         self.registered(key, |page_token| {
             let mut client = self.client.clone();
             async move {
@@ -302,16 +288,13 @@ impl Directory {
                     .map_err(|status| upstream(status, "member", member_id))?
                     .into_inner();
                 let found = response.reports.iter().any(|r| {
-                    let from = r.registered_from.as_ref().and_then(crate::wire::date_from_pb);
-                    let until = r.registered_until.as_ref().and_then(crate::wire::date_from_pb);
                     r.community_id == community_id
                         && matches!(
                             pb::MemberReportStatus::try_from(r.status),
                             Ok(pb::MemberReportStatus::Confirmed | pb::MemberReportStatus::Ended)
                         )
                         && r.confirm_time.is_some()
-                        && from.is_none_or(|from| from <= date)
-                        && until.is_none_or(|until| date < until)
+                        && accept(r)
                 });
                 Ok((found, response.next_page_token))
             }
