@@ -245,16 +245,26 @@ impl Directory {
     /// (it stays valid for the year's earlier services after a relocation ends it).
     pub async fn member_registered(&self, member_id: &str, community_id: &str, year: i32) -> Result<bool> {
         let key = (member_id.to_owned(), community_id.to_owned(), year);
-        self.member_report_matches(key, member_id, community_id, year, |_| true).await
+        self.member_report_matches(key, member_id, community_id, year, |_| true)
+            .await
     }
 
     /// Whether the member was registered at the community **on `date`**: a
     /// confirmed report there whose registration covers the day (a member
     /// belongs to one community at a time: after a move the old community's
     /// registration ends on the relocation date and the new one's starts then).
-    pub async fn member_registered_on(&self, member_id: &str, community_id: &str, date: chrono::NaiveDate) -> Result<bool> {
+    pub async fn member_registered_on(
+        &self,
+        member_id: &str,
+        community_id: &str,
+        date: chrono::NaiveDate,
+    ) -> Result<bool> {
         use chrono::Datelike as _;
-        let key = (format!("on:{member_id}:{}", date.num_days_from_ce()), community_id.to_owned(), date.year());
+        let key = (
+            format!("on:{member_id}:{}", date.num_days_from_ce()),
+            community_id.to_owned(),
+            date.year(),
+        );
         self.member_report_matches(key, member_id, community_id, date.year(), |r| {
             let from = r.registered_from.as_ref().and_then(crate::wire::date_from_pb);
             let until = r.registered_until.as_ref().and_then(crate::wire::date_from_pb);
