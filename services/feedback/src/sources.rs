@@ -221,22 +221,6 @@ impl Sources {
 
     // ── scoring ──
 
-    pub async fn balance(&self, member_id: &str) -> Result<sco::GetBalanceResponse, FeedbackError> {
-        let request = sco::GetBalanceRequest {
-            subject: Some(sco::Subject {
-                kind: sco::SubjectKind::Member as i32,
-                id: member_id.to_owned(),
-            }),
-        };
-        Ok(self
-            .scoring
-            .clone()
-            .get_balance(request)
-            .await
-            .map_err(|s| failed("scoring", s))?
-            .into_inner())
-    }
-
     /// Many members' year in the ledger, a thousand per call.
     pub async fn member_totals(
         &self,
