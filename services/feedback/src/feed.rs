@@ -370,28 +370,14 @@ impl Background {
                         *paused = (0, 0);
                     }
                 }
-                Err(error) if error.unreachable => {
-                    metrics().webhook_failures.inc();
-                    tracing::warn!(sequence = event.sequence, %error, "webhook out of reach; delivery resumes from here");
-                    db::record_failed(
-                        &mut tx,
-                        &new_id(),
-                        event.sequence,
-                        i64::from(attempt),
-                        &error.message,
-                        now_millis(),
-                    )
-                    .await?;
-                    tx.commit().await?;
-                    self.pause();
-                    return Ok(sent);
-                }
                 Err(error) => {
-                    if !db::advance_webhook(&mut tx, from, event.sequence).await? {
+                    // Refused: recorded for replay and passed. Out of reach: recorded,
+                    // and the cursor stays on it until the receiver answers.
+                    if !error.unreachable && !db::advance_webhook(&mut tx, from, event.sequence).await? {
                         return Ok(sent);
                     }
                     metrics().webhook_failures.inc();
-                    tracing::warn!(sequence = event.sequence, %error, "webhook refused the event; recorded for replay");
+                    tracing::warn!(sequence = event.sequence, unreachable = error.unreachable, %error, "webhook delivery failed");
                     db::record_failed(
                         &mut tx,
                         &new_id(),
@@ -401,6 +387,11 @@ impl Background {
                         now_millis(),
                     )
                     .await?;
+                    if error.unreachable {
+                        tx.commit().await?;
+                        self.pause();
+                        return Ok(sent);
+                    }
                 }
             }
             tx.commit().await?;
