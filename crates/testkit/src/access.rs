@@ -167,3 +167,34 @@ pub async fn assert_refusals(channel: &Channel, tables: &[&AccessTable], org: &s
     }
     assert!(checked > 0, "no refusal was checked");
 }
+
+/// The three table-driven access tests of one service's API test binary:
+/// `who_may_call_tests!([&svc::grpc::access::ACCESS, …], spawn(Backend::Sqlite))`, where the
+/// second argument is a future of a running test server with a `channel` field.
+/// Each test name mentions no backend: roles are refused before storage.
+#[macro_export]
+macro_rules! who_may_call_tests {
+    ([$($table:expr),+ $(,)?], $spawn:expr) => {
+        fn tables() -> Vec<&'static dualreport_platform::access::AccessTable> {
+            vec![$($table),+]
+        }
+
+        #[test]
+        fn every_rpc_of_the_contract_has_an_access_rule() {
+            for table in tables() {
+                $crate::access::assert_table_covers_the_contract(table);
+            }
+        }
+
+        #[test]
+        fn the_readme_shows_the_rules_the_code_enforces() {
+            $crate::access::assert_readme_shows(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"), &tables());
+        }
+
+        #[tokio::test]
+        async fn every_rpc_refuses_every_other_role_and_every_bad_token() {
+            let app = $spawn.await;
+            $crate::access::assert_refusals(&app.channel, &tables(), "city", "m1").await;
+        }
+    };
+}
