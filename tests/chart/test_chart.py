@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import tempfile
+import tomllib
 from pathlib import Path
 
 import helm_python as helm
@@ -62,17 +63,195 @@ def test_the_schema_refuses_unknown_and_malformed_values():
         {"policy": {"preset": "S4", "overrides": {"max_starz": 5}}},
         {"pii": {"existingSecret": "x", "activeKey": "K1"}},
         {"image": {"repository": "r", "digest": "latest"}},
+        # What Kubernetes would refuse, or what would break a district.
+        {"default": {"resources": {"requests": {"memory": "64MB"}}}},
+        {"default": {"resources": {"limits": {"cpu": "one"}}}},
+        {"services": {"registry": {"resources": {"requests": {"ephemeral-storage": "1 Gi"}}}}},
+        {"serviceMonitor": {"enabled": True}, "networkPolicy": {"enabled": True, "monitoringNamespaceSelectors": []}},
+        {"default": {"extraEnv": [{"name": "DB", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]}},
+        {"default": {"replicas": -1}},
     ]
     for values in bad:
         with pytest.raises(helm.HelmValuesError):
             c.validate_schema(values)
+    good = [
+        {"default": {"priorityClassName": "district-critical", "podLabels": {"team": "dangjian"}, "podAnnotations": {"a": "b"}}},
+        {"default": {"extraEnv": [{"name": "DUALREPORT__FEED__BATCH_SIZE", "value": "500"}]}},
+        {"default": {"resources": {"requests": {"ephemeral-storage": "1Gi", "cpu": 0.5, "memory": "128Mi"}}}},
+        {"default": {"podDisruptionBudget": {"enabled": True, "maxUnavailable": "25%"}}},
+        {"services": {"feedback": {"replicas": 0}}},
+        {"serviceMonitor": {"enabled": True}, "networkPolicy": {"enabled": True, "monitoringNamespaceSelectors": [{"kubernetes.io/metadata.name": "monitoring"}]}},
+    ]
+    for values in good:
+        c.validate_schema(values)
     c.close()
+
+
+@pytest.mark.parametrize(
+    "values, says",
+    [
+        ({"default": {"autoscaling": {"enabled": True, "minReplicas": 5, "maxReplicas": 3}}}, "minReplicas 5 is above maxReplicas 3"),
+        ({"default": {"replicas": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 2}}}, "would block every node drain"),
+        ({"services": {"scoring": {"replicas": 1, "podDisruptionBudget": {"minAvailable": "100%"}}}}, "would block every node drain"),
+        ({"default": {"podDisruptionBudget": {"enabled": True, "maxUnavailable": 0}}}, "maxUnavailable above 0"),
+    ],
+)
+def test_the_chart_refuses_what_one_value_alone_cannot_show(values, says):
+    with pytest.raises(helm.HelmError) as refused:
+        chart.render(values)
+    assert says in str(refused.value), refused.value
+
+
+def test_operators_values_reach_the_pods():
+    objects = chart.render(
+        {
+            "default": {"priorityClassName": "district-critical", "podLabels": {"team": "dangjian"}, "extraEnv": [{"name": "TZ", "value": "Asia/Shanghai"}]},
+            "services": {"feedback": {"replicas": 0}},
+        }
+    )
+    for deployment in of_kind(objects, "Deployment"):
+        pod = deployment["spec"]["template"]
+        assert pod["spec"]["priorityClassName"] == "district-critical"
+        assert pod["metadata"]["labels"]["team"] == "dangjian"
+        assert {"name": "TZ", "value": "Asia/Shanghai"} in pod["spec"]["containers"][0]["env"]
+        # Spread by default: other nodes preferred, zones balanced.
+        anti = pod["spec"]["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
+        assert anti["podAffinityTerm"]["labelSelector"]["matchLabels"]["app.kubernetes.io/name"] == deployment["metadata"]["labels"]["app.kubernetes.io/name"]
+        assert pod["spec"]["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
+    budgets = {p["metadata"]["name"] for p in of_kind(objects, "PodDisruptionBudget")}
+    assert "dualreport-feedback" not in budgets, "a parked service has no budget to block drains"
+    assert {d["metadata"]["name"]: d["spec"]["replicas"] for d in of_kind(objects, "Deployment")}["dualreport-feedback"] == 0
+
+
+def test_each_district_is_told_apart_in_traces_metrics_and_dashboards():
+    one = chart.render(chart.values("jinshui"), namespace="dualreport-jinshui")
+    other = chart.render(chart.values("erqi"), namespace="dualreport-erqi")
+    for deployment in of_kind(one, "Deployment"):
+        env = {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        attrs = dict(pair.split("=", 1) for pair in env["OTEL_RESOURCE_ATTRIBUTES"].split(","))
+        assert attrs["service.namespace"] == "dualreport"
+        assert attrs["k8s.namespace.name"] == "dualreport-jinshui"
+        assert attrs["deployment.environment"] == "production"
+        assert attrs["dualreport.district"] == "zz-jinshui"
+    monitor = of_kind(one, "ServiceMonitor")[0]
+    relabeled = {r["targetLabel"]: r["replacement"] for r in monitor["spec"]["endpoints"][0]["relabelings"]}
+    assert relabeled["district"] == "zz-jinshui"
+    dashboards = [
+        json.loads(next(c for c in of_kind(objects, "ConfigMap") if "dualreport.json" in c["data"])["data"]["dualreport.json"])
+        for objects in (one, chart.render({"grafanaDashboard": {"enabled": True}, "district": {"cityName": "二七区"}}, namespace="dualreport-erqi"))
+    ]
+    assert dashboards[0]["uid"] != dashboards[1]["uid"] and all(len(d["uid"]) <= 40 for d in dashboards)
+    assert "郑州市金水区" in dashboards[0]["title"]
+    namespace_var = next(v for v in dashboards[0]["templating"]["list"] if v["name"] == "namespace")
+    assert namespace_var["current"]["value"] == "dualreport-jinshui"
+    for panel in dashboards[0]["panels"]:
+        for target in panel["targets"]:
+            assert 'namespace="$namespace"' in target["expr"], target["expr"]
+    rules = of_kind(one, "PrometheusRule")[0]["spec"]["groups"][0]["rules"]
+    alerts = {r["alert"] for r in rules}
+    assert alerts == {
+        "DualreportErrorRatioHigh",
+        "DualreportLatencyP99High",
+        "DualreportOutboxBacklog",
+        "DualreportOutboxStale",
+        "DualreportWebhookFailing",
+        "DualreportJournalIngestLag",
+    }
+    readme = (chart.CHART / "README.md").read_text().lower()
+    for rule in rules:
+        assert 'namespace="dualreport-jinshui"' in rule["expr"], rule["alert"]
+        anchor = rule["annotations"]["runbook_url"].split("#")[1]
+        assert f"### {rule['alert'].lower()}" in readme, f"no runbook for {rule['alert']}"
+        assert anchor == rule["alert"].lower()
+    assert not of_kind(other, "PrometheusRule"), "alerts are opt-in"
+
+
+# Prometheus-Operator kinds have no schema in kubernetes-validate: checked by shape.
+OPERATOR_KINDS = {"ServiceMonitor": ["selector", "endpoints"], "PrometheusRule": ["groups"]}
+
+
+def validate(obj):
+    if obj["apiVersion"].startswith("monitoring.coreos.com/"):
+        assert obj["apiVersion"] == "monitoring.coreos.com/v1", obj["apiVersion"]
+        assert sorted(obj["spec"]) == sorted(OPERATOR_KINDS[obj["kind"]]), obj["kind"]
+        return
+    kubernetes_validate.validate(obj, KUBE_VERSION, strict=True)
 
 
 @pytest.mark.parametrize("district", CASES)
 def test_every_object_is_valid_for_kubernetes(district):
     for obj in rendered(district):
-        kubernetes_validate.validate(obj, KUBE_VERSION, strict=True)
+        validate(obj)
+
+
+def hook_phases(obj):
+    annotations = obj["metadata"].get("annotations") or {}
+    if "helm.sh/hook" not in annotations:
+        return set()
+    return {p.strip() for p in annotations["helm.sh/hook"].split(",")}
+
+
+def weight(obj):
+    return int((obj["metadata"].get("annotations") or {}).get("helm.sh/hook-weight", "0"))
+
+
+def references(spec):
+    """(kind, name) of every object a pod spec needs before it can start."""
+    yield "ServiceAccount", spec.get("serviceAccountName", "default")
+    for volume in spec.get("volumes", []):
+        if "configMap" in volume:
+            yield "ConfigMap", volume["configMap"]["name"]
+        if "secret" in volume:
+            yield "Secret", volume["secret"]["secretName"]
+        if "persistentVolumeClaim" in volume:
+            yield "PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"]
+    for container in spec.get("containers", []) + spec.get("initContainers", []):
+        for source in container.get("envFrom", []):
+            for kind, key in (("ConfigMap", "configMapRef"), ("Secret", "secretRef")):
+                if key in source:
+                    yield kind, source[key]["name"]
+
+
+@pytest.mark.parametrize("district", CASES)
+def test_every_hook_finds_what_it_refers_to_at_its_phase(district):
+    """A pre-install hook runs before any of the release's own objects exist
+    (a first install would wait forever for them): what it refers to is either
+    outside the release or a hook of the same phase with a lower weight."""
+    objects = rendered(district)
+    by_key = {chart.key(o): o for o in objects}
+    vals = chart.values(district) or {}
+    # What exists outside the release: the Secrets the values name (and the TLS
+    # Secrets cert-manager writes); anything else must be rendered.
+    external = {
+        ("Secret", (vals.get(section) or {}).get("existingSecret", default))
+        for section, default in (("database", "dualreport-database"), ("auth", "dualreport-auth"), ("pii", "dualreport-pii"))
+    }
+    checked = 0
+    for obj, spec in pod_specs(objects):
+        phases = hook_phases(obj) & {"pre-install", "pre-upgrade", "pre-rollback"}
+        for phase in phases:
+            for ref in references(spec):
+                target = by_key.get(ref)
+                if target is None:
+                    outside = ref in external or (ref[0] == "Secret" and ref[1].endswith("-tls"))
+                    assert outside, f"{obj['metadata']['name']} ({phase}) needs {ref}, which neither the release renders nor the values name"
+                    continue
+                assert phase in hook_phases(target), f"{obj['metadata']['name']} ({phase}) needs {ref}, a release object that does not exist yet at {phase}"
+                assert weight(target) < weight(obj), f"{ref} is not created before {obj['metadata']['name']}"
+                checked += 1
+    assert checked >= 4, "every migration Job has its own hook ServiceAccount"
+
+
+@pytest.mark.parametrize("district", CASES)
+def test_each_service_has_its_own_service_account_without_a_token(district):
+    objects = rendered(district)
+    accounts = {a["metadata"]["name"]: a for a in of_kind(objects, "ServiceAccount")}
+    for deployment in of_kind(objects, "Deployment"):
+        service = deployment["metadata"]["labels"]["app.kubernetes.io/name"]
+        spec = deployment["spec"]["template"]["spec"]
+        assert spec["serviceAccountName"] == f"dualreport-{service}", service
+        assert accounts[spec["serviceAccountName"]]["automountServiceAccountToken"] is False
+    assert all(a["automountServiceAccountToken"] is False for a in accounts.values())
 
 
 @pytest.mark.parametrize("district", CASES)
@@ -170,15 +349,63 @@ def test_the_rendered_config_is_accepted_by_the_binaries(district):
                 [str(BIN / service), "--config", str(path), "config"], env=env, capture_output=True, text=True
             )
             assert out.returncode == 0, out.stderr
-            assert "jwks_file: Some(" in out.stdout
-            assert 'url_file: Some(\n            "/etc/dualreport/database/url"' in out.stdout, out.stdout
+            effective = tomllib.loads(out.stdout)
+            assert effective["auth"]["jwks_file"] == "/etc/dualreport/auth/jwks.json"
+            assert effective["database"]["url_file"] == "/etc/dualreport/database/url"
+            assert effective["database"]["url"] == "[redacted]"
+            assert effective["policy"]["preset"] == chart.values(district)["policy"]["preset"]
+            assert len(effective["policy"]) > 20, "the policy is printed resolved"
             if service == "registry":
-                assert f'city_id: "{expected_city}"' in out.stdout
-                assert '"/etc/dualreport/pii"' in out.stdout
+                assert effective["registry"]["city_id"] == expected_city
+                assert effective["registry"]["pii_keys_dir"] == "/etc/dualreport/pii"
             else:
-                assert "url: \"http://dualreport-registry:50051\"" in out.stdout or (
-                    "url: \"https://dualreport-registry:50051\"" in out.stdout and "ca_file:" in out.stdout
-                )
+                assert effective["registry"]["url"] in ("http://dualreport-registry:50051", "https://dualreport-registry:50051")
+                assert effective["registry"]["url"].startswith("http:") or "ca_file" in effective["registry"]["tls"]
+
+
+def run_config(service, text, tmp_path):
+    path = tmp_path / f"{service}.toml"
+    path.write_text(text)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DUALREPORT")}
+    return subprocess.run([str(BIN / service), "--config", str(path), "config"], env=env, capture_output=True, text=True), path
+
+
+@pytest.mark.parametrize("service", ["registry", "volunteering", "scoring", "feedback"])
+def test_each_binary_refuses_an_unknown_key_naming_it_and_the_file(service, tmp_path):
+    config = next(
+        c["data"]["config.toml"]
+        for c in of_kind(rendered("erqi"), "ConfigMap")
+        if c["metadata"]["labels"].get("app.kubernetes.io/name") == service and "config.toml" in c["data"]
+    )
+    ok, _ = run_config(service, config, tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    typo = config.replace("[server]\n", "[server]\nprot = 6000\n", 1)
+    out, path = run_config(service, typo, tmp_path)
+    assert out.returncode != 0, "a typo must not start the service on a default"
+    assert f"`server.prot` (file {path})" in out.stderr, out.stderr
+
+
+def test_a_config_of_any_depth_renders_as_toml_the_binary_reads(tmp_path):
+    deep = {
+        "directory": {"cache_ttl_secs": 90},
+        # Three levels and a list of tables: Go's map[...] syntax before.
+        "policy": {"max_stars": 8},
+    }
+    objects = chart.render({"services": {"scoring": {"config": deep}}})
+    text = next(c["data"]["config.toml"] for c in of_kind(objects, "ConfigMap") if c["metadata"]["name"] == "dualreport-scoring")
+    parsed = tomllib.loads(text)
+    assert parsed["directory"]["cache_ttl_secs"] == 90 and parsed["policy"]["max_stars"] == 8
+    out, _ = run_config("scoring", text, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert tomllib.loads(out.stdout)["policy"]["max_stars"] == 8
+    # Any shape the writer meets is valid TOML that means the same values.
+    shapes = {"a": {"b": {"c": 1, "d": {"e": "x\"y"}}}, "list": [{"y": 1}, {"y": 2, "z": {"q": "w"}}], "mixed": [1, [2, 3]], "k.dot": True}
+    objects = chart.render({"services": {"scoring": {"config": {"extra": shapes}}}})
+    text = next(c["data"]["config.toml"] for c in of_kind(objects, "ConfigMap") if c["metadata"]["name"] == "dualreport-scoring")
+    assert tomllib.loads(text)["extra"] == shapes
+    # ... and the binary refuses it by name, since scoring has no [extra].
+    out, _ = run_config("scoring", text, tmp_path)
+    assert out.returncode != 0 and "`extra`" in out.stderr, out.stderr
 
 
 @pytest.mark.parametrize("district", chart.DISTRICTS)
@@ -219,7 +446,7 @@ def test_each_overlay_builds_into_the_districts_chart_render(district):
     built = kustomize(chart.K8S / "overlays" / district)
     for obj in built:
         assert obj["metadata"].get("namespace", f"dualreport-{district}") == f"dualreport-{district}"
-        kubernetes_validate.validate(obj, KUBE_VERSION, strict=True)
+        validate(obj)
         obj["metadata"].pop("namespace", None)
     expected = chart.plain(rendered(district))
     assert [chart.key(o) for o in built] == [chart.key(o) for o in expected]
@@ -264,6 +491,9 @@ def test_the_dashboard_queries_metrics_the_services_export():
     series = exported | {f"{name}_{suffix}" for name in exported for suffix in ("bucket", "count", "sum")}
     exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
     assert exprs
+    # The alerts, too, query only what is exported.
+    alerts = of_kind(rendered("jinshui"), "PrometheusRule")[0]["spec"]["groups"][0]["rules"]
+    exprs += [rule["expr"] for rule in alerts]
     for expr in exprs:
         for name in re.findall(metric, expr):
             assert name in series, f"{name} in {expr!r} is not exported"
@@ -272,7 +502,8 @@ def test_the_dashboard_queries_metrics_the_services_export():
     for name in ("volunteering_payments_pending", "feedback_webhook_failures_total", "feedback_webhook_backlog"):
         assert name in queried, f"no panel shows {name}"
     rendered_dashboard = [c for c in of_kind(rendered("jinshui"), "ConfigMap") if "dualreport.json" in c["data"]]
-    assert json.loads(rendered_dashboard[0]["data"]["dualreport.json"]) == dashboard
+    shown = json.loads(rendered_dashboard[0]["data"]["dualreport.json"])
+    assert shown["panels"] == dashboard["panels"], "the release's dashboard is the file's, with its own uid and title"
 
 
 def test_the_image_builds_from_what_the_dockerfile_copies():

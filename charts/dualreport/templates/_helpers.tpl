@@ -21,11 +21,25 @@ app.kubernetes.io/name: {{ .name }}
 app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- end -}}
 
+{{/* A service's ServiceAccount: (dict "root" $ "name" "registry"). One per
+service when the chart creates them (least privilege: a cloud identity bound to
+one is bound to that service alone); else `serviceAccount.name` or "default". */}}
 {{- define "dualreport.serviceAccountName" -}}
-{{- if .Values.serviceAccount.create -}}
-{{- default (include "dualreport.fullname" .) .Values.serviceAccount.name -}}
+{{- if .root.Values.serviceAccount.create -}}
+{{- printf "%s-%s" (include "dualreport.fullname" .root) .name -}}
 {{- else -}}
-{{- default "default" .Values.serviceAccount.name -}}
+{{- default "default" .root.Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The ServiceAccount of a service's migration Job. Pre-install hooks run
+before the release's own objects exist, so the chart gives the Job a hook
+ServiceAccount of its own, created just before it (a lower hook weight). */}}
+{{- define "dualreport.migrationServiceAccountName" -}}
+{{- if .root.Values.serviceAccount.create -}}
+{{- printf "%s-%s-migrate" (include "dualreport.fullname" .root) .name -}}
+{{- else -}}
+{{- default "default" .root.Values.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
 
@@ -44,14 +58,58 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- toYaml $svc -}}
 {{- end -}}
 
+{{/* A TOML key: bare when it can be, else a quoted string. */}}
+{{- define "dualreport.tomlKey" -}}
+{{- if regexMatch "^[A-Za-z0-9_-]+$" . }}{{ . }}{{ else }}{{ toJson . }}{{ end -}}
+{{- end -}}
+
 {{/* One TOML value: strings quoted, whole numbers without ".0" (Helm reads every
-number as a float), lists inline. */}}
+number as a float), lists inline (of any depth); a map inside a list, which
+TOML cannot write inline here, is written as an inline table. */}}
 {{- define "dualreport.tomlValue" -}}
 {{- if kindIs "string" . -}}{{ toJson . }}
 {{- else if kindIs "bool" . -}}{{ . }}
 {{- else if kindIs "float64" . -}}{{ if eq . (floor .) }}{{ int64 . }}{{ else }}{{ . }}{{ end }}
+{{- else if or (kindIs "int" .) (kindIs "int64" .) -}}{{ . }}
 {{- else if kindIs "slice" . -}}[{{ range $i, $v := . }}{{ if $i }}, {{ end }}{{ include "dualreport.tomlValue" $v }}{{ end }}]
-{{- else -}}{{ . }}
+{{- else if kindIs "map" . -}}{ {{- range $i, $k := keys . | sortAlpha }}{{ if $i }}, {{ end }}{{ include "dualreport.tomlKey" $k }} = {{ include "dualreport.tomlValue" (index $ $k) }}{{ end -}} }
+{{- else if kindIs "invalid" . -}}{{ fail "config: TOML has no null; leave the key out instead" }}
+{{- else -}}{{ fail (printf "config: cannot write %v (%s) as TOML" . (kindOf .)) }}
+{{- end -}}
+{{- end -}}
+
+{{/* A TOML table of any depth: (dict "path" "server" "table" $map "array" false).
+Plain keys first, then each sub-table as [path.key] and each list of maps as
+[[path.key]], recursively, so any values tree renders as valid TOML. */}}
+{{- define "dualreport.tomlTable" -}}
+{{- $path := .path -}}
+{{- $table := .table }}
+{{ if .array }}[[{{ $path }}]]{{ else }}[{{ $path }}]{{ end }}
+{{- range $key := keys $table | sortAlpha }}
+{{- $value := index $table $key }}
+{{- if not (or (kindIs "map" $value) (include "dualreport.isTableList" $value)) }}
+{{ include "dualreport.tomlKey" $key }} = {{ include "dualreport.tomlValue" $value }}
+{{- end }}
+{{- end }}
+{{- range $key := keys $table | sortAlpha }}
+{{- $value := index $table $key }}
+{{- $sub := printf "%s.%s" $path (include "dualreport.tomlKey" $key) }}
+{{- if kindIs "map" $value }}
+{{- include "dualreport.tomlTable" (dict "path" $sub "table" $value "array" false) }}
+{{- else if include "dualreport.isTableList" $value }}
+{{- range $value }}
+{{- include "dualreport.tomlTable" (dict "path" $sub "table" . "array" true) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* "true" for a non-empty list whose items are all maps (an array of tables). */}}
+{{- define "dualreport.isTableList" -}}
+{{- if and (kindIs "slice" .) (gt (len .) 0) -}}
+{{- $all := true -}}
+{{- range . }}{{ if not (kindIs "map" .) }}{{ $all = false }}{{ end }}{{ end -}}
+{{- if $all }}true{{ end -}}
 {{- end -}}
 {{- end -}}
 
@@ -90,17 +148,8 @@ Sections are `section: {key: value}`; `svc.config` adds or overrides keys. */}}
 {{- $_ := set $config . $peerConfig -}}
 {{- end -}}
 {{- $config = mergeOverwrite $config (deepCopy (default (dict) $svc.config)) -}}
-{{- range $section, $keys := $config }}
-[{{ $section }}]
-{{- range $key, $value := $keys }}{{ if not (kindIs "map" $value) }}
-{{ $key }} = {{ include "dualreport.tomlValue" $value }}
-{{- end }}{{ end }}
-{{- range $key, $value := $keys }}{{ if kindIs "map" $value }}
-[{{ $section }}.{{ $key }}]
-{{- range $k, $v := $value }}
-{{ $k }} = {{ include "dualreport.tomlValue" $v }}
-{{- end }}
-{{- end }}{{ end }}
+{{- range $section := keys $config | sortAlpha }}
+{{- include "dualreport.tomlTable" (dict "path" (include "dualreport.tomlKey" $section) "table" (index $config $section) "array" false) }}
 {{ end -}}
 {{- end -}}
 
@@ -181,4 +230,68 @@ database URL as a file, and (registry) the personal-information keys as a direct
 - {{ . }}
 {{- end }}
 {{- end }}
+{{- end -}}
+
+{{/* What the values schema cannot say (it sees one value at a time): checks
+across values of one service, after `default` and its own entry are merged.
+(dict "root" $ "name" "registry" "svc" $svc); renders nothing or fails. */}}
+{{- define "dualreport.validate" -}}
+{{- $svc := .svc -}}
+{{- $where := printf "services.%s (merged over default)" .name -}}
+{{- if and $svc.autoscaling.enabled (gt (int $svc.autoscaling.minReplicas) (int $svc.autoscaling.maxReplicas)) -}}
+{{- fail (printf "%s: autoscaling.minReplicas %v is above maxReplicas %v" $where $svc.autoscaling.minReplicas $svc.autoscaling.maxReplicas) -}}
+{{- end -}}
+{{- $replicas := int (ternary $svc.autoscaling.minReplicas $svc.replicas $svc.autoscaling.enabled) -}}
+{{- $pdb := $svc.podDisruptionBudget -}}
+{{- if and $pdb.enabled (gt $replicas 0) -}}
+{{- if not (kindIs "invalid" $pdb.minAvailable) -}}
+{{- if kindIs "string" $pdb.minAvailable -}}
+{{- if eq $pdb.minAvailable "100%" -}}
+{{- fail (printf "%s: podDisruptionBudget.minAvailable 100%% would block every node drain" $where) -}}
+{{- end -}}
+{{- else if ge (int $pdb.minAvailable) $replicas -}}
+{{- fail (printf "%s: podDisruptionBudget.minAvailable %v with %v replicas would block every node drain; use fewer or maxUnavailable" $where $pdb.minAvailable $replicas) -}}
+{{- end -}}
+{{- else if or (kindIs "invalid" $pdb.maxUnavailable) (eq (toString $pdb.maxUnavailable) "0") (eq (toString $pdb.maxUnavailable) "0%") -}}
+{{- fail (printf "%s: podDisruptionBudget needs minAvailable below the replicas or maxUnavailable above 0" $where) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The default scheduling of a service's pods when the values give none:
+prefer different nodes, spread over zones. (dict "root" $ "name" "registry") */}}
+{{- define "dualreport.defaultAffinity" -}}
+podAntiAffinity:
+  preferredDuringSchedulingIgnoredDuringExecution:
+    - weight: 100
+      podAffinityTerm:
+        topologyKey: kubernetes.io/hostname
+        labelSelector:
+          matchLabels:
+            {{- include "dualreport.selector" . | nindent 12 }}
+{{- end -}}
+
+{{- define "dualreport.defaultTopologySpread" -}}
+- maxSkew: 1
+  topologyKey: topology.kubernetes.io/zone
+  whenUnsatisfiable: ScheduleAnyway
+  labelSelector:
+    matchLabels:
+      {{- include "dualreport.selector" . | nindent 6 }}
+{{- end -}}
+
+{{/* OTEL_RESOURCE_ATTRIBUTES of every pod: the district (release), its
+namespace, the environment, and any extra `telemetry.resourceAttributes`. */}}
+{{- define "dualreport.resourceAttributes" -}}
+{{- $attrs := dict "service.namespace" .Release.Name "k8s.namespace.name" .Release.Namespace "deployment.environment" .Values.telemetry.environment "dualreport.district" .Values.district.cityId -}}
+{{- $attrs = merge (deepCopy (default (dict) .Values.telemetry.resourceAttributes)) $attrs -}}
+{{- $pairs := list -}}
+{{- range $key := keys $attrs | sortAlpha }}{{ $pairs = append $pairs (printf "%s=%s" $key (index $attrs $key)) }}{{ end -}}
+{{- join "," $pairs -}}
+{{- end -}}
+
+{{/* The Grafana dashboard uid of this release: unique per namespace and
+release (Grafana allows 40 characters), stable across upgrades. */}}
+{{- define "dualreport.dashboardUid" -}}
+{{- printf "dualreport-%s" (printf "%s/%s" .Release.Namespace .Release.Name | sha256sum | trunc 16) -}}
 {{- end -}}

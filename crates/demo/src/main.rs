@@ -55,9 +55,13 @@ struct Args {
     city_id: String,
 }
 
+/// The demo reads only `[auth]` (to mint tokens) from a service's config
+/// file; the file's other sections are the services' and are not checked here.
 #[derive(Debug, Deserialize)]
 struct Settings {
     auth: AuthSettings,
+    #[serde(flatten)]
+    _services: std::collections::HashMap<String, serde_json::Value>,
 }
 
 const DEFAULTS: &str = r#"
@@ -222,7 +226,7 @@ fn day_in(first: Date, last: Date, n: usize) -> Date {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let settings: Settings = dualreport_platform::settings::load(DEFAULTS, Some(&args.config))?;
+    let settings: Settings = dualreport_platform::settings::load(DEFAULTS, std::slice::from_ref(&args.config))?;
     let demo = Demo {
         authenticator: Authenticator::from_settings(&settings.auth)?,
         registry: connect(&args.registry_url, "the registry").await?,

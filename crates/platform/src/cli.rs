@@ -8,9 +8,10 @@ use crate::settings::AuthSettings;
 
 #[derive(Debug, clap::Parser)]
 pub struct Cli {
-    /// A TOML settings file layered over the defaults (env `DUALREPORT_CONFIG`).
-    #[arg(long, short, env = "DUALREPORT_CONFIG", global = true)]
-    pub config: Option<PathBuf>,
+    /// A TOML settings file layered over the defaults; repeat it to layer
+    /// several, a later one winning (env `DUALREPORT_CONFIG`, comma-separated).
+    #[arg(long, short, env = "DUALREPORT_CONFIG", global = true, value_delimiter = ',')]
+    pub config: Vec<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -23,7 +24,8 @@ pub enum Command {
     Migrate,
     /// Mint a development token; works only with `auth.dev_hs256_secret` set.
     Token(TokenArgs),
-    /// Print the effective settings, secrets redacted.
+    /// Print the effective settings as TOML (defaults, file and environment
+    /// merged; secrets redacted; `[policy]` resolved from its preset) and exit.
     Config,
     /// Ask a server's `grpc.health.v1` whether a service is SERVING; exit 0 if
     /// so, 1 otherwise (the Helm test pod and container health checks use it).
@@ -120,9 +122,24 @@ impl TokenArgs {
 }
 
 /// The sections `main` needs from a service's settings.
-pub trait ServiceSettings: serde::de::DeserializeOwned + std::fmt::Debug {
+pub trait ServiceSettings: serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug {
     fn auth(&self) -> &AuthSettings;
     fn telemetry(&self) -> &crate::settings::TelemetrySettings;
+    /// The `[policy]` section, for services that read one.
+    fn policy(&self) -> Option<&dualreport_policy::PolicySettings> {
+        None
+    }
+}
+
+/// The settings as the `config` subcommand prints them: TOML, secrets
+/// redacted, the policy resolved (every key, from the preset and overrides).
+pub fn effective_toml<S: ServiceSettings>(settings: &S) -> anyhow::Result<String> {
+    let mut table = toml::Table::try_from(settings)?;
+    if let Some(policy) = settings.policy() {
+        let resolved = policy.resolve()?.as_settings();
+        table.insert("policy".to_owned(), toml::Value::try_from(resolved)?);
+    }
+    Ok(toml::to_string(&table)?)
 }
 
 /// The whole `main` of a service binary: parses the command line, loads the
@@ -141,7 +158,7 @@ where
 {
     use clap::Parser as _;
     let cli = Cli::parse();
-    let settings: S = crate::settings::load(defaults, cli.config.as_deref())?;
+    let settings: S = crate::settings::load(defaults, &cli.config)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let _telemetry = crate::telemetry::init(name, settings.telemetry())?;
@@ -155,7 +172,7 @@ where
             Ok(())
         }
         Command::Config => {
-            println!("{settings:#?}");
+            print!("{}", effective_toml(&settings)?);
             Ok(())
         }
         Command::Probe(args) => match args.serving().await {

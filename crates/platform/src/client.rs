@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
@@ -22,7 +22,7 @@ use crate::settings::AuthSettings;
 use crate::trace_context::ClientInterceptor;
 
 /// Where a peer service listens and how long to wait for it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct PeerSettings {
     /// `http://host:port` (or `https://` once TLS is configured).
     pub url: String,

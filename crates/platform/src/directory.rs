@@ -41,7 +41,7 @@ pub enum DirectoryError {
 type Result<T> = std::result::Result<T, DirectoryError>;
 
 /// How long answers from the registry are reused (`[directory]`).
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 pub struct DirectorySettings {
     /// Members, organisations and registrations found are cached this long;
     /// "not found" and "not registered" are never cached.

@@ -31,8 +31,18 @@ use crate::settings::ServerSettings;
 use crate::trace_context::TraceContextLayer;
 
 /// Binds the listener first, so callers (and tests on port 0) know the port.
+/// A failure names the address and the setting it came from.
 pub async fn bind(settings: &ServerSettings) -> std::io::Result<TcpListener> {
-    TcpListener::bind((settings.host.as_str(), settings.port)).await
+    bind_named(&settings.host, settings.port, "gRPC (server.host, server.port)").await
+}
+
+async fn bind_named(host: &str, port: u16, what: &str) -> std::io::Result<TcpListener> {
+    TcpListener::bind((host, port)).await.map_err(|error| {
+        std::io::Error::new(
+            error.kind(),
+            format!("cannot listen for {what} on {host}:{port}: {error}"),
+        )
+    })
 }
 
 /// The gRPC listener and, when `server.metrics_port` is set, the metrics one.
@@ -45,7 +55,7 @@ impl Listeners {
     pub async fn bind(settings: &ServerSettings) -> std::io::Result<Self> {
         let grpc = bind(settings).await?;
         let metrics = match settings.metrics_port {
-            Some(port) => Some(TcpListener::bind((settings.host.as_str(), port)).await?),
+            Some(port) => Some(bind_named(&settings.host, port, "metrics (server.host, server.metrics_port)").await?),
             None => None,
         };
         Ok(Self { grpc, metrics })

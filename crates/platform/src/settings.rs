@@ -4,12 +4,16 @@
 //! `DUALREPORT__SERVER__PORT=6000`); they win over the file, which wins over the
 //! defaults. Secrets are [`SecretString`]s so that printing the settings never
 //! shows them.
+//!
+//! Loading is strict: a key no settings struct knows (`[server] prot = 6000`)
+//! stops the process with the key and where it came from (the file, or the
+//! environment variable), instead of starting on a default.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use secrecy::SecretString;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// Defaults of the sections every service shares. A service appends its own
 /// defaults (port, database file, its own section) after these.
@@ -37,7 +41,7 @@ public_key_files = []
 "#;
 
 /// Where and how the gRPC server listens.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct ServerSettings {
     pub host: String,
     pub port: u16,
@@ -76,8 +80,9 @@ impl ServerSettings {
 }
 
 /// The store: `sqlite://path?mode=rwc` (embedded default) or `postgres://…`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DatabaseSettings {
+    #[serde(serialize_with = "redacted")]
     pub url: SecretString,
     /// A file holding the URL (a mounted Secret); wins over `url` when set.
     #[serde(default)]
@@ -108,14 +113,14 @@ impl DatabaseSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Pretty,
     Json,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct TelemetrySettings {
     pub log_format: LogFormat,
     /// An `EnvFilter` directive; `RUST_LOG` wins when set.
@@ -129,8 +134,9 @@ pub struct TelemetrySettings {
 /// Keys that verify bearer tokens. Production uses RS256/ES256 public keys
 /// (PEM files or a JWKS file); `dev_hs256_secret` is for development only and
 /// is the only key the `token` subcommand can sign with.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct AuthSettings {
+    #[serde(serialize_with = "redacted_option", skip_serializing_if = "Option::is_none")]
     pub dev_hs256_secret: Option<SecretString>,
     #[serde(default)]
     pub public_key_files: Vec<String>,
@@ -143,26 +149,117 @@ pub struct AuthSettings {
     pub service_token_file: Option<String>,
 }
 
-/// Loads `T` from `PLATFORM_DEFAULTS`, then `service_defaults`, then the
-/// optional file, then the environment.
-pub fn load<T: DeserializeOwned>(service_defaults: &str, file: Option<&Path>) -> anyhow::Result<T> {
+/// How a secret is printed by the `config` subcommand.
+pub const REDACTED: &str = "[redacted]";
+
+/// Serializes a secret as [`REDACTED`] (for `serialize_with`).
+pub fn redacted<S: serde::Serializer>(_: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(REDACTED)
+}
+
+/// [`redacted`] for an optional secret.
+pub fn redacted_option<S: serde::Serializer>(value: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(_) => serializer.serialize_str(REDACTED),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// [`redacted`] for a map of secrets: the keys (ids) are shown, the values not.
+pub fn redacted_map<S: serde::Serializer>(
+    value: &std::collections::HashMap<String, SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap as _;
+    let mut ids: Vec<&String> = value.keys().collect();
+    ids.sort();
+    let mut map = serializer.serialize_map(Some(ids.len()))?;
+    for id in ids {
+        map.serialize_entry(id, REDACTED)?;
+    }
+    map.end()
+}
+
+/// Loads `T` from `PLATFORM_DEFAULTS`, then `service_defaults`, then each
+/// file in order (a later one wins), then the environment
+/// (`DUALREPORT__SECTION__KEY`). Every key must be one `T` knows: an unknown
+/// one fails naming it and its source.
+pub fn load<T: DeserializeOwned>(service_defaults: &str, files: &[PathBuf]) -> anyhow::Result<T> {
+    load_with_env(service_defaults, files, None)
+}
+
+/// [`load`] with the environment given as a map (tests), `None`: the process's.
+pub fn load_with_env<T: DeserializeOwned>(
+    service_defaults: &str,
+    files: &[PathBuf],
+    env: Option<config::Map<String, String>>,
+) -> anyhow::Result<T> {
     use config::{Config, Environment, File, FileFormat};
     let mut builder = Config::builder()
         .add_source(File::from_str(PLATFORM_DEFAULTS, FileFormat::Toml))
         .add_source(File::from_str(service_defaults, FileFormat::Toml));
-    if let Some(path) = file {
+    for path in files {
         if !path.exists() {
             anyhow::bail!("config file {} does not exist", path.display());
         }
-        builder = builder.add_source(File::from(path));
+        builder = builder.add_source(File::from(path.as_path()));
     }
-    let config = builder
-        .add_source(
-            Environment::with_prefix("DUALREPORT")
-                .prefix_separator("__")
-                .separator("__")
-                .try_parsing(true),
-        )
-        .build()?;
-    Ok(config.try_deserialize()?)
+    let env_copy = env.clone();
+    let environment = Environment::with_prefix(ENV_PREFIX)
+        .prefix_separator(ENV_SEPARATOR)
+        .separator(ENV_SEPARATOR)
+        .try_parsing(true)
+        .source(env);
+    let config = builder.add_source(environment).build()?;
+    let mut unknown = Vec::new();
+    let settings = serde_ignored::deserialize(config.clone(), |path| unknown.push(path.to_string()))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if unknown.is_empty() {
+        return Ok(settings);
+    }
+    let named: Vec<String> = unknown
+        .iter()
+        .map(|key| format!("`{key}` ({})", origin(key, files, env_copy.as_ref())))
+        .collect();
+    anyhow::bail!(
+        "unknown setting{} {}: no such key (a typo, or a key of another service or version); see the service README's config keys",
+        if named.len() == 1 { "" } else { "s" },
+        named.join(", ")
+    )
+}
+
+const ENV_PREFIX: &str = "DUALREPORT";
+const ENV_SEPARATOR: &str = "__";
+
+/// Where an unknown key came from, for the message: the environment variable
+/// when one sets it, else the last file that holds it.
+fn origin(key: &str, files: &[PathBuf], env: Option<&config::Map<String, String>>) -> String {
+    let var = format!(
+        "{ENV_PREFIX}{ENV_SEPARATOR}{}",
+        key.replace('.', ENV_SEPARATOR).to_uppercase()
+    );
+    // The variable itself, or one below it when the unknown key is a whole section.
+    let names: Vec<String> = match env {
+        Some(map) => map.keys().cloned().collect(),
+        None => std::env::vars_os()
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect(),
+    };
+    let below = format!("{var}{ENV_SEPARATOR}");
+    if let Some(name) = names.iter().find(|name| {
+        let upper = name.to_uppercase();
+        upper == var || upper.starts_with(&below)
+    }) {
+        return format!("environment variable {name}");
+    }
+    let holder = files.iter().rev().find(|path| {
+        config::Config::builder()
+            .add_source(config::File::from(path.as_path()))
+            .build()
+            .is_ok_and(|c| c.get::<config::Value>(key).is_ok())
+    });
+    match holder {
+        Some(path) => format!("file {}", path.display()),
+        None => "built-in defaults".to_owned(),
+    }
 }

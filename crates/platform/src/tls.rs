@@ -6,12 +6,12 @@
 //! chart's `checksum/config` does not see Secret changes: restart on renewal).
 
 use anyhow::Context as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tonic::transport::{Certificate, ClientTlsConfig, Identity, ServerTlsConfig};
 
 /// `server.tls`: the server's certificate and key; with `client_ca_file`,
 /// every client must present a certificate signed by that CA (mutual TLS).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct ServerTls {
     pub cert_file: String,
     pub key_file: String,
@@ -21,7 +21,7 @@ pub struct ServerTls {
 
 /// `<peer>.tls`: the CA that signed the peer's certificate; with `cert_file`
 /// and `key_file`, this service's client certificate (mutual TLS).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct ClientTls {
     pub ca_file: String,
     #[serde(default)]

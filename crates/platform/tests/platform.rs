@@ -126,9 +126,13 @@ fn short_development_secrets_are_refused() {
 #[derive(Debug, serde::Deserialize)]
 struct Example {
     server: dualreport_platform::settings::ServerSettings,
+    database: dualreport_platform::settings::DatabaseSettings,
+    telemetry: dualreport_platform::settings::TelemetrySettings,
     auth: AuthSettings,
     extra: HashMap<String, String>,
 }
+
+const EXAMPLE_DEFAULTS: &str = "[server]\nport = 7000\n[database]\nurl = \"sqlite::memory:\"\n[extra]\nk = \"v\"\n";
 
 #[test]
 fn settings_layer_defaults_file_and_never_print_secrets() {
@@ -140,18 +144,51 @@ fn settings_layer_defaults_file_and_never_print_secrets() {
     )
     .expect("write");
     let loaded: Example =
-        dualreport_platform::settings::load("[server]\nport = 7000\n[extra]\nk = \"v\"\n", Some(&file)).expect("load");
+        dualreport_platform::settings::load(EXAMPLE_DEFAULTS, std::slice::from_ref(&file)).expect("load");
     assert_eq!(loaded.server.port, 7001, "the file wins over the service default");
     assert_eq!(loaded.server.request_timeout_ms, 1234);
     assert_eq!(loaded.server.concurrency_limit, 256, "platform default");
+    assert_eq!(loaded.database.max_connections, 10, "platform default");
+    assert_eq!(loaded.telemetry.log_level, "info", "platform default");
     assert_eq!(loaded.extra["k"], "v");
     assert!(loaded.auth.dev_hs256_secret.is_some());
     let printed = format!("{loaded:?}");
     assert!(!printed.contains("very-secret-value"), "{printed}");
     assert!(
-        dualreport_platform::settings::load::<Example>("", Some(&dir.path().join("missing.toml"))).is_err(),
+        dualreport_platform::settings::load::<Example>(EXAMPLE_DEFAULTS, &[dir.path().join("missing.toml")]).is_err(),
         "a named file that does not exist is an error"
     );
+}
+
+#[test]
+fn an_unknown_key_is_refused_naming_it_and_where_it_came_from() {
+    use dualreport_platform::settings::load_with_env;
+    let dir = tempfile::tempdir().expect("dir");
+    let good = dir.path().join("good.toml");
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(&good, "[server]\nport = 7001\n").expect("write");
+    std::fs::write(&typo, "[server]\nprot = 6000\n[servr]\nport = 1\n").expect("write");
+    let env = |pairs: &[(&str, &str)]| Some(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+    let error = load_with_env::<Example>(EXAMPLE_DEFAULTS, &[good.clone(), typo.clone()], env(&[]))
+        .expect_err("a typo is refused")
+        .to_string();
+    let shown = typo.display().to_string();
+    assert!(error.contains(&format!("`server.prot` (file {shown})")), "{error}");
+    assert!(error.contains(&format!("`servr` (file {shown})")), "{error}");
+    let error = load_with_env::<Example>(
+        EXAMPLE_DEFAULTS,
+        std::slice::from_ref(&good),
+        env(&[("DUALREPORT__SERVER__PROTO", "1")]),
+    )
+    .expect_err("an unknown variable is refused")
+    .to_string();
+    assert!(
+        error.contains("`server.proto` (environment variable DUALREPORT__SERVER__PROTO)"),
+        "{error}"
+    );
+    let loaded = load_with_env::<Example>(EXAMPLE_DEFAULTS, &[good], env(&[("DUALREPORT__SERVER__PORT", "7002")]))
+        .expect("known keys load");
+    assert_eq!(loaded.server.port, 7002, "the environment wins over the file");
 }
 
 #[test]

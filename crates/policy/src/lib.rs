@@ -179,7 +179,7 @@ pub fn preset(name: &str) -> Option<Policy> {
 }
 
 /// The `policy` section of a service's settings: a preset and any overrides.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 pub struct PolicySettings {
     pub preset: Option<String>,
     pub unit_report_window_start: Option<String>,
@@ -203,6 +203,38 @@ pub struct PolicySettings {
     pub unit_min_theme_days_per_half_year: Option<u32>,
     pub unit_min_projects_per_year: Option<u32>,
     pub spot_check_percent: Option<u32>,
+}
+
+impl Policy {
+    /// This policy written as settings with every key filled (the `config`
+    /// subcommand prints it, so an operator sees the preset resolved).
+    pub fn as_settings(&self) -> PolicySettings {
+        let bound = |b: (u32, u32)| Some(Window::format(b));
+        PolicySettings {
+            preset: Some(self.preset.to_owned()),
+            unit_report_window_start: bound(self.unit_report_window.start),
+            unit_report_window_end: bound(self.unit_report_window.end),
+            member_report_window_start: bound(self.member_report_window.start),
+            member_report_window_end: bound(self.member_report_window.end),
+            letter_required: Some(self.letter_required),
+            relocation_days: Some(self.relocation_days),
+            min_posts_claimed: Some(self.min_posts_claimed),
+            max_posts_claimed: Some(self.max_posts_claimed),
+            base_points: Some(self.base_points),
+            max_adjustment: Some(self.max_adjustment),
+            project_points_cap: Some(self.project_points_cap),
+            points_per_star: Some(self.points_per_star),
+            max_stars: Some(self.max_stars),
+            member_min_services_per_year: Some(self.member_min_services_per_year),
+            member_min_pledge_items: Some(self.member_min_pledge_items),
+            member_min_activities_per_year: Some(self.member_min_activities_per_year),
+            unit_min_activities_per_month: Some(self.unit_min_activities_per_month),
+            unit_min_meetings_per_quarter: Some(self.unit_min_meetings_per_quarter),
+            unit_min_theme_days_per_half_year: Some(self.unit_min_theme_days_per_half_year),
+            unit_min_projects_per_year: Some(self.unit_min_projects_per_year),
+            spot_check_percent: Some(self.spot_check_percent),
+        }
+    }
 }
 
 impl PolicySettings {

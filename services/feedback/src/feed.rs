@@ -25,6 +25,7 @@ use crate::storage as db;
 struct Metrics {
     ingested: IntCounterVec,
     journal_failures: IntCounterVec,
+    journal_read_at: prometheus::IntGaugeVec,
     delivered: IntCounter,
     webhook_failures: IntCounter,
     webhook_backlog: IntGauge,
@@ -52,6 +53,14 @@ fn metrics() -> &'static Metrics {
                 &["source"],
             )
             .expect("valid metric"),
+            journal_read_at: prometheus::IntGaugeVec::new(
+                Opts::new(
+                    "feedback_journal_last_read_timestamp_seconds",
+                    "When each journal was last read successfully (Unix seconds; only the replica holding the ingest lease reads: take the max).",
+                ),
+                &["source"],
+            )
+            .expect("valid metric"),
             delivered: IntCounter::new("feedback_webhook_delivered_total", "Events the webhook accepted.")
                 .expect("valid metric"),
             webhook_failures: IntCounter::new(
@@ -70,6 +79,7 @@ fn metrics() -> &'static Metrics {
         for metric in [
             Box::new(m.ingested.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(m.journal_failures.clone()),
+            Box::new(m.journal_read_at.clone()),
             Box::new(m.delivered.clone()),
             Box::new(m.webhook_failures.clone()),
             Box::new(m.webhook_backlog.clone()),
@@ -247,7 +257,13 @@ impl Background {
             let after = db::journal_cursor(&mut conn, source).await?;
             drop(conn);
             let entries = match app.sources.journal(source, after, self.feed.batch_size).await {
-                Ok(entries) => entries,
+                Ok(entries) => {
+                    metrics()
+                        .journal_read_at
+                        .with_label_values(&[source])
+                        .set(dualreport_policy::now_millis() / 1000);
+                    entries
+                }
                 Err(status) => {
                     metrics().journal_failures.with_label_values(&[source]).inc();
                     tracing::debug!(source, code = ?status.code(), "journal not read");

@@ -6,7 +6,7 @@ use dualreport_platform::client::PeerSettings;
 use dualreport_platform::directory::DirectorySettings;
 use dualreport_platform::settings::{AuthSettings, DatabaseSettings, ServerSettings, TelemetrySettings};
 use dualreport_policy::PolicySettings;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Built-in defaults of this service, layered over the platform's.
 pub const DEFAULTS: &str = r#"
@@ -59,7 +59,7 @@ max_backoff_ms = 300000
 preset = "S4"
 "#;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
@@ -81,7 +81,7 @@ pub struct Settings {
 }
 
 /// Reading the other services' journals into the feed.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct FeedSettings {
     /// How often each journal is read.
     pub poll_interval_ms: u64,
@@ -93,7 +93,7 @@ pub struct FeedSettings {
 }
 
 /// The outbound webhook to the party-building cloud.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct WebhookSettings {
     /// Accept `http://` URLs (development only); otherwise `https://` is required.
     pub allow_http: bool,
@@ -105,14 +105,14 @@ pub struct WebhookSettings {
 }
 
 /// Compliance warnings on a schedule.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct WarningSettings {
     /// Every unit org's warnings for the current year are evaluated this often; 0 turns it off.
     pub schedule_secs: u64,
 }
 
 /// Retrying corrections of upheld objections that scoring did not take at once.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct CorrectionSettings {
     pub initial_backoff_ms: i64,
     pub max_backoff_ms: i64,
@@ -125,5 +125,9 @@ impl dualreport_platform::cli::ServiceSettings for Settings {
 
     fn telemetry(&self) -> &TelemetrySettings {
         &self.telemetry
+    }
+
+    fn policy(&self) -> Option<&PolicySettings> {
+        Some(&self.policy)
     }
 }

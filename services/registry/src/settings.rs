@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use dualreport_platform::settings::{AuthSettings, DatabaseSettings, ServerSettings, TelemetrySettings};
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use dualreport_policy::PolicySettings;
 
@@ -29,7 +29,7 @@ pii_active_key = ""
 preset = "S4"
 "#;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
@@ -41,7 +41,7 @@ pub struct Settings {
     pub policy: PolicySettings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RegistrySettings {
     /// Id of the root city org, created at start-up (letters, digits and `-`).
     pub city_id: String,
@@ -49,7 +49,7 @@ pub struct RegistrySettings {
     /// Prefix of receipt and letter numbers, e.g. the district's code.
     pub number_prefix: String,
     /// Personal-information keys: id → base64 of 32 bytes.
-    #[serde(default)]
+    #[serde(default, serialize_with = "dualreport_platform::settings::redacted_map")]
     pub pii_keys: HashMap<String, SecretString>,
     /// The key id that seals new values.
     pub pii_active_key: String,
@@ -66,6 +66,10 @@ impl dualreport_platform::cli::ServiceSettings for Settings {
 
     fn telemetry(&self) -> &TelemetrySettings {
         &self.telemetry
+    }
+
+    fn policy(&self) -> Option<&PolicySettings> {
+        Some(&self.policy)
     }
 }
 

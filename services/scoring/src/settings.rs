@@ -5,7 +5,7 @@ use dualreport_platform::client::PeerSettings;
 use dualreport_platform::directory::DirectorySettings;
 use dualreport_platform::settings::{AuthSettings, DatabaseSettings, ServerSettings, TelemetrySettings};
 use dualreport_policy::PolicySettings;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Built-in defaults of this service, layered over the platform's.
 pub const DEFAULTS: &str = r#"
@@ -29,7 +29,7 @@ cache_capacity = 10000
 preset = "S4"
 "#;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
@@ -49,5 +49,9 @@ impl dualreport_platform::cli::ServiceSettings for Settings {
 
     fn telemetry(&self) -> &TelemetrySettings {
         &self.telemetry
+    }
+
+    fn policy(&self) -> Option<&PolicySettings> {
+        Some(&self.policy)
     }
 }

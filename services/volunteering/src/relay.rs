@@ -36,6 +36,7 @@ struct Metrics {
     delivered: IntCounter,
     failed: IntCounterVec,
     pending: IntGauge,
+    oldest_pending_seconds: IntGauge,
 }
 
 fn metrics() -> &'static Metrics {
@@ -60,10 +61,16 @@ fn metrics() -> &'static Metrics {
             "Confirmed attendance not yet accepted by scoring.",
         )
         .expect("valid metric");
+        let oldest_pending_seconds = IntGauge::new(
+            "volunteering_payments_oldest_pending_seconds",
+            "Age of the oldest confirmed attendance not yet accepted by scoring; 0 when none waits.",
+        )
+        .expect("valid metric");
         for metric in [
             Box::new(delivered.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(failed.clone()),
             Box::new(pending.clone()),
+            Box::new(oldest_pending_seconds.clone()),
         ] {
             // A second registration (tests build several apps in one process) is harmless.
             let _ = registry.register(metric);
@@ -72,6 +79,7 @@ fn metrics() -> &'static Metrics {
             delivered,
             failed,
             pending,
+            oldest_pending_seconds,
         }
     })
 }
@@ -125,7 +133,11 @@ impl Relay {
     pub async fn round(&self) -> Result<usize> {
         let now = now_millis();
         let mut conn = self.pool.acquire().await?;
-        metrics().pending.set(db::pending_payments(&mut conn).await?);
+        let (pending, oldest) = db::pending_payments(&mut conn).await?;
+        metrics().pending.set(pending);
+        metrics()
+            .oldest_pending_seconds
+            .set(oldest.map_or(0, |created| (now - created).max(0) / 1000));
         let due = db::due_payments(&mut conn, now, self.settings.batch_size).await?;
         drop(conn);
         let mut tried = 0;

@@ -6,7 +6,7 @@ use dualreport_platform::client::PeerSettings;
 use dualreport_platform::directory::DirectorySettings;
 use dualreport_platform::settings::{AuthSettings, DatabaseSettings, ServerSettings, TelemetrySettings};
 use dualreport_policy::PolicySettings;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Built-in defaults of this service, layered over the platform's.
 pub const DEFAULTS: &str = r#"
@@ -54,7 +54,7 @@ max_backoff_ms = 300000
 preset = "S4"
 "#;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
@@ -73,20 +73,20 @@ pub struct Settings {
     pub policy: PolicySettings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct CheckInSettings {
     /// How long a check-in code the organiser shows stays valid.
     pub code_ttl_secs: u64,
 }
 
 /// How many households one member covers (S4 §3.4.5: 10–15).
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 pub struct HouseholdSettings {
     pub min: u32,
     pub max: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct EvidenceSettings {
     /// Where photos go: `file://<dir>` (a local directory, the default) or
     /// `s3://<bucket>/<prefix>` (S3-compatible object storage; credentials
@@ -105,7 +105,7 @@ pub struct EvidenceSettings {
 }
 
 /// The outbox relay that pays confirmed attendance to scoring.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RelaySettings {
     /// How often it looks for due deliveries.
     pub poll_interval_ms: u64,
@@ -123,5 +123,9 @@ impl dualreport_platform::cli::ServiceSettings for Settings {
 
     fn telemetry(&self) -> &TelemetrySettings {
         &self.telemetry
+    }
+
+    fn policy(&self) -> Option<&PolicySettings> {
+        Some(&self.policy)
     }
 }

@@ -1227,13 +1227,15 @@ pub async fn payment_failed(conn: &mut AnyConnection, attendance_id: &str, next_
     Ok(())
 }
 
-/// Deliveries not yet accepted by scoring (a gauge for operators).
-pub async fn pending_payments(conn: &mut AnyConnection) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM outbox WHERE delivered_at IS NULL")
-            .fetch_one(conn)
-            .await?,
+/// Deliveries not yet accepted by scoring and when the oldest was written
+/// (gauges for operators: the backlog and its age).
+pub async fn pending_payments(conn: &mut AnyConnection) -> Result<(i64, Option<i64>)> {
+    let row = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n, MIN(created_at) AS oldest FROM outbox WHERE delivered_at IS NULL",
     )
+    .fetch_one(conn)
+    .await?;
+    Ok((row.try_get("n")?, row.try_get::<Option<i64>, _>("oldest")?))
 }
 
 // ───────────────────────── evidence ─────────────────────────

@@ -34,27 +34,42 @@ pub struct Suite {
 }
 
 impl Suite {
-    /// The suite on `backend`; `env` is given to every process (e.g. an OTLP endpoint).
+    /// The suite on `backend`; `env` is given to every process (e.g. an OTLP
+    /// endpoint), except a key written `<service>:VAR`, given to that service
+    /// alone (each service refuses settings it does not know).
     pub async fn start(backend: Backend, env: &[(&str, String)]) -> Self {
         let mut databases = Vec::new();
         for _ in 0..4 {
             databases.push(TestDatabase::new(backend).await);
         }
-        let with = |database: &TestDatabase, own: Vec<(&'static str, String)>| -> Vec<(&str, String)> {
+        let for_service = |service: &str| -> Vec<(&str, String)> {
+            env.iter()
+                .filter_map(|(key, value)| match key.split_once(':') {
+                    Some((only, var)) => (only == service).then(|| (var, value.clone())),
+                    None => Some((*key, value.clone())),
+                })
+                .collect()
+        };
+        let with = |service: &str, database: &TestDatabase, own: Vec<(&'static str, String)>| -> Vec<(&str, String)> {
             let mut all: Vec<(&str, String)> = vec![("DUALREPORT__DATABASE__URL", database.url.clone())];
             all.extend(own);
-            all.extend(env.iter().cloned());
+            all.extend(for_service(service));
             all
         };
-        let registry = start_registry_with(&with(&databases[0], Vec::new()));
+        let registry = start_registry_with(&with("registry", &databases[0], Vec::new()));
         let scoring = ServiceProcess::start(
             "scoring",
-            &with(&databases[1], vec![("DUALREPORT__REGISTRY__URL", registry.url())]),
+            &with(
+                "scoring",
+                &databases[1],
+                vec![("DUALREPORT__REGISTRY__URL", registry.url())],
+            ),
         );
         let evidence = tempfile::tempdir().expect("evidence dir");
         let volunteering = ServiceProcess::start(
             "volunteering",
             &with(
+                "volunteering",
                 &databases[2],
                 vec![
                     ("DUALREPORT__REGISTRY__URL", registry.url()),
@@ -70,6 +85,7 @@ impl Suite {
         let feedback = ServiceProcess::start(
             "feedback",
             &with(
+                "feedback",
                 &databases[3],
                 vec![
                     ("DUALREPORT__REGISTRY__URL", registry.url()),

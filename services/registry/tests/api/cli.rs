@@ -32,11 +32,46 @@ fn environment_overrides_defaults_and_secrets_stay_hidden() {
         .expect("run");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let printed = String::from_utf8_lossy(&output.stdout);
-    assert!(printed.contains("port: 6123"), "{printed}");
-    assert!(printed.contains("\"S2\""), "{printed}");
-    assert!(printed.contains("\"k9\""), "{printed}");
+    assert!(printed.contains("\nport = 6123\n"), "{printed}");
+    assert!(printed.contains("preset = \"S2\""), "{printed}");
+    // The policy is printed resolved: S2's member deadline, not only the preset's name.
+    assert!(printed.contains("member_report_window_end = \"10-31\""), "{printed}");
+    assert!(
+        printed.contains("[registry.pii_keys]\nk9 = \"[redacted]\""),
+        "{printed}"
+    );
     assert!(!printed.contains("super-secret-value"), "{printed}");
     assert!(!printed.contains("cGlpLWtleS12YWx1ZS"), "{printed}");
+}
+
+#[test]
+fn an_unknown_key_stops_the_binary_naming_it_and_its_source() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("typo.toml");
+    std::fs::write(&file, "[server]\nprot = 6000\n").expect("write");
+    let output = registry()
+        .arg("--config")
+        .arg(&file)
+        .arg("serve")
+        .output()
+        .expect("run");
+    assert!(!output.status.success(), "a typo must not start on the default port");
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains(&format!("`server.prot` (file {})", file.display())),
+        "{error}"
+    );
+    let output = registry()
+        .arg("config")
+        .env("DUALREPORT__WEBHOOK__ALLOW_HTTP", "true")
+        .output()
+        .expect("run");
+    assert!(!output.status.success(), "another service's key is refused");
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("`webhook` (environment variable DUALREPORT__WEBHOOK__ALLOW_HTTP)"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -115,7 +115,7 @@ async fn traced_suite() -> (Collector, Suite, String) {
                 "info,dualreport_platform::trace_context=debug".into(),
             ),
             // Fewer background journal reads: their traces are not these tests'.
-            ("DUALREPORT__FEED__POLL_INTERVAL_MS", "2000".into()),
+            ("feedback:DUALREPORT__FEED__POLL_INTERVAL_MS", "2000".into()),
         ],
     )
     .await;
