@@ -19,6 +19,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.join("dualreport_descriptor.bin"),
         prost::Message::encode_to_vec(&fds),
     )?;
+    // google.rpc's error details (ErrorInfo, BadRequest, …) for reflection only,
+    // so clients can decode `grpc-status-details-bin`; tonic-types has the Rust types.
+    let google = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    println!("cargo:rerun-if-changed={}", google.join("google").display());
+    let details = protox::compile(["google/rpc/status.proto", "google/rpc/error_details.proto"], [&google])?;
+    std::fs::write(
+        out.join("error_details_descriptor.bin"),
+        prost::Message::encode_to_vec(&details),
+    )?;
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)

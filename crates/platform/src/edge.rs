@@ -8,7 +8,8 @@
 //!   (`MALFORMED_REQUEST`) and `RESOURCE_EXHAUSTED` (`MESSAGE_TOO_LARGE`) with
 //!   an `ErrorInfo`. Our own `INTERNAL` always carries details
 //!   ([`crate::error::internal`]), so it is never rewritten: `INTERNAL` means a
-//!   bug of ours and nothing else.
+//!   bug of ours and nothing else. tonic's bare `UNIMPLEMENTED` for a path it
+//!   does not serve gets a message naming the path.
 //! - **Idle request bodies end.** A request whose body sends nothing for
 //!   `server.request_idle_timeout_ms` (an opened client stream with no
 //!   message, a slow-loris unary call) ends with `DEADLINE_EXCEEDED`
@@ -85,15 +86,17 @@ where
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let request_path: String = request.uri().path().chars().take(MAX_MESSAGE_CHARS).collect();
         let idle = self.layer.idle;
         let fingerprint = Arc::new(OnceLock::new());
         let slot = fingerprint.clone();
         let request = request.map(|body| Body::new(RequestBody::new(body, idle, slot)));
         let future = crate::idempotency::with_fingerprint(fingerprint, self.inner.call(request));
         let stopping = self.layer.stopping.clone();
+        let path = request_path.clone();
         Box::pin(async move {
             let mut response = future.await?;
-            rewrite_framework_status(response.headers_mut());
+            rewrite_framework_status(response.headers_mut(), &path);
             Ok(response.map(|body| Body::new(StoppableBody::new(body, stopping))))
         })
     }
@@ -101,11 +104,19 @@ where
 
 /// Rewrites a trailers-only status that tonic raised on its own (no
 /// `grpc-status-details-bin`): see the module docs.
-fn rewrite_framework_status(headers: &mut http::HeaderMap) {
+fn rewrite_framework_status(headers: &mut http::HeaderMap, path: &str) {
     let Some(original) = Status::from_header_map(headers) else {
         return;
     };
     if !original.details().is_empty() {
+        return;
+    }
+    if original.code() == Code::Unimplemented && original.message().is_empty() {
+        // tonic's router says nothing about a path it does not serve.
+        let named = Status::new(Code::Unimplemented, format!("no such method here: {path}"));
+        if named.add_header(headers).is_err() {
+            tracing::warn!("cannot rewrite a framework status");
+        }
         return;
     }
     let (code, reason) = match original.code() {

@@ -4,6 +4,12 @@
 /// Encoded `FileDescriptorSet` of every contract, served by gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dualreport_descriptor.bin"));
 
+/// Encoded `FileDescriptorSet` of `google/rpc/error_details.proto` (with
+/// `google/protobuf/duration.proto`), served by reflection so that clients can
+/// decode the `ErrorInfo` and `BadRequest` details of every error.
+pub const ERROR_DETAILS_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/error_details_descriptor.bin"));
+
 pub mod common {
     pub mod v1 {
         tonic::include_proto!("dualreport.common.v1");
