@@ -144,8 +144,17 @@ struct VerifyingKey {
 }
 
 /// Verifies tokens with the configured keys and, in development, mints them.
+///
+/// Key rotation needs no restart: the public key files and the JWKS file (a
+/// mounted Secret, which the kubelet updates in place) are looked at again at
+/// most every `auth.key_reload_secs`, and re-read when one changed. A file that
+/// no longer parses keeps the previous keys (and logs a warning), so a
+/// half-written Secret update never locks every caller out.
 pub struct Authenticator {
-    keys: Vec<VerifyingKey>,
+    keys: std::sync::RwLock<Arc<Vec<VerifyingKey>>>,
+    settings: AuthSettings,
+    /// When the files were last looked at, and what they looked like then.
+    checked: std::sync::Mutex<(std::time::Instant, Vec<Option<std::time::SystemTime>>)>,
     signing: Option<EncodingKey>,
     issuer: Option<String>,
     audience: Option<String>,
@@ -155,7 +164,7 @@ pub struct Authenticator {
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Authenticator")
-            .field("keys", &self.keys.len())
+            .field("keys", &self.current_keys().len())
             .field("development_signing", &self.signing.is_some())
             .finish()
     }
@@ -163,56 +172,19 @@ impl std::fmt::Debug for Authenticator {
 
 impl Authenticator {
     pub fn from_settings(settings: &AuthSettings) -> anyhow::Result<Self> {
-        let mut keys = Vec::new();
-        let mut signing = None;
-        if let Some(secret) = &settings.dev_hs256_secret {
-            let secret = secret.expose_secret().as_bytes();
-            anyhow::ensure!(secret.len() >= 32, "auth.dev_hs256_secret must be at least 32 bytes");
-            keys.push(VerifyingKey {
-                kid: None,
-                algorithm: Algorithm::HS256,
-                key: DecodingKey::from_secret(secret),
-            });
-            signing = Some(EncodingKey::from_secret(secret));
-        }
-        for path in &settings.public_key_files {
-            let pem = std::fs::read(path).with_context(|| format!("reading public key {path}"))?;
-            let (algorithm, key) = if let Ok(key) = DecodingKey::from_rsa_pem(&pem) {
-                (Algorithm::RS256, key)
-            } else {
-                let key = DecodingKey::from_ec_pem(&pem)
-                    .with_context(|| format!("{path} is neither an RSA nor an EC public key"))?;
-                (Algorithm::ES256, key)
-            };
-            keys.push(VerifyingKey {
-                kid: None,
-                algorithm,
-                key,
-            });
-        }
-        if let Some(path) = &settings.jwks_file {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading JWKS {path}"))?;
-            let set: jsonwebtoken::jwk::JwkSet =
-                serde_json::from_str(&text).with_context(|| format!("parsing JWKS {path}"))?;
-            for jwk in &set.keys {
-                let algorithm = match &jwk.algorithm {
-                    jsonwebtoken::jwk::AlgorithmParameters::RSA(_) => Algorithm::RS256,
-                    jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
-                    _ => anyhow::bail!("JWKS {path}: only RSA and EC keys are accepted"),
-                };
-                keys.push(VerifyingKey {
-                    kid: jwk.common.key_id.clone(),
-                    algorithm,
-                    key: DecodingKey::from_jwk(jwk)?,
-                });
+        let signing = match &settings.dev_hs256_secret {
+            Some(secret) => {
+                let secret = secret.expose_secret().as_bytes();
+                anyhow::ensure!(secret.len() >= 32, "auth.dev_hs256_secret must be at least 32 bytes");
+                Some(EncodingKey::from_secret(secret))
             }
-        }
-        anyhow::ensure!(
-            !keys.is_empty(),
-            "no token keys configured: set auth.dev_hs256_secret (development) or auth.public_key_files / auth.jwks_file"
-        );
+            None => None,
+        };
+        let keys = load_keys(settings)?;
         Ok(Self {
-            keys,
+            keys: std::sync::RwLock::new(Arc::new(keys)),
+            checked: std::sync::Mutex::new((std::time::Instant::now(), key_file_stamps(settings))),
+            settings: settings.clone(),
             signing,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
@@ -220,10 +192,47 @@ impl Authenticator {
         })
     }
 
+    fn current_keys(&self) -> Arc<Vec<VerifyingKey>> {
+        self.keys
+            .read()
+            .map(|keys| keys.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Re-reads the key files when one changed since the last look (at most
+    /// once per `auth.key_reload_secs`).
+    fn refresh_keys(&self) {
+        let Ok(mut checked) = self.checked.try_lock() else {
+            return; // another request is looking right now
+        };
+        if checked.0.elapsed() < std::time::Duration::from_secs(self.settings.key_reload_secs) {
+            return;
+        }
+        checked.0 = std::time::Instant::now();
+        let stamps = key_file_stamps(&self.settings);
+        if stamps == checked.1 {
+            return;
+        }
+        match load_keys(&self.settings) {
+            Ok(keys) => {
+                tracing::info!(keys = keys.len(), "token keys re-read after a key file changed");
+                if let Ok(mut current) = self.keys.write() {
+                    *current = Arc::new(keys);
+                }
+                checked.1 = stamps;
+            }
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "a key file changed but cannot be read; keeping the previous keys")
+            }
+        }
+    }
+
     /// Verifies a bearer token and returns who is calling.
     pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
-        let candidates = self.keys.iter().filter(|key| {
+        self.refresh_keys();
+        let keys = self.current_keys();
+        let candidates = keys.iter().filter(|key| {
             key.algorithm == header.alg
                 && match (&header.kid, &key.kid) {
                     (Some(wanted), Some(kid)) => wanted == kid,
@@ -269,6 +278,66 @@ impl Authenticator {
             .context("tokens can be minted only with auth.dev_hs256_secret configured (a development key)")?;
         Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, key)?)
     }
+}
+
+/// Modification times of the key files (a mounted Secret's symlink swap changes them).
+fn key_file_stamps(settings: &AuthSettings) -> Vec<Option<std::time::SystemTime>> {
+    settings
+        .public_key_files
+        .iter()
+        .chain(settings.jwks_file.iter())
+        .map(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok())
+        .collect()
+}
+
+/// Every verifying key the settings name: the development secret, the PEM
+/// public keys and the JWKS.
+fn load_keys(settings: &AuthSettings) -> anyhow::Result<Vec<VerifyingKey>> {
+    let mut keys = Vec::new();
+    if let Some(secret) = &settings.dev_hs256_secret {
+        keys.push(VerifyingKey {
+            kid: None,
+            algorithm: Algorithm::HS256,
+            key: DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+        });
+    }
+    for path in &settings.public_key_files {
+        let pem = std::fs::read(path).with_context(|| format!("reading public key {path}"))?;
+        let (algorithm, key) = if let Ok(key) = DecodingKey::from_rsa_pem(&pem) {
+            (Algorithm::RS256, key)
+        } else {
+            let key = DecodingKey::from_ec_pem(&pem)
+                .with_context(|| format!("{path} is neither an RSA nor an EC public key"))?;
+            (Algorithm::ES256, key)
+        };
+        keys.push(VerifyingKey {
+            kid: None,
+            algorithm,
+            key,
+        });
+    }
+    if let Some(path) = &settings.jwks_file {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading JWKS {path}"))?;
+        let set: jsonwebtoken::jwk::JwkSet =
+            serde_json::from_str(&text).with_context(|| format!("parsing JWKS {path}"))?;
+        for jwk in &set.keys {
+            let algorithm = match &jwk.algorithm {
+                jsonwebtoken::jwk::AlgorithmParameters::RSA(_) => Algorithm::RS256,
+                jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
+                _ => anyhow::bail!("JWKS {path}: only RSA and EC keys are accepted"),
+            };
+            keys.push(VerifyingKey {
+                kid: jwk.common.key_id.clone(),
+                algorithm,
+                key: DecodingKey::from_jwk(jwk)?,
+            });
+        }
+    }
+    anyhow::ensure!(
+        !keys.is_empty(),
+        "no token keys configured: set auth.dev_hs256_secret (development) or auth.public_key_files / auth.jwks_file"
+    );
+    Ok(keys)
 }
 
 fn principal_from_claims(claims: Claims) -> Result<Principal, AuthError> {

@@ -34,9 +34,10 @@ pub enum Command {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ProbeArgs {
-    /// `http://host:port` of the server.
-    #[arg(long, default_value = "http://127.0.0.1:50051")]
-    pub url: String,
+    /// `http://host:port` of the server; default: this service on its own
+    /// `server.port` at 127.0.0.1 (https when `server.tls` is set).
+    #[arg(long)]
+    pub url: Option<String>,
     /// The service to ask about; empty asks about the server as a whole.
     #[arg(long, default_value = "")]
     pub service: String,
@@ -57,10 +58,14 @@ pub struct ProbeArgs {
 
 impl ProbeArgs {
     /// True when the service answers SERVING within the timeout.
-    pub async fn serving(&self) -> anyhow::Result<bool> {
+    pub async fn serving(&self, server: &crate::settings::ServerSettings) -> anyhow::Result<bool> {
         use tonic_health::pb::health_check_response::ServingStatus;
         let timeout = std::time::Duration::from_secs(self.timeout_secs);
-        let mut endpoint = tonic::transport::Endpoint::from_shared(self.url.clone())?
+        let url = self.url.clone().unwrap_or_else(|| {
+            let scheme = if server.tls.is_some() { "https" } else { "http" };
+            format!("{scheme}://127.0.0.1:{}", server.port)
+        });
+        let mut endpoint = tonic::transport::Endpoint::from_shared(url)?
             .connect_timeout(timeout)
             .timeout(timeout);
         if let Some(ca_file) = &self.ca_file {
@@ -105,6 +110,20 @@ impl TokenArgs {
             settings.dev_hs256_secret.is_some(),
             "refusing to mint: no development key (auth.dev_hs256_secret) is configured"
         );
+        // A token every call would refuse is no token: say so now.
+        let role = self.role.as_str();
+        if self.role.is_admin() {
+            anyhow::ensure!(
+                self.org.is_some(),
+                "role {role} is scoped to an org: add --org <org id>"
+            );
+        }
+        if self.role == Role::Member {
+            anyhow::ensure!(
+                self.member.is_some(),
+                "role member is one member: add --member <member id>"
+            );
+        }
         let authenticator = Authenticator::from_settings(settings)?;
         let subject = self.sub.clone().unwrap_or_else(|| {
             let scope = self.org.as_deref().or(self.member.as_deref()).unwrap_or("suite");
@@ -125,6 +144,7 @@ impl TokenArgs {
 pub trait ServiceSettings: serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug {
     fn auth(&self) -> &AuthSettings;
     fn telemetry(&self) -> &crate::settings::TelemetrySettings;
+    fn server(&self) -> &crate::settings::ServerSettings;
     /// The `[policy]` section, for services that read one.
     fn policy(&self) -> Option<&dualreport_policy::PolicySettings> {
         None
@@ -175,7 +195,7 @@ where
             print!("{}", effective_toml(&settings)?);
             Ok(())
         }
-        Command::Probe(args) => match args.serving().await {
+        Command::Probe(args) => match args.serving(settings.server()).await {
             Ok(true) => {
                 println!("SERVING");
                 Ok(())

@@ -73,14 +73,82 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Database> {
     Ok(Database { pool, backend })
 }
 
-/// Applies the backend's migrations.
-pub async fn migrate(database: &Database, sqlite: &Migrator, postgres: &Migrator) -> anyhow::Result<()> {
+/// Applies the backend's migrations; returns the ones this run applied
+/// (`version description`), empty when the database was up to date.
+pub async fn migrate(database: &Database, sqlite: &Migrator, postgres: &Migrator) -> anyhow::Result<Vec<String>> {
     let migrator = match database.backend {
         Backend::Sqlite => sqlite,
         Backend::Postgres => postgres,
     };
+    let before = applied_versions(&database.pool).await;
     migrator.run(&database.pool).await?;
-    Ok(())
+    Ok(migrator
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration() && !before.contains(&m.version))
+        .map(|m| format!("{} {}", m.version, m.description))
+        .collect())
+}
+
+async fn applied_versions(pool: &AnyPool) -> Vec<i64> {
+    // No table yet: nothing applied (the first run creates it).
+    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+        .fetch_all(pool)
+        .await
+        .unwrap_or_default()
+}
+
+/// `migrate` subcommand: connects, applies, and says what it did, or on
+/// failure which database (host and name, never the password) and why.
+pub async fn migrate_command(
+    settings: &DatabaseSettings,
+    sqlite: &Migrator,
+    postgres: &Migrator,
+) -> anyhow::Result<()> {
+    let url = settings.url()?;
+    let target = describe(url.expose_secret());
+    let run = async {
+        // One plain connection first: its error says why (refused, password,
+        // no such database), where a pool would only say it timed out.
+        {
+            use sqlx::Connection as _;
+            sqlx::any::install_default_drivers();
+            let probe = tokio::time::timeout(
+                Duration::from_millis(settings.acquire_timeout_ms.max(1000)),
+                sqlx::AnyConnection::connect(url.expose_secret()),
+            )
+            .await
+            .map_err(|_| anyhow::anyhow!("no answer within {} ms", settings.acquire_timeout_ms.max(1000)))??;
+            probe.close().await?;
+        }
+        let database = connect(settings).await?;
+        migrate(&database, sqlite, postgres).await
+    };
+    match run.await {
+        Ok(applied) if applied.is_empty() => {
+            println!("{target}: up to date, nothing to apply");
+            Ok(())
+        }
+        Ok(applied) => {
+            println!(
+                "{target}: applied {} migration(s): {}",
+                applied.len(),
+                applied.join(", ")
+            );
+            Ok(())
+        }
+        Err(error) => Err(error.context(format!("migrating {target}"))),
+    }
+}
+
+/// A database URL without its credentials: `postgres host:port/db` or `sqlite path`.
+pub fn describe(url: &str) -> String {
+    if let Some(path) = sqlite_path(url) {
+        return format!("sqlite {path}");
+    }
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let rest = rest.split('?').next().unwrap_or(rest);
+    format!("postgres {rest}")
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {

@@ -38,6 +38,7 @@ log_level = "info"
 [auth]
 leeway_secs = 30
 public_key_files = []
+key_reload_secs = 10
 "#;
 
 /// Where and how the gRPC server listens.
@@ -147,6 +148,14 @@ pub struct AuthSettings {
     /// The token (role `service`) this service sends when it calls its peers;
     /// without it, development tokens are minted with `dev_hs256_secret`.
     pub service_token_file: Option<String>,
+    /// How often the public key and JWKS files are looked at for a change
+    /// (then re-read: key rotation without a restart).
+    #[serde(default = "default_key_reload_secs")]
+    pub key_reload_secs: u64,
+}
+
+fn default_key_reload_secs() -> u64 {
+    10
 }
 
 /// How a secret is printed by the `config` subcommand.

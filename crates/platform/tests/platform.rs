@@ -23,6 +23,7 @@ fn settings() -> AuthSettings {
         audience: None,
         leeway_secs: 0,
         service_token_file: None,
+        key_reload_secs: 10,
     }
 }
 
@@ -77,6 +78,40 @@ fn jwks_keys_are_chosen_by_kid() {
     assert_eq!(authenticator.verify(&token).expect("verifies").subject, "alice");
     let unknown_kid = sign(Algorithm::RS256, Some("rsa-2"), "rsa-private.pem", &admin());
     assert_eq!(authenticator.verify(&unknown_kid), Err(AuthError::BadSignature));
+}
+
+#[test]
+fn a_rotated_jwks_is_read_again_without_a_restart() {
+    let dir = tempfile::tempdir().expect("dir");
+    let jwks = dir.path().join("jwks.json");
+    let original = std::fs::read_to_string(key_path("jwks.json")).expect("jwks");
+    std::fs::write(&jwks, &original).expect("write");
+    let authenticator = Authenticator::from_settings(&AuthSettings {
+        jwks_file: Some(jwks.display().to_string()),
+        key_reload_secs: 0,
+        ..settings()
+    })
+    .expect("authenticator");
+    let old = sign(Algorithm::RS256, Some("rsa-1"), "rsa-private.pem", &admin());
+    let new = sign(Algorithm::RS256, Some("rsa-2"), "rsa-private.pem", &admin());
+    assert!(authenticator.verify(&old).is_ok());
+    assert_eq!(authenticator.verify(&new), Err(AuthError::BadSignature));
+    // The identity provider rotates: the Secret now carries kid rsa-2 only.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&jwks, original.replace("\"rsa-1\"", "\"rsa-2\"")).expect("rotate");
+    assert!(
+        authenticator.verify(&new).is_ok(),
+        "the new key is read without a restart"
+    );
+    assert_eq!(
+        authenticator.verify(&old),
+        Err(AuthError::BadSignature),
+        "the dropped key no longer verifies"
+    );
+    // A half-written update keeps the keys that worked.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&jwks, "{ not json").expect("garble");
+    assert!(authenticator.verify(&new).is_ok());
 }
 
 #[test]

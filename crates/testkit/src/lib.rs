@@ -111,6 +111,7 @@ pub fn auth_settings() -> AuthSettings {
         audience: None,
         leeway_secs: 0,
         service_token_file: None,
+        key_reload_secs: 10,
     }
 }
 

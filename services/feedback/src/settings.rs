@@ -127,6 +127,10 @@ impl dualreport_platform::cli::ServiceSettings for Settings {
         &self.telemetry
     }
 
+    fn server(&self) -> &ServerSettings {
+        &self.server
+    }
+
     fn policy(&self) -> Option<&PolicySettings> {
         Some(&self.policy)
     }

@@ -26,8 +26,7 @@ static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let database = db::connect(&settings.database).await?;
-    db::migrate(&database, &SQLITE, &POSTGRES).await
+    db::migrate_command(&settings.database, &SQLITE, &POSTGRES).await
 }
 
 pub struct Application {

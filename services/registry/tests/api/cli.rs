@@ -82,6 +82,19 @@ fn tokens_are_minted_only_with_a_development_key() {
         .expect("run");
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("no development key"));
+    // A role scoped to an org, or a member, is refused without it.
+    for (role, flag) in [("community_admin", "--org"), ("member", "--member")] {
+        let unscoped = registry()
+            .args(["token", "--role", role])
+            .env(
+                "DUALREPORT__AUTH__DEV_HS256_SECRET",
+                "dev-secret-0123456789abcdef0123456789",
+            )
+            .output()
+            .expect("run");
+        assert!(!unscoped.status.success(), "{role}");
+        assert!(String::from_utf8_lossy(&unscoped.stderr).contains(flag), "{role}");
+    }
 
     let minted = registry()
         .args(["token", "--role", "member", "--member", "m1"])
@@ -103,6 +116,7 @@ fn tokens_are_minted_only_with_a_development_key() {
 fn migrate_prepares_a_fresh_database() {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite://{}/fresh.db?mode=rwc", dir.path().display());
+    let mut said = Vec::new();
     for _ in 0..2 {
         let output = registry()
             .arg("migrate")
@@ -110,8 +124,29 @@ fn migrate_prepares_a_fresh_database() {
             .output()
             .expect("run");
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        said.push(String::from_utf8_lossy(&output.stdout).into_owned());
     }
     assert!(dir.path().join("fresh.db").exists());
+    assert!(
+        said[0].contains("applied") && said[0].contains("1 registry"),
+        "{}",
+        said[0]
+    );
+    assert!(said[1].contains("up to date"), "{}", said[1]);
+    // A database out of reach: which one (never the password) and why.
+    let output = registry()
+        .arg("migrate")
+        .env(
+            "DUALREPORT__DATABASE__URL",
+            "postgres://registry:hunter2@127.0.0.1:1/registry",
+        )
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("migrating postgres 127.0.0.1:1/registry"), "{error}");
+    assert!(error.contains("refused"), "{error}");
+    assert!(!error.contains("hunter2"), "{error}");
 }
 
 #[tokio::test]
@@ -143,4 +178,15 @@ async fn probe_reports_serving_and_fails_on_a_dead_port() {
     drop(listener);
     let down = probe(format!("http://127.0.0.1:{dead}"), "").await.expect("join");
     assert!(!down.status.success());
+    // Without --url, the probe asks this service's own port (`server.port`).
+    let own = tokio::task::spawn_blocking(move || {
+        registry()
+            .args(["probe", "--timeout-secs", "2"])
+            .env("DUALREPORT__SERVER__PORT", port.to_string())
+            .output()
+            .expect("run probe")
+    })
+    .await
+    .expect("join");
+    assert!(own.status.success(), "{}", String::from_utf8_lossy(&own.stderr));
 }
