@@ -61,8 +61,16 @@ bench: build ## Benchmarks (release build): each figure as a ratio to a baseline
 	DUALREPORT_BIN_DIR=$${CARGO_TARGET_DIR:-$(CURDIR)/target}/debug cargo bench -p scoring --bench scoring
 
 .PHONY: lint
-lint: venv ## buf lint, rustfmt check and clippy with warnings denied
+lint: venv ## buf lint and breaking (against the last release tag), the domain rule table, rustfmt, clippy with warnings denied
 	cd proto && ../$(VENV)/bin/buf lint
+	@tag=$$(git describe --tags --abbrev=0 --match 'v*' 2>/dev/null || true); \
+	if [ -n "$$tag" ]; then \
+	  echo "buf breaking against $$tag"; \
+	  $(VENV)/bin/buf breaking proto --against ".git#tag=$$tag,subdir=proto"; \
+	else \
+	  echo "buf breaking: no release tag (v*) yet, nothing to compare against"; \
+	fi
+	python3 scripts/check-rule-table.py
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
