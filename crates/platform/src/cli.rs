@@ -7,17 +7,19 @@ use crate::auth::{Authenticator, Role, claims};
 use crate::settings::AuthSettings;
 
 #[derive(Debug, clap::Parser)]
-pub struct Cli {
+pub struct Cli<E: clap::Subcommand = NoExtra> {
     /// A TOML settings file layered over the defaults; repeat it to layer
     /// several, a later one winning (env `DUALREPORT_CONFIG`, comma-separated).
     #[arg(long, short, env = "DUALREPORT_CONFIG", global = true, value_delimiter = ',')]
     pub config: Vec<PathBuf>,
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub command: Option<Command<E>>,
 }
 
+/// A service's own subcommands beside the shared ones (e.g. the registry's
+/// `reseal`); [`NoExtra`] for a service without any.
 #[derive(Debug, Clone, clap::Subcommand)]
-pub enum Command {
+pub enum Command<E: clap::Subcommand = NoExtra> {
     /// Apply migrations, then serve gRPC until SIGTERM (the default).
     Serve,
     /// Apply the database migrations and exit (the Helm hook Job runs this).
@@ -30,6 +32,36 @@ pub enum Command {
     /// Ask a server's `grpc.health.v1` whether a service is SERVING; exit 0 if
     /// so, 1 otherwise (the Helm test pod and container health checks use it).
     Probe(ProbeArgs),
+    #[command(flatten)]
+    Extra(E),
+}
+
+/// No subcommands of a service's own.
+#[derive(Debug, Clone)]
+pub enum NoExtra {}
+
+impl clap::FromArgMatches for NoExtra {
+    fn from_arg_matches(_: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand))
+    }
+
+    fn update_from_arg_matches(&mut self, _: &clap::ArgMatches) -> Result<(), clap::Error> {
+        match *self {}
+    }
+}
+
+impl clap::Subcommand for NoExtra {
+    fn augment_subcommands(command: clap::Command) -> clap::Command {
+        command
+    }
+
+    fn augment_subcommands_for_update(command: clap::Command) -> clap::Command {
+        command
+    }
+
+    fn has_subcommand(_: &str) -> bool {
+        false
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -176,8 +208,29 @@ where
     Serve: std::future::Future<Output = anyhow::Result<()>>,
     Migrate: std::future::Future<Output = anyhow::Result<()>>,
 {
+    run_with::<S, NoExtra, _, _, std::future::Ready<anyhow::Result<()>>>(name, defaults, serve, migrate, |_, extra| {
+        match extra {}
+    })
+    .await
+}
+
+/// [`run`] for a service with subcommands of its own (`E`), run by `extra`.
+pub async fn run_with<S, E, Serve, Migrate, Extra>(
+    name: &'static str,
+    defaults: &str,
+    serve: impl FnOnce(S) -> Serve,
+    migrate: impl FnOnce(S) -> Migrate,
+    extra: impl FnOnce(S, E) -> Extra,
+) -> anyhow::Result<()>
+where
+    S: ServiceSettings,
+    E: clap::Subcommand + Clone + std::fmt::Debug,
+    Serve: std::future::Future<Output = anyhow::Result<()>>,
+    Migrate: std::future::Future<Output = anyhow::Result<()>>,
+    Extra: std::future::Future<Output = anyhow::Result<()>>,
+{
     use clap::Parser as _;
-    let cli = Cli::parse();
+    let cli = Cli::<E>::parse();
     let settings: S = crate::settings::load(defaults, &cli.config)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
@@ -195,6 +248,7 @@ where
             print!("{}", effective_toml(&settings)?);
             Ok(())
         }
+        Command::Extra(command) => extra(settings, command).await,
         Command::Probe(args) => match args.serving(settings.server()).await {
             Ok(true) => {
                 println!("SERVING");

@@ -64,6 +64,11 @@ impl FieldCipher {
         })
     }
 
+    /// The key id that seals new values.
+    pub fn active_key(&self) -> &str {
+        &self.active
+    }
+
     pub fn seal(&self, plaintext: &str, associated: &str) -> anyhow::Result<Sealed> {
         let cipher = &self.keys[&self.active];
         let mut nonce = [0u8; NONCE_LEN];

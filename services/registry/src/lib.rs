@@ -5,6 +5,7 @@
 pub mod app;
 pub mod domain;
 pub mod grpc;
+pub mod reseal;
 pub mod settings;
 pub mod startup;
 pub mod storage;

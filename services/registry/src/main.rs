@@ -1,10 +1,11 @@
 use dualreport_platform::{cli, server};
+use registry::reseal::RegistryCommand;
 use registry::settings::{DEFAULTS, Settings};
 use registry::startup::{Application, migrate};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    cli::run::<Settings, _, _>(
+    cli::run_with::<Settings, RegistryCommand, _, _, _>(
         "registry",
         DEFAULTS,
         |settings| async move {
@@ -14,6 +15,7 @@ async fn main() -> anyhow::Result<()> {
                 .await
         },
         |settings| async move { migrate(&settings).await },
+        registry::reseal::run,
     )
     .await
 }

@@ -239,6 +239,69 @@ fn json_list(row: &AnyRow, column: &str) -> Result<Vec<String>> {
     serde_json::from_str(&text).map_err(|_| corrupt(column, &text))
 }
 
+/// Sealed personal information of one member, for re-sealing under a new key.
+#[derive(Debug, Clone)]
+pub struct SealedFields {
+    pub id: String,
+    pub phone: Sealed,
+    pub home_address: Sealed,
+}
+
+/// Up to `limit` members after `after_id` (by id) with a field sealed under a
+/// key other than `active`: what `reseal` still has to do.
+pub async fn sealed_under_other_keys(
+    conn: &mut AnyConnection,
+    active: &str,
+    after_id: &str,
+    limit: i64,
+) -> Result<Vec<SealedFields>> {
+    let rows = sqlx::query(
+        "SELECT id, phone_cipher, phone_key_id, home_address_cipher, home_address_key_id FROM members \
+         WHERE id > $1 AND (phone_key_id <> $2 OR home_address_key_id <> $2) ORDER BY id LIMIT $3",
+    )
+    .bind(after_id)
+    .bind(active)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(SealedFields {
+                id: row.try_get("id")?,
+                phone: Sealed {
+                    key_id: row.try_get("phone_key_id")?,
+                    bytes: row.try_get("phone_cipher")?,
+                },
+                home_address: Sealed {
+                    key_id: row.try_get("home_address_key_id")?,
+                    bytes: row.try_get("home_address_cipher")?,
+                },
+            })
+        })
+        .collect()
+}
+
+/// Replaces a member's sealed fields if they are still the ones `old` read
+/// (a concurrent update, already sealed under the active key, wins).
+pub async fn replace_sealed(conn: &mut AnyConnection, old: &SealedFields, new: &SealedFields) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE members SET phone_cipher = $1, phone_key_id = $2, home_address_cipher = $3, home_address_key_id = $4 \
+         WHERE id = $5 AND phone_key_id = $6 AND phone_cipher = $7 AND home_address_key_id = $8 AND home_address_cipher = $9",
+    )
+    .bind(&new.phone.bytes)
+    .bind(&new.phone.key_id)
+    .bind(&new.home_address.bytes)
+    .bind(&new.home_address.key_id)
+    .bind(&old.id)
+    .bind(&old.phone.key_id)
+    .bind(&old.phone.bytes)
+    .bind(&old.home_address.key_id)
+    .bind(&old.home_address.bytes)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 fn member_from_row(row: &AnyRow) -> Result<MemberRow> {
     let gender: String = row.try_get("gender")?;
     let status: String = row.try_get("membership_status")?;

@@ -286,6 +286,71 @@ async fn imports_commit_whole_batches_and_report_bad_rows(backend: Backend) {
     );
 }
 
+async fn reseal_moves_every_member_to_the_active_key_so_the_old_one_can_go(backend: Backend) {
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    let first = unit_member(&app, &city, "王芳").await;
+    let second = unit_member(&app, &city, "李强").await;
+    let next = "bmV4dC1rZXktbmV4dC1rZXktbmV4dC1rZXktbmV4dCE=";
+    let url = app.database_url().to_owned();
+    let reseal = move |batch: &'static str| {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_registry"));
+            for (key, _) in std::env::vars() {
+                if key.starts_with("DUALREPORT") {
+                    command.env_remove(key);
+                }
+            }
+            command
+                .args(["reseal", "--batch", batch])
+                .env("DUALREPORT__DATABASE__URL", &url)
+                .env(
+                    "DUALREPORT__REGISTRY__PII_KEYS__TEST",
+                    dualreport_testkit::pii_key_base64(),
+                )
+                .env("DUALREPORT__REGISTRY__PII_KEYS__NEXT", next)
+                .env("DUALREPORT__REGISTRY__PII_ACTIVE_KEY", "next")
+                .output()
+                .expect("run reseal")
+        })
+    };
+    let out = reseal("1").await.expect("join");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("resealed 2 member(s)"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("reseal: 2 member(s)"),
+        "progress on stderr"
+    );
+    let again = reseal("500").await.expect("join");
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("resealed 0 member(s)"),
+        "a rerun finds nothing left"
+    );
+    // The old key is dropped: every member still opens.
+    let app = app
+        .restart_with(|s| {
+            s.registry.pii_keys =
+                std::collections::HashMap::from([("next".to_owned(), secrecy::SecretString::from(next))]);
+            s.registry.pii_active_key = "next".into();
+        })
+        .await;
+    for member in [&first, &second] {
+        let read = app
+            .client(&member_token(&member.id))
+            .get_member(pb::GetMemberRequest {
+                member_id: member.id.clone(),
+                view: pb::MemberView::Full as i32,
+            })
+            .await
+            .expect("opens under the new key alone")
+            .into_inner()
+            .member
+            .expect("member");
+        assert_eq!(read.profile.expect("profile").phone, "13812345678");
+    }
+}
+
 async fn personal_information_keys_rotate(backend: Backend) {
     let app = spawn(backend).await;
     let city = build_city(&app).await;
@@ -347,6 +412,7 @@ async fn personal_information_keys_rotate(backend: Backend) {
 
 crate::on_both_backends!(
     personal_information_keys_rotate,
+    reseal_moves_every_member_to_the_active_key_so_the_old_one_can_go,
     personal_information_is_masked_audited_and_encrypted,
     profiles_are_validated_field_by_field,
     members_update_their_own_contact_details,
