@@ -112,7 +112,7 @@ def test_the_demo_city_is_populated_and_seeding_twice_adds_nothing(suite):
             "GetBoard",
             city,
             org_id="city",
-            period=scoring.message("dualreport.scoring.v1.Period", year=year, half=1),
+            period=scoring.message("dualreport.common.v1.Period", year=year, half=1),
             subject_kind=scoring.enum("dualreport.scoring.v1.SubjectKind", "SUBJECT_KIND_MEMBER"),
             page_size=500,
         ).rows

@@ -106,7 +106,7 @@ def test_a_confirmed_report_reaches_the_cloud_feed_and_the_summary(suite):
         feedback.stream("WatchEvents", cloud, cursor="not-a-cursor", backlog_only=True)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
-    period = feedback.message("dualreport.feedback.v1.Period", year=year, half=0)
+    period = feedback.message("dualreport.common.v1.Period", year=year, half=0)
     table = feedback.call("GetSummaryTable", unit_admin, unit_org_id=unit, period=period).table
     assert table.complete
     assert [(r.name, r.reported) for r in table.rows] == [("韩梅", True)]

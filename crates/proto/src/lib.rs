@@ -25,6 +25,8 @@ pub mod registry {
 pub mod scoring {
     pub mod v1 {
         tonic::include_proto!("dualreport.scoring.v1");
+        // The one period type lives in common/v1; named here too for scoring's code.
+        pub use crate::common::v1::{Half, Period};
     }
 }
 
@@ -37,5 +39,6 @@ pub mod volunteering {
 pub mod feedback {
     pub mod v1 {
         tonic::include_proto!("dualreport.feedback.v1");
+        pub use crate::common::v1::{Half, Period};
     }
 }
