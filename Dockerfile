@@ -8,8 +8,9 @@
 # Final stage: distroless "cc" (glibc, CA certificates, no shell, no package
 # manager), running as the image's non-root user 65532.
 
-ARG RUST_VERSION=1.95
-FROM rust:${RUST_VERSION}-bookworm AS build
+# Base images are pinned by digest (the tag says which, the digest is what is
+# pulled), so a rebuild gets the bytes that were reviewed; bump both together.
+FROM rust:1.95-bookworm@sha256:6258907abe69656e41cd992e0b705cdcfabcbbe3db374f92ed2d47121282d4a1 AS build
 WORKDIR /src
 # Manifests first, so dependency builds are cached until they change.
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
@@ -24,7 +25,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
  && mkdir -p /out \
  && for bin in registry volunteering scoring feedback; do cp "target/release/$bin" /out/; done
 
-FROM gcr.io/distroless/cc-debian12:nonroot
+FROM gcr.io/distroless/cc-debian12:nonroot@sha256:9dac0a79194e45a7da0158a9c6da57b217585af0786db3845d1f0ec1a0dd182f
 LABEL org.opencontainers.image.title="dualreport" \
       org.opencontainers.image.description="dualreport services: community party-building dual reporting (双报到)" \
       org.opencontainers.image.licenses="Apache-2.0" \

@@ -531,6 +531,8 @@ def test_the_image_builds_from_what_the_dockerfile_copies():
     for member in members:
         assert any(member == c or member.startswith(c.rstrip("/") + "/") for c in copied), f"{member} is not copied"
         assert not ignored(member + "/Cargo.toml"), f"{member} is excluded by .dockerignore"
+    for base in re.findall(r"^FROM (\S+)", dockerfile, re.M):
+        assert re.search(r"@sha256:[0-9a-f]{64}$", base), f"base image {base} is not pinned by digest"
     binaries = re.search(r"for bin in ([a-z ]+); do", dockerfile).group(1).split()
     values = yaml.safe_load((chart.CHART / "values.yaml").read_text())
     assert sorted(binaries) == sorted(values["services"]), binaries
