@@ -239,6 +239,14 @@ fn json_list(row: &AnyRow, column: &str) -> Result<Vec<String>> {
     serde_json::from_str(&text).map_err(|_| corrupt(column, &text))
 }
 
+/// A sealed column pair `<field>_cipher` / `<field>_key_id`.
+fn sealed(row: &AnyRow, field: &str) -> Result<Sealed> {
+    Ok(Sealed {
+        key_id: row.try_get(format!("{field}_key_id").as_str())?,
+        bytes: row.try_get(format!("{field}_cipher").as_str())?,
+    })
+}
+
 /// Sealed personal information of one member, for re-sealing under a new key.
 #[derive(Debug, Clone)]
 pub struct SealedFields {
@@ -268,14 +276,8 @@ pub async fn sealed_under_other_keys(
         .map(|row| {
             Ok(SealedFields {
                 id: row.try_get("id")?,
-                phone: Sealed {
-                    key_id: row.try_get("phone_key_id")?,
-                    bytes: row.try_get("phone_cipher")?,
-                },
-                home_address: Sealed {
-                    key_id: row.try_get("home_address_key_id")?,
-                    bytes: row.try_get("home_address_cipher")?,
-                },
+                phone: sealed(row, "phone")?,
+                home_address: sealed(row, "home_address")?,
             })
         })
         .collect()
@@ -320,14 +322,8 @@ fn member_from_row(row: &AnyRow) -> Result<MemberRow> {
         category: Category::parse(&category).ok_or_else(|| corrupt("category", &category))?,
         employer: row.try_get("employer")?,
         position: row.try_get("position")?,
-        phone: Sealed {
-            key_id: row.try_get("phone_key_id")?,
-            bytes: row.try_get("phone_cipher")?,
-        },
-        home_address: Sealed {
-            key_id: row.try_get("home_address_key_id")?,
-            bytes: row.try_get("home_address_cipher")?,
-        },
+        phone: sealed(row, "phone")?,
+        home_address: sealed(row, "home_address")?,
         skills: json_list(row, "skills")?,
         service_intentions: json_list(row, "service_intentions")?,
         available_time_slots: json_list(row, "available_time_slots")?,
