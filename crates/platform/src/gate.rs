@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use tonic::Status;
+use tonic::body::Body;
 
 /// A check in front of every RPC.
 pub trait Gate: Clone + Send + Sync + 'static {
@@ -45,13 +46,13 @@ pub struct Gated<S, G> {
     gate: G,
 }
 
-impl<S, G, B, ResB> tower::Service<http::Request<B>> for Gated<S, G>
+impl<S, G, B> tower::Service<http::Request<B>> for Gated<S, G>
 where
-    S: tower::Service<http::Request<B>, Response = http::Response<ResB>>,
+    S: tower::Service<http::Request<B>, Response = http::Response<Body>>,
     S::Future: Send + 'static,
     S::Error: 'static,
     G: Gate,
-    ResB: Default + Send + 'static,
+    G::Ticket: Unpin,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -66,9 +67,16 @@ where
             Ok(ticket) => {
                 let future = self.inner.call(request);
                 Box::pin(async move {
-                    let response = future.await;
-                    drop(ticket);
-                    response
+                    // The ticket lives as long as the response body: a
+                    // streaming call (an import, a watch) holds its permit
+                    // until its last message, not just until its headers.
+                    let response = future.await?;
+                    Ok(response.map(|body| {
+                        Body::new(Ticketed {
+                            inner: body,
+                            _ticket: ticket,
+                        })
+                    }))
                 })
             }
             Err(status) => {
@@ -76,5 +84,31 @@ where
                 Box::pin(async move { Ok(response) })
             }
         }
+    }
+}
+
+/// A response body holding its gate's ticket until it is dropped.
+struct Ticketed<T> {
+    inner: Body,
+    _ticket: T,
+}
+
+impl<T: Send + Unpin + 'static> http_body::Body for Ticketed<T> {
+    type Data = bytes::Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }

@@ -222,3 +222,18 @@ pub async fn unit_report_received(channel: &Channel, unit_id: &str, community_id
         .report
         .expect("report")
 }
+
+/// Streams `batches` through `ImportMembers` and collects the reply to each.
+pub async fn import(client: &mut Client, batches: Vec<pb::ImportMembersRequest>) -> Vec<pb::ImportMembersResponse> {
+    use tokio_stream::StreamExt as _;
+    let mut replies = client
+        .import_members(tokio_stream::iter(batches))
+        .await
+        .expect("import opens")
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(reply) = replies.next().await {
+        out.push(reply.expect("batch answered"));
+    }
+    out
+}

@@ -23,7 +23,11 @@ use crate::domain::report::{
     UnitReport, UnitReportStatus, letter_number, receipt_number, relocation_due, valid_year,
 };
 use crate::domain::{Date, RegistryError, Result, china_today, now_millis};
+use crate::org_cache::OrgCache;
 use crate::storage::{self as db, MemberRow, OrgFilter};
+
+/// The most rows one `ImportMembers` batch may hold.
+pub const MAX_IMPORT_ROWS: usize = 5_000;
 
 /// A member with personal information opened (whole or masked).
 #[derive(Debug, Clone)]
@@ -41,7 +45,6 @@ pub struct UnitStats {
     pub unit: Org,
     pub registered: i64,
     pub reported: i64,
-    pub not_reported: Vec<db::UnitMemberStatus>,
     pub unit_reported: bool,
 }
 
@@ -59,6 +62,7 @@ pub struct Registry {
     cipher: Arc<FieldCipher>,
     policy: Arc<Policy>,
     number_prefix: Arc<str>,
+    orgs: Arc<OrgCache>,
 }
 
 fn new_id() -> String {
@@ -75,11 +79,24 @@ impl Registry {
             cipher: Arc::new(cipher),
             policy: Arc::new(policy),
             number_prefix: number_prefix.into(),
+            orgs: Arc::default(),
         }
     }
 
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// An org for a scope or reference check, from the tree cache.
+    async fn org(&self, conn: &mut AnyConnection, id: &str) -> Result<Option<Org>> {
+        self.orgs.get(conn, id).await
+    }
+
+    /// [`Self::org`] or `NotFound` naming it.
+    async fn require_org(&self, conn: &mut AnyConnection, id: &str) -> Result<Org> {
+        self.org(conn, id)
+            .await?
+            .ok_or_else(|| RegistryError::not_found("organization", id))
     }
 
     /// Creates the city at the root of the tree if it does not exist yet.
@@ -124,7 +141,8 @@ impl Registry {
     /// The org an admin principal acts on; its role must fit the org's type.
     async fn admin_org(&self, conn: &mut AnyConnection, p: &Principal) -> Result<Option<Org>> {
         let Scope::Org(id) = &p.scope else { return Ok(None) };
-        let org = db::org(conn, id)
+        let org = self
+            .org(conn, id)
             .await?
             .ok_or_else(|| RegistryError::out_of_scope(format!("the token's org {id} is unknown")))?;
         let fits = match p.role {
@@ -203,8 +221,8 @@ impl Registry {
     }
 
     async fn member_paths(&self, conn: &mut AnyConnection, m: &MemberRow) -> Result<MemberPaths> {
-        let unit = db::require_org(conn, &m.unit_org_id).await?;
-        let community = db::require_org(conn, &m.residence_community_id).await?;
+        let unit = self.require_org(conn, &m.unit_org_id).await?;
+        let community = self.require_org(conn, &m.residence_community_id).await?;
         Ok(MemberPaths {
             unit: unit.path,
             community: community.path,
@@ -216,7 +234,7 @@ impl Registry {
         if org_id.is_empty() {
             return Err(RegistryError::invalid("org_id", "must not be empty"));
         }
-        let org = db::require_org(conn, org_id).await?;
+        let org = self.require_org(conn, org_id).await?;
         if p.role != Role::Service {
             self.require_admin_over(conn, p, &org.path, &format!("org {org_id}"))
                 .await?;
@@ -359,6 +377,7 @@ impl Registry {
             .await?;
         let org = db::require_org(&mut tx, id).await?;
         tx.commit().await?;
+        self.orgs.clear();
         Ok(org)
     }
 
@@ -422,7 +441,7 @@ impl Registry {
     /// The unit org and residence community a profile names must exist and be
     /// of the right kind; `field_prefix` names them in errors.
     async fn check_profile_refs(&self, conn: &mut AnyConnection, profile: &Profile, prefix: &str) -> Result<Org> {
-        let unit = db::org(conn, &profile.unit_org_id).await?;
+        let unit = self.org(conn, &profile.unit_org_id).await?;
         let unit = match unit {
             Some(unit) if unit.org_type.is_unit() => unit,
             Some(_) => {
@@ -438,7 +457,7 @@ impl Registry {
                 ));
             }
         };
-        match db::org(conn, &profile.residence_community_id).await? {
+        match self.org(conn, &profile.residence_community_id).await? {
             Some(c) if c.org_type == OrgType::Community => Ok(unit),
             Some(_) => Err(RegistryError::invalid(
                 &format!("{prefix}.residence_community_id"),
@@ -470,9 +489,16 @@ impl Registry {
     /// A member; `whole` opens phone and address for the member or an admin
     /// in scope and logs each field read.
     pub async fn get_member(&self, p: &Principal, id: &str, whole: bool) -> Result<MemberView> {
+        if !whole {
+            // A masked read writes nothing: one statement, the scope from the tree cache.
+            let mut conn = self.pool.acquire().await?;
+            let row = db::require_member(&mut conn, id).await?;
+            self.require_member_access(&mut conn, p, &row, true).await?;
+            return self.open_row(&row, false);
+        }
         let mut tx = self.pool.begin().await?;
         let row = db::require_member(&mut tx, id).await?;
-        if whole {
+        {
             // The paths decide the scope and are written with each access row.
             let paths = self.member_paths(&mut tx, &row).await?;
             if !self.may_act_on_member_at(&mut tx, p, &row.id, &paths).await? {
@@ -498,8 +524,6 @@ impl Registry {
                 )
                 .await?;
             }
-        } else {
-            self.require_member_access(&mut tx, p, &row, true).await?;
         }
         let view = self.open_row(&row, whole)?;
         tx.commit().await?;
@@ -586,7 +610,9 @@ impl Registry {
     }
 
     /// Imports one batch of a roster: every row is checked first; the batch is
-    /// written in one transaction only when no row has an error.
+    /// written in one transaction only when no row has an error. The orgs a
+    /// batch names are looked up once each, and the rows go in with
+    /// multi-row INSERTs.
     pub async fn import_batch(
         &self,
         p: &Principal,
@@ -599,6 +625,8 @@ impl Registry {
                 first.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
             ));
         }
+        let admin = self.admin_org(&mut tx, p).await?;
+        let mut in_scope: HashMap<String, bool> = HashMap::new();
         let mut errors = Vec::new();
         let mut valid = Vec::new();
         for (i, row) in rows.into_iter().enumerate() {
@@ -608,14 +636,13 @@ impl Registry {
                     Err(RegistryError::Invalid(row_errors)) => errors.extend(row_errors.into_iter().map(|e| (i, e))),
                     Err(other) => return Err(other),
                     Ok(unit) => {
-                        if self
-                            .require_admin_over(&mut tx, p, &unit.path, "that unit")
-                            .await
-                            .is_err()
-                        {
-                            errors.push((i, FieldError::new("row.unit_org_id", "outside the caller's scope")));
-                        } else {
+                        let covered = *in_scope
+                            .entry(unit.id.clone())
+                            .or_insert_with(|| admin.as_ref().is_some_and(|a| a.covers(&unit.path)));
+                        if covered {
                             valid.push(profile);
+                        } else {
+                            errors.push((i, FieldError::new("row.unit_org_id", "outside the caller's scope")));
                         }
                     }
                 },
@@ -624,13 +651,13 @@ impl Registry {
         if !errors.is_empty() {
             return Ok(ImportOutcome::Rejected(errors));
         }
-        let mut ids = Vec::with_capacity(valid.len());
         let now = now_millis();
-        for profile in &valid {
-            let row = self.seal_row(&new_id(), profile, now)?;
-            db::insert_member(&mut tx, &row).await?;
-            ids.push(row.id);
-        }
+        let rows = valid
+            .iter()
+            .map(|profile| self.seal_row(&new_id(), profile, now))
+            .collect::<Result<Vec<_>>>()?;
+        db::insert_members(&mut tx, &rows).await?;
+        let ids: Vec<String> = rows.into_iter().map(|row| row.id).collect();
         self.remember(&mut tx, p, request_id, "ImportMembers", &ids.join(","))
             .await?;
         tx.commit().await?;
@@ -677,7 +704,7 @@ impl Registry {
     }
 
     async fn community(&self, conn: &mut AnyConnection, id: &str, field: &str) -> Result<Org> {
-        match db::org(conn, id).await? {
+        match self.org(conn, id).await? {
             Some(org) if org.org_type == OrgType::Community => Ok(org),
             Some(_) => Err(RegistryError::invalid(field, "is not a community")),
             None => Err(RegistryError::invalid(field, format!("unknown org {id:?}"))),
@@ -702,7 +729,7 @@ impl Registry {
         if let Some(id) = self.replayed(&mut tx, p, request_id, "SubmitUnitReport").await? {
             return db::require_unit_report(&mut tx, &id).await;
         }
-        let unit = match db::org(&mut tx, unit_org_id).await? {
+        let unit = match self.org(&mut tx, unit_org_id).await? {
             Some(u) if u.org_type.is_unit() => u,
             Some(_) => return Err(RegistryError::invalid("unit_org_id", "is not a resident unit's org")),
             None => {
@@ -814,7 +841,7 @@ impl Registry {
             return db::require_unit_report(&mut tx, &id).await;
         }
         let report = db::require_unit_report(&mut tx, report_id).await?;
-        let community = db::require_org(&mut tx, &report.community_id).await?;
+        let community = self.require_org(&mut tx, &report.community_id).await?;
         self.require_admin_over(&mut tx, p, &community.path, &format!("community {}", community.id))
             .await?;
         if report.status != UnitReportStatus::Submitted {
@@ -862,7 +889,7 @@ impl Registry {
             Scope::Org(_) => {
                 if let Some(actor) = self.admin_org(conn, p).await? {
                     for id in org_ids {
-                        if let Some(org) = db::org(conn, id).await?
+                        if let Some(org) = self.org(conn, id).await?
                             && actor.covers(&org.path)
                         {
                             return Ok(());
@@ -908,7 +935,7 @@ impl Registry {
             return Err(RegistryError::invalid("year", "must be between 2000 and 2100"));
         }
         let member = db::require_member(&mut tx, member_id).await?;
-        let unit = db::require_org(&mut tx, &member.unit_org_id).await?;
+        let unit = self.require_org(&mut tx, &member.unit_org_id).await?;
         self.require_admin_over(&mut tx, p, &unit.path, &format!("member {member_id}'s unit"))
             .await?;
         let community = self.community(&mut tx, community_id, "community_id").await?;
@@ -950,7 +977,7 @@ impl Registry {
             Scope::Member(me) => *me == member.id,
             Scope::Service | Scope::Cloud => false,
             Scope::Org(_) => {
-                let unit = db::require_org(&mut tx, &member.unit_org_id).await?;
+                let unit = self.require_org(&mut tx, &member.unit_org_id).await?;
                 let actor = self.admin_org(&mut tx, p).await?;
                 actor.is_some_and(|a| a.covers(&community.path) || a.covers(&unit.path))
             }
@@ -1032,7 +1059,7 @@ impl Registry {
             return db::require_member_report(&mut tx, &id).await;
         }
         let report = db::require_member_report(&mut tx, report_id).await?;
-        let community = db::require_org(&mut tx, &report.community_id).await?;
+        let community = self.require_org(&mut tx, &report.community_id).await?;
         self.require_admin_over(&mut tx, p, &community.path, &format!("community {}", community.id))
             .await?;
         if report.status != MemberReportStatus::Submitted {
@@ -1234,7 +1261,7 @@ impl Registry {
         }
         let mut conn = self.pool.acquire().await?;
         let member = db::require_member(&mut conn, member_id).await?;
-        let unit = db::require_org(&mut conn, &member.unit_org_id).await?;
+        let unit = self.require_org(&mut conn, &member.unit_org_id).await?;
         self.require_admin_over(&mut conn, p, &unit.path, &format!("member {member_id}'s unit"))
             .await?;
         db::upsert_non_report_reason(&mut conn, member_id, year, reason, &p.subject, now_millis()).await
@@ -1251,10 +1278,11 @@ impl Registry {
         }
         let mut conn = self.pool.acquire().await?;
         let org = self.scoped_org(&mut conn, p, org_id).await?;
-        let mut statuses: HashMap<String, Vec<db::UnitMemberStatus>> = HashMap::new();
-        for status in db::member_statuses_under(&mut conn, &org.path, year).await? {
-            statuses.entry(status.unit_org_id.clone()).or_default().push(status);
-        }
+        let mut counts: HashMap<String, (i64, i64)> = db::unit_member_counts_under(&mut conn, &org.path, year)
+            .await?
+            .into_iter()
+            .map(|(unit, registered, reported)| (unit, (registered, reported)))
+            .collect();
         let reported_units: HashSet<String> = db::units_reported_under(&mut conn, &org.path, year)
             .await?
             .into_iter()
@@ -1267,12 +1295,10 @@ impl Registry {
         let units = units
             .into_iter()
             .map(|unit| {
-                let members = statuses.remove(&unit.id).unwrap_or_default();
-                let reported = members.iter().filter(|m| m.reported).count();
+                let (registered, reported) = counts.remove(&unit.id).unwrap_or_default();
                 UnitStats {
-                    registered: i64::try_from(members.len()).unwrap_or(i64::MAX),
-                    reported: i64::try_from(reported).unwrap_or(i64::MAX),
-                    not_reported: members.into_iter().filter(|m| !m.reported).collect(),
+                    registered,
+                    reported,
                     unit_reported: reported_units.contains(&unit.id),
                     unit,
                 }
@@ -1295,6 +1321,23 @@ impl Registry {
             })
             .collect();
         Ok((units, communities))
+    }
+
+    /// One page of the members inside `org_id` who have not reported in `year`.
+    pub async fn not_reported(
+        &self,
+        p: &Principal,
+        org_id: &str,
+        year: i32,
+        page: &PageRequest,
+    ) -> Result<(Vec<db::UnitMemberStatus>, String)> {
+        if !valid_year(year) {
+            return Err(RegistryError::invalid("year", "must be between 2000 and 2100"));
+        }
+        let mut conn = self.pool.acquire().await?;
+        let org = self.scoped_org(&mut conn, p, org_id).await?;
+        let rows = db::not_reported_under(&mut conn, &org.path, year, page).await?;
+        Ok(page.finish(rows, |m| &m.member_id))
     }
 }
 

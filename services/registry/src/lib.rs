@@ -5,6 +5,7 @@
 pub mod app;
 pub mod domain;
 pub mod grpc;
+pub mod org_cache;
 pub mod reseal;
 pub mod settings;
 pub mod startup;

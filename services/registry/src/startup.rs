@@ -75,9 +75,12 @@ impl Application {
 
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let max = self.settings.server.max_message_bytes;
-        let service = RegistryServiceServer::new(RegistryApi::new(self.registry))
-            .max_decoding_message_size(max)
-            .max_encoding_message_size(max);
+        let service = RegistryServiceServer::new(RegistryApi::new(
+            self.registry,
+            std::time::Duration::from_millis(self.settings.server.request_timeout_ms),
+        ))
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max);
         tracing::info!(port = self.listeners.grpc_port(), service = SERVICE_NAME, "listening");
         server::serve(
             self.listeners,

@@ -137,7 +137,7 @@ async fn main() {
         .settlement
         .expect("settlement");
     let settle = start.elapsed();
-    assert_eq!(settlement.lines.len(), MEMBERS);
+    assert_eq!(settlement.line_count as usize, MEMBERS);
     admin
         .clone()
         .review_settlement(pb::ReviewSettlementRequest {

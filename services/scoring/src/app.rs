@@ -16,7 +16,7 @@ use sqlx::{AnyConnection, AnyPool};
 use crate::domain::ledger::{Entry, EntryKind, ProjectScorer, Rules, SpecialCategory};
 use crate::domain::market::{self, Item, Redemption, RedemptionStatus};
 use crate::domain::period::Period;
-use crate::domain::settlement::{self, Settlement, SettlementStatus};
+use crate::domain::settlement::{self, Line, Settlement, SettlementStatus};
 use crate::domain::{Clock, Date, Result, ScoringError, Subject, SubjectKind, now_millis, service_date};
 use crate::storage::{self as db, AccountRow, BoardCursor, BoardRow};
 use dualreport_platform::directory::{Directory, DirectoryError, MemberInfo, OrgInfo, OrgKind};
@@ -611,13 +611,6 @@ impl Scoring {
         latest: Option<&Settlement>,
         reason: &str,
     ) -> Result<Settlement> {
-        let totals = db::period_totals(conn, &community.id, period).await?;
-        let lines = settlement::lines(&self.rules, totals);
-        if let Some(latest) = latest
-            && settlement::same_points(&latest.lines, &lines)
-        {
-            return Err(ScoringError::NothingChanged(period.key(), latest.version));
-        }
         let s = Settlement {
             id: new_id(),
             community_id: community.id.clone(),
@@ -636,15 +629,28 @@ impl Scoring {
             published_at: None,
             points_per_star: self.rules.points_per_star,
             max_stars: self.rules.max_stars,
-            lines,
+            line_count: 0,
         };
         match db::insert_settlement(conn, &s).await {
-            Err(e) if db::is_unique_violation(&e) => Err(ScoringError::Conflict(format!(
-                "{} was settled concurrently; read the settlements and retry",
-                period.key()
-            ))),
-            other => other.map(|()| s),
+            Err(e) if db::is_unique_violation(&e) => {
+                return Err(ScoringError::Conflict(format!(
+                    "{} was settled concurrently; read the settlements and retry",
+                    period.key()
+                )));
+            }
+            other => other?,
         }
+        let s = Settlement {
+            line_count: db::settle_lines(conn, &s).await?,
+            ..s
+        };
+        // The caller's transaction rolls the new version back with this error.
+        if let Some(latest) = latest
+            && db::same_points(conn, latest, &s).await?
+        {
+            return Err(ScoringError::NothingChanged(period.key(), latest.version));
+        }
+        Ok(s)
     }
 
     pub async fn settle(
@@ -763,7 +769,7 @@ impl Scoring {
                     .unwrap_or_default()
                     .to_owned(),
                 community_id: s.community_id.clone(),
-                text: format!("{} 积分结算第 {} 版已公示（{} 人）", s.period, s.version, s.lines.len()),
+                text: format!("{} 积分结算第 {} 版已公示（{} 人）", s.period, s.version, s.line_count),
                 ..Default::default()
             },
         )
@@ -797,6 +803,26 @@ impl Scoring {
         drop(conn);
         self.require_settlement_reader(p, &s).await?;
         Ok(s)
+    }
+
+    /// A page of a settlement's lines, for whoever may read the settlement.
+    pub async fn settlement_lines(
+        &self,
+        p: &Principal,
+        id: &str,
+        size: i64,
+        after: Option<&db::LineCursor>,
+    ) -> Result<(Vec<Line>, Option<db::LineCursor>)> {
+        let s = self.get_settlement(p, id).await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut lines = db::settlement_lines(&mut conn, &s.id, after, size + 1).await?;
+        let next = if lines.len() as i64 > size {
+            lines.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+            lines.last().map(db::LineCursor::of)
+        } else {
+            None
+        };
+        Ok((lines, next))
     }
 
     pub async fn list_settlements(

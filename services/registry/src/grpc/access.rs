@@ -76,6 +76,7 @@ pub static ACCESS: AccessTable = AccessTable {
                 "ListUnitReports",
                 "ListRelocations",
                 "GetReportStatistics",
+                "ListNotReportedMembers",
             ],
             roles: ADMINS_AND_SERVICES,
             scope: "admins over the org filtered on",

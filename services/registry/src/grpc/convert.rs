@@ -376,15 +376,6 @@ pub fn statistics_to_pb(
                 in_service_member_count: count(u.unit.details.in_service_member_count),
                 registered_members: count(u.registered),
                 reported_members: count(u.reported),
-                not_reported: u
-                    .not_reported
-                    .into_iter()
-                    .map(|m| pb::NotReportedMember {
-                        member_id: m.member_id,
-                        member_name: m.name,
-                        reason: m.reason.unwrap_or_default(),
-                    })
-                    .collect(),
                 unit_reported: u.unit_reported,
             })
             .collect(),

@@ -11,10 +11,14 @@ use dualreport_platform::wire::page;
 use dualreport_proto::common::v1::ErrorReason;
 use dualreport_proto::registry::v1 as pb;
 use dualreport_proto::registry::v1::registry_service_server::RegistryService;
-use futures::StreamExt as _;
+use std::pin::Pin;
+use std::time::Duration;
+
+use dualreport_platform::auth::Principal;
+use futures::{Stream, StreamExt as _};
 use tonic::{Code, Request, Response, Status, Streaming};
 
-use crate::app::{ImportOutcome, Registry, UnitReportDraft};
+use crate::app::{ImportOutcome, MAX_IMPORT_ROWS, Registry, UnitReportDraft};
 use crate::domain::RegistryError;
 use crate::domain::org::OrgType;
 use crate::storage::OrgFilter;
@@ -22,12 +26,81 @@ use convert::*;
 
 pub struct RegistryApi {
     registry: Registry,
+    /// How long one import batch may take (`server.request_timeout_ms`).
+    batch_timeout: Duration,
 }
 
 impl RegistryApi {
-    pub fn new(registry: Registry) -> Self {
-        Self { registry }
+    pub fn new(registry: Registry, batch_timeout: Duration) -> Self {
+        Self {
+            registry,
+            batch_timeout,
+        }
     }
+}
+
+/// The reply stream of `ImportMembers`: one message per batch.
+pub type ImportReplies = Pin<Box<dyn Stream<Item = Result<pb::ImportMembersResponse, Status>> + Send>>;
+
+/// Checks and writes one batch within `per_batch`; a batch that runs out of
+/// time is rolled back whole.
+async fn import_one(
+    registry: &Registry,
+    p: &Principal,
+    index: i32,
+    batch: pb::ImportMembersRequest,
+    per_batch: Duration,
+) -> Result<pb::ImportMembersResponse, Status> {
+    if batch.rows.len() > MAX_IMPORT_ROWS {
+        return Err(err::invalid_field(
+            "rows",
+            format!(
+                "a batch holds at most {MAX_IMPORT_ROWS} rows (batch {index} has {})",
+                batch.rows.len()
+            ),
+        ));
+    }
+    let rows = batch
+        .rows
+        .iter()
+        .map(|row| profile_from_pb(Some(row), "row"))
+        .collect::<Vec<_>>();
+    let outcome = tokio::time::timeout(per_batch, registry.import_batch(p, &batch.request_id, rows))
+        .await
+        .map_err(|_| {
+            err::status(
+                Code::DeadlineExceeded,
+                ErrorReason::BatchTooSlow,
+                format!(
+                    "batch {index} took longer than {} ms and was not written; send smaller batches",
+                    per_batch.as_millis()
+                ),
+            )
+        })?
+        .map_err(to_status)?;
+    let mut reply = pb::ImportMembersResponse {
+        batch: index,
+        request_id: batch.request_id,
+        ..Default::default()
+    };
+    match outcome {
+        ImportOutcome::Committed(ids) | ImportOutcome::Replayed(ids) => {
+            reply.committed = true;
+            reply.member_ids = ids;
+        }
+        ImportOutcome::Rejected(errors) => {
+            reply.errors = errors
+                .into_iter()
+                .map(|(row, e): (usize, FieldError)| pb::ImportRowError {
+                    batch: index,
+                    row: i32::try_from(row).unwrap_or(i32::MAX),
+                    field: e.field,
+                    description: e.description,
+                })
+                .collect();
+        }
+    }
+    Ok(reply)
 }
 
 /// Every domain error → status, exhaustively: a new variant is a compile error here.
@@ -218,51 +291,30 @@ impl RegistryService for RegistryApi {
         }))
     }
 
+    type ImportMembersStream = ImportReplies;
+
     async fn import_members(
         &self,
         request: Request<Streaming<pb::ImportMembersRequest>>,
-    ) -> R<pb::ImportMembersResponse> {
+    ) -> R<Self::ImportMembersStream> {
         let p = principal(&request)?;
-        let mut stream = request.into_inner();
-        let mut response = pb::ImportMembersResponse::default();
-        let mut batch_index = 0i32;
-        while let Some(batch) = stream.next().await {
-            let batch = batch?;
-            let rows = batch
-                .rows
-                .iter()
-                .map(|row| profile_from_pb(Some(row), "row"))
-                .collect::<Vec<_>>();
-            match self
-                .registry
-                .import_batch(&p, &batch.request_id, rows)
-                .await
-                .map_err(to_status)?
-            {
-                ImportOutcome::Committed(ids) | ImportOutcome::Replayed(ids) => {
-                    response.batches_committed += 1;
-                    response.members_created += i32::try_from(ids.len()).unwrap_or(i32::MAX);
-                    response.member_ids.extend(ids);
-                }
-                ImportOutcome::Rejected(errors) => {
-                    response.batches_rejected += 1;
-                    response
-                        .errors
-                        .extend(
-                            errors
-                                .into_iter()
-                                .map(|(row, e): (usize, FieldError)| pb::ImportRowError {
-                                    batch: batch_index,
-                                    row: i32::try_from(row).unwrap_or(i32::MAX),
-                                    field: e.field,
-                                    description: e.description,
-                                }),
-                        );
-                }
+        let batches = request.into_inner();
+        let (registry, per_batch) = (self.registry.clone(), self.batch_timeout);
+        let replies = futures::stream::unfold(Some((batches, 0i32)), move |state| {
+            let (registry, p) = (registry.clone(), p.clone());
+            async move {
+                let (mut batches, index) = state?;
+                let batch = match batches.next().await? {
+                    Ok(batch) => batch,
+                    Err(status) => return Some((Err(status), None)),
+                };
+                let reply = import_one(&registry, &p, index, batch, per_batch).await;
+                // A batch that failed ends the stream; one rejected for its rows does not.
+                let next = reply.is_ok().then_some((batches, index + 1));
+                Some((reply, next))
             }
-            batch_index += 1;
-        }
-        Ok(Response::new(response))
+        });
+        Ok(Response::new(Box::pin(replies)))
     }
 
     async fn list_personal_info_accesses(
@@ -554,6 +606,32 @@ impl RegistryService for RegistryApi {
             .await
             .map_err(to_status)?;
         Ok(Response::new(statistics_to_pb(req.year, units, communities)))
+    }
+
+    async fn list_not_reported_members(
+        &self,
+        request: Request<pb::ListNotReportedMembersRequest>,
+    ) -> R<pb::ListNotReportedMembersResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        let page = page(req.page_size, &req.page_token)?;
+        let (rows, next_page_token) = self
+            .registry
+            .not_reported(&p, &req.org_id, req.year, &page)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ListNotReportedMembersResponse {
+            members: rows
+                .into_iter()
+                .map(|m| pb::NotReportedMember {
+                    member_id: m.member_id,
+                    member_name: m.name,
+                    reason: m.reason.unwrap_or_default(),
+                    unit_org_id: m.unit_org_id,
+                })
+                .collect(),
+            next_page_token,
+        }))
     }
 
     async fn get_policy(&self, request: Request<pb::GetPolicyRequest>) -> R<pb::GetPolicyResponse> {

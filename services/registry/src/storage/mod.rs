@@ -367,6 +367,59 @@ pub async fn insert_member(conn: &mut AnyConnection, m: &MemberRow) -> Result<()
     Ok(())
 }
 
+/// Rows per multi-row INSERT: 21 parameters each stays far below both
+/// databases' bound-parameter limits (SQLite 32,766; PostgreSQL 65,535).
+const INSERT_CHUNK: usize = 500;
+
+/// Inserts many members with one multi-row INSERT per [`INSERT_CHUNK`] rows.
+pub async fn insert_members(conn: &mut AnyConnection, rows: &[MemberRow]) -> Result<()> {
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let mut sql = format!("INSERT INTO members ({MEMBER_COLUMNS}) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let base = i * 21;
+            sql.push('(');
+            for c in 1..=21 {
+                if c > 1 {
+                    sql.push(',');
+                }
+                sql.push('$');
+                sql.push_str(&(base + c).to_string());
+            }
+            sql.push(')');
+        }
+        let mut query = sqlx::query(&sql);
+        for m in chunk {
+            query = query
+                .bind(&m.id)
+                .bind(&m.unit_org_id)
+                .bind(&m.residence_community_id)
+                .bind(&m.name)
+                .bind(m.gender.as_str())
+                .bind(i64::from(m.birth_year))
+                .bind(&m.education)
+                .bind(m.joined_party_on.to_string())
+                .bind(m.membership_status.as_str())
+                .bind(m.category.as_str())
+                .bind(&m.employer)
+                .bind(&m.position)
+                .bind(&m.phone.bytes)
+                .bind(&m.phone.key_id)
+                .bind(&m.home_address.bytes)
+                .bind(&m.home_address.key_id)
+                .bind(json(&m.skills))
+                .bind(json(&m.service_intentions))
+                .bind(json(&m.available_time_slots))
+                .bind(m.created_at)
+                .bind(m.updated_at);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 pub async fn update_member(conn: &mut AnyConnection, m: &MemberRow) -> Result<()> {
     sqlx::query(
         "UPDATE members SET residence_community_id = $2, name = $3, gender = $4, birth_year = $5, education = $6, \
@@ -1116,21 +1169,56 @@ pub struct UnitMemberStatus {
     pub reason: Option<String>,
 }
 
-/// Every in-service member of the units inside `path`, with whether each has
-/// a confirmed report in `year` and the unit's reason when not. One query for
-/// the whole subtree, however many units it holds.
-pub async fn member_statuses_under(conn: &mut AnyConnection, path: &str, year: i32) -> Result<Vec<UnitMemberStatus>> {
+/// Per unit inside `path`: (unit id, in-service members, those with a
+/// confirmed report in `year`), counted by the database.
+pub async fn unit_member_counts_under(
+    conn: &mut AnyConnection,
+    path: &str,
+    year: i32,
+) -> Result<Vec<(String, i64, i64)>> {
     let rows = sqlx::query(
-        "SELECT m.unit_org_id, m.id, m.name, \
-           (SELECT COUNT(*) FROM member_reports r \
-              WHERE r.member_id = m.id AND r.year = $2 AND r.confirmed_at IS NOT NULL) AS confirmed, \
-           n.reason \
+        "SELECT m.unit_org_id, COUNT(*) AS registered, \
+           SUM(CASE WHEN EXISTS (SELECT 1 FROM member_reports r \
+              WHERE r.member_id = m.id AND r.year = $2 AND r.confirmed_at IS NOT NULL) THEN 1 ELSE 0 END) AS reported \
          FROM members m JOIN organizations u ON u.id = m.unit_org_id \
-         LEFT JOIN non_report_reasons n ON n.member_id = m.id AND n.year = $2 \
-         WHERE u.path LIKE $1 || '%' AND m.category = 'IN_SERVICE' ORDER BY m.name, m.id",
+         WHERE u.path LIKE $1 || '%' AND m.category = 'IN_SERVICE' GROUP BY m.unit_org_id",
     )
     .bind(path)
     .bind(i64::from(year))
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("unit_org_id")?,
+                row.try_get("registered")?,
+                row.try_get::<Option<i64>, _>("reported")?.unwrap_or(0),
+            ))
+        })
+        .collect()
+}
+
+/// One page of the in-service members inside `path` without a confirmed
+/// report in `year`, by member id, with the reason their unit recorded.
+pub async fn not_reported_under(
+    conn: &mut AnyConnection,
+    path: &str,
+    year: i32,
+    page: &PageRequest,
+) -> Result<Vec<UnitMemberStatus>> {
+    let rows = sqlx::query(
+        "SELECT m.unit_org_id, m.id, m.name, n.reason \
+         FROM members m JOIN organizations u ON u.id = m.unit_org_id \
+         LEFT JOIN non_report_reasons n ON n.member_id = m.id AND n.year = $2 \
+         WHERE u.path LIKE $1 || '%' AND m.category = 'IN_SERVICE' AND m.id > $3 \
+           AND NOT EXISTS (SELECT 1 FROM member_reports r \
+              WHERE r.member_id = m.id AND r.year = $2 AND r.confirmed_at IS NOT NULL) \
+         ORDER BY m.id LIMIT $4",
+    )
+    .bind(path)
+    .bind(i64::from(year))
+    .bind(&page.after)
+    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?;
     rows.iter()
@@ -1139,7 +1227,7 @@ pub async fn member_statuses_under(conn: &mut AnyConnection, path: &str, year: i
                 unit_org_id: row.try_get("unit_org_id")?,
                 member_id: row.try_get("id")?,
                 name: row.try_get("name")?,
-                reported: row.try_get::<i64, _>("confirmed")? > 0,
+                reported: false,
                 reason: row.try_get("reason")?,
             })
         })

@@ -245,14 +245,16 @@ async fn imports_commit_whole_batches_and_report_bad_rows(backend: Backend) {
             rows: (0..250).map(good).collect(),
         },
     ];
-    let response = unit_admin
-        .import_members(tokio_stream::iter(batches))
-        .await
-        .expect("import")
-        .into_inner();
-    assert_eq!(response.batches_committed, 2);
-    assert_eq!(response.batches_rejected, 1);
-    let mut bad: Vec<_> = response
+    let replies = dualreport_testkit::registry::import(&mut unit_admin, batches).await;
+    assert_eq!(
+        replies.iter().map(|r| (r.batch, r.committed)).collect::<Vec<_>>(),
+        [(0, true), (1, false), (2, true)]
+    );
+    // The retry answers with the first batch's ids and writes nothing.
+    assert_eq!(replies[2].member_ids, replies[0].member_ids);
+    assert_eq!(replies[0].member_ids.len(), 250);
+    assert!(replies[1].member_ids.is_empty());
+    let mut bad: Vec<_> = replies[1]
         .errors
         .iter()
         .map(|e| (e.batch, e.row, e.field.as_str()))

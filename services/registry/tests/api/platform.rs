@@ -92,9 +92,12 @@ async fn requests_beyond_the_concurrency_limit_are_shed(backend: Backend) {
     let (tx, rx) = tokio::sync::mpsc::channel::<pb::ImportMembersRequest>(1);
     let mut importer = city.clone();
     let open = tokio::spawn(async move {
-        importer
+        let mut replies = importer
             .import_members(tokio_stream::wrappers::ReceiverStream::new(rx))
-            .await
+            .await?
+            .into_inner();
+        while replies.message().await?.is_some() {}
+        Ok::<_, tonic::Status>(())
     });
     let mut shed = None;
     for _ in 0..50 {
@@ -115,20 +118,36 @@ async fn requests_beyond_the_concurrency_limit_are_shed(backend: Backend) {
         .expect("served again once the permit is free");
 }
 
-async fn requests_past_the_server_deadline_are_cut_off(backend: Backend) {
-    let app = spawn_with(backend, |s| s.server.request_timeout_ms = 100).await;
-    let (_tx, rx) = tokio::sync::mpsc::channel::<pb::ImportMembersRequest>(1);
-    // A client stream that never ends would hold the server forever without a deadline.
-    let status = app
+async fn an_import_batch_past_the_deadline_is_cut_off_and_leaves_nothing(backend: Backend) {
+    // The deadline bounds each batch of an import stream, not the stream.
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    let app = app.restart_with(|s| s.server.request_timeout_ms = 1).await;
+    let rows: Vec<_> = (0..5_000)
+        .map(|i| dualreport_testkit::registry::profile(&format!("成员{i}"), &city.unit.id, &city.community_a.id))
+        .collect();
+    let mut replies = app
         .city()
-        .import_members(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .import_members(tokio_stream::iter(vec![pb::ImportMembersRequest {
+            request_id: "slow".into(),
+            rows,
+        }]))
         .await
-        .expect_err("cut off");
-    assert_eq!(status.code(), Code::Cancelled, "{status:?}");
-    app.city()
-        .get_policy(pb::GetPolicyRequest {})
+        .expect("the stream opens")
+        .into_inner();
+    let status = replies.message().await.expect_err("cut off");
+    assert_reason(&status, Code::DeadlineExceeded, "ERROR_REASON_BATCH_TOO_SLOW");
+    let app = app.restart_with(|s| s.server.request_timeout_ms = 10_000).await;
+    let listed = app
+        .city()
+        .list_members(pb::ListMembersRequest {
+            unit_org_id: city.unit.id.clone(),
+            ..Default::default()
+        })
         .await
-        .expect("the server carries on");
+        .expect("the server carries on")
+        .into_inner();
+    assert!(listed.members.is_empty(), "nothing of the batch was kept");
 }
 
 async fn messages_over_the_limit_are_refused(backend: Backend) {
@@ -237,6 +256,10 @@ async fn idle_client_streams_end_early(backend: Backend) {
     let status = app
         .city()
         .import_members(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .expect("the stream opens")
+        .into_inner()
+        .message()
         .await
         .expect_err("idle stream ended");
     assert_reason(&status, Code::DeadlineExceeded, "ERROR_REASON_REQUEST_IDLE");
@@ -515,7 +538,7 @@ crate::on_both_backends!(
     oversized_ids_and_unknown_enums_are_refused_briefly,
     idle_client_streams_end_early,
     one_caller_cannot_starve_the_others,
-    requests_past_the_server_deadline_are_cut_off,
+    an_import_batch_past_the_deadline_is_cut_off_and_leaves_nothing,
     messages_over_the_limit_are_refused,
     health_is_serving_without_a_token,
     bad_tokens_are_unauthenticated,

@@ -4,7 +4,6 @@
 
 use dualreport_platform::stored_enum;
 
-use super::ledger::Rules;
 use super::period::Period;
 use super::{Date, Subject};
 
@@ -49,47 +48,8 @@ pub struct Settlement {
     pub published_at: Option<i64>,
     pub points_per_star: i64,
     pub max_stars: i64,
-    pub lines: Vec<Line>,
-}
-
-/// A subject's earned points in the period, as the ledger sums them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Total {
-    pub subject: Subject,
-    pub subject_name: String,
-    pub points: i64,
-}
-
-/// The lines of a settlement: stars by the rule, ordered as the board ranks
-/// them (stars, then points, descending; then subject).
-pub fn lines(rules: &Rules, totals: Vec<Total>) -> Vec<Line> {
-    let mut lines: Vec<Line> = totals
-        .into_iter()
-        .map(|total| Line {
-            stars: rules.stars(total.points),
-            subject: total.subject,
-            subject_name: total.subject_name,
-            points: total.points,
-        })
-        .collect();
-    lines.sort_by(|a, b| {
-        b.stars
-            .cmp(&a.stars)
-            .then(b.points.cmp(&a.points))
-            .then_with(|| a.subject.cmp(&b.subject))
-    });
-    lines
-}
-
-/// Whether two results freeze the same points for the same subjects (names
-/// and order aside): settling again without a change is refused.
-pub fn same_points(a: &[Line], b: &[Line]) -> bool {
-    let key = |lines: &[Line]| {
-        let mut v: Vec<(Subject, i64)> = lines.iter().map(|l| (l.subject.clone(), l.points)).collect();
-        v.sort();
-        v
-    };
-    key(a) == key(b)
+    /// How many lines it froze (paged by `ListSettlementLines`).
+    pub line_count: i64,
 }
 
 /// The assembly reviews after the half-year has ended and not in the future.
@@ -102,30 +62,4 @@ pub fn assembly_date(period: Period, date: Option<Date>, today: Date) -> Result<
         return Err(format!("must not be after today ({today})"));
     }
     Ok(date)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_rank_by_stars_then_points() {
-        let rules = Rules::from(&dualreport_policy::preset("S4").expect("S4"));
-        let total = |id: &str, points| Total {
-            subject: Subject::member(id),
-            subject_name: id.to_owned(),
-            points,
-        };
-        let lines = lines(
-            &rules,
-            vec![total("a", 35), total("b", 110), total("c", 39), total("d", 100)],
-        );
-        let order: Vec<_> = lines.iter().map(|l| (l.subject.id.as_str(), l.stars)).collect();
-        assert_eq!(order, [("b", 10), ("d", 10), ("c", 3), ("a", 3)]);
-        let mut other = lines.clone();
-        other.reverse();
-        assert!(same_points(&lines, &other));
-        other[0].points += 1;
-        assert!(!same_points(&lines, &other));
-    }
 }

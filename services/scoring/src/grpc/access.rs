@@ -46,7 +46,7 @@ pub static ACCESS: AccessTable = AccessTable {
             scope: "the community's admin",
         },
         Rule {
-            rpcs: &["GetSettlement", "ListSettlements"],
+            rpcs: &["GetSettlement", "ListSettlementLines", "ListSettlements"],
             roles: INSIDERS,
             scope: "published versions: everyone; drafts and reviewed versions: admins at or above the community, `service`",
         },

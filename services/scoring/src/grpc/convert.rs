@@ -187,7 +187,7 @@ pub fn settlement_to_pb(s: Settlement) -> pb::Settlement {
         publish_time: opt_timestamp(s.published_at),
         points_per_star: points(s.points_per_star),
         max_stars: points(s.max_stars),
-        lines: s.lines.into_iter().map(line_to_pb).collect(),
+        line_count: points(s.line_count),
     }
 }
 

@@ -16,7 +16,7 @@ use tonic::{Code, Request, Response, Status};
 use crate::app::{Correction, ItemChange, ProjectAward, Scoring, ServiceAward, SpecialAward};
 use crate::domain::market::{self, Item};
 use crate::domain::{ScoringError, id, now_millis};
-use crate::storage::BoardCursor;
+use crate::storage::{BoardCursor, LineCursor};
 use convert::*;
 
 pub struct ScoringApi {
@@ -348,6 +348,33 @@ impl ScoringService for ScoringApi {
         }))
     }
 
+    async fn list_settlement_lines(
+        &self,
+        request: Request<pb::ListSettlementLinesRequest>,
+    ) -> R<pb::ListSettlementLinesResponse> {
+        let p = principal(&request)?;
+        let req = request.into_inner();
+        let settlement_id = field(id("settlement_id", &req.settlement_id))?;
+        let page = page(req.page_size, &req.page_token)?;
+        let after = if page.after.is_empty() {
+            None
+        } else {
+            Some(
+                LineCursor::decode(&page.after)
+                    .ok_or_else(|| bad(FieldError::new("page_token", "is not a token this service issued")))?,
+            )
+        };
+        let (lines, next) = self
+            .scoring
+            .settlement_lines(&p, &settlement_id, page.size, after.as_ref())
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ListSettlementLinesResponse {
+            lines: lines.into_iter().map(line_to_pb).collect(),
+            next_page_token: next.map(|c| page.token_for(&c.encode())).unwrap_or_default(),
+        }))
+    }
+
     async fn list_settlements(&self, request: Request<pb::ListSettlementsRequest>) -> R<pb::ListSettlementsResponse> {
         let p = principal(&request)?;
         let req = request.into_inner();
@@ -360,13 +387,7 @@ impl ScoringService for ScoringApi {
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListSettlementsResponse {
-            settlements: rows
-                .into_iter()
-                .map(|s| pb::Settlement {
-                    lines: Vec::new(),
-                    ..settlement_to_pb(s)
-                })
-                .collect(),
+            settlements: rows.into_iter().map(settlement_to_pb).collect(),
             next_page_token,
         }))
     }

@@ -15,7 +15,7 @@ use sqlx::{AnyConnection, Row};
 use crate::domain::ledger::{Entry, EntryKind, ProjectScorer, SpecialCategory};
 use crate::domain::market::{Item, Redemption, RedemptionStatus};
 use crate::domain::period::{Half, Period};
-use crate::domain::settlement::{Line, Settlement, SettlementStatus, Total};
+use crate::domain::settlement::{Line, Settlement, SettlementStatus};
 use crate::domain::{Date, Result, ScoringError, Subject, SubjectKind};
 
 impl From<dualreport_platform::idempotency::IdempotencyError> for ScoringError {
@@ -465,34 +465,9 @@ pub async fn member_year_totals(
 
 // ───────────────────────── settlements ─────────────────────────
 
-/// Each subject's earned points at the community in the period.
-pub async fn period_totals(conn: &mut AnyConnection, community_id: &str, period: Period) -> Result<Vec<Total>> {
-    let rows = sqlx::query(&format!(
-        "SELECT e.subject_kind, e.subject_id, MAX(a.subject_name) AS subject_name, CAST(SUM(e.points) AS BIGINT) AS points \
-         FROM entries e LEFT JOIN accounts a \
-           ON a.subject_kind = e.subject_kind AND a.subject_id = e.subject_id AND a.community_id = e.community_id \
-         WHERE e.community_id = $1 AND e.period = $2 AND e.kind IN ({}) \
-         GROUP BY e.subject_kind, e.subject_id",
-        earning_kinds()
-    ))
-    .bind(community_id)
-    .bind(period.key())
-    .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Total {
-                subject: subject(row)?,
-                subject_name: row.try_get::<Option<String>, _>("subject_name")?.unwrap_or_default(),
-                points: row.try_get("points")?,
-            })
-        })
-        .collect()
-}
-
 const SETTLEMENT_COLUMNS: &str = "id, community_id, scope_path, period, version, status, reason, is_current, \
     settled_by, settled_at, assembly_date, reviewed_by, reviewed_at, published_by, published_at, \
-    points_per_star, max_stars";
+    points_per_star, max_stars, line_count";
 
 fn settlement_from_row(row: &AnyRow) -> Result<Settlement> {
     let status: String = row.try_get("status")?;
@@ -518,14 +493,15 @@ fn settlement_from_row(row: &AnyRow) -> Result<Settlement> {
         published_at: row.try_get("published_at")?,
         points_per_star: row.try_get("points_per_star")?,
         max_stars: row.try_get("max_stars")?,
-        lines: Vec::new(),
+        line_count: row.try_get("line_count")?,
     })
 }
 
+/// Stores a settlement's header; its lines come from [`settle_lines`].
 pub async fn insert_settlement(conn: &mut AnyConnection, s: &Settlement) -> Result<()> {
     sqlx::query(&format!(
         "INSERT INTO settlements ({SETTLEMENT_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     ))
     .bind(&s.id)
     .bind(&s.community_id)
@@ -544,45 +520,140 @@ pub async fn insert_settlement(conn: &mut AnyConnection, s: &Settlement) -> Resu
     .bind(s.published_at)
     .bind(s.points_per_star)
     .bind(s.max_stars)
+    .bind(s.line_count)
     .execute(&mut *conn)
     .await?;
-    for line in &s.lines {
-        sqlx::query(
-            "INSERT INTO settlement_lines (settlement_id, subject_kind, subject_id, subject_name, points, stars) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&s.id)
-        .bind(line.subject.kind.as_str())
-        .bind(&line.subject.id)
-        .bind(&line.subject_name)
-        .bind(line.points)
-        .bind(line.stars)
-        .execute(&mut *conn)
-        .await?;
-    }
     Ok(())
 }
 
-async fn with_lines(conn: &mut AnyConnection, mut s: Settlement) -> Result<Settlement> {
+/// Freezes the period's totals of the settlement's community as its lines, in
+/// one set-based statement, and returns how many there are. Stars follow
+/// [`crate::domain::ledger::Rules::stars`] (points ÷ points per star, at
+/// least 0, at most the maximum), written here in SQL so no line passes
+/// through memory; the conformance test `settled_stars_follow_the_rule` holds
+/// the two together.
+pub async fn settle_lines(conn: &mut AnyConnection, s: &Settlement) -> Result<i64> {
+    let done = sqlx::query(&format!(
+        "INSERT INTO settlement_lines (settlement_id, subject_kind, subject_id, subject_name, points, stars) \
+         SELECT $1, subject_kind, subject_id, subject_name, points, \
+           CASE WHEN points <= 0 THEN 0 WHEN points / $4 > $5 THEN $5 ELSE points / $4 END \
+         FROM ( \
+           SELECT e.subject_kind, e.subject_id, COALESCE(MAX(a.subject_name), '') AS subject_name, \
+                  CAST(SUM(e.points) AS BIGINT) AS points \
+           FROM entries e LEFT JOIN accounts a \
+             ON a.subject_kind = e.subject_kind AND a.subject_id = e.subject_id AND a.community_id = e.community_id \
+           WHERE e.community_id = $2 AND e.period = $3 AND e.kind IN ({}) \
+           GROUP BY e.subject_kind, e.subject_id \
+         ) totals",
+        earning_kinds()
+    ))
+    .bind(&s.id)
+    .bind(&s.community_id)
+    .bind(s.period.key())
+    .bind(s.points_per_star)
+    .bind(s.max_stars)
+    .execute(&mut *conn)
+    .await?;
+    let count = i64::try_from(done.rows_affected()).unwrap_or(i64::MAX);
+    sqlx::query("UPDATE settlements SET line_count = $2 WHERE id = $1")
+        .bind(&s.id)
+        .bind(count)
+        .execute(conn)
+        .await?;
+    Ok(count)
+}
+
+/// Whether two settlements freeze the same points for the same subjects.
+pub async fn same_points(conn: &mut AnyConnection, a: &Settlement, b: &Settlement) -> Result<bool> {
+    if a.line_count != b.line_count {
+        return Ok(false);
+    }
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS differing FROM ( \
+           SELECT subject_kind, subject_id, points FROM settlement_lines WHERE settlement_id = $1 \
+           EXCEPT SELECT subject_kind, subject_id, points FROM settlement_lines WHERE settlement_id = $2 \
+         ) d",
+    )
+    .bind(&a.id)
+    .bind(&b.id)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get::<i64, _>("differing")? == 0)
+}
+
+/// Where a page of settlement lines resumes: the last line of the page before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineCursor {
+    pub stars: i64,
+    pub points: i64,
+    pub subject_kind: String,
+    pub subject_id: String,
+}
+
+impl LineCursor {
+    pub fn of(line: &Line) -> Self {
+        Self {
+            stars: line.stars,
+            points: line.points,
+            subject_kind: line.subject.kind.as_str().to_owned(),
+            subject_id: line.subject.id.clone(),
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.stars, self.points, self.subject_kind, self.subject_id
+        )
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        let mut parts = text.splitn(4, '|');
+        Some(Self {
+            stars: parts.next()?.parse().ok()?,
+            points: parts.next()?.parse().ok()?,
+            subject_kind: parts.next()?.to_owned(),
+            subject_id: parts.next()?.to_owned(),
+        })
+    }
+}
+
+/// A page of a settlement's lines as the board ranks them (stars, then
+/// points, descending; then subject), after `after`.
+pub async fn settlement_lines(
+    conn: &mut AnyConnection,
+    settlement_id: &str,
+    after: Option<&LineCursor>,
+    limit: i64,
+) -> Result<Vec<Line>> {
+    let (stars, points, kind, id) = match after {
+        Some(c) => (c.stars, c.points, c.subject_kind.as_str(), c.subject_id.as_str()),
+        None => (i64::MAX, i64::MAX, "", ""),
+    };
     let rows = sqlx::query(
         "SELECT subject_kind, subject_id, subject_name, points, stars FROM settlement_lines \
-         WHERE settlement_id = $1 ORDER BY stars DESC, points DESC, subject_kind, subject_id",
+         WHERE settlement_id = $1 AND (stars < $2 OR (stars = $2 AND points < $3) \
+            OR (stars = $2 AND points = $3 AND (subject_kind > $4 OR (subject_kind = $4 AND subject_id > $5)))) \
+         ORDER BY stars DESC, points DESC, subject_kind, subject_id LIMIT $6",
     )
-    .bind(&s.id)
+    .bind(settlement_id)
+    .bind(stars)
+    .bind(points)
+    .bind(kind)
+    .bind(id)
+    .bind(limit)
     .fetch_all(conn)
     .await?;
-    s.lines = rows
-        .iter()
-        .map(|row| {
-            Ok(Line {
-                subject: subject(row)?,
-                subject_name: row.try_get("subject_name")?,
-                points: row.try_get("points")?,
-                stars: row.try_get("stars")?,
-            })
-        })
-        .collect::<Result<_>>()?;
-    Ok(s)
+    rows.iter().map(line_from_row).collect()
+}
+
+fn line_from_row(row: &AnyRow) -> Result<Line> {
+    Ok(Line {
+        subject: subject(row)?,
+        subject_name: row.try_get("subject_name")?,
+        points: row.try_get("points")?,
+        stars: row.try_get("stars")?,
+    })
 }
 
 pub async fn settlement(conn: &mut AnyConnection, id: &str) -> Result<Option<Settlement>> {
@@ -590,13 +661,10 @@ pub async fn settlement(conn: &mut AnyConnection, id: &str) -> Result<Option<Set
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
-    match row {
-        Some(row) => Ok(Some(with_lines(conn, settlement_from_row(&row)?).await?)),
-        None => Ok(None),
-    }
+    row.as_ref().map(settlement_from_row).transpose()
 }
 
-/// The newest version of a community's settlement of a period, with lines.
+/// The newest version of a community's settlement of a period.
 pub async fn latest_settlement(conn: &mut AnyConnection, community_id: &str, p: Period) -> Result<Option<Settlement>> {
     let row = sqlx::query(&format!(
         "SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE community_id = $1 AND period = $2 \
@@ -606,10 +674,7 @@ pub async fn latest_settlement(conn: &mut AnyConnection, community_id: &str, p: 
     .bind(p.key())
     .fetch_optional(&mut *conn)
     .await?;
-    match row {
-        Some(row) => Ok(Some(with_lines(conn, settlement_from_row(&row)?).await?)),
-        None => Ok(None),
-    }
+    row.as_ref().map(settlement_from_row).transpose()
 }
 
 /// A community's settlements, newest first, without lines.
@@ -676,9 +741,34 @@ pub async fn publish_settlement(conn: &mut AnyConnection, s: &Settlement, by: &s
         .bind(&s.community_id)
         .bind(s.period.key())
         .bind(&s.id)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    show_on_board(conn, s).await?;
     Ok(true)
+}
+
+/// Replaces the community's lines of the period on the board with `s`'s, once
+/// under each org of its scope path (community, street, district, city).
+async fn show_on_board(conn: &mut AnyConnection, s: &Settlement) -> Result<()> {
+    sqlx::query("DELETE FROM board WHERE community_id = $1 AND period = $2")
+        .bind(&s.community_id)
+        .bind(s.period.key())
+        .execute(&mut *conn)
+        .await?;
+    for scope in s.scope_path.split('/').filter(|id| !id.is_empty()) {
+        sqlx::query(
+            "INSERT INTO board (scope_id, period, subject_kind, stars, points, subject_id, community_id, subject_name) \
+             SELECT $1, $2, subject_kind, stars, points, subject_id, $3, subject_name \
+             FROM settlement_lines WHERE settlement_id = $4",
+        )
+        .bind(scope)
+        .bind(s.period.key())
+        .bind(&s.community_id)
+        .bind(&s.id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// The version the board shows for a community's period, if any.
@@ -745,40 +835,64 @@ pub async fn board(
         None => (i64::MAX, i64::MAX, "", ""),
     };
     let rows = sqlx::query(
-        "SELECT subject_kind, subject_id, subject_name, points, stars, community_id, board_rank FROM ( \
-           SELECT l.subject_kind, l.subject_id, l.subject_name, l.points, l.stars, s.community_id, \
-                  RANK() OVER (ORDER BY l.stars DESC, l.points DESC) AS board_rank \
-           FROM settlement_lines l JOIN settlements s ON s.id = l.settlement_id \
-           WHERE s.period = $1 AND s.is_current = 1 AND s.scope_path LIKE $2 AND l.subject_kind = $3 \
-         ) ranked \
-         WHERE stars < $4 OR (stars = $4 AND points < $5) \
-            OR (stars = $4 AND points = $5 AND (subject_id > $6 OR (subject_id = $6 AND community_id > $7))) \
+        "SELECT subject_kind, subject_id, subject_name, points, stars, community_id FROM board \
+         WHERE scope_id = $1 AND period = $2 AND subject_kind = $3 \
+           AND (stars < $4 OR (stars = $4 AND points < $5) \
+            OR (stars = $4 AND points = $5 AND (subject_id > $6 OR (subject_id = $6 AND community_id > $7)))) \
          ORDER BY stars DESC, points DESC, subject_id, community_id LIMIT $8",
     )
+    .bind(org_id)
     .bind(p.key())
-    .bind(format!("%/{org_id}/%"))
     .bind(kind.as_str())
     .bind(stars)
     .bind(points)
     .bind(subject_id)
     .bind(community_id)
     .bind(limit)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(BoardRow {
-                rank: row.try_get("board_rank")?,
-                line: Line {
-                    subject: subject(row)?,
-                    subject_name: row.try_get("subject_name")?,
-                    points: row.try_get("points")?,
-                    stars: row.try_get("stars")?,
-                },
-                community_id: row.try_get("community_id")?,
-            })
-        })
-        .collect()
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    // Rank as SQL's RANK(): 1 + the lines strictly better. Counted for the
+    // page's first line only (an index range count, empty on the first page);
+    // the rest follow from their place in the page.
+    let (first_stars, first_points): (i64, i64) = (first.try_get("stars")?, first.try_get("points")?);
+    let first_subject: String = first.try_get("subject_id")?;
+    let first_community: String = first.try_get("community_id")?;
+    let counts = sqlx::query(
+        "SELECT COALESCE(SUM(CASE WHEN stars > $4 OR (stars = $4 AND points > $5) THEN 1 ELSE 0 END), 0) AS better, \
+                COUNT(*) AS before \
+         FROM board WHERE scope_id = $1 AND period = $2 AND subject_kind = $3 \
+           AND (stars > $4 OR (stars = $4 AND points > $5) \
+            OR (stars = $4 AND points = $5 AND (subject_id < $6 OR (subject_id = $6 AND community_id < $7))))",
+    )
+    .bind(org_id)
+    .bind(p.key())
+    .bind(kind.as_str())
+    .bind(first_stars)
+    .bind(first_points)
+    .bind(&first_subject)
+    .bind(&first_community)
+    .fetch_one(&mut *conn)
+    .await?;
+    let better: i64 = counts.try_get("better")?;
+    let before: i64 = counts.try_get("before")?;
+    let mut out: Vec<BoardRow> = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let line = line_from_row(row)?;
+        let rank = match out.last() {
+            None => better + 1,
+            Some(prev) if (prev.line.stars, prev.line.points) == (line.stars, line.points) => prev.rank,
+            Some(_) => before + i64::try_from(i).unwrap_or(i64::MAX) + 1,
+        };
+        out.push(BoardRow {
+            rank,
+            line,
+            community_id: row.try_get("community_id")?,
+        });
+    }
+    Ok(out)
 }
 
 // ───────────────────────── supermarket ─────────────────────────

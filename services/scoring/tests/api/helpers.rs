@@ -224,6 +224,45 @@ impl Suite {
             .expect("settlement")
     }
 
+    /// Every line of a settlement, walked two to a page through
+    /// `ListSettlementLines`. Checks on the way that the pages hold each line
+    /// once, in board order, as many as `line_count`, and that every line's
+    /// stars follow the rule the settlement names (the SQL that freezes them
+    /// mirrors `Rules::stars`).
+    pub async fn lines(&self, settlement: &pb::Settlement) -> Vec<pb::SettlementLine> {
+        let mut all: Vec<pb::SettlementLine> = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .admin_a()
+                .list_settlement_lines(pb::ListSettlementLinesRequest {
+                    settlement_id: settlement.id.clone(),
+                    page_size: 2,
+                    page_token: token,
+                })
+                .await
+                .expect("lines")
+                .into_inner();
+            all.extend(page.lines);
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        assert_eq!(all.len(), settlement.line_count as usize, "line_count");
+        for pair in all.windows(2) {
+            assert!(
+                (pair[0].stars, pair[0].points) >= (pair[1].stars, pair[1].points),
+                "board order"
+            );
+        }
+        for line in &all {
+            let stars = (line.points.max(0) / settlement.points_per_star).min(settlement.max_stars);
+            assert_eq!(line.stars, stars, "stars of {} points", line.points);
+        }
+        all
+    }
+
     /// Reviews (assembly on scoring's today) and publishes a settlement.
     pub async fn review_and_publish(&self, settlement_id: &str) -> pb::Settlement {
         self.admin_a()
