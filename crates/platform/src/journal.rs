@@ -5,11 +5,23 @@
 //!
 //! Each service keeps a table
 //! `journal (sequence, kind, occur_time, subject_id, district_id, community_id,
-//! unit_org_id, member_id, text, evidence_ids)` created by its `0002_journal`
-//! migrations (the same DDL in every service). A reader that has seen
-//! sequence *n* must never later find a committed entry below *n*: on
-//! PostgreSQL appends take a transaction-scoped advisory lock, so entries
-//! commit in sequence order; SQLite has one writer anyway.
+//! unit_org_id, member_id, text, evidence_ids, position[, tx])` created by its
+//! `0002_journal` and `*_journal_position` migrations (the same DDL in every
+//! service). A reader that has seen position *n* must never later find a
+//! committed entry below *n*.
+//!
+//! Appends take no lock: a mutation's transaction inserts its fact and
+//! commits alongside every other one (group commit works). The public order
+//! is given *after* commit: [`publish`] numbers, in one short transaction
+//! under an advisory lock, the unnumbered entries every older transaction has
+//! finished with — on PostgreSQL those whose writing transaction
+//! (`tx = pg_current_xact_id()`) is below the oldest one still running
+//! (`pg_snapshot_xmin`), so an entry of a transaction still in flight holds
+//! back the ones after it instead of being overtaken. SQLite has one writer,
+//! so every committed entry can be numbered. The reader ([`list`], the
+//! `ListJournal` RPC) publishes before it reads, so no background task is
+//! needed; a long transaction elsewhere in the cluster delays the feed by its
+//! length, never reorders it.
 
 use dualreport_proto::common::v1 as pb;
 use pb::event_journal_service_server::{EventJournalService, EventJournalServiceServer};
@@ -33,8 +45,15 @@ pub static ACCESS: AccessTable = AccessTable {
     }],
 };
 
-/// The advisory lock key serialising journal appends on PostgreSQL ("DRJ1").
+/// The advisory lock key serialising appends to a table read by sequence
+/// (feedback's feed) on PostgreSQL ("DRJ1").
 const APPEND_LOCK: i64 = 0x4452_4A31;
+
+/// The advisory lock key serialising [`publish`] on PostgreSQL ("DRJ2").
+const PUBLISH_LOCK: i64 = 0x4452_4A32;
+
+/// The most entries one [`publish`] numbers.
+const PUBLISH_BATCH: i64 = 10_000;
 
 /// One fact for the journal.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,8 +70,9 @@ pub struct Fact {
 }
 
 /// Makes the caller's transaction the only one appending until it ends, so
-/// sequences commit in order (PostgreSQL; SQLite has one writer anyway). Any
-/// table read by sequence with a cursor needs this before its inserts.
+/// sequences commit in order (PostgreSQL; SQLite has one writer anyway).
+/// Feedback's feed table, whose writers are few, still orders itself this
+/// way; the data services' journals use [`publish`] instead.
 pub async fn lock_appends(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     if conn.backend_name().eq_ignore_ascii_case("postgresql") {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -65,7 +85,6 @@ pub async fn lock_appends(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
 
 /// Appends a fact inside the caller's transaction.
 pub async fn append(conn: &mut AnyConnection, fact: &Fact) -> Result<(), sqlx::Error> {
-    lock_appends(conn).await?;
     sqlx::query(
         "INSERT INTO journal (kind, occur_time, subject_id, district_id, community_id, unit_org_id, member_id, \
          text, evidence_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -84,11 +103,49 @@ pub async fn append(conn: &mut AnyConnection, fact: &Fact) -> Result<(), sqlx::E
     Ok(())
 }
 
-/// Entries after `after`, oldest first.
+/// Numbers the entries that can no longer be overtaken (see the module
+/// docs), at most [`PUBLISH_BATCH`] at a time; returns how many.
+pub async fn publish(pool: &AnyPool) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let postgres = tx.backend_name().eq_ignore_ascii_case("postgresql");
+    let numbered = if postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(PUBLISH_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "WITH base AS (SELECT COALESCE(MAX(position), 0) AS b FROM journal), \
+             next AS ( \
+               SELECT sequence, row_number() OVER (ORDER BY sequence) AS n FROM journal \
+               WHERE position IS NULL AND tx < pg_snapshot_xmin(pg_current_snapshot()) \
+               ORDER BY sequence LIMIT $1 \
+             ) \
+             UPDATE journal j SET position = base.b + next.n FROM base, next WHERE j.sequence = next.sequence",
+        )
+        .bind(PUBLISH_BATCH)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+    } else {
+        sqlx::query(
+            "UPDATE journal SET position = sequence WHERE sequence IN \
+             (SELECT sequence FROM journal WHERE position IS NULL ORDER BY sequence LIMIT $1)",
+        )
+        .bind(PUBLISH_BATCH)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+    };
+    tx.commit().await?;
+    Ok(numbered)
+}
+
+/// Entries after position `after`, oldest first, publishing first.
 pub async fn list(pool: &AnyPool, after: i64, limit: i64) -> Result<Vec<pb::JournalEntry>, sqlx::Error> {
+    publish(pool).await?;
     let rows = sqlx::query(
-        "SELECT sequence, kind, occur_time, subject_id, district_id, community_id, unit_org_id, member_id, text, \
-         evidence_ids FROM journal WHERE sequence > $1 ORDER BY sequence LIMIT $2",
+        "SELECT position, kind, occur_time, subject_id, district_id, community_id, unit_org_id, member_id, text, \
+         evidence_ids FROM journal WHERE position > $1 ORDER BY position LIMIT $2",
     )
     .bind(after)
     .bind(limit)
@@ -98,7 +155,7 @@ pub async fn list(pool: &AnyPool, after: i64, limit: i64) -> Result<Vec<pb::Jour
         .map(|row| {
             let evidence: String = row.try_get("evidence_ids")?;
             Ok(pb::JournalEntry {
-                sequence: row.try_get("sequence")?,
+                sequence: row.try_get("position")?,
                 kind: row.try_get("kind")?,
                 occur_time: Some(crate::wire::timestamp(row.try_get("occur_time")?)),
                 subject_id: row.try_get("subject_id")?,

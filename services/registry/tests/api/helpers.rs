@@ -98,6 +98,10 @@ async fn start(database: TestDatabase, settings: Settings) -> TestApp {
 }
 
 impl TestApp {
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     pub fn database_url(&self) -> &str {
         &self.database.as_ref().expect("database").url
     }

@@ -609,4 +609,49 @@ mod on_postgres {
             .expect("served once the database is back");
         assert_eq!(again.into_inner().organization.expect("org").name, "金水区");
     }
+
+    /// Journal appends take no lock, yet a reader never finds an entry below
+    /// a position it has seen: an entry whose transaction is still open holds
+    /// back the ones committed after it, and the order is resumable.
+    #[tokio::test]
+    async fn journal_entries_of_open_transactions_hold_back_later_ones_without_a_lock() {
+        use dualreport_platform::journal;
+        let app = spawn(Backend::Postgres).await;
+        let pool = dualreport_platform::db::connect(&app.settings().database)
+            .await
+            .expect("connect")
+            .pool;
+        let fact = |text: &str| journal::Fact {
+            kind: "test.fact",
+            text: text.into(),
+            ..Default::default()
+        };
+        let mut first = pool.begin().await.expect("begin");
+        journal::append(&mut first, &fact("first, committed last"))
+            .await
+            .expect("append");
+        let mut second = pool.begin().await.expect("begin");
+        // No lock: the second append and commit go ahead while the first is open.
+        journal::append(&mut second, &fact("second, committed first"))
+            .await
+            .expect("append");
+        second.commit().await.expect("commit");
+        let seen = journal::list(&pool, 0, 100).await.expect("list");
+        assert!(seen.is_empty(), "held back behind the open transaction: {seen:?}");
+        first.commit().await.expect("commit");
+        // Transactions of other tests on the cluster may hold both back a moment.
+        let mut seen = Vec::new();
+        for _ in 0..100 {
+            seen = journal::list(&pool, 0, 100).await.expect("list");
+            if seen.len() == 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let texts: Vec<_> = seen.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(texts, ["first, committed last", "second, committed first"]);
+        assert!(seen[0].sequence < seen[1].sequence);
+        let after = journal::list(&pool, seen[0].sequence, 100).await.expect("resume");
+        assert_eq!(after.len(), 1, "resumes after a position");
+    }
 }
