@@ -122,7 +122,8 @@ Sections are `section: {key: value}`; `svc.config` adds or overrides keys. */}}
 {{- with $root.Values.auth.issuer }}{{ $_ := set $auth "issuer" . }}{{ end -}}
 {{- with $root.Values.auth.audience }}{{ $_ := set $auth "audience" . }}{{ end -}}
 {{- if $svc.peers }}{{ $_ := set $auth "service_token_file" "/etc/dualreport/service-token/token" }}{{ end -}}
-{{- $server := dict "host" "0.0.0.0" "port" $svc.grpcPort "metrics_port" $svc.metricsPort "request_timeout_ms" $svc.requestTimeoutMs "concurrency_limit" $svc.concurrencyLimit -}}
+{{- $server := dict "host" "0.0.0.0" "port" $svc.grpcPort "metrics_port" $svc.metricsPort "request_timeout_ms" $svc.requestTimeoutMs -}}
+{{- if not (kindIs "invalid" $svc.concurrencyLimit) }}{{ $_ := set $server "concurrency_limit" $svc.concurrencyLimit }}{{ end -}}
 {{- $tls := $root.Values.tls -}}
 {{- if $tls.enabled -}}
 {{- $serverTls := dict "cert_file" "/etc/dualreport/tls/tls.crt" "key_file" "/etc/dualreport/tls/tls.key" -}}

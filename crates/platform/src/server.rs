@@ -129,6 +129,9 @@ pub struct Service {
     /// too); their service names are what health reports SERVING.
     pub access: Vec<&'static AccessTable>,
     pub routes: Routes,
+    /// The service's pool size (`database.max_connections`): admission is
+    /// sized to it unless `server.concurrency_limit` is set.
+    pub database_connections: u32,
 }
 
 /// Serves `service` on `listener` until `shutdown` resolves, then drains.
@@ -197,8 +200,8 @@ pub async fn serve(
         .layer(GateLayer::new(Authenticate::new(authenticator)))
         .layer(GateLayer::new(role_gate))
         .layer(GateLayer::new(LoadShed::new(
-            settings.concurrency_limit,
-            settings.per_caller_concurrency_limit(),
+            settings.concurrency_limit(service.database_connections),
+            settings.per_caller_concurrency_limit(service.database_connections),
         )));
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let mut builder = Server::builder();

@@ -21,7 +21,6 @@ pub const PLATFORM_DEFAULTS: &str = r#"
 [server]
 host = "0.0.0.0"
 request_timeout_ms = 10000
-concurrency_limit = 256
 max_message_bytes = 4194304
 drain_timeout_ms = 20000
 request_idle_timeout_ms = 5000
@@ -49,9 +48,13 @@ pub struct ServerSettings {
     /// Per-request deadline; a client's shorter `grpc-timeout` wins.
     pub request_timeout_ms: u64,
     /// Requests in flight at once; more are shed with `RESOURCE_EXHAUSTED`.
-    pub concurrency_limit: usize,
+    /// Unset: four per database connection (at least 16), so an accepted
+    /// call waits for a connection behind a few others at most instead of
+    /// queueing behind hundreds (see [`Self::concurrency_limit`]).
+    #[serde(default)]
+    pub concurrency_limit: Option<usize>,
     /// Requests in flight at once from one caller (token subject, role
-    /// `service` excepted); unset: a quarter of `concurrency_limit`.
+    /// `service` excepted); unset: a quarter of the concurrency limit.
     #[serde(default)]
     pub per_caller_concurrency_limit: Option<usize>,
     /// A request body that sends nothing this long (an opened client stream
@@ -72,10 +75,20 @@ pub struct ServerSettings {
     pub tls: Option<crate::tls::ServerTls>,
 }
 
+/// Requests admitted per database connection when `server.concurrency_limit` is unset.
+pub const ADMITTED_PER_CONNECTION: usize = 4;
+
 impl ServerSettings {
-    pub fn per_caller_concurrency_limit(&self) -> usize {
+    /// The concurrency limit in front of a pool of `database_connections`.
+    pub fn concurrency_limit(&self, database_connections: u32) -> usize {
+        self.concurrency_limit
+            .unwrap_or_else(|| (ADMITTED_PER_CONNECTION * database_connections as usize).max(16))
+            .max(1)
+    }
+
+    pub fn per_caller_concurrency_limit(&self, database_connections: u32) -> usize {
         self.per_caller_concurrency_limit
-            .unwrap_or(self.concurrency_limit / 4)
+            .unwrap_or(self.concurrency_limit(database_connections) / 4)
             .max(1)
     }
 }

@@ -182,7 +182,12 @@ fn settings_layer_defaults_file_and_never_print_secrets() {
         dualreport_platform::settings::load(EXAMPLE_DEFAULTS, std::slice::from_ref(&file)).expect("load");
     assert_eq!(loaded.server.port, 7001, "the file wins over the service default");
     assert_eq!(loaded.server.request_timeout_ms, 1234);
-    assert_eq!(loaded.server.concurrency_limit, 256, "platform default");
+    assert_eq!(
+        loaded.server.concurrency_limit, None,
+        "platform default: sized to the pool"
+    );
+    assert_eq!(loaded.server.concurrency_limit(10), 40, "four per connection");
+    assert_eq!(loaded.server.concurrency_limit(1), 16, "at least 16");
     assert_eq!(loaded.database.max_connections, 10, "platform default");
     assert_eq!(loaded.telemetry.log_level, "info", "platform default");
     assert_eq!(loaded.extra["k"], "v");

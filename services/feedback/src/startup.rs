@@ -117,6 +117,7 @@ impl Application {
             &self.settings.server,
             self.authenticator,
             server::Service {
+                database_connections: self.settings.database.max_connections,
                 access: vec![&crate::grpc::access::ACCESS],
                 routes: tonic::service::Routes::new(service),
             },

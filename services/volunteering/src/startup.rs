@@ -105,6 +105,7 @@ impl Application {
             &self.settings.server,
             self.authenticator,
             server::Service {
+                database_connections: self.settings.database.max_connections,
                 access: vec![&crate::grpc::access::ACCESS, &journal::ACCESS],
                 routes: tonic::service::Routes::new(service).add_service(journal::JournalApi::server(self.journal)),
             },

@@ -8,4 +8,5 @@ mod members;
 mod organizations;
 mod platform;
 mod reports;
+mod scale;
 mod who_may_call;

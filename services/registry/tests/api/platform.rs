@@ -86,7 +86,7 @@ async fn bad_tokens_are_unauthenticated(backend: Backend) {
 }
 
 async fn requests_beyond_the_concurrency_limit_are_shed(backend: Backend) {
-    let app = spawn_with(backend, |s| s.server.concurrency_limit = 1).await;
+    let app = spawn_with(backend, |s| s.server.concurrency_limit = Some(1)).await;
     let mut city = app.city();
     // An open client stream holds the only permit.
     let (tx, rx) = tokio::sync::mpsc::channel::<pb::ImportMembersRequest>(1);
@@ -247,7 +247,7 @@ async fn oversized_ids_and_unknown_enums_are_refused_briefly(backend: Backend) {
 /// `server.request_idle_timeout_ms`, long before the request timeout.
 async fn idle_client_streams_end_early(backend: Backend) {
     let app = spawn_with(backend, |s| {
-        s.server.concurrency_limit = 1;
+        s.server.concurrency_limit = Some(1);
         s.server.request_idle_timeout_ms = 300;
     })
     .await;
@@ -277,7 +277,7 @@ async fn idle_client_streams_end_early(backend: Backend) {
 /// health is never shed (a busy pod must still pass its probes).
 async fn one_caller_cannot_starve_the_others(backend: Backend) {
     let app = spawn_with(backend, |s| {
-        s.server.concurrency_limit = 2;
+        s.server.concurrency_limit = Some(2);
         s.server.per_caller_concurrency_limit = Some(1);
     })
     .await;
