@@ -48,7 +48,7 @@ pub struct Suite {
     /// Scoring's today.
     pub today: Date,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    _database: TestDatabase,
+    database: TestDatabase,
 }
 
 impl Drop for Suite {
@@ -129,7 +129,7 @@ async fn start(
         period,
         today,
         shutdown: Some(tx),
-        _database: database,
+        database,
     }
 }
 
@@ -157,6 +157,11 @@ impl Suite {
 
     pub fn service(&self) -> Client {
         self.client(&service_token())
+    }
+
+    /// Scoring's own database (scale tests seed their history there).
+    pub fn database_url(&self) -> &str {
+        &self.database.url
     }
 
     pub fn a(&self) -> &str {

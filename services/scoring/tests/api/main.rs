@@ -7,4 +7,5 @@ mod who_may_call;
 mod access;
 mod ledger;
 mod market;
+mod scale;
 mod settlement;
