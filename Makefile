@@ -56,9 +56,11 @@ test-sqlite: build ## Rust tests on SQLite only (quick loop)
 	cargo nextest run --workspace -E 'not test(/postgres::/)'
 
 .PHONY: bench
-bench: build ## Benchmarks (release build): each figure as a ratio to a baseline measured in the same run
+bench: ## Benchmarks (release build) at a district's size on PostgreSQL and SQLite, each figure beside a baseline of the same run
+	cargo build --release --workspace --bins
+	./scripts/with-postgres.sh env DUALREPORT_BIN_DIR=$${CARGO_TARGET_DIR:-$(CURDIR)/target}/release cargo bench -p e2e --bench district
 	cargo bench -p registry --bench registry
-	DUALREPORT_BIN_DIR=$${CARGO_TARGET_DIR:-$(CURDIR)/target}/debug cargo bench -p scoring --bench scoring
+	DUALREPORT_BIN_DIR=$${CARGO_TARGET_DIR:-$(CURDIR)/target}/release cargo bench -p scoring --bench scoring
 
 .PHONY: lint
 lint: venv ## buf lint and breaking (against the last release tag), the domain rule table, rustfmt, clippy with warnings denied

@@ -29,7 +29,8 @@ pub struct Suite {
     pub feedback: ServiceProcess,
     /// A district, a street, communities A and B, an organ committee and its unit.
     pub city: City,
-    _databases: Vec<TestDatabase>,
+    /// Registry's, scoring's, volunteering's and feedback's databases, in that order.
+    pub databases: Vec<TestDatabase>,
     _evidence: tempfile::TempDir,
 }
 
@@ -107,7 +108,7 @@ impl Suite {
             scoring,
             feedback,
             city,
-            _databases: databases,
+            databases,
             _evidence: evidence,
         }
     }
