@@ -115,8 +115,15 @@ where
 
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> Interest {
         // The EnvFilter keeps per-callsite state for its span directives.
-        let _ = Filter::<S>::callsite_enabled(&self.0, meta);
-        Interest::sometimes()
+        let interest = Filter::<S>::callsite_enabled(&self.0, meta);
+        if interest.is_never() && !(meta.is_span() && meta.target().starts_with("dualreport")) {
+            // Off for good (h2's and hyper's debug lines at `info`): cached,
+            // so such a callsite costs nothing on the hot path. Only a
+            // callsite that may log is asked each time (see above).
+            Interest::never()
+        } else {
+            Interest::sometimes()
+        }
     }
 
     fn on_new_span(&self, attrs: &tracing::span::Attributes<'_>, id: &tracing::span::Id, cx: Context<'_, S>) {

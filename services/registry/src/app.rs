@@ -619,20 +619,18 @@ impl Registry {
         request_id: &str,
         rows: Vec<Result<Profile, Vec<FieldError>>>,
     ) -> Result<ImportOutcome> {
-        let mut tx = self.pool.begin().await?;
-        if let Some(first) = self.replayed(&mut tx, p, request_id, "ImportMembers").await? {
-            return Ok(ImportOutcome::Replayed(
-                first.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-            ));
-        }
-        let admin = self.admin_org(&mut tx, p).await?;
+        // Checks and sealing need no transaction: a connection only for the
+        // orgs the cache does not hold, so the next batch of a stream is
+        // prepared while this one is written.
+        let mut conn = self.pool.acquire().await?;
+        let admin = self.admin_org(&mut conn, p).await?;
         let mut in_scope: HashMap<String, bool> = HashMap::new();
         let mut errors = Vec::new();
         let mut valid = Vec::new();
         for (i, row) in rows.into_iter().enumerate() {
             match row {
                 Err(row_errors) => errors.extend(row_errors.into_iter().map(|e| (i, e))),
-                Ok(profile) => match self.check_profile_refs(&mut tx, &profile, "row").await {
+                Ok(profile) => match self.check_profile_refs(&mut conn, &profile, "row").await {
                     Err(RegistryError::Invalid(row_errors)) => errors.extend(row_errors.into_iter().map(|e| (i, e))),
                     Err(other) => return Err(other),
                     Ok(unit) => {
@@ -648,14 +646,25 @@ impl Registry {
                 },
             }
         }
+        drop(conn);
+        let now = now_millis();
+        let rows = if errors.is_empty() {
+            valid
+                .iter()
+                .map(|profile| self.seal_row(&new_id(), profile, now))
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
+        let mut tx = self.pool.begin().await?;
+        if let Some(first) = self.replayed(&mut tx, p, request_id, "ImportMembers").await? {
+            return Ok(ImportOutcome::Replayed(
+                first.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            ));
+        }
         if !errors.is_empty() {
             return Ok(ImportOutcome::Rejected(errors));
         }
-        let now = now_millis();
-        let rows = valid
-            .iter()
-            .map(|profile| self.seal_row(&new_id(), profile, now))
-            .collect::<Result<Vec<_>>>()?;
         db::insert_members(&mut tx, &rows).await?;
         let ids: Vec<String> = rows.into_iter().map(|row| row.id).collect();
         self.remember(&mut tx, p, request_id, "ImportMembers", &ids.join(","))

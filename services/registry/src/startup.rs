@@ -30,6 +30,10 @@ pub struct Application {
     authenticator: Arc<Authenticator>,
     /// The event journal's reader shares the service's pool.
     journal: sqlx::AnyPool,
+    /// Import batches of one stream worked on at once: two on PostgreSQL
+    /// (one prepared while the other is written), one on SQLite's single
+    /// connection, where there is nothing to overlap.
+    import_batches_in_flight: usize,
 }
 
 impl Application {
@@ -49,6 +53,10 @@ impl Application {
         let database = db::connect(&settings.database).await?;
         db::migrate(&database, &SQLITE, &POSTGRES).await?;
         let journal = database.pool.clone();
+        let import_batches_in_flight = match database.backend {
+            db::Backend::Postgres => 2,
+            db::Backend::Sqlite => 1,
+        };
         let registry = Registry::new(database.pool, cipher, policy, &settings.registry.number_prefix);
         registry
             .ensure_city(&settings.registry.city_id, &settings.registry.city_name)
@@ -61,6 +69,7 @@ impl Application {
             registry,
             authenticator,
             journal,
+            import_batches_in_flight,
         })
     }
 
@@ -78,6 +87,7 @@ impl Application {
         let service = RegistryServiceServer::new(RegistryApi::new(
             self.registry,
             std::time::Duration::from_millis(self.settings.server.request_timeout_ms),
+            self.import_batches_in_flight,
         ))
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);

@@ -68,8 +68,14 @@ where
                 let start = Instant::now();
                 match call(client.clone(), n).await {
                     Ok(()) => latencies.push(start.elapsed()),
-                    Err(_) => {
-                        failed.fetch_add(1, Ordering::Relaxed);
+                    Err(status) => {
+                        let before = failed.fetch_add(1, Ordering::Relaxed);
+                        if status.code() == tonic::Code::ResourceExhausted {
+                            // As the refusal asks: retry with backoff.
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        } else if before == 0 {
+                            eprintln!("first failed call: {:?} {}", status.code(), status.message());
+                        }
                     }
                 }
             }
@@ -493,7 +499,7 @@ async fn run(backend: Backend, sizes: &Sizes) {
         .map(|c| {
             vol::volunteering_service_client::VolunteeringServiceClient::new(dualreport_testkit::authed(
                 c,
-                &member_token("m1"),
+                &community_admin,
             ))
         })
         .collect();
@@ -775,6 +781,7 @@ fn last_half() -> common::Period {
 
 #[tokio::main]
 async fn main() {
+    sqlx::any::install_default_drivers();
     let sizes = Sizes {
         members: env_num("BENCH_MEMBERS", 100_000) as usize,
         entries: env_num("BENCH_ENTRIES", 2_000_000) as i64,

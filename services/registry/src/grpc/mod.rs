@@ -28,13 +28,16 @@ pub struct RegistryApi {
     registry: Registry,
     /// How long one import batch may take (`server.request_timeout_ms`).
     batch_timeout: Duration,
+    /// Batches of one import stream worked on at once.
+    batches_in_flight: usize,
 }
 
 impl RegistryApi {
-    pub fn new(registry: Registry, batch_timeout: Duration) -> Self {
+    pub fn new(registry: Registry, batch_timeout: Duration, batches_in_flight: usize) -> Self {
         Self {
             registry,
             batch_timeout,
+            batches_in_flight: batches_in_flight.max(1),
         }
     }
 }
@@ -300,20 +303,26 @@ impl RegistryService for RegistryApi {
         let p = principal(&request)?;
         let batches = request.into_inner();
         let (registry, per_batch) = (self.registry.clone(), self.batch_timeout);
-        let replies = futures::stream::unfold(Some((batches, 0i32)), move |state| {
-            let (registry, p) = (registry.clone(), p.clone());
-            async move {
-                let (mut batches, index) = state?;
-                let batch = match batches.next().await? {
-                    Ok(batch) => batch,
-                    Err(status) => return Some((Err(status), None)),
-                };
-                let reply = import_one(&registry, &p, index, batch, per_batch).await;
-                // A batch that failed ends the stream; one rejected for its rows does not.
-                let next = reply.is_ok().then_some((batches, index + 1));
-                Some((reply, next))
-            }
-        });
+        // On PostgreSQL two batches in flight: the next is checked and sealed
+        // while this one is written; replies keep the order of the batches,
+        // and the stream ends at the first batch that fails.
+        let replies = batches
+            .enumerate()
+            .map(move |(index, batch)| {
+                let (registry, p) = (registry.clone(), p.clone());
+                async move {
+                    let index = i32::try_from(index).unwrap_or(i32::MAX);
+                    import_one(&registry, &p, index, batch?, per_batch).await
+                }
+            })
+            .buffered(self.batches_in_flight)
+            .scan(false, |failed, reply| {
+                let next = (!*failed).then(|| {
+                    *failed = reply.is_err();
+                    reply
+                });
+                std::future::ready(next)
+            });
         Ok(Response::new(Box::pin(replies)))
     }
 
