@@ -45,12 +45,27 @@ const MAX_MESSAGE_CHARS: usize = 200;
 pub struct EdgeLayer {
     idle: Duration,
     stopping: watch::Receiver<bool>,
+    /// The deadline of every call but the long-running ones.
+    deadline: Duration,
+    /// Full paths (`/pkg.Service/Method`) of the calls that answer within
+    /// `server.long_request_timeout_ms` instead (tonic's own server timeout).
+    long_running: Arc<[&'static str]>,
 }
 
 impl EdgeLayer {
     /// `stopping` turns `true` when shutdown is requested.
-    pub fn new(idle: Duration, stopping: watch::Receiver<bool>) -> Self {
-        Self { idle, stopping }
+    pub fn new(
+        idle: Duration,
+        stopping: watch::Receiver<bool>,
+        deadline: Duration,
+        long_running: &[&'static str],
+    ) -> Self {
+        Self {
+            idle,
+            stopping,
+            deadline,
+            long_running: long_running.into(),
+        }
     }
 }
 
@@ -94,8 +109,16 @@ where
         let future = crate::idempotency::with_fingerprint(fingerprint, self.inner.call(request));
         let stopping = self.layer.stopping.clone();
         let path = request_path.clone();
+        let deadline = (!self.layer.long_running.contains(&request_path.as_str())).then_some(self.layer.deadline);
         Box::pin(async move {
-            let mut response = future.await?;
+            let mut response = match deadline {
+                None => future.await?,
+                Some(deadline) => match tokio::time::timeout(deadline, future).await {
+                    Ok(response) => response?,
+                    // As tonic's own server timeout answers.
+                    Err(_) => tonic::Status::cancelled("Timeout expired").into_http(),
+                },
+            };
             rewrite_framework_status(response.headers_mut(), &path);
             Ok(response.map(|body| Body::new(StoppableBody::new(body, stopping))))
         })

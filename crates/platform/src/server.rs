@@ -132,6 +132,10 @@ pub struct Service {
     /// The service's pool size (`database.max_connections`): admission is
     /// sized to it unless `server.concurrency_limit` is set.
     pub database_connections: u32,
+    /// Full paths of the calls whose work grows with a district's size
+    /// (a settlement, district statistics): they get
+    /// `server.long_request_timeout_ms` instead of `server.request_timeout_ms`.
+    pub long_running: &'static [&'static str],
 }
 
 /// Serves `service` on `listener` until `shutdown` resolves, then drains.
@@ -196,6 +200,8 @@ pub async fn serve(
         .layer(EdgeLayer::new(
             Duration::from_millis(settings.request_idle_timeout_ms),
             stopping,
+            Duration::from_millis(settings.request_timeout_ms),
+            service.long_running,
         ))
         .layer(GateLayer::new(Authenticate::new(authenticator)))
         .layer(GateLayer::new(role_gate))
@@ -210,7 +216,9 @@ pub async fn serve(
         tracing::info!(mutual = tls.client_ca_file.is_some(), "serving gRPC over TLS");
     }
     let server = builder
-        .timeout(Duration::from_millis(settings.request_timeout_ms))
+        .timeout(Duration::from_millis(
+            settings.long_request_timeout_ms.max(settings.request_timeout_ms),
+        ))
         .max_concurrent_streams(Some(settings.max_streams_per_connection))
         .layer(stack)
         .add_routes(routes)

@@ -21,6 +21,7 @@ pub const PLATFORM_DEFAULTS: &str = r#"
 [server]
 host = "0.0.0.0"
 request_timeout_ms = 10000
+long_request_timeout_ms = 120000
 max_message_bytes = 4194304
 drain_timeout_ms = 20000
 request_idle_timeout_ms = 5000
@@ -47,6 +48,9 @@ pub struct ServerSettings {
     pub port: u16,
     /// Per-request deadline; a client's shorter `grpc-timeout` wins.
     pub request_timeout_ms: u64,
+    /// The deadline of the calls a service names long-running (a
+    /// settlement of a whole community's half-year, district statistics).
+    pub long_request_timeout_ms: u64,
     /// Requests in flight at once; more are shed with `RESOURCE_EXHAUSTED`.
     /// Unset: four per database connection (at least 16), so an accepted
     /// call waits for a connection behind a few others at most instead of

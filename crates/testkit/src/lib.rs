@@ -81,6 +81,7 @@ pub fn server_settings() -> ServerSettings {
         host: "127.0.0.1".into(),
         port: 0,
         request_timeout_ms: 10_000,
+        long_request_timeout_ms: 120_000,
         concurrency_limit: Some(64),
         // Tests fire many parallel calls with one token.
         per_caller_concurrency_limit: Some(64),

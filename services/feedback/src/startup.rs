@@ -118,6 +118,7 @@ impl Application {
             self.authenticator,
             server::Service {
                 database_connections: self.settings.database.max_connections,
+                long_running: &[],
                 access: vec![&crate::grpc::access::ACCESS],
                 routes: tonic::service::Routes::new(service),
             },

@@ -98,6 +98,7 @@ impl Application {
             self.authenticator,
             server::Service {
                 database_connections: self.settings.database.max_connections,
+                long_running: &["/dualreport.registry.v1.RegistryService/GetReportStatistics"],
                 access: vec![&crate::grpc::access::ACCESS, &journal::ACCESS],
                 routes: tonic::service::Routes::new(service).add_service(journal::JournalApi::server(self.journal)),
             },

@@ -81,6 +81,11 @@ impl Application {
             self.authenticator,
             server::Service {
                 database_connections: self.settings.database.max_connections,
+                long_running: &[
+                    "/dualreport.scoring.v1.ScoringService/SettlePeriod",
+                    "/dualreport.scoring.v1.ScoringService/PublishSettlement",
+                    "/dualreport.scoring.v1.ScoringService/RecordCorrection",
+                ],
                 access: vec![&crate::grpc::access::ACCESS, &journal::ACCESS],
                 routes: tonic::service::Routes::new(service).add_service(journal::JournalApi::server(self.journal)),
             },

@@ -854,30 +854,34 @@ pub async fn board(
     let Some(first) = rows.first() else {
         return Ok(Vec::new());
     };
-    // Rank as SQL's RANK(): 1 + the lines strictly better. Counted for the
-    // page's first line only (an index range count, empty on the first page);
-    // the rest follow from their place in the page.
-    let (first_stars, first_points): (i64, i64) = (first.try_get("stars")?, first.try_get("points")?);
-    let first_subject: String = first.try_get("subject_id")?;
-    let first_community: String = first.try_get("community_id")?;
-    let counts = sqlx::query(
-        "SELECT COALESCE(SUM(CASE WHEN stars > $4 OR (stars = $4 AND points > $5) THEN 1 ELSE 0 END), 0) AS better, \
-                COUNT(*) AS before \
-         FROM board WHERE scope_id = $1 AND period = $2 AND subject_kind = $3 \
-           AND (stars > $4 OR (stars = $4 AND points > $5) \
-            OR (stars = $4 AND points = $5 AND (subject_id < $6 OR (subject_id = $6 AND community_id < $7))))",
-    )
-    .bind(org_id)
-    .bind(p.key())
-    .bind(kind.as_str())
-    .bind(first_stars)
-    .bind(first_points)
-    .bind(&first_subject)
-    .bind(&first_community)
-    .fetch_one(&mut *conn)
-    .await?;
-    let better: i64 = counts.try_get("better")?;
-    let before: i64 = counts.try_get("before")?;
+    // Rank as SQL's RANK(): 1 + the lines strictly better. The first page
+    // needs no count; a later one counts for its first line only, as three
+    // range counts on the board index (each bounded by the rows above it).
+    let (better, before) = if after.is_none() {
+        (0, 0)
+    } else {
+        let (first_stars, first_points): (i64, i64) = (first.try_get("stars")?, first.try_get("points")?);
+        let first_subject: String = first.try_get("subject_id")?;
+        let first_community: String = first.try_get("community_id")?;
+        let scope = "scope_id = $1 AND period = $2 AND subject_kind = $3";
+        let counts = sqlx::query(&format!(
+            "SELECT (SELECT COUNT(*) FROM board WHERE {scope} AND stars > $4) AS above, \
+                    (SELECT COUNT(*) FROM board WHERE {scope} AND stars = $4 AND points > $5) AS level, \
+                    (SELECT COUNT(*) FROM board WHERE {scope} AND stars = $4 AND points = $5 \
+                       AND (subject_id < $6 OR (subject_id = $6 AND community_id < $7))) AS tied"
+        ))
+        .bind(org_id)
+        .bind(p.key())
+        .bind(kind.as_str())
+        .bind(first_stars)
+        .bind(first_points)
+        .bind(&first_subject)
+        .bind(&first_community)
+        .fetch_one(&mut *conn)
+        .await?;
+        let better = counts.try_get::<i64, _>("above")? + counts.try_get::<i64, _>("level")?;
+        (better, better + counts.try_get::<i64, _>("tied")?)
+    };
     let mut out: Vec<BoardRow> = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let line = line_from_row(row)?;
