@@ -125,6 +125,24 @@ where
     }
 }
 
+/// A status tonic raised while decoding one message of a request stream
+/// (which arrives in the stream, not in the response headers) in our error
+/// shape, as [`rewrite_framework_status`] does for one-message requests: a
+/// message that does not decode is `INVALID_ARGUMENT` (`MALFORMED_REQUEST`),
+/// an oversized one `RESOURCE_EXHAUSTED` (`MESSAGE_TOO_LARGE`).
+pub fn stream_message_status(original: Status) -> Status {
+    if !original.details().is_empty() {
+        return original;
+    }
+    let (code, reason) = match original.code() {
+        Code::Internal => (Code::InvalidArgument, ErrorReason::MalformedRequest),
+        Code::OutOfRange => (Code::ResourceExhausted, ErrorReason::MessageTooLarge),
+        _ => return original,
+    };
+    let message: String = original.message().chars().take(MAX_MESSAGE_CHARS).collect();
+    status(code, reason, format!("malformed or oversized request: {message}"))
+}
+
 /// Rewrites a trailers-only status that tonic raised on its own (no
 /// `grpc-status-details-bin`): see the module docs.
 fn rewrite_framework_status(headers: &mut http::HeaderMap, path: &str) {

@@ -312,7 +312,8 @@ impl RegistryService for RegistryApi {
                 let (registry, p) = (registry.clone(), p.clone());
                 async move {
                     let index = i32::try_from(index).unwrap_or(i32::MAX);
-                    import_one(&registry, &p, index, batch?, per_batch).await
+                    let batch = batch.map_err(dualreport_platform::edge::stream_message_status)?;
+                    import_one(&registry, &p, index, batch, per_batch).await
                 }
             })
             .buffered(self.batches_in_flight)

@@ -20,7 +20,7 @@ async fn a_district_of_100k_members_imports_in_one_call_and_its_statistics_answe
             rows: (0..BATCH)
                 .map(|i| {
                     let n = b * BATCH + i;
-                    let community = if n % 2 == 0 {
+                    let community = if n.is_multiple_of(2) {
                         &city.community_a.id
                     } else {
                         &city.community_b.id
