@@ -337,34 +337,7 @@ fn json(list: &[String]) -> String {
 }
 
 pub async fn insert_member(conn: &mut AnyConnection, m: &MemberRow) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO members ({MEMBER_COLUMNS}) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
-    ))
-    .bind(&m.id)
-    .bind(&m.unit_org_id)
-    .bind(&m.residence_community_id)
-    .bind(&m.name)
-    .bind(m.gender.as_str())
-    .bind(i64::from(m.birth_year))
-    .bind(&m.education)
-    .bind(m.joined_party_on.to_string())
-    .bind(m.membership_status.as_str())
-    .bind(m.category.as_str())
-    .bind(&m.employer)
-    .bind(&m.position)
-    .bind(&m.phone.bytes)
-    .bind(&m.phone.key_id)
-    .bind(&m.home_address.bytes)
-    .bind(&m.home_address.key_id)
-    .bind(json(&m.skills))
-    .bind(json(&m.service_intentions))
-    .bind(json(&m.available_time_slots))
-    .bind(m.created_at)
-    .bind(m.updated_at)
-    .execute(conn)
-    .await?;
-    Ok(())
+    insert_members(conn, std::slice::from_ref(m)).await
 }
 
 /// Rows per multi-row INSERT: 21 parameters each stays far below both
