@@ -18,6 +18,7 @@ use crate::domain::market::{self, Item};
 use crate::domain::{ScoringError, id, now_millis};
 use crate::storage::{BoardCursor, LineCursor};
 use convert::*;
+use dualreport_platform::paging::PageRequest;
 
 pub struct ScoringApi {
     scoring: Scoring,
@@ -66,6 +67,16 @@ fn content(name: &str, value: &str) -> Result<String, Status> {
 
 fn i64_of(value: i32) -> i64 {
     i64::from(value)
+}
+
+/// The keyset cursor a page token holds (none on the first page).
+fn cursor<T>(page: &PageRequest, decode: fn(&str) -> Option<T>) -> Result<Option<T>, Status> {
+    if page.after.is_empty() {
+        return Ok(None);
+    }
+    decode(&page.after)
+        .map(Some)
+        .ok_or_else(|| bad(FieldError::new("page_token", "is not a token this service issued")))
 }
 
 type R<T> = Result<Response<T>, Status>;
@@ -356,14 +367,7 @@ impl ScoringService for ScoringApi {
         let req = request.into_inner();
         let settlement_id = field(id("settlement_id", &req.settlement_id))?;
         let page = page(req.page_size, &req.page_token)?;
-        let after = if page.after.is_empty() {
-            None
-        } else {
-            Some(
-                LineCursor::decode(&page.after)
-                    .ok_or_else(|| bad(FieldError::new("page_token", "is not a token this service issued")))?,
-            )
-        };
+        let after = cursor(&page, LineCursor::decode)?;
         let (lines, next) = self
             .scoring
             .settlement_lines(&p, &settlement_id, page.size, after.as_ref())
@@ -399,14 +403,7 @@ impl ScoringService for ScoringApi {
         let period = period_from_pb("period", req.period.as_ref())?;
         let kind = subject_kind_from_pb("subject_kind", req.subject_kind)?;
         let page = page(req.page_size, &req.page_token)?;
-        let after = if page.after.is_empty() {
-            None
-        } else {
-            Some(
-                BoardCursor::decode(&page.after)
-                    .ok_or_else(|| bad(FieldError::new("page_token", "is not a token this service issued")))?,
-            )
-        };
+        let after = cursor(&page, BoardCursor::decode)?;
         let (rows, next) = self
             .scoring
             .board(&org_id, period, kind, page.size, after.as_ref())
