@@ -203,3 +203,17 @@ pub fn assert_reason(status: &Status, code: Code, reason: &str) {
         .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
     assert_eq!(info.reason, reason, "{status:?}");
 }
+
+/// Generates `sqlite::name` and `postgres::name` tests from `async fn name(Backend)`:
+/// every API test runs on both stores, the conformance suite they must both pass.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $name() { super::$name($crate::Backend::Sqlite).await } )+
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $name() { super::$name($crate::Backend::Postgres).await } )+
+        }
+    };
+}

@@ -2,7 +2,7 @@ use dualreport_proto::feedback::v1 as pb;
 use tonic::Code;
 
 use crate::helpers::{Backend, assert_invalid, assert_reason, period, spawn};
-use crate::on_both_backends;
+use dualreport_testkit::on_both_backends;
 
 async fn callers_stay_in_their_scope_and_bad_input_names_the_field(backend: Backend) {
     let suite = spawn(backend).await;

@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Full};
 use tonic::Code;
 
 use crate::helpers::{Backend, Suite, assert_invalid, assert_reason, spawn, spawn_with};
-use crate::on_both_backends;
+use dualreport_testkit::on_both_backends;
 
 fn reports(events: &[pb::Event]) -> Vec<&pb::Event> {
     events.iter().filter(|e| e.kind == "member_report.confirmed").collect()

@@ -22,19 +22,6 @@ use tonic::transport::Channel;
 pub type Client = FeedbackServiceClient<InterceptedService<Channel, ClientInterceptor>>;
 pub type Scoring = ScoringServiceClient<InterceptedService<Channel, ClientInterceptor>>;
 
-/// Generates `sqlite::name` and `postgres::name` tests from `async fn name(Backend)`.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await } )+
-        }
-        mod postgres {
-            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Postgres).await } )+
-        }
-    };
-}
-
 /// Real registry, scoring and volunteering processes with a small city, and
 /// feedback in-process on the backend under test, reading journals every 50 ms.
 pub struct Suite {

@@ -2,7 +2,7 @@ use dualreport_proto::feedback::v1 as pb;
 use tonic::Code;
 
 use crate::helpers::{Backend, assert_invalid, assert_reason, spawn};
-use crate::on_both_backends;
+use dualreport_testkit::on_both_backends;
 
 fn raise(request_id: &str, entry_id: &str) -> pb::RaiseObjectionRequest {
     pb::RaiseObjectionRequest {

@@ -2,7 +2,7 @@ use dualreport_proto::feedback::v1 as pb;
 use tonic::Code;
 
 use crate::helpers::{Backend, assert_invalid, assert_reason, period, spawn, spawn_with};
-use crate::on_both_backends;
+use dualreport_testkit::on_both_backends;
 
 fn row<'a>(table: &'a pb::SummaryTable, member: &str) -> &'a pb::SummaryRow {
     table

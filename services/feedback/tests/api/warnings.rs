@@ -2,7 +2,7 @@ use dualreport_proto::feedback::v1 as pb;
 use dualreport_proto::feedback::v1::feedback_service_client::FeedbackServiceClient;
 
 use crate::helpers::{Backend, assert_invalid, spawn, spawn_at};
-use crate::on_both_backends;
+use dualreport_testkit::on_both_backends;
 
 async fn a_member_who_skipped_reporting_is_warned_and_flagged(backend: Backend) {
     let suite = spawn(backend).await;

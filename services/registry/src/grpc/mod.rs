@@ -3,6 +3,10 @@
 
 pub mod access;
 mod convert;
+mod members;
+mod orgs;
+mod relocations;
+mod reports;
 
 use dualreport_platform::auth::principal;
 use dualreport_platform::error::{self as err, FieldError};
@@ -152,146 +156,41 @@ impl RegistryService for RegistryApi {
         &self,
         request: Request<pb::CreateOrganizationRequest>,
     ) -> R<pb::CreateOrganizationResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        let input = org_input(req.organization.as_ref(), true)?;
-        let org = self
-            .registry
-            .create_org(&p, &req.request_id, input)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::CreateOrganizationResponse {
-            organization: Some(org_to_pb(org)),
-        }))
+        orgs::create_organization(self, request).await
     }
 
     async fn get_organization(&self, request: Request<pb::GetOrganizationRequest>) -> R<pb::GetOrganizationResponse> {
-        principal(&request)?;
-        let req = request.into_inner();
-        required("organization_id", &req.organization_id)?;
-        let org = self.registry.get_org(&req.organization_id).await.map_err(to_status)?;
-        Ok(Response::new(pb::GetOrganizationResponse {
-            organization: Some(org_to_pb(org)),
-        }))
+        orgs::get_organization(self, request).await
     }
 
     async fn list_organizations(
         &self,
         request: Request<pb::ListOrganizationsRequest>,
     ) -> R<pb::ListOrganizationsResponse> {
-        principal(&request)?;
-        let req = request.into_inner();
-        let page = page(req.page_size, &req.page_token)?;
-        let org_type = match pb::OrganizationType::try_from(req.r#type) {
-            Ok(pb::OrganizationType::Unspecified) => None,
-            Ok(t) => Some(org_type_from_pb(t).ok_or_else(|| err::invalid_field("type", "unknown type"))?),
-            Err(_) => return Err(err::invalid_field("type", "unknown type")),
-        };
-        let filter = OrgFilter {
-            parent_id: (!req.parent_id.is_empty()).then_some(req.parent_id.as_str()),
-            org_type,
-            district_id: (!req.district_id.is_empty()).then_some(req.district_id.as_str()),
-        };
-        let (orgs, next) = self.registry.list_orgs(&filter, &page).await.map_err(to_status)?;
-        Ok(Response::new(pb::ListOrganizationsResponse {
-            organizations: orgs.into_iter().map(org_to_pb).collect(),
-            next_page_token: next,
-        }))
+        orgs::list_organizations(self, request).await
     }
 
     async fn update_organization(
         &self,
         request: Request<pb::UpdateOrganizationRequest>,
     ) -> R<pb::UpdateOrganizationResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        required("organization_id", &req.organization_id)?;
-        let mask = req.update_mask.map(|m| m.paths).unwrap_or_default();
-        if mask.is_empty() {
-            return Err(err::invalid_field("update_mask", "name at least one field to update"));
-        }
-        let input = org_input(req.organization.as_ref(), false)?;
-        if mask.iter().any(|p| p == "name") && input.name.is_empty() {
-            return Err(err::invalid_field("organization.name", "must not be empty"));
-        }
-        let org = self
-            .registry
-            .update_org(&p, &req.request_id, &req.organization_id, input, &mask)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::UpdateOrganizationResponse {
-            organization: Some(org_to_pb(org)),
-        }))
+        orgs::update_organization(self, request).await
     }
 
     async fn create_member(&self, request: Request<pb::CreateMemberRequest>) -> R<pb::CreateMemberResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        let profile = profile_from_pb(req.profile.as_ref(), "profile").map_err(|e| err::invalid_fields(&e))?;
-        let member = self
-            .registry
-            .create_member(&p, &req.request_id, profile)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::CreateMemberResponse {
-            member: Some(member_to_pb(member)),
-        }))
+        members::create_member(self, request).await
     }
 
     async fn get_member(&self, request: Request<pb::GetMemberRequest>) -> R<pb::GetMemberResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        required("member_id", &req.member_id)?;
-        let view: pb::MemberView = known("view", req.view)?;
-        let whole = view == pb::MemberView::Full;
-        let member = self
-            .registry
-            .get_member(&p, &req.member_id, whole)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::GetMemberResponse {
-            member: Some(member_to_pb(member)),
-        }))
+        members::get_member(self, request).await
     }
 
     async fn list_members(&self, request: Request<pb::ListMembersRequest>) -> R<pb::ListMembersResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        let page = page(req.page_size, &req.page_token)?;
-        let (members, next) = self
-            .registry
-            .list_members(&p, &req.unit_org_id, &req.community_id, &page)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::ListMembersResponse {
-            members: members.into_iter().map(member_to_pb).collect(),
-            next_page_token: next,
-        }))
+        members::list_members(self, request).await
     }
 
     async fn update_member(&self, request: Request<pb::UpdateMemberRequest>) -> R<pb::UpdateMemberResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        required("member_id", &req.member_id)?;
-        let mask = req.update_mask.map(|m| m.paths).unwrap_or_default();
-        if mask.is_empty() {
-            return Err(err::invalid_field("update_mask", "name at least one field to update"));
-        }
-        if mask.iter().any(|m| m == "unit_org_id") {
-            return Err(err::invalid_field(
-                "update_mask",
-                "unit_org_id does not change; the new unit registers the member",
-            ));
-        }
-        let update = partial_profile(req.profile.as_ref(), &mask)?;
-        let member = self
-            .registry
-            .update_member(&p, &req.request_id, &req.member_id, update, &mask)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::UpdateMemberResponse {
-            member: Some(member_to_pb(member)),
-        }))
+        members::update_member(self, request).await
     }
 
     type ImportMembersStream = ImportReplies;
@@ -300,355 +199,112 @@ impl RegistryService for RegistryApi {
         &self,
         request: Request<Streaming<pb::ImportMembersRequest>>,
     ) -> R<Self::ImportMembersStream> {
-        let p = principal(&request)?;
-        let batches = request.into_inner();
-        let (registry, per_batch) = (self.registry.clone(), self.batch_timeout);
-        // On PostgreSQL two batches in flight: the next is checked and sealed
-        // while this one is written; replies keep the order of the batches,
-        // and the stream ends at the first batch that fails.
-        let replies = batches
-            .enumerate()
-            .map(move |(index, batch)| {
-                let (registry, p) = (registry.clone(), p.clone());
-                async move {
-                    let index = i32::try_from(index).unwrap_or(i32::MAX);
-                    let batch = batch.map_err(dualreport_platform::edge::stream_message_status)?;
-                    import_one(&registry, &p, index, batch, per_batch).await
-                }
-            })
-            .buffered(self.batches_in_flight)
-            .scan(false, |failed, reply| {
-                let next = (!*failed).then(|| {
-                    *failed = reply.is_err();
-                    reply
-                });
-                std::future::ready(next)
-            });
-        Ok(Response::new(Box::pin(replies)))
+        members::import_members(self, request).await
     }
 
     async fn list_personal_info_accesses(
         &self,
         request: Request<pb::ListPersonalInfoAccessesRequest>,
     ) -> R<pb::ListPersonalInfoAccessesResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        let page = page(req.page_size, &req.page_token)?;
-        let (rows, next) = self
-            .registry
-            .list_accesses(&p, &req.member_id, &page)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::ListPersonalInfoAccessesResponse {
-            accesses: rows.into_iter().map(access_to_pb).collect(),
-            next_page_token: next,
-        }))
+        members::list_personal_info_accesses(self, request).await
     }
 
     async fn submit_unit_report(
         &self,
         request: Request<pb::SubmitUnitReportRequest>,
     ) -> R<pb::SubmitUnitReportResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        required("unit_org_id", &req.unit_org_id)?;
-        required("community_id", &req.community_id)?;
-        let resources = text("resources", &req.resources, 2000, false)?;
-        let suggestions = text("suggestions", &req.suggestions, 2000, false)?;
-        let report = self
-            .registry
-            .submit_unit_report(
-                &p,
-                &req.request_id,
-                UnitReportDraft {
-                    unit_org_id: req.unit_org_id.clone(),
-                    community_id: req.community_id.clone(),
-                    year: req.year,
-                    resources,
-                    suggestions,
-                },
-            )
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::SubmitUnitReportResponse {
-            report: Some(unit_report_to_pb(report)),
-        }))
+        reports::submit_unit_report(self, request).await
     }
 
     async fn receive_unit_report(
         &self,
         request: Request<pb::ReceiveUnitReportRequest>,
     ) -> R<pb::ReceiveUnitReportResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        required("report_id", &req.report_id)?;
-        let report = self
-            .registry
-            .receive_unit_report(&p, &req.request_id, &req.report_id)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::ReceiveUnitReportResponse {
-            report: Some(unit_report_to_pb(report)),
-        }))
+        reports::receive_unit_report(self, request).await
     }
 
     async fn get_unit_report(&self, request: Request<pb::GetUnitReportRequest>) -> R<pb::GetUnitReportResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        required("report_id", &req.report_id)?;
-        let report = self
-            .registry
-            .get_unit_report(&p, &req.report_id)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::GetUnitReportResponse {
-            report: Some(unit_report_to_pb(report)),
-        }))
+        reports::get_unit_report(self, request).await
     }
 
     async fn list_unit_reports(&self, request: Request<pb::ListUnitReportsRequest>) -> R<pb::ListUnitReportsResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        let page = page(req.page_size, &req.page_token)?;
-        let (reports, next) = self
-            .registry
-            .list_unit_reports(&p, &req.org_id, req.year, &page)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::ListUnitReportsResponse {
-            reports: reports.into_iter().map(unit_report_to_pb).collect(),
-            next_page_token: next,
-        }))
+        reports::list_unit_reports(self, request).await
     }
 
     async fn issue_introduction_letter(
         &self,
         request: Request<pb::IssueIntroductionLetterRequest>,
     ) -> R<pb::IssueIntroductionLetterResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        required("member_id", &req.member_id)?;
-        required("community_id", &req.community_id)?;
-        let letter = self
-            .registry
-            .issue_letter(&p, &req.request_id, &req.member_id, &req.community_id, req.year)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::IssueIntroductionLetterResponse {
-            letter: Some(letter_to_pb(letter)),
-        }))
+        reports::issue_introduction_letter(self, request).await
     }
 
     async fn submit_member_report(
         &self,
         request: Request<pb::SubmitMemberReportRequest>,
     ) -> R<pb::SubmitMemberReportResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        required("member_id", &req.member_id)?;
-        required("community_id", &req.community_id)?;
-        let report = self
-            .registry
-            .submit_member_report(
-                &p,
-                &req.request_id,
-                &req.member_id,
-                &req.community_id,
-                req.year,
-                &req.letter_id,
-            )
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::SubmitMemberReportResponse {
-            report: Some(member_report_to_pb(report)),
-        }))
+        reports::submit_member_report(self, request).await
     }
 
     async fn confirm_member_report(
         &self,
         request: Request<pb::ConfirmMemberReportRequest>,
     ) -> R<pb::ConfirmMemberReportResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        required("report_id", &req.report_id)?;
-        let branch = text("branch", &req.branch, 100, true)?;
-        let report = self
-            .registry
-            .confirm_member_report(&p, &req.request_id, &req.report_id, &branch)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::ConfirmMemberReportResponse {
-            report: Some(member_report_to_pb(report)),
-        }))
+        reports::confirm_member_report(self, request).await
     }
 
     async fn get_member_report(&self, request: Request<pb::GetMemberReportRequest>) -> R<pb::GetMemberReportResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        required("report_id", &req.report_id)?;
-        let report = self
-            .registry
-            .get_member_report(&p, &req.report_id)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::GetMemberReportResponse {
-            report: Some(member_report_to_pb(report)),
-        }))
+        reports::get_member_report(self, request).await
     }
 
     async fn list_member_reports(
         &self,
         request: Request<pb::ListMemberReportsRequest>,
     ) -> R<pb::ListMemberReportsResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        let page = page(req.page_size, &req.page_token)?;
-        let (reports, next) = self
-            .registry
-            .list_member_reports(&p, &req.member_id, &req.org_id, req.year, &page)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::ListMemberReportsResponse {
-            reports: reports.into_iter().map(member_report_to_pb).collect(),
-            next_page_token: next,
-        }))
+        reports::list_member_reports(self, request).await
     }
 
     async fn get_receipt(&self, request: Request<pb::GetReceiptRequest>) -> R<pb::GetReceiptResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        required("number", &req.number)?;
-        let receipt = self.registry.get_receipt(&p, &req.number).await.map_err(to_status)?;
-        Ok(Response::new(pb::GetReceiptResponse {
-            receipt: Some(receipt_to_pb(receipt)),
-        }))
+        reports::get_receipt(self, request).await
     }
 
     async fn list_register(&self, request: Request<pb::ListRegisterRequest>) -> R<pb::ListRegisterResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        required("community_id", &req.community_id)?;
-        let page = page(req.page_size, &req.page_token)?;
-        let (rows, next) = self
-            .registry
-            .register(&p, &req.community_id, req.year, &page)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::ListRegisterResponse {
-            entries: rows
-                .into_iter()
-                .map(|r| pb::RegisterEntry {
-                    member_id: r.member_id,
-                    member_name: r.member_name,
-                    unit_org_id: r.unit_org_id,
-                    branch: r.branch,
-                    report_id: r.report_id,
-                    year: r.year,
-                    since_time: Some(timestamp(r.since)),
-                })
-                .collect(),
-            next_page_token: next,
-        }))
+        reports::list_register(self, request).await
     }
 
     async fn declare_relocation(
         &self,
         request: Request<pb::DeclareRelocationRequest>,
     ) -> R<pb::DeclareRelocationResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        required("member_id", &req.member_id)?;
-        required("to_community_id", &req.to_community_id)?;
-        let reason = text("reason", &req.reason, 500, false)?;
-        let relocation = self
-            .registry
-            .declare_relocation(&p, &req.request_id, &req.member_id, &req.to_community_id, reason)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::DeclareRelocationResponse {
-            relocation: Some(relocation_to_pb(relocation, crate::domain::china_today())),
-        }))
+        relocations::declare_relocation(self, request).await
     }
 
     async fn list_relocations(&self, request: Request<pb::ListRelocationsRequest>) -> R<pb::ListRelocationsResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        let page = page(req.page_size, &req.page_token)?;
-        let as_of = match &req.as_of {
-            None => crate::domain::china_today(),
-            Some(d) => date_from_pb(d).ok_or_else(|| err::invalid_field("as_of", "is not a real date"))?,
-        };
-        let (rows, next) = self
-            .registry
-            .list_relocations(&p, &req.org_id, req.overdue_only, as_of, &page)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::ListRelocationsResponse {
-            relocations: rows.into_iter().map(|r| relocation_to_pb(r, as_of)).collect(),
-            next_page_token: next,
-        }))
+        relocations::list_relocations(self, request).await
     }
 
     async fn record_non_report_reason(
         &self,
         request: Request<pb::RecordNonReportReasonRequest>,
     ) -> R<pb::RecordNonReportReasonResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        required("member_id", &req.member_id)?;
-        let reason = text("reason", &req.reason, 500, true)?;
-        self.registry
-            .record_non_report_reason(&p, &req.member_id, req.year, &reason)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::RecordNonReportReasonResponse {}))
+        relocations::record_non_report_reason(self, request).await
     }
 
     async fn get_report_statistics(
         &self,
         request: Request<pb::GetReportStatisticsRequest>,
     ) -> R<pb::GetReportStatisticsResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        let (units, communities) = self
-            .registry
-            .statistics(&p, &req.org_id, req.year)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(statistics_to_pb(req.year, units, communities)))
+        relocations::get_report_statistics(self, request).await
     }
 
     async fn list_not_reported_members(
         &self,
         request: Request<pb::ListNotReportedMembersRequest>,
     ) -> R<pb::ListNotReportedMembersResponse> {
-        let p = principal(&request)?;
-        let req = request.into_inner();
-        let page = page(req.page_size, &req.page_token)?;
-        let (rows, next_page_token) = self
-            .registry
-            .not_reported(&p, &req.org_id, req.year, &page)
-            .await
-            .map_err(to_status)?;
-        Ok(Response::new(pb::ListNotReportedMembersResponse {
-            members: rows
-                .into_iter()
-                .map(|m| pb::NotReportedMember {
-                    member_id: m.member_id,
-                    member_name: m.name,
-                    reason: m.reason.unwrap_or_default(),
-                    unit_org_id: m.unit_org_id,
-                })
-                .collect(),
-            next_page_token,
-        }))
+        relocations::list_not_reported_members(self, request).await
     }
 
     async fn get_policy(&self, request: Request<pb::GetPolicyRequest>) -> R<pb::GetPolicyResponse> {
-        principal(&request)?;
-        Ok(Response::new(pb::GetPolicyResponse {
-            policy: Some(policy_to_pb(self.registry.policy())),
-        }))
+        orgs::get_policy(self, request).await
     }
 }
 

@@ -13,19 +13,6 @@ use tonic::transport::Channel;
 
 pub type Client = RegistryServiceClient<tonic::service::interceptor::InterceptedService<Channel, ClientInterceptor>>;
 
-/// Generates `sqlite::name` and `postgres::name` tests from `async fn name(Backend)`.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await } )+
-        }
-        mod postgres {
-            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Postgres).await } )+
-        }
-    };
-}
-
 pub struct TestApp {
     pub channel: Channel,
     pub port: u16,

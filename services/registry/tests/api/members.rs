@@ -412,7 +412,7 @@ async fn personal_information_keys_rotate(backend: Backend) {
     assert_eq!(read.profile.expect("profile").phone, "13900001111");
 }
 
-crate::on_both_backends!(
+dualreport_testkit::on_both_backends!(
     personal_information_keys_rotate,
     reseal_moves_every_member_to_the_active_key_so_the_old_one_can_go,
     personal_information_is_masked_audited_and_encrypted,

@@ -262,7 +262,7 @@ async fn retried_creates_do_not_duplicate(backend: Backend) {
     assert_reason(&status, Code::FailedPrecondition, "ERROR_REASON_REQUEST_ID_REUSED");
 }
 
-crate::on_both_backends!(
+dualreport_testkit::on_both_backends!(
     tree_is_built_listed_and_paged,
     names_must_be_present_and_short,
     unknown_or_out_of_scope_orgs_are_refused,

@@ -588,7 +588,7 @@ async fn http_get(port: u16, path: &str) -> String {
     }
 }
 
-crate::on_both_backends!(
+dualreport_testkit::on_both_backends!(
     undecodable_requests_are_invalid_arguments,
     oversized_ids_and_unknown_enums_are_refused_briefly,
     idle_client_streams_end_early,

@@ -510,7 +510,7 @@ async fn relocation_ends_the_old_registration_and_tracks_the_new_report(backend:
     assert_eq!(all[0].fulfilled_by_report_id, second.id);
 }
 
-crate::on_both_backends!(
+dualreport_testkit::on_both_backends!(
     units_may_report_for_their_members,
     parallel_reports_and_confirmations_do_not_duplicate,
     unit_reports_are_received_with_a_receipt,

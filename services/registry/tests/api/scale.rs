@@ -83,4 +83,4 @@ async fn a_district_of_100k_members_imports_in_one_call_and_its_statistics_answe
     assert_eq!(seen.len(), MEMBERS, "every not-reported member, by paging");
 }
 
-crate::on_both_backends!(a_district_of_100k_members_imports_in_one_call_and_its_statistics_answer);
+dualreport_testkit::on_both_backends!(a_district_of_100k_members_imports_in_one_call_and_its_statistics_answer);

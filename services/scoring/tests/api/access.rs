@@ -6,7 +6,7 @@ use dualreport_proto::scoring::v1 as pb;
 use tonic::Code;
 
 use crate::helpers::*;
-use crate::on_both_backends;
+use dualreport_testkit::on_both_backends;
 
 on_both_backends!(
     callers_act_only_within_their_scope,

@@ -21,19 +21,6 @@ use tonic::transport::Channel;
 
 pub type Client = ScoringServiceClient<InterceptedService<Channel, ClientInterceptor>>;
 
-/// Generates `sqlite::name` and `postgres::name` tests from `async fn name(Backend)`.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await } )+
-        }
-        mod postgres {
-            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Postgres).await } )+
-        }
-    };
-}
-
 /// A real registry process with a small city, and scoring in-process on the
 /// backend under test. Scoring's "today" is the first day of the next
 /// half-year, so the current half-year (in which the registry accepts this

@@ -5,7 +5,7 @@ use scoring::domain::{Date, china_today};
 use tonic::Code;
 
 use crate::helpers::*;
-use crate::on_both_backends;
+use dualreport_testkit::on_both_backends;
 
 on_both_backends!(
     twenty_mixed_services_give_exactly_the_rules_points_and_stars,

@@ -5,7 +5,7 @@ use dualreport_proto::scoring::v1 as pb;
 use tonic::Code;
 
 use crate::helpers::*;
-use crate::on_both_backends;
+use dualreport_testkit::on_both_backends;
 
 on_both_backends!(
     fifty_parallel_redemptions_against_a_balance_for_ten_make_exactly_ten,

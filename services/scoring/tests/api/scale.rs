@@ -116,4 +116,4 @@ async fn a_community_of_100k_members_settles_and_its_board_pages(backend: Backen
     assert!(rows[2_500..].iter().all(|r| (r.rank, points(r)) == (2_501, 114)));
 }
 
-crate::on_both_backends!(a_community_of_100k_members_settles_and_its_board_pages);
+dualreport_testkit::on_both_backends!(a_community_of_100k_members_settles_and_its_board_pages);

@@ -6,7 +6,7 @@ use dualreport_proto::scoring::v1 as pb;
 use tonic::Code;
 
 use crate::helpers::*;
-use crate::on_both_backends;
+use dualreport_testkit::on_both_backends;
 
 on_both_backends!(
     a_settlement_goes_from_draft_through_review_to_publication,

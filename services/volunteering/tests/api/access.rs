@@ -4,7 +4,7 @@ use dualreport_proto::volunteering::v1 as pb;
 use tonic::Code;
 
 use crate::helpers::*;
-use crate::on_both_backends;
+use dualreport_testkit::on_both_backends;
 
 async fn callers_outside_their_scope_are_refused(backend: Backend) {
     let suite = spawn_with(backend, false, |_| {}).await;

@@ -4,7 +4,7 @@ use dualreport_proto::volunteering::v1 as pb;
 use tonic::Code;
 
 use crate::helpers::*;
-use crate::on_both_backends;
+use dualreport_testkit::on_both_backends;
 
 fn claim(member: &str, post: &str, year: i32) -> pb::ClaimPostRequest {
     pb::ClaimPostRequest {

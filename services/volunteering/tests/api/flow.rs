@@ -3,7 +3,7 @@
 use dualreport_proto::volunteering::v1 as pb;
 
 use crate::helpers::*;
-use crate::on_both_backends;
+use dualreport_testkit::on_both_backends;
 
 async fn a_confirmed_service_is_paid_once_and_counts_towards_the_pledge(backend: Backend) {
     let suite = spawn(backend).await;

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use dualreport_proto::volunteering::v1 as pb;
 
 use crate::helpers::*;
-use crate::on_both_backends;
+use dualreport_testkit::on_both_backends;
 
 async fn confirmations_while_scoring_is_down_are_paid_exactly_once_later(backend: Backend) {
     let mut suite = spawn_with(backend, false, |_| {}).await;

@@ -4,7 +4,7 @@
 use dualreport_proto::volunteering::v1 as pb;
 
 use crate::helpers::*;
-use crate::on_both_backends;
+use dualreport_testkit::on_both_backends;
 
 async fn an_order_goes_from_resident_to_rating_and_is_paid(backend: Backend) {
     let suite = spawn(backend).await;

@@ -18,7 +18,7 @@ use dualreport_testkit::{admin_token, assert_reason, channel, member_token, mint
 use e2e::{Backend, Suite};
 use tonic::Code;
 
-on_both_backends!(the_six_steps_and_the_feedback_loop_across_four_services);
+dualreport_testkit::on_both_backends!(the_six_steps_and_the_feedback_loop_across_four_services);
 
 fn timestamp(seconds: i64) -> Option<prost_types::Timestamp> {
     Some(prost_types::Timestamp { seconds, nanos: 0 })

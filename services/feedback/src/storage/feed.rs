@@ -1,0 +1,99 @@
+//! The feed for the party-building cloud (党建云): feedback's own journal.
+
+use super::*;
+
+pub(super) const EVENT_COLUMNS: &str = "sequence, source, kind, occur_time, subject_id, district_id, community_id, unit_org_id, \
+     member_id, text, evidence_ids";
+
+pub(super) fn event_from_row(r: &AnyRow) -> Result<Event> {
+    let evidence: String = r.try_get("evidence_ids")?;
+    Ok(Event {
+        sequence: int(r, "sequence")?,
+        source: r.try_get("source")?,
+        kind: r.try_get("kind")?,
+        occur_time: int(r, "occur_time")?,
+        subject_id: r.try_get("subject_id")?,
+        district_id: r.try_get("district_id")?,
+        community_id: r.try_get("community_id")?,
+        unit_org_id: r.try_get("unit_org_id")?,
+        member_id: r.try_get("member_id")?,
+        text: r.try_get("text")?,
+        evidence_ids: ids_from_text(&evidence),
+    })
+}
+
+/// Appends an event in the caller's transaction; `source_sequence` dedupes
+/// entries read from a journal (false: already in the feed).
+pub async fn append_event(conn: &mut AnyConnection, e: &Event, source_sequence: Option<i64>) -> Result<bool> {
+    lock_appends(conn).await?;
+    let done = sqlx::query(
+        "INSERT INTO events (source, source_sequence, kind, occur_time, subject_id, district_id, community_id, \
+         unit_org_id, member_id, text, evidence_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (source, source_sequence) DO NOTHING",
+    )
+    .bind(&e.source)
+    .bind(source_sequence)
+    .bind(&e.kind)
+    .bind(e.occur_time)
+    .bind(&e.subject_id)
+    .bind(&e.district_id)
+    .bind(&e.community_id)
+    .bind(&e.unit_org_id)
+    .bind(&e.member_id)
+    .bind(&e.text)
+    .bind(ids_to_text(&e.evidence_ids))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Events after `after`, oldest first; only `district`'s unless it is empty.
+pub async fn events_after(pool: &AnyPool, after: i64, limit: i64, district: &str) -> Result<Vec<Event>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE sequence > $1 AND ($3 = '' OR district_id = $3) \
+         ORDER BY sequence LIMIT $2"
+    ))
+    .bind(after)
+    .bind(limit)
+    .bind(district)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(event_from_row).collect()
+}
+
+pub async fn event(conn: &mut AnyConnection, sequence: i64) -> Result<Option<Event>> {
+    let row = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE sequence = $1"))
+        .bind(sequence)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(event_from_row).transpose()
+}
+
+pub async fn last_sequence(pool: &AnyPool) -> Result<i64> {
+    let row = sqlx::query("SELECT CAST(COALESCE(MAX(sequence), 0) AS BIGINT) AS last FROM events")
+        .fetch_one(pool)
+        .await?;
+    int(&row, "last")
+}
+
+pub async fn journal_cursor(conn: &mut AnyConnection, source: &str) -> Result<i64> {
+    let row = sqlx::query("SELECT after_sequence FROM journal_cursors WHERE source = $1")
+        .bind(source)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| int(&r, "after_sequence"))
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+pub async fn set_journal_cursor(conn: &mut AnyConnection, source: &str, after: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO journal_cursors (source, after_sequence) VALUES ($1, $2) ON CONFLICT (source) \
+         DO UPDATE SET after_sequence = excluded.after_sequence WHERE journal_cursors.after_sequence < excluded.after_sequence",
+    )
+    .bind(source)
+    .bind(after)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! Feedback's SQL: portable queries over `sqlx::Any` (placeholders `$1…`),
+//! one function per read or write. Subtree reads compare a stored org path's
+//! prefix (`substr(path, 1, length($1)) = $1`), never `LIKE` (ids may hold `_`).
+
+mod comments;
+mod feed;
+mod notices;
+mod objections;
+mod ratings;
+mod spot_checks;
+mod warnings;
+mod webhook;
+
+pub use comments::*;
+pub use feed::*;
+pub use notices::*;
+pub use objections::*;
+pub use ratings::*;
+pub use spot_checks::*;
+pub use warnings::*;
+pub use webhook::*;
+
+use dualreport_platform::journal::lock_appends;
+use dualreport_platform::paging::PageRequest;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, Row};
+
+use crate::domain::model::*;
+use crate::domain::warnings::{Finding, Rule};
+use crate::domain::{FeedbackError, Period, Result};
+
+fn corrupt(what: &str, value: &str) -> FeedbackError {
+    FeedbackError::Internal(anyhow::anyhow!("stored {what} {value:?} is not valid"))
+}
+
+fn ids_to_text(ids: &[String]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
+}
+
+fn ids_from_text(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn int(row: &AnyRow, column: &str) -> Result<i64> {
+    Ok(row.try_get::<i64, _>(column)?)
+}
+
+fn stored_year(row: &AnyRow) -> Result<i32> {
+    i32::try_from(int(row, "year")?).map_err(|_| corrupt("year", "out of range"))
+}

@@ -1,0 +1,222 @@
+//! Objections (异议) to a score: raised, investigated, decided, and the correction owed.
+
+use super::*;
+
+pub(super) const OBJECTION_COLUMNS: &str = "id, raised_by, subject_kind, subject_id, entry_id, community_id, community_path, \
+     district_id, content, department, status, result, correction_points, correction_entry_id, correction_error, \
+     correction_attempts, raised_at, decided_at";
+
+pub(super) fn objection_from_row(r: &AnyRow) -> Result<Objection> {
+    let status: String = r.try_get("status")?;
+    Ok(Objection {
+        id: r.try_get("id")?,
+        raised_by: r.try_get("raised_by")?,
+        subject_kind: r.try_get("subject_kind")?,
+        subject_id: r.try_get("subject_id")?,
+        entry_id: r.try_get("entry_id")?,
+        community_id: r.try_get("community_id")?,
+        community_path: r.try_get("community_path")?,
+        district_id: r.try_get("district_id")?,
+        content: r.try_get("content")?,
+        department: r.try_get("department")?,
+        status: ObjectionStatus::parse(&status).ok_or_else(|| corrupt("objection status", &status))?,
+        result: r.try_get("result")?,
+        correction_points: int(r, "correction_points")?,
+        correction_entry_id: r.try_get("correction_entry_id")?,
+        correction_error: r.try_get("correction_error")?,
+        correction_attempts: int(r, "correction_attempts")?,
+        raised_at: int(r, "raised_at")?,
+        decided_at: r.try_get("decided_at")?,
+        history: Vec::new(),
+    })
+}
+
+pub async fn insert_objection(conn: &mut AnyConnection, o: &Objection) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO objections ({OBJECTION_COLUMNS}, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+         $10, $11, $12, $13, $14, $15, $16, $17, $18, NULL)"
+    ))
+    .bind(&o.id)
+    .bind(&o.raised_by)
+    .bind(&o.subject_kind)
+    .bind(&o.subject_id)
+    .bind(&o.entry_id)
+    .bind(&o.community_id)
+    .bind(&o.community_path)
+    .bind(&o.district_id)
+    .bind(&o.content)
+    .bind(&o.department)
+    .bind(o.status.as_str())
+    .bind(&o.result)
+    .bind(o.correction_points)
+    .bind(&o.correction_entry_id)
+    .bind(&o.correction_error)
+    .bind(o.correction_attempts)
+    .bind(o.raised_at)
+    .bind(o.decided_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn add_step(conn: &mut AnyConnection, objection_id: &str, step: &Step) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO objection_steps (objection_id, position, action, actor, text, evidence_ids, at) \
+         SELECT $1, COALESCE(MAX(position), 0) + 1, $2, $3, $4, $5, $6 FROM objection_steps WHERE objection_id = $1",
+    )
+    .bind(objection_id)
+    .bind(&step.action)
+    .bind(&step.actor)
+    .bind(&step.text)
+    .bind(ids_to_text(&step.evidence_ids))
+    .bind(step.at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn objection(conn: &mut AnyConnection, id: &str) -> Result<Option<Objection>> {
+    let Some(row) = sqlx::query(&format!("SELECT {OBJECTION_COLUMNS} FROM objections WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut o = objection_from_row(&row)?;
+    let steps = sqlx::query(
+        "SELECT action, actor, text, evidence_ids, at FROM objection_steps WHERE objection_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    for s in &steps {
+        let evidence: String = s.try_get("evidence_ids")?;
+        o.history.push(Step {
+            action: s.try_get("action")?,
+            actor: s.try_get("actor")?,
+            text: s.try_get("text")?,
+            evidence_ids: ids_from_text(&evidence),
+            at: int(s, "at")?,
+        });
+    }
+    Ok(Some(o))
+}
+
+/// Objections raised about one subject's card, or at communities under a path.
+pub async fn list_objections(
+    conn: &mut AnyConnection,
+    subject_id: &str,
+    path: &str,
+    page: &PageRequest,
+) -> Result<Vec<Objection>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {OBJECTION_COLUMNS} FROM objections WHERE ($1 = '' OR subject_id = $1) \
+         AND ($2 = '' OR substr(community_path, 1, length($2)) = $2) AND id > $3 ORDER BY id LIMIT $4"
+    ))
+    .bind(subject_id)
+    .bind(path)
+    .bind(&page.after)
+    .bind(page.fetch_limit())
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(objection_from_row).collect()
+}
+
+/// Assigns an undecided objection; false when it was decided meanwhile.
+pub async fn assign(conn: &mut AnyConnection, id: &str, department: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE objections SET department = $2, status = 'assigned' WHERE id = $1 AND status IN ('open', 'assigned')",
+    )
+    .bind(id)
+    .bind(department)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records the decision on an undecided objection; false when another decision
+/// came first. An upheld one's correction is left to the deciding call until
+/// `retry_at`, when the background retry may take it.
+pub async fn decide(
+    conn: &mut AnyConnection,
+    id: &str,
+    status: ObjectionStatus,
+    result: &str,
+    points: i64,
+    at: i64,
+    retry_at: i64,
+) -> Result<bool> {
+    let next = (status == ObjectionStatus::Upheld).then_some(retry_at);
+    let done = sqlx::query(
+        "UPDATE objections SET status = $2, result = $3, correction_points = $4, decided_at = $5, \
+         next_attempt_at = $6 WHERE id = $1 AND status IN ('open', 'assigned')",
+    )
+    .bind(id)
+    .bind(status.as_str())
+    .bind(result)
+    .bind(points)
+    .bind(at)
+    .bind(next)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Scoring took the correction: no more attempts.
+pub async fn corrected(conn: &mut AnyConnection, id: &str, entry_id: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE objections SET correction_entry_id = $2, correction_error = '', next_attempt_at = NULL, \
+         correction_attempts = correction_attempts + 1 WHERE id = $1 AND correction_entry_id = ''",
+    )
+    .bind(id)
+    .bind(entry_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Scoring did not take it: try again at `next_at`.
+pub async fn correction_failed(conn: &mut AnyConnection, id: &str, error: &str, next_at: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE objections SET correction_error = $2, next_attempt_at = $3, \
+         correction_attempts = correction_attempts + 1 WHERE id = $1 AND correction_entry_id = ''",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(next_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Upheld objections whose correction is due; each is leased until `lease_until`
+/// (a conditional UPDATE), so replicas do not send the same one at once.
+pub async fn lease_due_corrections(pool: &AnyPool, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Objection>> {
+    let mut conn = pool.acquire().await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {OBJECTION_COLUMNS} FROM objections WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= $1 \
+         ORDER BY next_attempt_at LIMIT $2"
+    ))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut leased = Vec::new();
+    for row in &rows {
+        let o = objection_from_row(row)?;
+        let done = sqlx::query(
+            "UPDATE objections SET next_attempt_at = $3 WHERE id = $1 AND next_attempt_at IS NOT NULL \
+             AND next_attempt_at <= $2",
+        )
+        .bind(&o.id)
+        .bind(now)
+        .bind(lease_until)
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() == 1 {
+            leased.push(o);
+        }
+    }
+    Ok(leased)
+}

@@ -1,0 +1,99 @@
+//! Relocations and report statistics: parse, call the use case, answer.
+
+use super::*;
+
+pub(super) async fn declare_relocation(
+    api: &RegistryApi,
+    request: Request<pb::DeclareRelocationRequest>,
+) -> R<pb::DeclareRelocationResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    required("member_id", &req.member_id)?;
+    required("to_community_id", &req.to_community_id)?;
+    let reason = text("reason", &req.reason, 500, false)?;
+    let relocation = api
+        .registry
+        .declare_relocation(&p, &req.request_id, &req.member_id, &req.to_community_id, reason)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::DeclareRelocationResponse {
+        relocation: Some(relocation_to_pb(relocation, crate::domain::china_today())),
+    }))
+}
+
+pub(super) async fn list_relocations(
+    api: &RegistryApi,
+    request: Request<pb::ListRelocationsRequest>,
+) -> R<pb::ListRelocationsResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    let page = page(req.page_size, &req.page_token)?;
+    let as_of = match &req.as_of {
+        None => crate::domain::china_today(),
+        Some(d) => date_from_pb(d).ok_or_else(|| err::invalid_field("as_of", "is not a real date"))?,
+    };
+    let (rows, next) = api
+        .registry
+        .list_relocations(&p, &req.org_id, req.overdue_only, as_of, &page)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::ListRelocationsResponse {
+        relocations: rows.into_iter().map(|r| relocation_to_pb(r, as_of)).collect(),
+        next_page_token: next,
+    }))
+}
+
+pub(super) async fn record_non_report_reason(
+    api: &RegistryApi,
+    request: Request<pb::RecordNonReportReasonRequest>,
+) -> R<pb::RecordNonReportReasonResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    required("member_id", &req.member_id)?;
+    let reason = text("reason", &req.reason, 500, true)?;
+    api.registry
+        .record_non_report_reason(&p, &req.member_id, req.year, &reason)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::RecordNonReportReasonResponse {}))
+}
+
+pub(super) async fn get_report_statistics(
+    api: &RegistryApi,
+    request: Request<pb::GetReportStatisticsRequest>,
+) -> R<pb::GetReportStatisticsResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    let (units, communities) = api
+        .registry
+        .statistics(&p, &req.org_id, req.year)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(statistics_to_pb(req.year, units, communities)))
+}
+
+pub(super) async fn list_not_reported_members(
+    api: &RegistryApi,
+    request: Request<pb::ListNotReportedMembersRequest>,
+) -> R<pb::ListNotReportedMembersResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    let page = page(req.page_size, &req.page_token)?;
+    let (rows, next_page_token) = api
+        .registry
+        .not_reported(&p, &req.org_id, req.year, &page)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::ListNotReportedMembersResponse {
+        members: rows
+            .into_iter()
+            .map(|m| pb::NotReportedMember {
+                member_id: m.member_id,
+                member_name: m.name,
+                reason: m.reason.unwrap_or_default(),
+                unit_org_id: m.unit_org_id,
+            })
+            .collect(),
+        next_page_token,
+    }))
+}

@@ -1,0 +1,159 @@
+//! Settlement and the board: parse, call the use case, answer.
+
+use super::*;
+
+pub(super) async fn settle_period(
+    api: &ScoringApi,
+    request: Request<pb::SettlePeriodRequest>,
+) -> R<pb::SettlePeriodResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    let community_id = field(id("community_id", &req.community_id))?;
+    let period = period_from_pb("period", req.period.as_ref())?;
+    let s = api
+        .scoring
+        .settle(&p, &req.request_id, &community_id, period)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::SettlePeriodResponse {
+        settlement: Some(settlement_to_pb(s)),
+    }))
+}
+
+pub(super) async fn review_settlement(
+    api: &ScoringApi,
+    request: Request<pb::ReviewSettlementRequest>,
+) -> R<pb::ReviewSettlementResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    let settlement_id = field(id("settlement_id", &req.settlement_id))?;
+    let recorded_by = field(text("recorded_by", &req.recorded_by, 100, true))?;
+    let s = api
+        .scoring
+        .review(
+            &p,
+            &req.request_id,
+            &settlement_id,
+            date(req.assembly_date.as_ref()),
+            &recorded_by,
+        )
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::ReviewSettlementResponse {
+        settlement: Some(settlement_to_pb(s)),
+    }))
+}
+
+pub(super) async fn publish_settlement(
+    api: &ScoringApi,
+    request: Request<pb::PublishSettlementRequest>,
+) -> R<pb::PublishSettlementResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    let settlement_id = field(id("settlement_id", &req.settlement_id))?;
+    let s = api
+        .scoring
+        .publish(&p, &req.request_id, &settlement_id)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::PublishSettlementResponse {
+        settlement: Some(settlement_to_pb(s)),
+    }))
+}
+
+pub(super) async fn get_settlement(
+    api: &ScoringApi,
+    request: Request<pb::GetSettlementRequest>,
+) -> R<pb::GetSettlementResponse> {
+    let p = principal(&request)?;
+    let settlement_id = field(id("settlement_id", &request.get_ref().settlement_id))?;
+    let s = api
+        .scoring
+        .get_settlement(&p, &settlement_id)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::GetSettlementResponse {
+        settlement: Some(settlement_to_pb(s)),
+    }))
+}
+
+pub(super) async fn list_settlement_lines(
+    api: &ScoringApi,
+    request: Request<pb::ListSettlementLinesRequest>,
+) -> R<pb::ListSettlementLinesResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    let settlement_id = field(id("settlement_id", &req.settlement_id))?;
+    let page = page(req.page_size, &req.page_token)?;
+    let after = cursor(&page, LineCursor::decode)?;
+    let (lines, next) = api
+        .scoring
+        .settlement_lines(&p, &settlement_id, page.size, after.as_ref())
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::ListSettlementLinesResponse {
+        lines: lines.into_iter().map(line_to_pb).collect(),
+        next_page_token: next.map(|c| page.token_for(&c.encode())).unwrap_or_default(),
+    }))
+}
+
+pub(super) async fn list_settlements(
+    api: &ScoringApi,
+    request: Request<pb::ListSettlementsRequest>,
+) -> R<pb::ListSettlementsResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    let community_id = field(id("community_id", &req.community_id))?;
+    let period = opt_period_from_pb("period", req.period.as_ref())?;
+    let page = page(req.page_size, &req.page_token)?;
+    let (rows, next_page_token) = api
+        .scoring
+        .list_settlements(&p, &community_id, period, &page)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::ListSettlementsResponse {
+        settlements: rows.into_iter().map(settlement_to_pb).collect(),
+        next_page_token,
+    }))
+}
+
+pub(super) async fn get_board(api: &ScoringApi, request: Request<pb::GetBoardRequest>) -> R<pb::GetBoardResponse> {
+    principal(&request)?;
+    let req = request.into_inner();
+    let org_id = field(id("org_id", &req.org_id))?;
+    let period = period_from_pb("period", req.period.as_ref())?;
+    let kind = subject_kind_from_pb("subject_kind", req.subject_kind)?;
+    let page = page(req.page_size, &req.page_token)?;
+    let after = cursor(&page, BoardCursor::decode)?;
+    let (rows, next) = api
+        .scoring
+        .board(&org_id, period, kind, page.size, after.as_ref())
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::GetBoardResponse {
+        rows: rows.into_iter().map(board_row_to_pb).collect(),
+        next_page_token: next.map(|c| page.token_for(&c.encode())).unwrap_or_default(),
+    }))
+}
+
+pub(super) async fn get_registration_table(
+    api: &ScoringApi,
+    request: Request<pb::GetRegistrationTableRequest>,
+) -> R<pb::GetRegistrationTableResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    let member_id = field(id("member_id", &req.member_id))?;
+    let community_id = field(id("community_id", &req.community_id))?;
+    let period = period_from_pb("period", req.period.as_ref())?;
+    let table = api
+        .scoring
+        .registration_table(&p, &member_id, &community_id, period)
+        .await
+        .map_err(to_status)?;
+    let table = registration_table_to_pb(table);
+    let csv = registration_csv(&table, period);
+    Ok(Response::new(pb::GetRegistrationTableResponse {
+        table: Some(table),
+        csv,
+    }))
+}

@@ -1,0 +1,381 @@
+//! Activities (活动): publish, check in with a code, confirm attendance (the payment is queued in the same transaction).
+
+use super::*;
+
+impl Volunteering {
+    pub async fn create_activity(&self, p: &Principal, request_id: &str, new: NewActivity) -> Result<Activity> {
+        self.community("community_id", &new.community_id).await?;
+        self.require_community_admin(p, &new.community_id).await?;
+        if let Some(id) = self.replayed(p, request_id, "CreateActivity").await? {
+            return self.activity(&id).await;
+        }
+        let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "CreateActivity").await? {
+            drop(tx);
+            return self.activity(&id).await;
+        }
+        if !new.post_id.is_empty() {
+            Self::post(&mut tx, "post_id", &new.post_id, Some(&new.community_id)).await?;
+        }
+        if !new.team_id.is_empty() {
+            match db::get_team(&mut tx, &new.team_id).await? {
+                Some(team) if team.community_id == new.community_id => {}
+                _ => return Err(VolunteeringError::invalid("team_id", "no such team in this community")),
+            }
+        }
+        if !new.studio_id.is_empty() {
+            match db::get_studio(&mut tx, &new.studio_id).await? {
+                Some(studio) if studio.community_id == new.community_id => {}
+                _ => {
+                    return Err(VolunteeringError::invalid(
+                        "studio_id",
+                        "no such studio in this community",
+                    ));
+                }
+            }
+        }
+        if !new.agreement_id.is_empty() {
+            match db::get_agreement(&mut tx, &new.agreement_id).await? {
+                Some(agreement) if agreement.community_id == new.community_id => {}
+                _ => {
+                    return Err(VolunteeringError::invalid(
+                        "agreement_id",
+                        "no such agreement with this community",
+                    ));
+                }
+            }
+        }
+        let now = now_millis();
+        let activity = Activity {
+            id: new_id(),
+            community_id: new.community_id,
+            kind: new.kind,
+            title: new.title,
+            content: new.content,
+            post_id: new.post_id,
+            place: new.place,
+            start_at: new.start_at,
+            end_at: new.end_at,
+            capacity: new.capacity,
+            signed_up: 0,
+            organiser: new.organiser,
+            contact: new.contact,
+            team_id: new.team_id,
+            studio_id: new.studio_id,
+            agreement_id: new.agreement_id,
+            created_at: now,
+        };
+        db::insert_activity(&mut tx, &activity, &p.subject).await?;
+        Self::remember(&mut tx, p, request_id, "CreateActivity", &activity.id).await?;
+        tx.commit().await?;
+        Ok(activity)
+    }
+
+    pub(super) async fn attendance(&self, id: &str) -> Result<Attendance> {
+        db::get_attendance(&mut *self.conn().await?, id)
+            .await?
+            .ok_or_else(|| VolunteeringError::not_found("attendance", id))
+    }
+
+    pub(super) async fn activity(&self, id: &str) -> Result<Activity> {
+        db::get_activity(&mut *self.conn().await?, id)
+            .await?
+            .ok_or_else(|| VolunteeringError::not_found("activity", id))
+    }
+
+    pub async fn get_activity(&self, p: &Principal, id: &str) -> Result<Activity> {
+        let activity = self.activity(id).await?;
+        self.require_community_reader(p, &activity.community_id).await?;
+        Ok(activity)
+    }
+
+    pub async fn list_activities(
+        &self,
+        p: &Principal,
+        community_id: &str,
+        kind: Option<ActivityKind>,
+        page: &PageRequest,
+    ) -> Result<Page<Activity>> {
+        self.require_community_reader(p, community_id).await?;
+        let rows = db::list_activities(&mut *self.conn().await?, community_id, kind, page).await?;
+        Ok(page.finish(rows, |a| &a.id))
+    }
+
+    /// A fresh six-digit code, valid for `checkin.code_ttl_secs` (never past the end).
+    pub async fn issue_check_in_code(&self, p: &Principal, activity_id: &str) -> Result<(String, i64)> {
+        let activity = self.activity(activity_id).await?;
+        self.require_community_admin(p, &activity.community_id).await?;
+        let now = now_millis();
+        if activity.finished(now) {
+            return Err(VolunteeringError::ActivityFinished(format!(
+                "activity {activity_id} has ended"
+            )));
+        }
+        let code = new_check_in_code();
+        let expires_at = (now + self.rules.code_ttl_millis).min(activity.end_at);
+        db::set_check_in_code(&mut *self.conn().await?, activity_id, &code, expires_at).await?;
+        Ok((code, expires_at))
+    }
+
+    /// A member signs up for a scheduled activity at a community where they are registered.
+    pub async fn sign_up(
+        &self,
+        p: &Principal,
+        request_id: &str,
+        activity_id: &str,
+        member_id: &str,
+    ) -> Result<Attendance> {
+        Self::require_self(p, member_id)?;
+        let activity = self.activity(activity_id).await?;
+        if let Some(existing) = db::attendance_of(&mut *self.conn().await?, activity_id, member_id).await? {
+            return Ok(existing);
+        }
+        if activity.kind.is_individual() {
+            return Err(VolunteeringError::WrongState(format!(
+                "activity {activity_id} records one member's work; it takes no sign-ups"
+            )));
+        }
+        if activity.finished(now_millis()) {
+            return Err(VolunteeringError::ActivityFinished(format!(
+                "activity {activity_id} has ended"
+            )));
+        }
+        self.require_registered_on(member_id, &activity.community_id, china_date(activity.start_at))
+            .await?;
+        let mut tx = self.pool.begin().await?;
+        let attendance = Self::seat(&mut tx, &activity, member_id, AttendanceStatus::SignedUp).await?;
+        Self::remember(&mut tx, p, request_id, "SignUp", &attendance.id).await?;
+        tx.commit().await?;
+        Ok(attendance)
+    }
+
+    /// Takes a place and writes the attendance; a concurrent sign-up of the
+    /// same member loses on the unique key.
+    pub(super) async fn seat(
+        conn: &mut AnyConnection,
+        activity: &Activity,
+        member_id: &str,
+        status: AttendanceStatus,
+    ) -> Result<Attendance> {
+        if !db::take_seat(conn, &activity.id).await? {
+            return Err(VolunteeringError::CapacityFull(format!(
+                "activity {} has all {} places taken",
+                activity.id, activity.capacity
+            )));
+        }
+        let now = now_millis();
+        let attendance = Attendance {
+            id: new_id(),
+            activity_id: activity.id.clone(),
+            member_id: member_id.to_owned(),
+            community_id: activity.community_id.clone(),
+            status,
+            minutes: activity.minutes(),
+            adjustment: 0,
+            note: String::new(),
+            evidence_ids: Vec::new(),
+            confirmed_by: String::new(),
+            check_in_at: (status == AttendanceStatus::CheckedIn).then_some(now),
+            confirmed_at: None,
+            served_on: china_date(activity.start_at),
+            content: activity.title.clone(),
+            entry_id: String::new(),
+            payment_error: String::new(),
+        };
+        match db::insert_attendance(conn, &attendance).await {
+            Err(e) if db::is_unique_violation(&e) => Err(VolunteeringError::Conflict(format!(
+                "member {member_id} signed up for activity {} concurrently; retry",
+                activity.id
+            ))),
+            other => other.map(|()| attendance),
+        }
+    }
+
+    /// Checks in with the code the organiser shows, from an hour before the
+    /// start to the end. A member who did not sign up takes a free place.
+    pub async fn check_in(&self, p: &Principal, activity_id: &str, member_id: &str, code: &str) -> Result<Attendance> {
+        Self::require_self(p, member_id)?;
+        let activity = self.activity(activity_id).await?;
+        let now = now_millis();
+        let mut conn = self.conn().await?;
+        let existing = db::attendance_of(&mut conn, activity_id, member_id).await?;
+        if let Some(a) = &existing
+            && a.status != AttendanceStatus::SignedUp
+        {
+            return Ok(a.clone());
+        }
+        if activity.finished(now) {
+            return Err(VolunteeringError::ActivityFinished(format!(
+                "activity {activity_id} has ended"
+            )));
+        }
+        if now < activity.start_at - 3_600_000 {
+            return Err(VolunteeringError::WrongState(format!(
+                "check-in for activity {activity_id} opens an hour before it starts"
+            )));
+        }
+        let (current, expires_at) = db::check_in_code(&mut conn, activity_id).await?;
+        if current.is_empty() || !crate::domain::code_matches(code, &current) {
+            return Err(VolunteeringError::invalid(
+                "code",
+                "does not match the code the organiser shows",
+            ));
+        }
+        if now > expires_at {
+            return Err(VolunteeringError::CodeExpired(
+                "the check-in code expired; ask the organiser for a new one".into(),
+            ));
+        }
+        drop(conn);
+        match existing {
+            Some(attendance) => {
+                let mut conn = self.conn().await?;
+                db::check_in(&mut conn, &attendance.id, now).await?;
+                db::get_attendance(&mut conn, &attendance.id)
+                    .await?
+                    .ok_or_else(|| VolunteeringError::not_found("attendance", &attendance.id))
+            }
+            None => {
+                self.require_registered_on(member_id, &activity.community_id, china_date(activity.start_at))
+                    .await?;
+                let mut tx = self.pool.begin().await?;
+                let attendance = Self::seat(&mut tx, &activity, member_id, AttendanceStatus::CheckedIn).await?;
+                tx.commit().await?;
+                Ok(attendance)
+            }
+        }
+    }
+
+    /// The community admin confirms a checked-in attendance with a quality
+    /// adjustment; the attendance and its outbox row are written together.
+    pub async fn confirm_attendance(
+        &self,
+        p: &Principal,
+        request_id: &str,
+        attendance_id: &str,
+        adjustment: i64,
+        note: String,
+        evidence_ids: Vec<String>,
+    ) -> Result<Attendance> {
+        let max = self.rules.max_adjustment;
+        if adjustment.abs() > max {
+            return Err(VolunteeringError::invalid(
+                "adjustment",
+                format!("must be between -{max} and {max} (policy)"),
+            ));
+        }
+        let mut conn = self.conn().await?;
+        let mut attendance = db::get_attendance(&mut conn, attendance_id)
+            .await?
+            .ok_or_else(|| VolunteeringError::not_found("attendance", attendance_id))?;
+        drop(conn);
+        self.require_community_admin(p, &attendance.community_id).await?;
+        if self.replayed(p, request_id, "ConfirmAttendance").await?.is_some() {
+            return self.attendance(attendance_id).await;
+        }
+        match attendance.status {
+            AttendanceStatus::CheckedIn => {}
+            AttendanceStatus::Confirmed => {
+                return Err(VolunteeringError::WrongState(format!(
+                    "attendance {attendance_id} was already confirmed"
+                )));
+            }
+            AttendanceStatus::SignedUp => {
+                return Err(VolunteeringError::WrongState(format!(
+                    "attendance {attendance_id} never checked in; only those present are confirmed"
+                )));
+            }
+        }
+        let activity = self.activity(&attendance.activity_id).await?;
+        let now = now_millis();
+        if now < activity.start_at {
+            return Err(VolunteeringError::WrongState(format!(
+                "activity {} has not started; confirm attendance once it has",
+                activity.id
+            )));
+        }
+        let mut tx = self.pool.begin().await?;
+        if Self::replayed_in(&mut tx, p, request_id, "ConfirmAttendance")
+            .await?
+            .is_some()
+        {
+            drop(tx);
+            return self.attendance(attendance_id).await;
+        }
+        Self::check_evidence(&mut tx, "evidence_ids", &evidence_ids, &attendance.community_id).await?;
+        attendance.status = AttendanceStatus::Confirmed;
+        attendance.adjustment = adjustment;
+        if !note.is_empty() {
+            attendance.note = note;
+        }
+        for id in evidence_ids {
+            if !attendance.evidence_ids.contains(&id) {
+                attendance.evidence_ids.push(id);
+            }
+        }
+        attendance.confirmed_by = p.subject.clone();
+        attendance.confirmed_at = Some(now);
+        if !db::confirm(&mut tx, &attendance).await? {
+            return Err(VolunteeringError::WrongState(format!(
+                "attendance {attendance_id} was already confirmed"
+            )));
+        }
+        db::enqueue_payment(&mut tx, attendance_id, now, &trace_context::current_traceparent()).await?;
+        Self::remember(&mut tx, p, request_id, "ConfirmAttendance", attendance_id).await?;
+        let mut text = format!("{}：{}", activity.title, activity.content);
+        if !attendance.note.is_empty() {
+            text.push('；');
+            text.push_str(&attendance.note);
+        }
+        journal::append(
+            &mut tx,
+            &journal::Fact {
+                kind: "attendance.confirmed",
+                occur_millis: now,
+                subject_id: attendance.id.clone(),
+                community_id: attendance.community_id.clone(),
+                member_id: attendance.member_id.clone(),
+                text,
+                evidence_ids: attendance.evidence_ids.clone(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(
+            attendance = attendance_id,
+            adjustment,
+            "attendance confirmed; payment queued"
+        );
+        Ok(attendance)
+    }
+
+    pub async fn list_attendance(
+        &self,
+        p: &Principal,
+        activity_id: &str,
+        member_id: &str,
+        year: i32,
+        page: &PageRequest,
+    ) -> Result<Page<Attendance>> {
+        if activity_id.is_empty() {
+            self.require_member_reader(p, member_id).await?;
+        } else {
+            let activity = self.activity(activity_id).await?;
+            let org = self.community("community_id", &activity.community_id).await?;
+            if !(p.role == Role::Service || self.directory.admin_covers(p, &org).await?) {
+                return Err(VolunteeringError::out_of_scope(format!(
+                    "{} may not list the attendance of activity {activity_id}",
+                    p.role.as_str()
+                )));
+            }
+        }
+        let mut conn = self.conn().await?;
+        let rows = if activity_id.is_empty() {
+            db::list_member_attendance(&mut conn, member_id, year, page).await?
+        } else {
+            db::list_activity_attendance(&mut conn, activity_id, page).await?
+        };
+        Ok(page.finish(rows, |a| &a.id))
+    }
+}

@@ -1,0 +1,101 @@
+//! Volunteering's use cases: who may do what, and in which transaction.
+//!
+//! Each method takes the authenticated [`Principal`] and validated input, asks
+//! the registry (through the [`Directory`]) what it needs *before* it opens a
+//! transaction, checks scope, then runs its reads and writes in one
+//! transaction, so a refused or failed call leaves nothing behind. A
+//! confirmation writes the attendance and its outbox row together; the
+//! [`crate::relay`] pays it to scoring later.
+
+mod activities;
+mod agreements;
+mod evidence;
+mod households;
+mod orders;
+mod pledges;
+mod posts;
+mod scope;
+mod teams_studios;
+mod unit_records;
+mod wishes;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use dualreport_platform::auth::{Principal, Role, Scope};
+use dualreport_platform::directory::{Directory, DirectoryError, OrgInfo, OrgKind};
+use dualreport_platform::error::FieldError;
+use dualreport_platform::paging::PageRequest;
+use dualreport_platform::{idempotency, journal, trace_context};
+use sqlx::{AnyConnection, AnyPool};
+
+use crate::blob::BlobStore;
+use crate::domain::evidence::Limits;
+use crate::domain::model::*;
+use crate::domain::{
+    Date, Result, STANDARD_POSTS, VolunteeringError, china_date, china_today, new_check_in_code, now_millis,
+};
+use crate::settings::HouseholdSettings;
+use crate::storage as db;
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The rules volunteering applies, from `[policy]` and its own sections.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub min_posts_claimed: i64,
+    pub max_posts_claimed: i64,
+    pub max_adjustment: i64,
+    pub min_pledge_items: usize,
+    pub households: HouseholdSettings,
+    pub evidence: Limits,
+    pub code_ttl_millis: i64,
+}
+
+/// An activity to create, validated field by field.
+#[derive(Debug, Clone)]
+pub struct NewActivity {
+    pub community_id: String,
+    pub kind: ActivityKind,
+    pub title: String,
+    pub content: String,
+    pub post_id: String,
+    pub place: String,
+    pub start_at: i64,
+    pub end_at: i64,
+    pub capacity: i64,
+    pub organiser: String,
+    pub contact: String,
+    pub team_id: String,
+    pub studio_id: String,
+    pub agreement_id: String,
+}
+
+/// Volunteering's state: the pool, the registry directory, the blob store, the rules.
+#[derive(Clone)]
+pub struct Volunteering {
+    pool: AnyPool,
+    directory: Directory,
+    blobs: BlobStore,
+    rules: Arc<Rules>,
+}
+
+/// A page of rows and the token of the next.
+pub type Page<T> = (Vec<T>, String);
+
+impl Volunteering {
+    pub fn new(pool: AnyPool, directory: Directory, blobs: BlobStore, rules: Rules) -> Self {
+        Self {
+            pool,
+            directory,
+            blobs,
+            rules: Arc::new(rules),
+        }
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+}

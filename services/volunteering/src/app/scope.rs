@@ -1,0 +1,218 @@
+//! Who may act on what: the scope checks (`require_*`) every use case runs before it reads or writes.
+
+use super::*;
+
+impl Volunteering {
+    /// The community named in a call: it must be a community (or service centre).
+    pub(super) async fn community(&self, field: &str, id: &str) -> Result<OrgInfo> {
+        let org = match self.directory.org(id).await {
+            Err(DirectoryError::NotFound { .. }) => {
+                return Err(VolunteeringError::invalid(field, format!("no organization {id}")));
+            }
+            other => other?,
+        };
+        if org.kind != OrgKind::Community {
+            return Err(VolunteeringError::invalid(field, format!("{id} is not a community")));
+        }
+        Ok(org)
+    }
+
+    /// Community admins manage their own community.
+    pub(super) async fn require_community_admin(&self, p: &Principal, community_id: &str) -> Result<()> {
+        if p.role == Role::CommunityAdmin
+            && p.org() == Some(community_id)
+            && self.directory.admin_org(p).await?.is_some()
+        {
+            return Ok(());
+        }
+        Err(VolunteeringError::out_of_scope(format!(
+            "{} may not manage community {community_id}",
+            p.role.as_str()
+        )))
+    }
+
+    /// Members act for themselves only.
+    pub(super) fn require_self(p: &Principal, member_id: &str) -> Result<()> {
+        if p.member() == Some(member_id) {
+            return Ok(());
+        }
+        Err(VolunteeringError::out_of_scope(format!(
+            "{} may not act for member {member_id}",
+            p.role.as_str()
+        )))
+    }
+
+    /// Unit admins act for their own unit org.
+    pub(super) async fn require_unit_admin(&self, p: &Principal, unit_org_id: &str) -> Result<()> {
+        if p.role == Role::UnitAdmin && p.org() == Some(unit_org_id) && self.directory.admin_org(p).await?.is_some() {
+            return Ok(());
+        }
+        Err(VolunteeringError::out_of_scope(format!(
+            "{} may not act for unit org {unit_org_id}",
+            p.role.as_str()
+        )))
+    }
+
+    /// Who may read what a community publishes (posts, teams, pledges,
+    /// activities, orders, wishes, agreements): admins at or above it, the
+    /// `service` role, members registered there this year or last, and unit
+    /// orgs paired with it this year or last.
+    pub(super) async fn require_community_reader(&self, p: &Principal, community_id: &str) -> Result<OrgInfo> {
+        let org = self.community("community_id", community_id).await?;
+        let this_year = chrono::Datelike::year(&china_today());
+        let allowed = match &p.scope {
+            Scope::Service => true,
+            Scope::Cloud => false,
+            Scope::Member(member) => {
+                self.directory
+                    .member_registered(member, community_id, this_year)
+                    .await?
+                    || self
+                        .directory
+                        .member_registered(member, community_id, this_year - 1)
+                        .await?
+            }
+            Scope::Org(unit) if p.role == Role::UnitAdmin => {
+                self.directory.admin_org(p).await?.is_some()
+                    && (self.directory.unit_registered(unit, community_id, this_year).await?
+                        || self
+                            .directory
+                            .unit_registered(unit, community_id, this_year - 1)
+                            .await?)
+            }
+            Scope::Org(_) => self.directory.admin_covers(p, &org).await?,
+        };
+        if allowed {
+            Ok(org)
+        } else {
+            Err(VolunteeringError::out_of_scope(format!(
+                "{} may not read community {community_id}",
+                p.role.as_str()
+            )))
+        }
+    }
+
+    /// Who may read a member's own records (claims, pledge, households,
+    /// attendance): the member, admins over the member's unit or community of
+    /// residence, the `service` role.
+    pub(super) async fn require_member_reader(&self, p: &Principal, member_id: &str) -> Result<()> {
+        let allowed = match &p.scope {
+            Scope::Service => true,
+            Scope::Cloud => false,
+            Scope::Member(id) => id == member_id,
+            Scope::Org(_) => {
+                let member = self.directory.member(member_id).await?;
+                let unit = self.directory.org(&member.unit_org_id).await?;
+                let home = self.directory.org(&member.residence_community_id).await?;
+                self.directory.admin_covers(p, &unit).await? || self.directory.admin_covers(p, &home).await?
+            }
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(VolunteeringError::out_of_scope(format!(
+                "{} may not read the records of member {member_id}",
+                p.role.as_str()
+            )))
+        }
+    }
+
+    /// The member must be registered at the community on `on` (a member who
+    /// moved belongs to the new community from the move on, and no longer to
+    /// the old one).
+    pub(super) async fn require_registered_on(&self, member_id: &str, community_id: &str, on: Date) -> Result<()> {
+        self.directory.member(member_id).await?;
+        if self.directory.member_registered_on(member_id, community_id, on).await? {
+            return Ok(());
+        }
+        Err(VolunteeringError::NotRegistered(format!(
+            "member {member_id} is not registered at community {community_id} on {on}"
+        )))
+    }
+
+    /// A claim is made today for its year: registered today when the year is
+    /// this one, registered that year otherwise.
+    pub(super) async fn require_registered_for_claim(
+        &self,
+        member_id: &str,
+        community_id: &str,
+        year: i32,
+    ) -> Result<()> {
+        let today = china_today();
+        if chrono::Datelike::year(&today) == year {
+            self.require_registered_on(member_id, community_id, today).await
+        } else {
+            self.require_registered(member_id, community_id, year).await
+        }
+    }
+
+    /// The member must have a confirmed report at the community for `year`.
+    pub(super) async fn require_registered(&self, member_id: &str, community_id: &str, year: i32) -> Result<()> {
+        self.directory.member(member_id).await?;
+        if self.directory.member_registered(member_id, community_id, year).await? {
+            return Ok(());
+        }
+        Err(VolunteeringError::NotRegistered(format!(
+            "member {member_id} has no confirmed report at community {community_id} for {year}"
+        )))
+    }
+
+    pub(super) async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// The resource an earlier call with this `request_id` produced.
+    pub(super) async fn replayed(&self, p: &Principal, request_id: &str, operation: &str) -> Result<Option<String>> {
+        let mut conn = self.conn().await?;
+        Ok(idempotency::replayed(&mut conn, &p.subject, request_id, operation).await?)
+    }
+
+    /// The same check inside the use case's transaction, right after BEGIN:
+    /// on PostgreSQL it waits for a concurrent call under the same key to
+    /// commit and then finds its result, so racing retries agree.
+    pub(super) async fn replayed_in(
+        tx: &mut AnyConnection,
+        p: &Principal,
+        request_id: &str,
+        operation: &str,
+    ) -> Result<Option<String>> {
+        Ok(idempotency::replayed(tx, &p.subject, request_id, operation).await?)
+    }
+
+    pub(super) async fn remember(
+        conn: &mut AnyConnection,
+        p: &Principal,
+        request_id: &str,
+        operation: &str,
+        id: &str,
+    ) -> Result<()> {
+        Ok(idempotency::record(conn, &p.subject, request_id, operation, id, now_millis()).await?)
+    }
+
+    /// Every evidence id must exist and belong to the community.
+    pub(super) async fn check_evidence(
+        conn: &mut AnyConnection,
+        field: &str,
+        ids: &[String],
+        community_id: &str,
+    ) -> Result<()> {
+        for (i, id) in ids.iter().enumerate() {
+            match db::get_evidence(conn, id).await? {
+                Some(e) if e.community_id == community_id => {}
+                Some(_) => {
+                    return Err(VolunteeringError::invalid(
+                        &format!("{field}[{i}]"),
+                        format!("evidence {id} belongs to another community"),
+                    ));
+                }
+                None => {
+                    return Err(VolunteeringError::invalid(
+                        &format!("{field}[{i}]"),
+                        format!("no evidence {id}; upload it first"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

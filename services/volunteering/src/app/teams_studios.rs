@@ -1,0 +1,101 @@
+//! Service teams (服务队) and studios (工作室).
+
+use super::*;
+
+impl Volunteering {
+    pub async fn create_team(&self, p: &Principal, request_id: &str, team: Team) -> Result<Team> {
+        self.community("community_id", &team.community_id).await?;
+        self.require_community_admin(p, &team.community_id).await?;
+        if let Some(id) = self.replayed(p, request_id, "CreateTeam").await? {
+            return self.team(&id).await;
+        }
+        let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "CreateTeam").await? {
+            drop(tx);
+            return self.team(&id).await;
+        }
+        if !team.post_id.is_empty() {
+            Self::post(&mut tx, "post_id", &team.post_id, Some(&team.community_id)).await?;
+        }
+        match db::insert_team(&mut tx, &team).await {
+            Err(e) if db::is_unique_violation(&e) => {
+                return Err(VolunteeringError::AlreadyExists(format!(
+                    "community {} already has a team named {}",
+                    team.community_id, team.name
+                )));
+            }
+            other => other?,
+        }
+        Self::remember(&mut tx, p, request_id, "CreateTeam", &team.id).await?;
+        tx.commit().await?;
+        Ok(team)
+    }
+
+    pub(super) async fn team(&self, id: &str) -> Result<Team> {
+        db::get_team(&mut *self.conn().await?, id)
+            .await?
+            .ok_or_else(|| VolunteeringError::not_found("team", id))
+    }
+
+    /// A member joins (`join`) or leaves a team of a community where they are registered.
+    pub async fn change_team(&self, p: &Principal, team_id: &str, member_id: &str, join: bool) -> Result<Team> {
+        Self::require_self(p, member_id)?;
+        let team = self.team(team_id).await?;
+        let mut conn = if join {
+            let year = chrono::Datelike::year(&china_today());
+            self.require_registered(member_id, &team.community_id, year).await?;
+            let mut conn = self.conn().await?;
+            db::join_team(&mut conn, team_id, member_id, now_millis()).await?;
+            conn
+        } else {
+            let mut conn = self.conn().await?;
+            db::leave_team(&mut conn, team_id, member_id).await?;
+            conn
+        };
+        db::get_team(&mut conn, team_id)
+            .await?
+            .ok_or_else(|| VolunteeringError::not_found("team", team_id))
+    }
+
+    pub async fn list_teams(&self, p: &Principal, community_id: &str) -> Result<Vec<Team>> {
+        self.require_community_reader(p, community_id).await?;
+        db::list_teams(&mut *self.conn().await?, community_id).await
+    }
+
+    pub async fn create_studio(&self, p: &Principal, request_id: &str, studio: Studio) -> Result<Studio> {
+        self.community("community_id", &studio.community_id).await?;
+        self.require_community_admin(p, &studio.community_id).await?;
+        if let Some(id) = self.replayed(p, request_id, "CreateStudio").await? {
+            return db::get_studio(&mut *self.conn().await?, &id)
+                .await?
+                .ok_or_else(|| VolunteeringError::not_found("studio", &id));
+        }
+        let year = chrono::Datelike::year(&china_today());
+        self.require_registered(&studio.member_id, &studio.community_id, year)
+            .await?;
+        let mut tx = self.pool.begin().await?;
+        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "CreateStudio").await? {
+            drop(tx);
+            return db::get_studio(&mut *self.conn().await?, &id)
+                .await?
+                .ok_or_else(|| VolunteeringError::not_found("studio", &id));
+        }
+        match db::insert_studio(&mut tx, &studio).await {
+            Err(e) if db::is_unique_violation(&e) => {
+                return Err(VolunteeringError::AlreadyExists(format!(
+                    "community {} already has a studio named {}",
+                    studio.community_id, studio.name
+                )));
+            }
+            other => other?,
+        }
+        Self::remember(&mut tx, p, request_id, "CreateStudio", &studio.id).await?;
+        tx.commit().await?;
+        Ok(studio)
+    }
+
+    pub async fn list_studios(&self, p: &Principal, community_id: &str) -> Result<Vec<Studio>> {
+        self.require_community_reader(p, community_id).await?;
+        db::list_studios(&mut *self.conn().await?, community_id).await
+    }
+}

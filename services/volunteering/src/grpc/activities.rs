@@ -1,0 +1,209 @@
+//! Activities, check-in and attendance: parse, call the use case, answer.
+
+use super::*;
+
+pub(super) async fn create_activity(
+    api: &VolunteeringApi,
+    request: Request<pb::CreateActivityRequest>,
+) -> R<pb::CreateActivityResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    let kind = activity_kind_from_pb(req.kind)?.ok_or_else(|| err::invalid_field("kind", "is required"))?;
+    if kind.is_individual() {
+        return Err(err::invalid_field(
+            "kind",
+            "ORDER, WISH and HOUSEHOLD_VISIT activities are created by CompleteOrder, FulfilWish and LogVisit",
+        ));
+    }
+    let start_at = millis("start_time", req.start_time.as_ref())?;
+    let end_at = millis("end_time", req.end_time.as_ref())?;
+    if end_at <= start_at {
+        return Err(err::invalid_field("end_time", "must be after start_time"));
+    }
+    if end_at - start_at > 24 * 3_600_000 {
+        return Err(err::invalid_field("end_time", "an activity lasts at most a day"));
+    }
+    if !(1..=10_000).contains(&req.capacity) {
+        return Err(err::invalid_field("capacity", "must be between 1 and 10000"));
+    }
+    let team_id = optional_id("team_id", &req.team_id)?;
+    let studio_id = optional_id("studio_id", &req.studio_id)?;
+    let agreement_id = optional_id("agreement_id", &req.agreement_id)?;
+    let contact = text("contact", &req.contact, 100, false)?;
+    match kind {
+        ActivityKind::TeamService if team_id.is_empty() => {
+            return Err(err::invalid_field(
+                "team_id",
+                "a team service names its team (S4 §3.3.2)",
+            ));
+        }
+        ActivityKind::TeamService if contact.is_empty() => {
+            return Err(err::invalid_field(
+                "contact",
+                "a team service publishes a contact (S4 §3.3.2)",
+            ));
+        }
+        ActivityKind::StudioHours if studio_id.is_empty() => {
+            return Err(err::invalid_field("studio_id", "studio hours name the studio"));
+        }
+        ActivityKind::ProjectWork if agreement_id.is_empty() => {
+            return Err(err::invalid_field("agreement_id", "project work names its agreement"));
+        }
+        _ => {}
+    }
+    let new = NewActivity {
+        community_id: id("community_id", &req.community_id)?,
+        kind,
+        title: text("title", &req.title, 200, true)?,
+        content: words("content", &req.content, false)?,
+        post_id: optional_id("post_id", &req.post_id)?,
+        place: text("place", &req.place, 200, true)?,
+        start_at,
+        end_at,
+        capacity: i64::from(req.capacity),
+        organiser: text("organiser", &req.organiser, 100, true)?,
+        contact,
+        team_id,
+        studio_id,
+        agreement_id,
+    };
+    let activity = api
+        .app
+        .create_activity(&p, &req.request_id, new)
+        .await
+        .map_err(to_status)?;
+    ok(pb::CreateActivityResponse {
+        activity: Some(activity_to_pb(activity)),
+    })
+}
+
+pub(super) async fn get_activity(
+    api: &VolunteeringApi,
+    request: Request<pb::GetActivityRequest>,
+) -> R<pb::GetActivityResponse> {
+    let p = principal(&request)?;
+    let activity_id = id("activity_id", &request.get_ref().activity_id)?;
+    let activity = api.app.get_activity(&p, &activity_id).await.map_err(to_status)?;
+    ok(pb::GetActivityResponse {
+        activity: Some(activity_to_pb(activity)),
+    })
+}
+
+pub(super) async fn list_activities(
+    api: &VolunteeringApi,
+    request: Request<pb::ListActivitiesRequest>,
+) -> R<pb::ListActivitiesResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    let community_id = id("community_id", &req.community_id)?;
+    let kind = activity_kind_from_pb(req.kind)?;
+    let page = page(req.page_size, &req.page_token)?;
+    let (activities, next_page_token) = api
+        .app
+        .list_activities(&p, &community_id, kind, &page)
+        .await
+        .map_err(to_status)?;
+    ok(pb::ListActivitiesResponse {
+        activities: activities.into_iter().map(activity_to_pb).collect(),
+        next_page_token,
+    })
+}
+
+pub(super) async fn issue_check_in_code(
+    api: &VolunteeringApi,
+    request: Request<pb::IssueCheckInCodeRequest>,
+) -> R<pb::IssueCheckInCodeResponse> {
+    let p = principal(&request)?;
+    let activity_id = id("activity_id", &request.get_ref().activity_id)?;
+    let (code, expires_at) = api.app.issue_check_in_code(&p, &activity_id).await.map_err(to_status)?;
+    ok(pb::IssueCheckInCodeResponse {
+        code,
+        expire_time: Some(dualreport_platform::wire::timestamp(expires_at)),
+    })
+}
+
+pub(super) async fn sign_up(api: &VolunteeringApi, request: Request<pb::SignUpRequest>) -> R<pb::SignUpResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    let activity_id = id("activity_id", &req.activity_id)?;
+    let member_id = id("member_id", &req.member_id)?;
+    let attendance = api
+        .app
+        .sign_up(&p, &req.request_id, &activity_id, &member_id)
+        .await
+        .map_err(to_status)?;
+    ok(pb::SignUpResponse {
+        attendance: Some(attendance_to_pb(attendance)),
+    })
+}
+
+pub(super) async fn check_in(api: &VolunteeringApi, request: Request<pb::CheckInRequest>) -> R<pb::CheckInResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    let activity_id = id("activity_id", &req.activity_id)?;
+    let member_id = id("member_id", &req.member_id)?;
+    if req.code.len() != 6 || !req.code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err::invalid_field("code", "must be the six digits the organiser shows"));
+    }
+    let attendance = api
+        .app
+        .check_in(&p, &activity_id, &member_id, &req.code)
+        .await
+        .map_err(to_status)?;
+    ok(pb::CheckInResponse {
+        attendance: Some(attendance_to_pb(attendance)),
+    })
+}
+
+pub(super) async fn confirm_attendance(
+    api: &VolunteeringApi,
+    request: Request<pb::ConfirmAttendanceRequest>,
+) -> R<pb::ConfirmAttendanceResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    let attendance_id = id("attendance_id", &req.attendance_id)?;
+    let note = words("note", &req.note, false)?;
+    let evidence = evidence_ids("evidence_ids", &req.evidence_ids, false)?;
+    let attendance = api
+        .app
+        .confirm_attendance(
+            &p,
+            &req.request_id,
+            &attendance_id,
+            i64::from(req.adjustment),
+            note,
+            evidence,
+        )
+        .await
+        .map_err(to_status)?;
+    ok(pb::ConfirmAttendanceResponse {
+        attendance: Some(attendance_to_pb(attendance)),
+    })
+}
+
+pub(super) async fn list_attendance(
+    api: &VolunteeringApi,
+    request: Request<pb::ListAttendanceRequest>,
+) -> R<pb::ListAttendanceResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    if req.activity_id.is_empty() == req.member_id.is_empty() {
+        return Err(err::invalid_field(
+            "activity_id",
+            "give exactly one of activity_id and member_id",
+        ));
+    }
+    let activity_id = optional_id("activity_id", &req.activity_id)?;
+    let member_id = optional_id("member_id", &req.member_id)?;
+    let year = any_year(req.year)?;
+    let page = page(req.page_size, &req.page_token)?;
+    let (rows, next_page_token) = api
+        .app
+        .list_attendance(&p, &activity_id, &member_id, year, &page)
+        .await
+        .map_err(to_status)?;
+    ok(pb::ListAttendanceResponse {
+        attendance: rows.into_iter().map(attendance_to_pb).collect(),
+        next_page_token,
+    })
+}

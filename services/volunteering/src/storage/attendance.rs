@@ -1,0 +1,140 @@
+//! Attendance (签到/确认): check-in and the community's confirmation.
+
+use super::*;
+
+pub(super) fn attendance(row: &AnyRow) -> Result<Attendance> {
+    Ok(Attendance {
+        id: row.try_get("id")?,
+        activity_id: row.try_get("activity_id")?,
+        member_id: row.try_get("member_id")?,
+        community_id: row.try_get("community_id")?,
+        status: parsed(row, "status", AttendanceStatus::parse)?,
+        minutes: row.try_get("minutes")?,
+        adjustment: row.try_get("adjustment")?,
+        note: row.try_get("note")?,
+        evidence_ids: list(row, "evidence_ids")?,
+        confirmed_by: row.try_get("confirmed_by")?,
+        check_in_at: row.try_get("check_in_at")?,
+        confirmed_at: row.try_get("confirmed_at")?,
+        served_on: date(row, "served_on")?,
+        content: row.try_get("content")?,
+        entry_id: row.try_get("entry_id")?,
+        payment_error: row.try_get("payment_error")?,
+    })
+}
+
+pub async fn insert_attendance(conn: &mut AnyConnection, a: &Attendance) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO attendance (id, activity_id, member_id, community_id, status, minutes, adjustment, note, \
+         evidence_ids, confirmed_by, check_in_at, confirmed_at, served_on, year, content, entry_id, payment_error) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    )
+    .bind(&a.id)
+    .bind(&a.activity_id)
+    .bind(&a.member_id)
+    .bind(&a.community_id)
+    .bind(a.status.as_str())
+    .bind(a.minutes)
+    .bind(a.adjustment)
+    .bind(&a.note)
+    .bind(json(&a.evidence_ids))
+    .bind(&a.confirmed_by)
+    .bind(a.check_in_at)
+    .bind(a.confirmed_at)
+    .bind(a.served_on.to_string())
+    .bind(i64::from(chrono::Datelike::year(&a.served_on)))
+    .bind(&a.content)
+    .bind(&a.entry_id)
+    .bind(&a.payment_error)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_attendance(conn: &mut AnyConnection, id: &str) -> Result<Option<Attendance>> {
+    sqlx::query("SELECT * FROM attendance WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(attendance)
+        .transpose()
+}
+
+pub async fn attendance_of(conn: &mut AnyConnection, activity_id: &str, member_id: &str) -> Result<Option<Attendance>> {
+    sqlx::query("SELECT * FROM attendance WHERE activity_id = $1 AND member_id = $2")
+        .bind(activity_id)
+        .bind(member_id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(attendance)
+        .transpose()
+}
+
+pub async fn check_in(conn: &mut AnyConnection, id: &str, at: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE attendance SET status = 'checked_in', check_in_at = $1 WHERE id = $2 AND status = 'signed_up'",
+    )
+    .bind(at)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Confirms a checked-in attendance (false: not checked in any more — a
+/// concurrent confirmation won).
+pub async fn confirm(conn: &mut AnyConnection, a: &Attendance) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE attendance SET status = 'confirmed', adjustment = $1, note = $2, evidence_ids = $3, \
+         confirmed_by = $4, confirmed_at = $5 WHERE id = $6 AND status = 'checked_in'",
+    )
+    .bind(a.adjustment)
+    .bind(&a.note)
+    .bind(json(&a.evidence_ids))
+    .bind(&a.confirmed_by)
+    .bind(a.confirmed_at)
+    .bind(&a.id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Attendance of an activity, in id order.
+pub async fn list_activity_attendance(
+    conn: &mut AnyConnection,
+    activity_id: &str,
+    page: &PageRequest,
+) -> Result<Vec<Attendance>> {
+    sqlx::query("SELECT * FROM attendance WHERE activity_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+        .bind(activity_id)
+        .bind(&page.after)
+        .bind(page.fetch_limit())
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(attendance)
+        .collect()
+}
+
+/// Attendance of a member in a year (0: every year), in id order.
+pub async fn list_member_attendance(
+    conn: &mut AnyConnection,
+    member_id: &str,
+    year: i32,
+    page: &PageRequest,
+) -> Result<Vec<Attendance>> {
+    sqlx::query(
+        "SELECT * FROM attendance WHERE member_id = $1 AND ($2 = 0 OR year = $2) AND id > $3 ORDER BY id LIMIT $4",
+    )
+    .bind(member_id)
+    .bind(i64::from(year))
+    .bind(&page.after)
+    .bind(page.fetch_limit())
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(attendance)
+    .collect()
+}

@@ -1,0 +1,92 @@
+//! Small wishes (微心愿) of residents, claimed and fulfilled.
+
+use super::*;
+
+pub(super) fn wish(row: &AnyRow) -> Result<Wish> {
+    Ok(Wish {
+        id: row.try_get("id")?,
+        community_id: row.try_get("community_id")?,
+        beneficiary: row.try_get("beneficiary")?,
+        content: row.try_get("content")?,
+        status: parsed(row, "status", WishStatus::parse)?,
+        member_id: row.try_get("member_id")?,
+        unit_org_id: row.try_get("unit_org_id")?,
+        evidence_ids: list(row, "evidence_ids")?,
+        attendance_id: row.try_get("attendance_id")?,
+        unit_record_id: row.try_get("unit_record_id")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub async fn insert_wish(conn: &mut AnyConnection, w: &Wish) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO wishes (id, community_id, beneficiary, content, status, member_id, unit_org_id, evidence_ids, \
+         attendance_id, unit_record_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&w.id)
+    .bind(&w.community_id)
+    .bind(&w.beneficiary)
+    .bind(&w.content)
+    .bind(w.status.as_str())
+    .bind(&w.member_id)
+    .bind(&w.unit_org_id)
+    .bind(json(&w.evidence_ids))
+    .bind(&w.attendance_id)
+    .bind(&w.unit_record_id)
+    .bind(w.created_at)
+    .bind(w.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn advance_wish(conn: &mut AnyConnection, w: &Wish, from: WishStatus) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE wishes SET status = $1, member_id = $2, unit_org_id = $3, evidence_ids = $4, attendance_id = $5, \
+         unit_record_id = $6, updated_at = $7 WHERE id = $8 AND status = $9",
+    )
+    .bind(w.status.as_str())
+    .bind(&w.member_id)
+    .bind(&w.unit_org_id)
+    .bind(json(&w.evidence_ids))
+    .bind(&w.attendance_id)
+    .bind(&w.unit_record_id)
+    .bind(w.updated_at)
+    .bind(&w.id)
+    .bind(from.as_str())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn get_wish(conn: &mut AnyConnection, id: &str) -> Result<Option<Wish>> {
+    sqlx::query("SELECT * FROM wishes WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(wish)
+        .transpose()
+}
+
+pub async fn list_wishes(
+    conn: &mut AnyConnection,
+    community_id: &str,
+    status: Option<WishStatus>,
+    page: &PageRequest,
+) -> Result<Vec<Wish>> {
+    sqlx::query(
+        "SELECT * FROM wishes WHERE community_id = $1 AND ($2 = '' OR status = $2) AND id > $3 ORDER BY id LIMIT $4",
+    )
+    .bind(community_id)
+    .bind(status.map(WishStatus::as_str).unwrap_or(""))
+    .bind(&page.after)
+    .bind(page.fetch_limit())
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(wish)
+    .collect()
+}
