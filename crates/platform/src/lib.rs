@@ -12,6 +12,7 @@ pub mod db;
 pub mod directory;
 pub mod edge;
 pub mod error;
+pub mod failure;
 pub mod gate;
 pub mod idempotency;
 pub mod journal;

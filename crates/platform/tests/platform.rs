@@ -341,3 +341,49 @@ fn service_credentials_come_from_a_token_file_or_the_development_key() {
     };
     assert!(ServiceCredentials::from_settings(&missing, "scoring").is_err());
 }
+
+#[tokio::test]
+async fn storage_errors_are_classified_where_they_happen_and_map_to_their_status() {
+    use dualreport_platform::failure::{Failure, StorageError};
+    use sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect("sqlite::memory:").await.expect("sqlite");
+    sqlx::query("CREATE TABLE t (id TEXT PRIMARY KEY)")
+        .execute(&mut conn)
+        .await
+        .expect("create");
+    sqlx::query("INSERT INTO t (id) VALUES ('a')")
+        .execute(&mut conn)
+        .await
+        .expect("insert");
+    let twice = sqlx::query("INSERT INTO t (id) VALUES ('a')")
+        .execute(&mut conn)
+        .await
+        .expect_err("the key is taken");
+    let failure = Failure::from(twice);
+    assert!(failure.is_duplicate(), "{failure:?}");
+    let wrong = sqlx::query("SELECT nope FROM t")
+        .execute(&mut conn)
+        .await
+        .expect_err("no column");
+    let failure = Failure::from(wrong);
+    assert!(matches!(failure, Failure::Storage(StorageError::Db(_))), "{failure:?}");
+    assert_eq!(tonic::Status::from(failure).code(), tonic::Code::Internal);
+    conn.close().await.expect("close");
+
+    let corrupt = Failure::from(StorageError::corrupt("status", "halfway"));
+    assert_eq!(corrupt.to_string(), "stored status \"halfway\" is not recognised");
+    assert_eq!(tonic::Status::from(corrupt).code(), tonic::Code::Internal);
+    assert_eq!(
+        tonic::Status::from(Failure::NotFound {
+            what: "member",
+            id: "m1".into()
+        })
+        .code(),
+        tonic::Code::NotFound
+    );
+    assert_eq!(
+        tonic::Status::from(Failure::Conflict("changed".into())).code(),
+        tonic::Code::Aborted
+    );
+}

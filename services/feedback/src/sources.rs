@@ -36,12 +36,9 @@ pub struct Sources {
 /// A failed call → the error naming the peer.
 fn failed(source: &'static str, status: tonic::Status) -> FeedbackError {
     match status.code() {
-        Code::NotFound => FeedbackError::NotFound {
-            what: "record",
-            id: format!("({source}: {})", status.message()),
-        },
+        Code::NotFound => FeedbackError::not_found("record", &format!("({source}: {})", status.message())),
         Code::InvalidArgument | Code::FailedPrecondition | Code::PermissionDenied => {
-            FeedbackError::Internal(anyhow::anyhow!("{source} refused: {}", status.message()))
+            FeedbackError::internal(anyhow::anyhow!("{source} refused: {}", status.message()))
         }
         _ => FeedbackError::Unavailable(format!("{source} did not answer: {}", status.message())),
     }
@@ -255,7 +252,7 @@ impl Sources {
             .map_err(|s| failed("scoring", s))?
             .into_inner()
             .entry
-            .ok_or_else(|| FeedbackError::Internal(anyhow::anyhow!("scoring answered without the entry")))
+            .ok_or_else(|| FeedbackError::internal(anyhow::anyhow!("scoring answered without the entry")))
     }
 
     /// Sends an upheld objection's correction; `source_key` makes a retry a no-op.
@@ -296,7 +293,7 @@ impl Sources {
             .map_err(|s| failed("scoring", s))?
             .into_inner()
             .table
-            .ok_or_else(|| FeedbackError::Internal(anyhow::anyhow!("scoring answered without the table")))
+            .ok_or_else(|| FeedbackError::internal(anyhow::anyhow!("scoring answered without the table")))
     }
 
     // ── volunteering ──
@@ -334,7 +331,7 @@ impl Sources {
             .map_err(|s| failed("volunteering", s))?
             .into_inner()
             .activity
-            .ok_or_else(|| FeedbackError::Internal(anyhow::anyhow!("volunteering answered without the activity")))
+            .ok_or_else(|| FeedbackError::internal(anyhow::anyhow!("volunteering answered without the activity")))
     }
 
     /// The member's pledge for the year, if one was made.

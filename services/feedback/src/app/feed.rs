@@ -81,7 +81,7 @@ impl Feedback {
         let hook = db::webhook(&mut conn)
             .await?
             .filter(|h| !h.url.is_empty())
-            .ok_or_else(|| FeedbackError::WrongState("no webhook is set".into()))?;
+            .ok_or_else(|| FeedbackError::wrong_state("no webhook is set"))?;
         drop(conn);
         let outcome = post.send(&hook, &delivery.event).await;
         let mut conn = self.conn().await?;

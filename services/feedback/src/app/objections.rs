@@ -15,7 +15,7 @@ impl Feedback {
             return self.objection_by_id(&id).await;
         }
         let entry = match self.sources.entry(entry_id).await {
-            Err(FeedbackError::NotFound { .. }) => {
+            Err(FeedbackError::Common(Failure::NotFound { .. })) => {
                 return Err(FeedbackError::invalid(
                     "entry_id",
                     format!("no scoring entry {entry_id}"),
@@ -117,7 +117,7 @@ impl Feedback {
         self.require_handler(p, &o).await?;
         let mut tx = self.pool.begin().await?;
         if !db::assign(&mut tx, id, &department).await? {
-            return Err(FeedbackError::WrongState(format!("objection {id} is already decided")));
+            return Err(FeedbackError::wrong_state(format!("objection {id} is already decided")));
         }
         db::add_step(&mut tx, id, &step("assigned", p, department, Vec::new(), now_millis())).await?;
         tx.commit().await?;
@@ -143,7 +143,7 @@ impl Feedback {
             return self.objection_by_id(id).await;
         }
         if o.status.decided() {
-            return Err(FeedbackError::WrongState(format!(
+            return Err(FeedbackError::wrong_state(format!(
                 "objection {id} is already {}; its investigation is closed",
                 o.status.as_str()
             )));
@@ -172,7 +172,7 @@ impl Feedback {
         let o = self.objection_by_id(id).await?;
         self.require_handler(p, &o).await?;
         if o.status.decided() {
-            return Err(FeedbackError::WrongState(format!(
+            return Err(FeedbackError::wrong_state(format!(
                 "objection {id} was already decided ({})",
                 o.status.as_str()
             )));
@@ -190,7 +190,9 @@ impl Feedback {
         }
         let points = if upheld { points } else { 0 };
         if !db::decide(&mut tx, id, status, &reason, points, now, now + CORRECTION_LEASE_MS).await? {
-            return Err(FeedbackError::WrongState(format!("objection {id} was already decided")));
+            return Err(FeedbackError::wrong_state(format!(
+                "objection {id} was already decided"
+            )));
         }
         db::add_step(&mut tx, id, &step(status.as_str(), p, reason.clone(), Vec::new(), now)).await?;
         let member_id = if o.subject_kind == "member" {

@@ -9,83 +9,39 @@ pub use dualreport_policy::{Date, china_today, now_millis};
 
 use dualreport_platform::directory::DirectoryError;
 use dualreport_platform::error::FieldError;
+pub use dualreport_platform::failure::Failure;
 use sha2::{Digest, Sha256};
 
 /// Everything that can go wrong in feedback. The gRPC layer maps each variant
 /// to a status with an exhaustive match.
 #[derive(Debug, thiserror::Error)]
 pub enum FeedbackError {
-    #[error("invalid request: {0:?}")]
-    Invalid(Vec<FieldError>),
-    #[error("{what} {id} not found")]
-    NotFound { what: &'static str, id: String },
-    #[error("{0}")]
-    OutOfScope(String),
     /// The member has no confirmed report at that community for that year.
     #[error("{0}")]
     NotRegistered(String),
     /// The unit org's report to the community was not received that year.
     #[error("{0}")]
     NotPaired(String),
-    #[error("{0}")]
-    WrongState(String),
     /// A source service did not answer; nothing was written.
     #[error("{0}")]
     Unavailable(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("request_id was already used for a different request; use a new request_id for a new request")]
-    RequestIdReused,
+    /// The failures every service shares (invalid, not found, out of scope,
+    /// wrong state, conflict, reused request id, storage and internal faults).
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Common(#[from] Failure),
 }
+
+dualreport_platform::service_error!(FeedbackError);
 
 pub type Result<T, E = FeedbackError> = std::result::Result<T, E>;
-
-impl FeedbackError {
-    pub fn invalid(field: &str, description: impl Into<String>) -> Self {
-        Self::Invalid(vec![FieldError::new(field, description)])
-    }
-
-    pub fn not_found(what: &'static str, id: &str) -> Self {
-        Self::NotFound {
-            what,
-            id: id.to_owned(),
-        }
-    }
-
-    pub fn out_of_scope(what: impl Into<String>) -> Self {
-        Self::OutOfScope(what.into())
-    }
-}
 
 impl From<DirectoryError> for FeedbackError {
     fn from(error: DirectoryError) -> Self {
         match error {
-            DirectoryError::NotFound { what, id } => Self::NotFound { what, id },
-            DirectoryError::OutOfScope(message) => Self::OutOfScope(message),
+            DirectoryError::NotFound { what, id } => Self::Common(Failure::NotFound { what, id }),
+            DirectoryError::OutOfScope(message) => Self::out_of_scope(message),
             DirectoryError::Unavailable(message) => Self::Unavailable(message),
-            DirectoryError::Internal(error) => Self::Internal(error),
-        }
-    }
-}
-
-impl From<sqlx::Error> for FeedbackError {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Internal(error.into())
-    }
-}
-
-impl From<dualreport_platform::idempotency::IdempotencyError> for FeedbackError {
-    fn from(error: dualreport_platform::idempotency::IdempotencyError) -> Self {
-        use dualreport_platform::idempotency::IdempotencyError as I;
-        match error {
-            I::Invalid(e) => Self::Invalid(vec![e]),
-            I::Reused => Self::RequestIdReused,
-            I::Concurrent(id) => Self::Conflict(format!(
-                "request {id} was applied concurrently; retry to read its result"
-            )),
-            I::Database(e) => e.into(),
+            DirectoryError::Internal(error) => Self::internal(error),
         }
     }
 }

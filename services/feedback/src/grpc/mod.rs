@@ -49,16 +49,10 @@ fn to_status(error: FeedbackError) -> Status {
     use ErrorReason as E;
     use FeedbackError as F;
     match error {
-        F::Invalid(fields) => err::invalid_fields(&fields),
-        F::NotFound { what, id } => err::not_found(what, &id),
-        F::OutOfScope(m) => err::status(Code::PermissionDenied, E::OutOfScope, m),
+        F::Common(failure) => failure.into(),
         F::NotRegistered(m) => err::status(Code::FailedPrecondition, E::NotRegistered, m),
         F::NotPaired(m) => err::status(Code::FailedPrecondition, E::NotPaired, m),
-        F::WrongState(m) => err::status(Code::FailedPrecondition, E::WrongState, m),
         F::Unavailable(m) => err::status(Code::Unavailable, E::UpstreamUnavailable, m),
-        F::Conflict(m) => err::status(Code::Aborted, E::Conflict, m),
-        e @ F::RequestIdReused => err::status(Code::FailedPrecondition, E::RequestIdReused, e.to_string()),
-        F::Internal(e) => err::internal(e.as_ref()),
     }
 }
 

@@ -29,10 +29,6 @@ use crate::domain::model::*;
 use crate::domain::warnings::{Finding, Rule};
 use crate::domain::{FeedbackError, Period, Result};
 
-fn corrupt(what: &str, value: &str) -> FeedbackError {
-    FeedbackError::Internal(anyhow::anyhow!("stored {what} {value:?} is not valid"))
-}
-
 fn ids_to_text(ids: &[String]) -> String {
     serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
 }
@@ -46,5 +42,5 @@ fn int(row: &AnyRow, column: &str) -> Result<i64> {
 }
 
 fn stored_year(row: &AnyRow) -> Result<i32> {
-    i32::try_from(int(row, "year")?).map_err(|_| corrupt("year", "out of range"))
+    i32::try_from(int(row, "year")?).map_err(|_| FeedbackError::corrupt("year", "out of range"))
 }

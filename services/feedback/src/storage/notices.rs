@@ -9,7 +9,7 @@ pub(super) fn notice_from_row(r: &AnyRow, with_summary: bool) -> Result<Notice> 
     let status: String = r.try_get("status")?;
     let summary = if with_summary {
         let text: String = r.try_get("summary")?;
-        Some(serde_json::from_str(&text).map_err(|_| corrupt("summary", "json"))?)
+        Some(serde_json::from_str(&text).map_err(|_| FeedbackError::corrupt("summary", "json"))?)
     } else {
         None
     };
@@ -28,7 +28,7 @@ pub(super) fn notice_from_row(r: &AnyRow, with_summary: bool) -> Result<Notice> 
         body: r.try_get("body")?,
         urgent: int(r, "urgent")? != 0,
         summary,
-        status: NoticeStatus::parse(&status).ok_or_else(|| corrupt("notice status", &status))?,
+        status: NoticeStatus::parse(&status).ok_or_else(|| FeedbackError::corrupt("notice status", &status))?,
         sent_by: r.try_get("sent_by")?,
         sent_at: int(r, "sent_at")?,
         acknowledged_by: r.try_get("acknowledged_by")?,
@@ -37,7 +37,7 @@ pub(super) fn notice_from_row(r: &AnyRow, with_summary: bool) -> Result<Notice> 
 }
 
 pub async fn insert_notice(conn: &mut AnyConnection, n: &Notice) -> Result<()> {
-    let summary = serde_json::to_string(&n.summary).map_err(|e| FeedbackError::Internal(e.into()))?;
+    let summary = serde_json::to_string(&n.summary).map_err(|e| FeedbackError::internal(e.into()))?;
     sqlx::query(&format!(
         "INSERT INTO notices ({NOTICE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
          $15, $16, $17)"

@@ -19,7 +19,7 @@ pub(super) fn objection_from_row(r: &AnyRow) -> Result<Objection> {
         district_id: r.try_get("district_id")?,
         content: r.try_get("content")?,
         department: r.try_get("department")?,
-        status: ObjectionStatus::parse(&status).ok_or_else(|| corrupt("objection status", &status))?,
+        status: ObjectionStatus::parse(&status).ok_or_else(|| FeedbackError::corrupt("objection status", &status))?,
         result: r.try_get("result")?,
         correction_points: int(r, "correction_points")?,
         correction_entry_id: r.try_get("correction_entry_id")?,

@@ -51,7 +51,7 @@ pub async fn list_ratings(
                 unit_org_id: r.try_get("unit_org_id")?,
                 unit_path: r.try_get("unit_path")?,
                 year: stored_year(r)?,
-                grade: Grade::parse(&grade).ok_or_else(|| corrupt("grade", &grade))?,
+                grade: Grade::parse(&grade).ok_or_else(|| FeedbackError::corrupt("grade", &grade))?,
                 comment: r.try_get("comment")?,
                 rated_by: r.try_get("rated_by")?,
                 updated_at: int(r, "updated_at")?,

@@ -62,7 +62,7 @@ pub async fn spot_check(conn: &mut AnyConnection, id: &str) -> Result<Option<Spo
             Ok(SpotItem {
                 member_id: i.try_get("member_id")?,
                 community_id: i.try_get("community_id")?,
-                method: Method::parse(&method).ok_or_else(|| corrupt("check method", &method))?,
+                method: Method::parse(&method).ok_or_else(|| FeedbackError::corrupt("check method", &method))?,
                 findings: i.try_get("findings")?,
                 checked_by: i.try_get("checked_by")?,
                 checked_at: i.try_get("checked_at")?,

@@ -30,7 +30,7 @@ pub(super) fn warning_from_row(r: &AnyRow) -> Result<StoredWarning> {
     Ok(StoredWarning {
         id: r.try_get("id")?,
         finding: Finding {
-            rule: Rule::parse(&rule).ok_or_else(|| corrupt("rule", &rule))?,
+            rule: Rule::parse(&rule).ok_or_else(|| FeedbackError::corrupt("rule", &rule))?,
             subject_kind: if kind == "unit" { "unit" } else { "member" },
             subject_id: r.try_get("subject_id")?,
             subject_name: r.try_get("subject_name")?,

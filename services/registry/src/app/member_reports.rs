@@ -115,7 +115,7 @@ impl Registry {
             registered_until: None,
         };
         match db::insert_member_report(&mut tx, &report).await {
-            Err(e) if db::is_unique_violation(&e) => {
+            Err(e) if e.is_duplicate() => {
                 return Err(RegistryError::AlreadyExists(format!(
                     "member {} already has an active report for {year}",
                     member.id
@@ -147,14 +147,14 @@ impl Registry {
         self.require_admin_over(&mut tx, p, &community.path, &format!("community {}", community.id))
             .await?;
         if report.status != MemberReportStatus::Submitted {
-            return Err(RegistryError::WrongState(format!(
+            return Err(RegistryError::wrong_state(format!(
                 "member report {report_id} is {}",
                 report.status.as_str()
             )));
         }
         // Claim the report first: a concurrent second call waits on the row, then finds it confirmed.
         if !db::confirm_member_report(&mut tx, &report.id, branch, now_millis()).await? {
-            return Err(RegistryError::WrongState(format!(
+            return Err(RegistryError::wrong_state(format!(
                 "report {report_id} was already confirmed"
             )));
         }

@@ -256,7 +256,9 @@ impl Registry {
             match row {
                 Err(row_errors) => errors.extend(row_errors.into_iter().map(|e| (i, e))),
                 Ok(profile) => match self.check_profile_refs(&mut conn, &profile, "row").await {
-                    Err(RegistryError::Invalid(row_errors)) => errors.extend(row_errors.into_iter().map(|e| (i, e))),
+                    Err(RegistryError::Common(dualreport_platform::failure::Failure::Invalid(row_errors))) => {
+                        errors.extend(row_errors.into_iter().map(|e| (i, e)))
+                    }
                     Err(other) => return Err(other),
                     Ok(unit) => {
                         let covered = *in_scope

@@ -115,7 +115,7 @@ impl Registry {
         match db::org(&mut conn, id).await? {
             Some(org) if org.org_type == OrgType::City => return Ok(()),
             Some(org) => {
-                return Err(RegistryError::Internal(anyhow::anyhow!(
+                return Err(RegistryError::internal(anyhow::anyhow!(
                     "registry.city_id {id} names an org of type {}, not a city",
                     org.org_type.as_str()
                 )));
@@ -139,7 +139,7 @@ impl Registry {
                 tracing::info!(city = id, "created the root city");
                 Ok(())
             }
-            Err(e) if db::is_unique_violation(&e) => Ok(()),
+            Err(e) if e.is_duplicate() => Ok(()),
             Err(other) => Err(other),
         }
     }

@@ -25,7 +25,7 @@ impl Registry {
         let current = db::active_member_report(&mut tx, &member.id, year)
             .await?
             .ok_or_else(|| {
-                RegistryError::WrongState(format!(
+                RegistryError::wrong_state(format!(
                     "member {member_id} has no active registration in {year} to move from"
                 ))
             })?;
@@ -34,7 +34,7 @@ impl Registry {
         }
         let now = now_millis();
         if !db::end_member_report(&mut tx, &current.id, now, today).await? {
-            return Err(RegistryError::WrongState(format!(
+            return Err(RegistryError::wrong_state(format!(
                 "member {member_id}'s registration has already ended"
             )));
         }

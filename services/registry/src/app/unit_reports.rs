@@ -99,7 +99,7 @@ impl Registry {
             receipt: None,
         };
         match db::insert_unit_report(&mut tx, &report).await {
-            Err(e) if db::is_unique_violation(&e) => {
+            Err(e) if e.is_duplicate() => {
                 return Err(RegistryError::AlreadyExists(format!(
                     "unit {} has already reported for {year}",
                     unit.id
@@ -162,14 +162,14 @@ impl Registry {
         self.require_admin_over(&mut tx, p, &community.path, &format!("community {}", community.id))
             .await?;
         if report.status != UnitReportStatus::Submitted {
-            return Err(RegistryError::WrongState(format!(
+            return Err(RegistryError::wrong_state(format!(
                 "unit report {report_id} is already {}",
                 report.status.as_str()
             )));
         }
         // Claim the report first: a concurrent second call waits on the row, then finds it received.
         if !db::receive_unit_report(&mut tx, &report.id).await? {
-            return Err(RegistryError::WrongState(format!(
+            return Err(RegistryError::wrong_state(format!(
                 "report {report_id} was already received"
             )));
         }

@@ -113,23 +113,15 @@ async fn import_one(
 /// Every domain error → status, exhaustively: a new variant is a compile error here.
 fn to_status(error: RegistryError) -> Status {
     match error {
-        RegistryError::Invalid(fields) => err::invalid_fields(&fields),
-        RegistryError::NotFound { what, id } => err::not_found(what, &id),
+        RegistryError::Common(failure) => failure.into(),
         RegistryError::AlreadyExists(m) => err::status(Code::AlreadyExists, ErrorReason::AlreadyExists, m),
-        RegistryError::OutOfScope(m) => err::status(Code::PermissionDenied, ErrorReason::OutOfScope, m),
         e @ RegistryError::TreeCycle(_) => err::status(Code::FailedPrecondition, ErrorReason::TreeCycle, e.to_string()),
         RegistryError::InvalidParent(m) => err::status(Code::FailedPrecondition, ErrorReason::InvalidParent, m),
         RegistryError::OutsideWindow(m) => err::status(Code::FailedPrecondition, ErrorReason::OutsideWindow, m),
-        RegistryError::WrongState(m) => err::status(Code::FailedPrecondition, ErrorReason::WrongState, m),
         RegistryError::LetterRequired(m) => err::status(Code::FailedPrecondition, ErrorReason::LetterRequired, m),
         e @ RegistryError::SameCommunity(_) => {
             err::status(Code::FailedPrecondition, ErrorReason::SameCommunity, e.to_string())
         }
-        RegistryError::Conflict(m) => err::status(Code::Aborted, ErrorReason::Conflict, m),
-        e @ RegistryError::RequestIdReused => {
-            err::status(Code::FailedPrecondition, ErrorReason::RequestIdReused, e.to_string())
-        }
-        RegistryError::Internal(e) => err::internal(e.as_ref()),
     }
 }
 

@@ -16,7 +16,8 @@ pub(super) fn member_report_from_row(row: &AnyRow) -> Result<MemberReport> {
         member_id: row.try_get("member_id")?,
         community_id: row.try_get("community_id")?,
         year: int(row, "year")?,
-        status: MemberReportStatus::parse(&status).ok_or_else(|| corrupt("member report status", &status))?,
+        status: MemberReportStatus::parse(&status)
+            .ok_or_else(|| RegistryError::corrupt("member report status", &status))?,
         letter_id: row.try_get("letter_id")?,
         unit_org_id: row.try_get("unit_org_id")?,
         branch: row.try_get("branch")?,
@@ -115,7 +116,7 @@ pub(super) fn stored_date(row: &AnyRow, column: &str) -> Result<Option<Date>> {
     }
     Date::parse_from_str(&text, "%Y-%m-%d")
         .map(Some)
-        .map_err(|_| corrupt(column, &text))
+        .map_err(|_| RegistryError::corrupt(column, &text))
 }
 
 /// Ends an active report, its registration stopping on `moved_on` (the

@@ -32,7 +32,7 @@ pub(super) const MEMBER_COLUMNS: &str = "id, unit_org_id, residence_community_id
 
 pub(super) fn json_list(row: &AnyRow, column: &str) -> Result<Vec<String>> {
     let text: String = row.try_get(column)?;
-    serde_json::from_str(&text).map_err(|_| corrupt(column, &text))
+    serde_json::from_str(&text).map_err(|_| RegistryError::corrupt(column, &text))
 }
 
 /// A sealed column pair `<field>_cipher` / `<field>_key_id`.
@@ -110,12 +110,13 @@ pub(super) fn member_from_row(row: &AnyRow) -> Result<MemberRow> {
         unit_org_id: row.try_get("unit_org_id")?,
         residence_community_id: row.try_get("residence_community_id")?,
         name: row.try_get("name")?,
-        gender: Gender::parse(&gender).ok_or_else(|| corrupt("gender", &gender))?,
+        gender: Gender::parse(&gender).ok_or_else(|| RegistryError::corrupt("gender", &gender))?,
         birth_year: int(row, "birth_year")?,
         education: row.try_get("education")?,
-        joined_party_on: joined.parse().map_err(|_| corrupt("date", &joined))?,
-        membership_status: MembershipStatus::parse(&status).ok_or_else(|| corrupt("membership status", &status))?,
-        category: Category::parse(&category).ok_or_else(|| corrupt("category", &category))?,
+        joined_party_on: joined.parse().map_err(|_| RegistryError::corrupt("date", &joined))?,
+        membership_status: MembershipStatus::parse(&status)
+            .ok_or_else(|| RegistryError::corrupt("membership status", &status))?,
+        category: Category::parse(&category).ok_or_else(|| RegistryError::corrupt("category", &category))?,
         employer: row.try_get("employer")?,
         position: row.try_get("position")?,
         phone: sealed(row, "phone")?,

@@ -41,36 +41,7 @@ use crate::domain::report::{
 };
 use crate::domain::{Date, RegistryError, Result};
 
-impl From<dualreport_platform::idempotency::IdempotencyError> for RegistryError {
-    fn from(error: dualreport_platform::idempotency::IdempotencyError) -> Self {
-        use dualreport_platform::idempotency::IdempotencyError as E;
-        match error {
-            E::Invalid(e) => RegistryError::Invalid(vec![e]),
-            E::Reused => RegistryError::RequestIdReused,
-            e @ E::Concurrent(_) => RegistryError::Conflict(e.to_string()),
-            E::Database(e) => e.into(),
-        }
-    }
-}
-
-impl From<sqlx::Error> for RegistryError {
-    fn from(error: sqlx::Error) -> Self {
-        RegistryError::Internal(anyhow::Error::new(error).context("database"))
-    }
-}
-
-/// True when a storage call failed on a unique constraint (a concurrent or
-/// repeated write), which callers turn into a domain answer.
-pub fn is_unique_violation(error: &RegistryError) -> bool {
-    matches!(error, RegistryError::Internal(e)
-        if e.downcast_ref::<sqlx::Error>().is_some_and(dualreport_platform::db::is_unique_violation))
-}
-
-fn corrupt(what: &str, value: &str) -> RegistryError {
-    RegistryError::Internal(anyhow::anyhow!("stored {what} {value:?} is not recognised"))
-}
-
 fn int(row: &AnyRow, column: &str) -> Result<i32> {
     let value: i64 = row.try_get(column)?;
-    i32::try_from(value).map_err(|_| corrupt(column, &value.to_string()))
+    i32::try_from(value).map_err(|_| RegistryError::corrupt(column, value))
 }

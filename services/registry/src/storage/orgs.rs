@@ -10,7 +10,7 @@ pub(super) fn org_from_row(row: &AnyRow) -> Result<Org> {
     Ok(Org {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
-        org_type: OrgType::parse(&org_type).ok_or_else(|| corrupt("org type", &org_type))?,
+        org_type: OrgType::parse(&org_type).ok_or_else(|| RegistryError::corrupt("org type", &org_type))?,
         parent_id: row.try_get("parent_id")?,
         path: row.try_get("path")?,
         district_id: row.try_get("district_id")?,

@@ -15,8 +15,8 @@ pub(super) fn relocation_from_row(row: &AnyRow) -> Result<Relocation> {
         to_community_id: row.try_get("to_community_id")?,
         reason: row.try_get("reason")?,
         declared_at: row.try_get("declared_at")?,
-        due_on: due.parse().map_err(|_| corrupt("date", &due))?,
-        status: RelocationStatus::parse(&status).ok_or_else(|| corrupt("relocation status", &status))?,
+        due_on: due.parse().map_err(|_| RegistryError::corrupt("date", &due))?,
+        status: RelocationStatus::parse(&status).ok_or_else(|| RegistryError::corrupt("relocation status", &status))?,
         fulfilled_by_report_id: row.try_get("fulfilled_by_report_id")?,
     })
 }

@@ -27,8 +27,9 @@ pub(super) fn unit_report_from_row(row: &AnyRow) -> Result<UnitReport> {
         unit_org_id: row.try_get("unit_org_id")?,
         community_id: row.try_get("community_id")?,
         year: int(row, "year")?,
-        status: UnitReportStatus::parse(&status).ok_or_else(|| corrupt("unit report status", &status))?,
-        assignment: Assignment::parse(&assignment).ok_or_else(|| corrupt("assignment", &assignment))?,
+        status: UnitReportStatus::parse(&status)
+            .ok_or_else(|| RegistryError::corrupt("unit report status", &status))?,
+        assignment: Assignment::parse(&assignment).ok_or_else(|| RegistryError::corrupt("assignment", &assignment))?,
         assigned_by_org_id: row.try_get("assigned_by_org_id")?,
         org_name: row.try_get("org_name")?,
         details: OrgDetails {

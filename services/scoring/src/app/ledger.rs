@@ -43,7 +43,7 @@ impl Scoring {
             )));
         }
         match db::insert_entry(&mut tx, &entry).await {
-            Err(e) if db::is_unique_violation(&e) => {
+            Err(e) if e.is_duplicate() => {
                 drop(tx);
                 let mut conn = self.pool.acquire().await?;
                 return Self::delivered(&mut conn, &entry.source_key, &entry.subject, entry.kind)
@@ -250,7 +250,7 @@ impl Scoring {
         {
             let (net, floor, ceiling) = db::entry_total(&mut tx, &corrected.id)
                 .await?
-                .ok_or_else(|| ScoringError::Internal(anyhow::anyhow!("entry {} has no total", corrected.id)))?;
+                .ok_or_else(|| ScoringError::internal(anyhow::anyhow!("entry {} has no total", corrected.id)))?;
             return Err(ScoringError::invalid(
                 "points",
                 format!(
@@ -276,8 +276,8 @@ impl Scoring {
             )));
         }
         match db::insert_entry(&mut tx, &entry).await {
-            Err(e) if db::is_unique_violation(&e) => {
-                return Err(ScoringError::Conflict(format!(
+            Err(e) if e.is_duplicate() => {
+                return Err(ScoringError::conflict(format!(
                     "source key {} was delivered concurrently; retry to read its entry",
                     entry.source_key
                 )));

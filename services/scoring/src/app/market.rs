@@ -192,10 +192,10 @@ impl Scoring {
                 self.today(),
             )
         };
-        let already = || ScoringError::WrongState(format!("redemption {id} is already cancelled"));
+        let already = || ScoringError::wrong_state(format!("redemption {id} is already cancelled"));
         // The reversal's source key is unique: a concurrent cancel waits here and loses.
         match db::insert_entry(&mut tx, &reversal).await {
-            Err(e) if db::is_unique_violation(&e) => return Err(already()),
+            Err(e) if e.is_duplicate() => return Err(already()),
             other => other?,
         }
         if !db::cancel_redemption(&mut tx, id, &reversal.id, reason, now_millis()).await? {

@@ -34,8 +34,8 @@ impl Scoring {
             line_count: 0,
         };
         match db::insert_settlement(conn, &s).await {
-            Err(e) if db::is_unique_violation(&e) => {
-                return Err(ScoringError::Conflict(format!(
+            Err(e) if e.is_duplicate() => {
+                return Err(ScoringError::conflict(format!(
                     "{} was settled concurrently; read the settlements and retry",
                     period.key()
                 )));
@@ -110,7 +110,7 @@ impl Scoring {
             .map_err(|why| ScoringError::invalid("assembly_date", why))?;
         if !db::review_settlement(&mut tx, id, date, recorded_by, now_millis()).await? {
             let now = self.require_settlement(&mut tx, id).await?;
-            return Err(ScoringError::WrongState(format!(
+            return Err(ScoringError::wrong_state(format!(
                 "settlement {id} is {}; only a draft can be reviewed",
                 now.status.as_str()
             )));
@@ -136,7 +136,7 @@ impl Scoring {
         if let Some(current) = db::current_version(&mut tx, &s.community_id, s.period).await?
             && current > s.version
         {
-            return Err(ScoringError::WrongState(format!(
+            return Err(ScoringError::wrong_state(format!(
                 "version {current} of this period is already published; version {} is older",
                 s.version
             )));
@@ -145,7 +145,7 @@ impl Scoring {
             // Say what it is now (a concurrent call may have just published it),
             // not what it was when this call read it.
             let now = self.require_settlement(&mut tx, id).await?;
-            return Err(ScoringError::WrongState(match now.status {
+            return Err(ScoringError::wrong_state(match now.status {
                 SettlementStatus::Draft => format!(
                     "settlement {id} is a draft: the members-and-residents assembly must review it before it is published"
                 ),

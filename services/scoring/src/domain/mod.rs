@@ -10,23 +10,16 @@ pub use dualreport_policy::{Clock, Date, china_today, now_millis};
 
 use dualreport_platform::directory::DirectoryError;
 use dualreport_platform::error::FieldError;
+pub use dualreport_platform::failure::Failure;
 use dualreport_platform::stored_enum;
 
 /// Everything that can go wrong in scoring. The gRPC layer maps each variant
 /// to a status with an exhaustive match.
 #[derive(Debug, thiserror::Error)]
 pub enum ScoringError {
-    #[error("invalid request: {0:?}")]
-    Invalid(Vec<FieldError>),
-    #[error("{what} {id} not found")]
-    NotFound { what: &'static str, id: String },
-    #[error("{0}")]
-    OutOfScope(String),
     /// The member (or unit) has no report at that community for that year.
     #[error("{0}")]
     NotRegistered(String),
-    #[error("{0}")]
-    WrongState(String),
     #[error("period {0} has not ended yet; it can be settled from the day after it ends")]
     PeriodNotEnded(String),
     #[error("nothing changed in {0} since settlement version {1}")]
@@ -42,52 +35,22 @@ pub enum ScoringError {
     /// A dependency (the registry) did not answer in time.
     #[error("{0}")]
     Unavailable(String),
-    /// A concurrent call changed the object first; retrying reads the outcome.
-    #[error("{0}")]
-    Conflict(String),
-    #[error("request_id was already used for a different request; use a new request_id for a new request")]
-    RequestIdReused,
+    /// The failures every service shares (invalid, not found, out of scope,
+    /// wrong state, conflict, reused request id, storage and internal faults).
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Common(#[from] Failure),
 }
 
-impl ScoringError {
-    pub fn invalid(field: &str, description: impl Into<String>) -> Self {
-        Self::Invalid(vec![FieldError::new(field, description)])
-    }
-
-    pub fn not_found(what: &'static str, id: &str) -> Self {
-        Self::NotFound {
-            what,
-            id: id.to_owned(),
-        }
-    }
-
-    pub fn out_of_scope(what: impl Into<String>) -> Self {
-        Self::OutOfScope(what.into())
-    }
-}
+dualreport_platform::service_error!(ScoringError);
 
 impl From<DirectoryError> for ScoringError {
     fn from(error: DirectoryError) -> Self {
         match error {
-            DirectoryError::NotFound { what, id } => Self::NotFound { what, id },
-            DirectoryError::OutOfScope(message) => Self::OutOfScope(message),
+            DirectoryError::NotFound { what, id } => Self::Common(Failure::NotFound { what, id }),
+            DirectoryError::OutOfScope(message) => Self::out_of_scope(message),
             DirectoryError::Unavailable(message) => Self::Unavailable(message),
-            DirectoryError::Internal(error) => Self::Internal(error),
+            DirectoryError::Internal(error) => Self::internal(error),
         }
-    }
-}
-
-impl From<Violations> for ScoringError {
-    fn from(violations: Violations) -> Self {
-        Self::Invalid(violations.0)
-    }
-}
-
-impl From<FieldError> for ScoringError {
-    fn from(error: FieldError) -> Self {
-        Self::Invalid(vec![error])
     }
 }
 

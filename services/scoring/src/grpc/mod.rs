@@ -37,11 +37,8 @@ impl ScoringApi {
 fn to_status(error: ScoringError) -> Status {
     use ErrorReason as E;
     match error {
-        ScoringError::Invalid(fields) => err::invalid_fields(&fields),
-        ScoringError::NotFound { what, id } => err::not_found(what, &id),
-        ScoringError::OutOfScope(m) => err::status(Code::PermissionDenied, E::OutOfScope, m),
+        ScoringError::Common(failure) => failure.into(),
         ScoringError::NotRegistered(m) => err::status(Code::FailedPrecondition, E::NotRegistered, m),
-        ScoringError::WrongState(m) => err::status(Code::FailedPrecondition, E::WrongState, m),
         e @ ScoringError::PeriodNotEnded(_) => err::status(Code::FailedPrecondition, E::PeriodNotEnded, e.to_string()),
         e @ ScoringError::NothingChanged(..) => err::status(Code::FailedPrecondition, E::NothingChanged, e.to_string()),
         ScoringError::InsufficientPoints(m) => err::status(Code::FailedPrecondition, E::InsufficientPoints, m),
@@ -49,9 +46,6 @@ fn to_status(error: ScoringError) -> Status {
         ScoringError::CapExceeded(m) => err::status(Code::FailedPrecondition, E::CapExceeded, m),
         e @ ScoringError::SourceKeyReused(_) => err::status(Code::AlreadyExists, E::SourceKeyReused, e.to_string()),
         ScoringError::Unavailable(m) => err::status(Code::Unavailable, E::UpstreamUnavailable, m),
-        ScoringError::Conflict(m) => err::status(Code::Aborted, E::Conflict, m),
-        e @ ScoringError::RequestIdReused => err::status(Code::FailedPrecondition, E::RequestIdReused, e.to_string()),
-        ScoringError::Internal(e) => err::internal(e.as_ref()),
     }
 }
 

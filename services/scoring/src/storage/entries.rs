@@ -14,7 +14,7 @@ pub(super) fn entry_from_row(row: &AnyRow) -> Result<Entry> {
         id: row.try_get("id")?,
         subject: subject(row)?,
         community_id: row.try_get("community_id")?,
-        kind: EntryKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+        kind: EntryKind::parse(&kind).ok_or_else(|| ScoringError::corrupt("kind", &kind))?,
         points: row.try_get("points")?,
         occurred_on: date(row, "occurred_on")?,
         period: period(row, "period")?,
@@ -26,12 +26,12 @@ pub(super) fn entry_from_row(row: &AnyRow) -> Result<Entry> {
         adjustment: row.try_get("adjustment")?,
         special_category: match special.as_str() {
             "" => None,
-            s => Some(SpecialCategory::parse(s).ok_or_else(|| corrupt("special_category", s))?),
+            s => Some(SpecialCategory::parse(s).ok_or_else(|| ScoringError::corrupt("special_category", s))?),
         },
         project_id: row.try_get("project_id")?,
         project_scorer: match scorer.as_str() {
             "" => None,
-            s => Some(ProjectScorer::parse(s).ok_or_else(|| corrupt("project_scorer", s))?),
+            s => Some(ProjectScorer::parse(s).ok_or_else(|| ScoringError::corrupt("project_scorer", s))?),
         },
         corrects_entry_id: row.try_get("corrects_entry_id")?,
         redemption_id: row.try_get("redemption_id")?,

@@ -117,7 +117,7 @@ pub(super) fn redemption_from_row(row: &AnyRow) -> Result<Redemption> {
         item_name: row.try_get("item_name")?,
         quantity: row.try_get("quantity")?,
         points: row.try_get("points")?,
-        status: RedemptionStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        status: RedemptionStatus::parse(&status).ok_or_else(|| ScoringError::corrupt("status", &status))?,
         entry_id: row.try_get("entry_id")?,
         reversal_entry_id: row.try_get("reversal_entry_id")?,
         created_at: row.try_get("created_at")?,

@@ -34,48 +34,20 @@ use crate::domain::period::{Half, Period};
 use crate::domain::settlement::{Line, Settlement, SettlementStatus};
 use crate::domain::{Date, Result, ScoringError, Subject, SubjectKind};
 
-impl From<dualreport_platform::idempotency::IdempotencyError> for ScoringError {
-    fn from(error: dualreport_platform::idempotency::IdempotencyError) -> Self {
-        use dualreport_platform::idempotency::IdempotencyError as E;
-        match error {
-            E::Invalid(e) => ScoringError::Invalid(vec![e]),
-            E::Reused => ScoringError::RequestIdReused,
-            e @ E::Concurrent(_) => ScoringError::Conflict(e.to_string()),
-            E::Database(e) => e.into(),
-        }
-    }
-}
-
-impl From<sqlx::Error> for ScoringError {
-    fn from(error: sqlx::Error) -> Self {
-        ScoringError::Internal(anyhow::Error::new(error).context("database"))
-    }
-}
-
-/// True when a storage call failed on a unique constraint.
-pub fn is_unique_violation(error: &ScoringError) -> bool {
-    matches!(error, ScoringError::Internal(e)
-        if e.downcast_ref::<sqlx::Error>().is_some_and(dualreport_platform::db::is_unique_violation))
-}
-
-fn corrupt(what: &str, value: &str) -> ScoringError {
-    ScoringError::Internal(anyhow::anyhow!("stored {what} {value:?} is not recognised"))
-}
-
 fn date(row: &AnyRow, column: &str) -> Result<Date> {
     let text: String = row.try_get(column)?;
-    Date::parse_from_str(&text, "%Y-%m-%d").map_err(|_| corrupt(column, &text))
+    Date::parse_from_str(&text, "%Y-%m-%d").map_err(|_| ScoringError::corrupt(column, &text))
 }
 
 fn period(row: &AnyRow, column: &str) -> Result<Period> {
     let text: String = row.try_get(column)?;
-    Period::parse_key(&text).ok_or_else(|| corrupt(column, &text))
+    Period::parse_key(&text).ok_or_else(|| ScoringError::corrupt(column, &text))
 }
 
 fn subject(row: &AnyRow) -> Result<Subject> {
     let kind: String = row.try_get("subject_kind")?;
     Ok(Subject {
-        kind: SubjectKind::parse(&kind).ok_or_else(|| corrupt("subject_kind", &kind))?,
+        kind: SubjectKind::parse(&kind).ok_or_else(|| ScoringError::corrupt("subject_kind", &kind))?,
         id: row.try_get("subject_id")?,
     })
 }

@@ -15,13 +15,15 @@ pub(super) fn settlement_from_row(row: &AnyRow) -> Result<Settlement> {
         scope_path: row.try_get("scope_path")?,
         period: period(row, "period")?,
         version: row.try_get("version")?,
-        status: SettlementStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        status: SettlementStatus::parse(&status).ok_or_else(|| ScoringError::corrupt("status", &status))?,
         reason: row.try_get("reason")?,
         current: row.try_get::<i64, _>("is_current")? == 1,
         settled_by: row.try_get("settled_by")?,
         settled_at: row.try_get("settled_at")?,
         assembly_date: match assembly {
-            Some(text) => Some(Date::parse_from_str(&text, "%Y-%m-%d").map_err(|_| corrupt("assembly_date", &text))?),
+            Some(text) => Some(
+                Date::parse_from_str(&text, "%Y-%m-%d").map_err(|_| ScoringError::corrupt("assembly_date", &text))?,
+            ),
             None => None,
         },
         reviewed_by: row.try_get("reviewed_by")?,

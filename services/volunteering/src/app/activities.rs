@@ -131,7 +131,7 @@ impl Volunteering {
             return Ok(existing);
         }
         if activity.kind.is_individual() {
-            return Err(VolunteeringError::WrongState(format!(
+            return Err(VolunteeringError::wrong_state(format!(
                 "activity {activity_id} records one member's work; it takes no sign-ups"
             )));
         }
@@ -183,7 +183,7 @@ impl Volunteering {
             payment_error: String::new(),
         };
         match db::insert_attendance(conn, &attendance).await {
-            Err(e) if db::is_unique_violation(&e) => Err(VolunteeringError::Conflict(format!(
+            Err(e) if e.is_duplicate() => Err(VolunteeringError::conflict(format!(
                 "member {member_id} signed up for activity {} concurrently; retry",
                 activity.id
             ))),
@@ -210,7 +210,7 @@ impl Volunteering {
             )));
         }
         if now < activity.start_at - 3_600_000 {
-            return Err(VolunteeringError::WrongState(format!(
+            return Err(VolunteeringError::wrong_state(format!(
                 "check-in for activity {activity_id} opens an hour before it starts"
             )));
         }
@@ -276,12 +276,12 @@ impl Volunteering {
         match attendance.status {
             AttendanceStatus::CheckedIn => {}
             AttendanceStatus::Confirmed => {
-                return Err(VolunteeringError::WrongState(format!(
+                return Err(VolunteeringError::wrong_state(format!(
                     "attendance {attendance_id} was already confirmed"
                 )));
             }
             AttendanceStatus::SignedUp => {
-                return Err(VolunteeringError::WrongState(format!(
+                return Err(VolunteeringError::wrong_state(format!(
                     "attendance {attendance_id} never checked in; only those present are confirmed"
                 )));
             }
@@ -289,7 +289,7 @@ impl Volunteering {
         let activity = self.activity(&attendance.activity_id).await?;
         let now = now_millis();
         if now < activity.start_at {
-            return Err(VolunteeringError::WrongState(format!(
+            return Err(VolunteeringError::wrong_state(format!(
                 "activity {} has not started; confirm attendance once it has",
                 activity.id
             )));
@@ -316,7 +316,7 @@ impl Volunteering {
         attendance.confirmed_by = p.subject.clone();
         attendance.confirmed_at = Some(now);
         if !db::confirm(&mut tx, &attendance).await? {
-            return Err(VolunteeringError::WrongState(format!(
+            return Err(VolunteeringError::wrong_state(format!(
                 "attendance {attendance_id} was already confirmed"
             )));
         }

@@ -25,7 +25,7 @@ impl Volunteering {
             return self.agreement(&id).await;
         }
         match db::insert_agreement(&mut tx, &agreement).await {
-            Err(e) if db::is_unique_violation(&e) => {
+            Err(e) if e.is_duplicate() => {
                 return Err(VolunteeringError::AlreadyExists(format!(
                     "unit org {} already has an agreement with community {} for {}",
                     agreement.unit_org_id, agreement.community_id, agreement.year

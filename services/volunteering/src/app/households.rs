@@ -72,7 +72,7 @@ impl Volunteering {
             .ok_or_else(|| VolunteeringError::not_found("household", household_id))?;
         Self::require_self(p, &household.member_id)?;
         if !active {
-            return Err(VolunteeringError::WrongState(format!(
+            return Err(VolunteeringError::wrong_state(format!(
                 "household {household_id} is no longer assigned to the member"
             )));
         }

@@ -44,7 +44,7 @@ impl Volunteering {
             .await?
             .ok_or_else(|| VolunteeringError::not_found("order", &order.id))?;
         now.status.require(from, action)?;
-        Err(VolunteeringError::Conflict(format!(
+        Err(VolunteeringError::conflict(format!(
             "order {} changed meanwhile; retry",
             order.id
         )))

@@ -69,7 +69,7 @@ impl Volunteering {
         }
         Self::ensure_catalogue(&mut tx, &post.community_id).await?;
         match db::insert_post(&mut tx, &post).await {
-            Err(e) if db::is_unique_violation(&e) => {
+            Err(e) if e.is_duplicate() => {
                 return Err(VolunteeringError::AlreadyExists(format!(
                     "community {} already has a post named {}",
                     post.community_id, post.name

@@ -18,7 +18,7 @@ impl Volunteering {
             Self::post(&mut tx, "post_id", &team.post_id, Some(&team.community_id)).await?;
         }
         match db::insert_team(&mut tx, &team).await {
-            Err(e) if db::is_unique_violation(&e) => {
+            Err(e) if e.is_duplicate() => {
                 return Err(VolunteeringError::AlreadyExists(format!(
                     "community {} already has a team named {}",
                     team.community_id, team.name
@@ -81,7 +81,7 @@ impl Volunteering {
                 .ok_or_else(|| VolunteeringError::not_found("studio", &id));
         }
         match db::insert_studio(&mut tx, &studio).await {
-            Err(e) if db::is_unique_violation(&e) => {
+            Err(e) if e.is_duplicate() => {
                 return Err(VolunteeringError::AlreadyExists(format!(
                     "community {} already has a studio named {}",
                     studio.community_id, studio.name

@@ -85,7 +85,7 @@ impl Volunteering {
     ) -> Result<Wish> {
         let mut wish = self.wish(wish_id).await?;
         if wish.member_id.is_empty() && wish.unit_org_id.is_empty() {
-            return Err(VolunteeringError::WrongState(format!(
+            return Err(VolunteeringError::wrong_state(format!(
                 "wish {wish_id} has not been claimed"
             )));
         }

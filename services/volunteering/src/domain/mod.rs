@@ -9,25 +9,18 @@ pub use dualreport_policy::{Date, china_date, china_today, now_millis};
 
 use dualreport_platform::directory::DirectoryError;
 use dualreport_platform::error::FieldError;
+pub use dualreport_platform::failure::Failure;
 
 /// Everything that can go wrong in volunteering. The gRPC layer maps each
 /// variant to a status with an exhaustive match.
 #[derive(Debug, thiserror::Error)]
 pub enum VolunteeringError {
-    #[error("invalid request: {0:?}")]
-    Invalid(Vec<FieldError>),
-    #[error("{what} {id} not found")]
-    NotFound { what: &'static str, id: String },
-    #[error("{0}")]
-    OutOfScope(String),
     /// The member has no confirmed report at that community for that year.
     #[error("{0}")]
     NotRegistered(String),
     /// The unit org and the community are not a joint-building pair that year.
     #[error("{0}")]
     NotPaired(String),
-    #[error("{0}")]
-    WrongState(String),
     /// An order already accepted, a wish already claimed.
     #[error("{0}")]
     AlreadyTaken(String),
@@ -48,70 +41,22 @@ pub enum VolunteeringError {
     /// A dependency (the registry, the blob store) did not answer.
     #[error("{0}")]
     Unavailable(String),
-    /// A concurrent call changed the object first; retrying reads the outcome.
-    #[error("{0}")]
-    Conflict(String),
-    #[error("request_id was already used for a different request; use a new request_id for a new request")]
-    RequestIdReused,
+    /// The failures every service shares (invalid, not found, out of scope,
+    /// wrong state, conflict, reused request id, storage and internal faults).
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Common(#[from] Failure),
 }
 
-impl VolunteeringError {
-    pub fn invalid(field: &str, description: impl Into<String>) -> Self {
-        Self::Invalid(vec![FieldError::new(field, description)])
-    }
-
-    pub fn not_found(what: &'static str, id: &str) -> Self {
-        Self::NotFound {
-            what,
-            id: id.to_owned(),
-        }
-    }
-
-    pub fn out_of_scope(what: impl Into<String>) -> Self {
-        Self::OutOfScope(what.into())
-    }
-}
+dualreport_platform::service_error!(VolunteeringError);
 
 impl From<DirectoryError> for VolunteeringError {
     fn from(error: DirectoryError) -> Self {
         match error {
-            DirectoryError::NotFound { what, id } => Self::NotFound { what, id },
-            DirectoryError::OutOfScope(message) => Self::OutOfScope(message),
+            DirectoryError::NotFound { what, id } => Self::Common(Failure::NotFound { what, id }),
+            DirectoryError::OutOfScope(message) => Self::out_of_scope(message),
             DirectoryError::Unavailable(message) => Self::Unavailable(message),
-            DirectoryError::Internal(error) => Self::Internal(error),
+            DirectoryError::Internal(error) => Self::internal(error),
         }
-    }
-}
-
-impl From<Violations> for VolunteeringError {
-    fn from(violations: Violations) -> Self {
-        Self::Invalid(violations.0)
-    }
-}
-
-impl From<FieldError> for VolunteeringError {
-    fn from(error: FieldError) -> Self {
-        Self::Invalid(vec![error])
-    }
-}
-
-impl From<dualreport_platform::idempotency::IdempotencyError> for VolunteeringError {
-    fn from(error: dualreport_platform::idempotency::IdempotencyError) -> Self {
-        use dualreport_platform::idempotency::IdempotencyError as E;
-        match error {
-            E::Invalid(e) => Self::Invalid(vec![e]),
-            E::Reused => Self::RequestIdReused,
-            e @ E::Concurrent(_) => Self::Conflict(e.to_string()),
-            E::Database(e) => e.into(),
-        }
-    }
-}
-
-impl From<sqlx::Error> for VolunteeringError {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Internal(anyhow::Error::new(error).context("database"))
     }
 }
 

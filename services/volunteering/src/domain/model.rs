@@ -171,7 +171,7 @@ impl OrderStatus {
                 "the order was already accepted by another member".into(),
             ));
         }
-        Err(VolunteeringError::WrongState(format!(
+        Err(VolunteeringError::wrong_state(format!(
             "an order that is {} cannot {action}; it must be {}",
             self.as_str(),
             expected.as_str()
@@ -425,7 +425,7 @@ mod tests {
         ));
         assert!(matches!(
             OrderStatus::Open.require(OrderStatus::Dispatched, "accept"),
-            Err(VolunteeringError::WrongState(_))
+            Err(VolunteeringError::Common(crate::domain::Failure::WrongState(_)))
         ));
     }
 

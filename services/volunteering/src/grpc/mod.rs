@@ -40,12 +40,9 @@ fn to_status(error: VolunteeringError) -> Status {
     use ErrorReason as E;
     use VolunteeringError as V;
     match error {
-        V::Invalid(fields) => err::invalid_fields(&fields),
-        V::NotFound { what, id } => err::not_found(what, &id),
-        V::OutOfScope(m) => err::status(Code::PermissionDenied, E::OutOfScope, m),
+        V::Common(failure) => failure.into(),
         V::NotRegistered(m) => err::status(Code::FailedPrecondition, E::NotRegistered, m),
         V::NotPaired(m) => err::status(Code::FailedPrecondition, E::NotPaired, m),
-        V::WrongState(m) => err::status(Code::FailedPrecondition, E::WrongState, m),
         V::AlreadyTaken(m) => err::status(Code::FailedPrecondition, E::AlreadyTaken, m),
         V::CapacityFull(m) => err::status(Code::FailedPrecondition, E::CapacityFull, m),
         V::ActivityFinished(m) => err::status(Code::FailedPrecondition, E::ActivityFinished, m),
@@ -54,9 +51,6 @@ fn to_status(error: VolunteeringError) -> Status {
         V::CountOutOfBounds(field) => err::invalid_fields_because(E::OutOfBounds, &[field]),
         V::AlreadyExists(m) => err::status(Code::AlreadyExists, E::AlreadyExists, m),
         V::Unavailable(m) => err::status(Code::Unavailable, E::UpstreamUnavailable, m),
-        V::Conflict(m) => err::status(Code::Aborted, E::Conflict, m),
-        e @ V::RequestIdReused => err::status(Code::FailedPrecondition, E::RequestIdReused, e.to_string()),
-        V::Internal(e) => err::internal(e.as_ref()),
     }
 }
 

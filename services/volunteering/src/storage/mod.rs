@@ -41,30 +41,20 @@ use sqlx::{AnyConnection, Row};
 use crate::domain::model::*;
 use crate::domain::{Date, Result, VolunteeringError};
 
-/// True when a storage call failed on a unique constraint.
-pub fn is_unique_violation(error: &VolunteeringError) -> bool {
-    matches!(error, VolunteeringError::Internal(e)
-        if e.downcast_ref::<sqlx::Error>().is_some_and(dualreport_platform::db::is_unique_violation))
-}
-
-fn corrupt(what: &str, value: &str) -> VolunteeringError {
-    VolunteeringError::Internal(anyhow::anyhow!("stored {what} {value:?} is not recognised"))
-}
-
 fn date(row: &AnyRow, column: &str) -> Result<Date> {
     let text: String = row.try_get(column)?;
-    Date::parse_from_str(&text, "%Y-%m-%d").map_err(|_| corrupt(column, &text))
+    Date::parse_from_str(&text, "%Y-%m-%d").map_err(|_| VolunteeringError::corrupt(column, &text))
 }
 
 fn opt_date(row: &AnyRow, column: &str) -> Result<Option<Date>> {
     let text: Option<String> = row.try_get(column)?;
-    text.map(|t| Date::parse_from_str(&t, "%Y-%m-%d").map_err(|_| corrupt(column, &t)))
+    text.map(|t| Date::parse_from_str(&t, "%Y-%m-%d").map_err(|_| VolunteeringError::corrupt(column, &t)))
         .transpose()
 }
 
 fn year(row: &AnyRow) -> Result<i32> {
     let year: i64 = row.try_get("year")?;
-    i32::try_from(year).map_err(|_| corrupt("year", &year.to_string()))
+    i32::try_from(year).map_err(|_| VolunteeringError::corrupt("year", year))
 }
 
 /// A JSON array of strings, as stored.
@@ -74,12 +64,12 @@ pub fn json(values: &[String]) -> String {
 
 fn list(row: &AnyRow, column: &str) -> Result<Vec<String>> {
     let text: String = row.try_get(column)?;
-    serde_json::from_str(&text).map_err(|_| corrupt(column, &text))
+    serde_json::from_str(&text).map_err(|_| VolunteeringError::corrupt(column, &text))
 }
 
 fn parsed<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
     let text: String = row.try_get(column)?;
-    parse(&text).ok_or_else(|| corrupt(column, &text))
+    parse(&text).ok_or_else(|| VolunteeringError::corrupt(column, &text))
 }
 
 fn flag(value: bool) -> i64 {

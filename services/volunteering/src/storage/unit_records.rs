@@ -6,7 +6,7 @@ pub(super) fn unit_record(row: &AnyRow) -> Result<UnitRecord> {
     let kind: String = row.try_get("kind")?;
     Ok(UnitRecord {
         id: row.try_get("id")?,
-        kind: UnitServiceKind::parse(&kind).ok_or_else(|| corrupt("unit record kind", &kind))?,
+        kind: UnitServiceKind::parse(&kind).ok_or_else(|| VolunteeringError::corrupt("unit record kind", &kind))?,
         unit_org_id: row.try_get("unit_org_id")?,
         community_id: row.try_get("community_id")?,
         served_on: date(row, "served_on")?,
