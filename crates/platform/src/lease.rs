@@ -8,7 +8,7 @@ use sqlx::AnyConnection;
 
 /// A replica's name for itself as a lease holder: unique per process.
 pub fn holder_id() -> String {
-    uuid::Uuid::now_v7().to_string()
+    crate::ids::new_id()
 }
 
 /// Takes (or renews) the lease `name` for `holder` until `now + ttl_ms`;

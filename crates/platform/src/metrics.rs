@@ -202,3 +202,30 @@ pub async fn serve(listener: TcpListener) {
         });
     }
 }
+
+/// Registers `collector` in [`registry`] and returns it. A name registered
+/// twice (tests build several apps in one process) keeps the first.
+fn registered<C: prometheus::core::Collector + Clone + 'static>(collector: C) -> C {
+    let _ = registry().register(Box::new(collector.clone()));
+    collector
+}
+
+/// A counter in [`registry`]; `name` and `help` are fixed text, so a bad one is a bug.
+pub fn counter(name: &str, help: &str) -> prometheus::IntCounter {
+    registered(prometheus::IntCounter::new(name, help).expect("valid metric name"))
+}
+
+/// A counter with labels in [`registry`].
+pub fn counter_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    registered(IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric name"))
+}
+
+/// A gauge in [`registry`].
+pub fn gauge(name: &str, help: &str) -> prometheus::IntGauge {
+    registered(prometheus::IntGauge::new(name, help).expect("valid metric name"))
+}
+
+/// A gauge with labels in [`registry`].
+pub fn gauge_vec(name: &str, help: &str, labels: &[&str]) -> prometheus::IntGaugeVec {
+    registered(prometheus::IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric name"))
+}

@@ -9,12 +9,13 @@
 //! - **corrections**: retries upheld objections' corrections scoring did not take;
 //! - **warnings**: evaluates every unit org's warnings on a schedule.
 
+use dualreport_platform::retry::Backoff;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use dualreport_platform::directory::OrgKind;
 use dualreport_platform::server::Stopping;
-use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts};
+use prometheus::{IntCounter, IntCounterVec, IntGauge};
 
 use crate::app::{CORRECTION_LEASE_MS, Feedback, new_id};
 use crate::domain::model::{Event, Webhook};
@@ -33,62 +34,34 @@ struct Metrics {
 }
 
 fn metrics() -> &'static Metrics {
+    use dualreport_platform::metrics::{counter, counter_vec, gauge, gauge_vec};
     static METRICS: OnceLock<Metrics> = OnceLock::new();
-    METRICS.get_or_init(|| {
-        let registry = dualreport_platform::metrics::registry();
-        let m = Metrics {
-            ingested: IntCounterVec::new(
-                Opts::new(
-                    "feedback_events_ingested_total",
-                    "Journal entries read into the feed, by source.",
-                ),
-                &["source"],
-            )
-            .expect("valid metric"),
-            journal_failures: IntCounterVec::new(
-                Opts::new(
-                    "feedback_journal_failures_total",
-                    "Journal reads that failed, by source.",
-                ),
-                &["source"],
-            )
-            .expect("valid metric"),
-            journal_read_at: prometheus::IntGaugeVec::new(
-                Opts::new(
-                    "feedback_journal_last_read_timestamp_seconds",
-                    "When each journal was last read successfully (Unix seconds; only the replica holding the ingest lease reads: take the max).",
-                ),
-                &["source"],
-            )
-            .expect("valid metric"),
-            delivered: IntCounter::new("feedback_webhook_delivered_total", "Events the webhook accepted.")
-                .expect("valid metric"),
-            webhook_failures: IntCounter::new(
-                "feedback_webhook_failures_total",
-                "Events given up on after every attempt (see ListFailedDeliveries).",
-            )
-            .expect("valid metric"),
-            webhook_backlog: IntGauge::new("feedback_webhook_backlog", "Events not yet sent to the webhook.")
-                .expect("valid metric"),
-            corrections_pending: IntGauge::new(
-                "feedback_corrections_due",
-                "Upheld objections whose correction was due in the last round.",
-            )
-            .expect("valid metric"),
-        };
-        for metric in [
-            Box::new(m.ingested.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(m.journal_failures.clone()),
-            Box::new(m.journal_read_at.clone()),
-            Box::new(m.delivered.clone()),
-            Box::new(m.webhook_failures.clone()),
-            Box::new(m.webhook_backlog.clone()),
-            Box::new(m.corrections_pending.clone()),
-        ] {
-            // A second registration (tests build several apps in one process) is harmless.
-            let _ = registry.register(metric);
-        }
-        m
+    METRICS.get_or_init(|| Metrics {
+        ingested: counter_vec(
+            "feedback_events_ingested_total",
+            "Journal entries read into the feed, by source.",
+            &["source"],
+        ),
+        journal_failures: counter_vec(
+            "feedback_journal_failures_total",
+            "Journal reads that failed, by source.",
+            &["source"],
+        ),
+        journal_read_at: gauge_vec(
+            "feedback_journal_last_read_timestamp_seconds",
+            "When each journal was last read successfully (Unix seconds; only the replica holding the ingest lease reads: take the max).",
+            &["source"],
+        ),
+        delivered: counter("feedback_webhook_delivered_total", "Events the webhook accepted."),
+        webhook_failures: counter(
+            "feedback_webhook_failures_total",
+            "Events given up on after every attempt (see ListFailedDeliveries).",
+        ),
+        webhook_backlog: gauge("feedback_webhook_backlog", "Events not yet sent to the webhook."),
+        corrections_pending: gauge(
+            "feedback_corrections_due",
+            "Upheld objections whose correction was due in the last round.",
+        ),
     })
 }
 
@@ -188,14 +161,19 @@ pub struct Background {
     /// replica at a time).
     pub holder: String,
     /// While the receiver is out of reach: no delivery before this instant,
-    /// and the pause that follows the next failure.
-    pub paused: std::sync::Mutex<(i64, u64)>,
+    /// and how many rounds in a row found it so.
+    pub paused: std::sync::Mutex<(i64, i64)>,
 }
 
 /// How long a replica holds the ingest or delivery lease past its last round.
 const LOOP_LEASE_MS: i64 = 15_000;
 
 impl Background {
+    /// `webhook.*_backoff_ms` as the suite's one retry policy.
+    fn backoff(&self) -> Backoff {
+        Backoff::from_unsigned(self.webhook.initial_backoff_ms, self.webhook.max_backoff_ms)
+    }
+
     /// Runs every loop until shutdown.
     pub async fn run(self, stopping: Stopping) {
         let every = Duration::from_millis(self.feed.poll_interval_ms.max(10));
@@ -360,7 +338,6 @@ impl Background {
         let mut sent = 0;
         for event in &events {
             let mut attempt = 0u32;
-            let mut backoff = self.webhook.initial_backoff_ms.max(1);
             let outcome = loop {
                 attempt += 1;
                 match self.poster.send(&hook, event).await {
@@ -368,8 +345,7 @@ impl Background {
                     Err(error) if attempt >= self.webhook.max_attempts.max(1) => break Err(error),
                     Err(error) => {
                         tracing::debug!(sequence = event.sequence, attempt, %error, "webhook attempt failed");
-                        tokio::time::sleep(Duration::from_millis(backoff)).await;
-                        backoff = backoff.saturating_mul(2).min(self.webhook.max_backoff_ms.max(1));
+                        tokio::time::sleep(self.backoff().duration_after(i64::from(attempt))).await;
                     }
                 }
             };
@@ -421,13 +397,8 @@ impl Background {
     /// next, twice as long each time up to `webhook.max_backoff_ms`.
     fn pause(&self) {
         if let Ok(mut paused) = self.paused.lock() {
-            let max = self.webhook.max_backoff_ms.max(1);
-            let next = if paused.1 == 0 {
-                self.webhook.initial_backoff_ms.max(1)
-            } else {
-                paused.1.saturating_mul(2).min(max)
-            };
-            *paused = (now_millis() + i64::try_from(next).unwrap_or(i64::MAX), next);
+            let failures = paused.1 + 1;
+            *paused = (now_millis() + self.backoff().after(failures), failures);
         }
     }
 

@@ -61,9 +61,9 @@ impl Application {
         let rules = Rules {
             policy,
             allow_http: settings.webhook.allow_http,
-            correction_backoff_ms: (
-                settings.corrections.initial_backoff_ms.max(1),
-                settings.corrections.max_backoff_ms.max(1),
+            correction_backoff: dualreport_platform::retry::Backoff::new(
+                settings.corrections.initial_backoff_ms,
+                settings.corrections.max_backoff_ms,
             ),
             clock,
         };

@@ -105,7 +105,7 @@ async fn main() {
     let start = Instant::now();
     let mut tx = raw.pool.begin().await.expect("begin");
     for i in 0..rows {
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = dualreport_platform::ids::new_id();
         let row = registry::storage::MemberRow {
             id: id.clone(),
             unit_org_id: "city".into(),

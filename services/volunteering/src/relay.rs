@@ -15,11 +15,12 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use dualreport_platform::client::{PeerSettings, ServiceCredentials, authed_channel};
+use dualreport_platform::retry::Backoff;
 use dualreport_platform::trace_context::{self, ClientInterceptor};
 use dualreport_platform::wire::date_to_pb;
 use dualreport_proto::scoring::v1 as pb;
 use pb::scoring_service_client::ScoringServiceClient;
-use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts};
+use prometheus::{IntCounter, IntCounterVec, IntGauge};
 use sqlx::AnyPool;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -40,47 +41,26 @@ struct Metrics {
 }
 
 fn metrics() -> &'static Metrics {
+    use dualreport_platform::metrics::{counter, counter_vec, gauge};
     static METRICS: OnceLock<Metrics> = OnceLock::new();
-    METRICS.get_or_init(|| {
-        let registry = dualreport_platform::metrics::registry();
-        let delivered = IntCounter::new(
+    METRICS.get_or_init(|| Metrics {
+        delivered: counter(
             "volunteering_payments_delivered_total",
             "Confirmed attendance paid to scoring.",
-        )
-        .expect("valid metric");
-        let failed = IntCounterVec::new(
-            Opts::new(
-                "volunteering_payment_failures_total",
-                "Deliveries to scoring that failed and will be retried, by gRPC code.",
-            ),
+        ),
+        failed: counter_vec(
+            "volunteering_payment_failures_total",
+            "Deliveries to scoring that failed and will be retried, by gRPC code.",
             &["grpc_code"],
-        )
-        .expect("valid metric");
-        let pending = IntGauge::new(
+        ),
+        pending: gauge(
             "volunteering_payments_pending",
             "Confirmed attendance not yet accepted by scoring.",
-        )
-        .expect("valid metric");
-        let oldest_pending_seconds = IntGauge::new(
+        ),
+        oldest_pending_seconds: gauge(
             "volunteering_payments_oldest_pending_seconds",
             "Age of the oldest confirmed attendance not yet accepted by scoring; 0 when none waits.",
-        )
-        .expect("valid metric");
-        for metric in [
-            Box::new(delivered.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(failed.clone()),
-            Box::new(pending.clone()),
-            Box::new(oldest_pending_seconds.clone()),
-        ] {
-            // A second registration (tests build several apps in one process) is harmless.
-            let _ = registry.register(metric);
-        }
-        Metrics {
-            delivered,
-            failed,
-            pending,
-            oldest_pending_seconds,
-        }
+        ),
     })
 }
 
@@ -91,6 +71,7 @@ pub struct Relay {
     settings: RelaySettings,
     /// How long a leased delivery is left alone: longer than a call can take.
     lease_millis: i64,
+    backoff: Backoff,
 }
 
 impl Relay {
@@ -106,6 +87,7 @@ impl Relay {
         Ok(Self {
             pool,
             client: ScoringServiceClient::new(authed_channel(scoring, credentials)?),
+            backoff: Backoff::new(settings.initial_backoff_ms, settings.max_backoff_ms),
             settings,
             lease_millis,
         })
@@ -165,7 +147,7 @@ impl Relay {
                     tracing::info!(attendance = %attendance.id, entry = %entry_id, "attendance paid");
                 }
                 Err(status) => {
-                    let backoff = self.backoff(attempts);
+                    let backoff = self.backoff.after(attempts + 1);
                     let error = format!("{:?}: {}", status.code(), status.message());
                     db::payment_failed(&mut conn, &attendance.id, now_millis() + backoff, &error).await?;
                     metrics()
@@ -177,14 +159,6 @@ impl Relay {
             }
         }
         Ok(tried)
-    }
-
-    fn backoff(&self, attempts: i64) -> i64 {
-        let exponent = u32::try_from(attempts.clamp(0, 30)).unwrap_or(30);
-        self.settings
-            .initial_backoff_ms
-            .saturating_mul(1_i64 << exponent)
-            .min(self.settings.max_backoff_ms)
     }
 
     async fn deliver(&self, attendance: &Attendance) -> std::result::Result<String, tonic::Status> {

@@ -16,6 +16,7 @@ mod spot_checks;
 mod summary;
 mod warnings;
 
+pub use dualreport_platform::ids::new_id;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -43,10 +44,6 @@ const FAN_OUT: usize = 8;
 /// attempt, and each background retry (a lease), so two never send it at once.
 pub const CORRECTION_LEASE_MS: i64 = 60_000;
 
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
 /// A page of rows and the token of the next.
 pub type Page<T> = (Vec<T>, String);
 
@@ -56,7 +53,8 @@ pub struct Rules {
     pub policy: Policy,
     /// `webhook.allow_http`: development only.
     pub allow_http: bool,
-    pub correction_backoff_ms: (i64, i64),
+    /// `corrections.*_backoff_ms`: the wait before a correction is sent again.
+    pub correction_backoff: dualreport_platform::retry::Backoff,
     /// Where "today" comes from (fixed in tests of date rules).
     pub clock: dualreport_policy::Clock,
 }

@@ -254,21 +254,9 @@ impl Feedback {
                 tracing::info!(objection = %o.id, entry = %entry_id, "correction recorded");
             }
             Err(status) => {
-                use tonic::Code;
-                let transient = matches!(
-                    status.code(),
-                    Code::Unavailable
-                        | Code::DeadlineExceeded
-                        | Code::Unknown
-                        | Code::Internal
-                        | Code::Aborted
-                        | Code::ResourceExhausted
-                        | Code::Cancelled
-                );
+                let transient = dualreport_platform::retry::is_retryable(status.code());
                 let error = format!("{:?}: {}", status.code(), status.message());
-                let (initial, max) = self.rules.correction_backoff_ms;
-                let exp = u32::try_from(o.correction_attempts.clamp(0, 20)).unwrap_or(20);
-                let delay = initial.saturating_mul(1i64 << exp).min(max);
+                let delay = self.rules.correction_backoff.after(o.correction_attempts + 1);
                 // A refusal (the points break the entry's rules) is not retried; it stays visible.
                 let next = if transient { now_millis() + delay } else { i64::MAX };
                 db::correction_failed(&mut tx, &o.id, &error, next).await?;

@@ -12,6 +12,7 @@ mod scope;
 mod statistics;
 mod unit_reports;
 
+use dualreport_platform::ids::new_id;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -71,10 +72,6 @@ pub struct Registry {
     policy: Arc<Policy>,
     number_prefix: Arc<str>,
     orgs: Arc<OrgCache>,
-}
-
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
 }
 
 const PHONE: &str = "PHONE";

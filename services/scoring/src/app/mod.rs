@@ -10,6 +10,7 @@ mod market;
 mod scope;
 mod settlement;
 
+use dualreport_platform::ids::new_id;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -25,10 +26,6 @@ use crate::domain::settlement::{Line, Settlement, SettlementStatus};
 use crate::domain::{Clock, Date, Result, ScoringError, Subject, SubjectKind, now_millis, service_date};
 use crate::storage::{self as db, AccountRow, BoardCursor, BoardRow};
 use dualreport_platform::directory::{Directory, DirectoryError, MemberInfo, OrgInfo, OrgKind};
-
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
 
 /// A member's service, validated.
 #[derive(Debug, Clone)]

@@ -23,7 +23,7 @@ pub(super) async fn create_item(
     };
     let now = now_millis();
     let item = Item {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: dualreport_platform::ids::new_id(),
         community_id,
         name,
         description,

@@ -19,6 +19,7 @@ mod teams_studios;
 mod unit_records;
 mod wishes;
 
+use dualreport_platform::ids::new_id;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -37,10 +38,6 @@ use crate::domain::{
 };
 use crate::settings::HouseholdSettings;
 use crate::storage as db;
-
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
 
 /// The rules volunteering applies, from `[policy]` and its own sections.
 #[derive(Debug, Clone)]

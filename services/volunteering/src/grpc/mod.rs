@@ -13,6 +13,7 @@ mod wishes;
 
 use dualreport_platform::auth::principal;
 use dualreport_platform::error as err;
+use dualreport_platform::ids::new_id;
 use dualreport_platform::validate::{Violations, id, optional_id, text};
 use dualreport_platform::wire::{date_from_pb, page};
 use dualreport_proto::common::v1::ErrorReason;
@@ -76,10 +77,6 @@ fn count(field_name: &str, value: i32, max: i32) -> Result<i64, Status> {
         return Err(err::invalid_field(field_name, format!("must be between 0 and {max}")));
     }
     Ok(i64::from(value))
-}
-
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
 }
 
 fn millis(field_name: &str, ts: Option<&prost_types::Timestamp>) -> Result<i64, Status> {
