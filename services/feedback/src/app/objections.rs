@@ -1,6 +1,7 @@
 //! Objections (附录G): a member disputes a score; investigated, decided once, corrected in scoring.
 
 use super::*;
+use crate::domain::objection::Decision;
 
 impl Feedback {
     /// A member disputes an entry on their own card; a unit admin one on the unit's.
@@ -171,40 +172,25 @@ impl Feedback {
         }
         let o = self.objection_by_id(id).await?;
         self.require_handler(p, &o).await?;
-        if o.status.decided() {
-            return Err(FeedbackError::wrong_state(format!(
-                "objection {id} was already decided ({})",
-                o.status.as_str()
-            )));
-        }
-        let status = if upheld {
-            ObjectionStatus::Upheld
-        } else {
-            ObjectionStatus::Rejected
-        };
+        let decided = o.decide(&Decision {
+            upheld,
+            points,
+            reason: reason.clone(),
+        })?;
+        let status = decided.status;
         let now = now_millis();
         let mut tx = self.pool.begin().await?;
         if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "DecideObjection").await? {
             drop(tx);
             return self.objection_by_id(&id).await;
         }
-        let points = if upheld { points } else { 0 };
+        let points = decided.correction_points;
         if !db::decide(&mut tx, id, status, &reason, points, now, now + CORRECTION_LEASE_MS).await? {
             return Err(FeedbackError::wrong_state(format!(
                 "objection {id} was already decided"
             )));
         }
         db::add_step(&mut tx, id, &step(status.as_str(), p, reason.clone(), Vec::new(), now)).await?;
-        let member_id = if o.subject_kind == "member" {
-            o.subject_id.clone()
-        } else {
-            String::new()
-        };
-        let unit_org_id = if o.subject_kind == "member" {
-            String::new()
-        } else {
-            o.subject_id.clone()
-        };
         let event = Event {
             source: "feedback".into(),
             kind: format!("objection.{}", status.as_str()),
@@ -212,8 +198,8 @@ impl Feedback {
             subject_id: o.id.clone(),
             district_id: o.district_id.clone(),
             community_id: o.community_id.clone(),
-            unit_org_id,
-            member_id,
+            unit_org_id: o.unit_org_id().to_owned(),
+            member_id: o.member_id().to_owned(),
             text: reason,
             ..Default::default()
         };

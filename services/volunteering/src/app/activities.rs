@@ -1,9 +1,11 @@
 //! Activities (活动): publish, check in with a code, confirm attendance (the payment is queued in the same transaction).
 
 use super::*;
+use crate::domain::attendance::{Confirmation, check_adjustment};
 
 impl Volunteering {
     pub async fn create_activity(&self, p: &Principal, request_id: &str, new: NewActivity) -> Result<Activity> {
+        new.validate()?;
         self.community("community_id", &new.community_id).await?;
         self.require_community_admin(p, &new.community_id).await?;
         if let Some(id) = self.replayed(p, request_id, "CreateActivity").await? {
@@ -257,13 +259,7 @@ impl Volunteering {
         note: String,
         evidence_ids: Vec<String>,
     ) -> Result<Attendance> {
-        let max = self.rules.max_adjustment;
-        if adjustment.abs() > max {
-            return Err(VolunteeringError::invalid(
-                "adjustment",
-                format!("must be between -{max} and {max} (policy)"),
-            ));
-        }
+        let adjustment = check_adjustment(adjustment, self.rules.max_adjustment)?;
         let mut conn = self.conn().await?;
         let mut attendance = db::get_attendance(&mut conn, attendance_id)
             .await?
@@ -273,27 +269,9 @@ impl Volunteering {
         if self.replayed(p, request_id, "ConfirmAttendance").await?.is_some() {
             return self.attendance(attendance_id).await;
         }
-        match attendance.status {
-            AttendanceStatus::CheckedIn => {}
-            AttendanceStatus::Confirmed => {
-                return Err(VolunteeringError::wrong_state(format!(
-                    "attendance {attendance_id} was already confirmed"
-                )));
-            }
-            AttendanceStatus::SignedUp => {
-                return Err(VolunteeringError::wrong_state(format!(
-                    "attendance {attendance_id} never checked in; only those present are confirmed"
-                )));
-            }
-        }
         let activity = self.activity(&attendance.activity_id).await?;
         let now = now_millis();
-        if now < activity.start_at {
-            return Err(VolunteeringError::wrong_state(format!(
-                "activity {} has not started; confirm attendance once it has",
-                activity.id
-            )));
-        }
+        attendance.check_confirmable(&activity, now)?;
         let mut tx = self.pool.begin().await?;
         if Self::replayed_in(&mut tx, p, request_id, "ConfirmAttendance")
             .await?
@@ -303,18 +281,16 @@ impl Volunteering {
             return self.attendance(attendance_id).await;
         }
         Self::check_evidence(&mut tx, "evidence_ids", &evidence_ids, &attendance.community_id).await?;
-        attendance.status = AttendanceStatus::Confirmed;
-        attendance.adjustment = adjustment;
-        if !note.is_empty() {
-            attendance.note = note;
-        }
-        for id in evidence_ids {
-            if !attendance.evidence_ids.contains(&id) {
-                attendance.evidence_ids.push(id);
-            }
-        }
-        attendance.confirmed_by = p.subject.clone();
-        attendance.confirmed_at = Some(now);
+        attendance.confirm(
+            &activity,
+            &p.subject,
+            now,
+            Confirmation {
+                adjustment,
+                note,
+                evidence_ids,
+            },
+        )?;
         if !db::confirm(&mut tx, &attendance).await? {
             return Err(VolunteeringError::wrong_state(format!(
                 "attendance {attendance_id} was already confirmed"

@@ -51,24 +51,7 @@ pub struct Rules {
     pub code_ttl_millis: i64,
 }
 
-/// An activity to create, validated field by field.
-#[derive(Debug, Clone)]
-pub struct NewActivity {
-    pub community_id: String,
-    pub kind: ActivityKind,
-    pub title: String,
-    pub content: String,
-    pub post_id: String,
-    pub place: String,
-    pub start_at: i64,
-    pub end_at: i64,
-    pub capacity: i64,
-    pub organiser: String,
-    pub contact: String,
-    pub team_id: String,
-    pub studio_id: String,
-    pub agreement_id: String,
-}
+pub use crate::domain::activity::NewActivity;
 
 /// Volunteering's state: the pool, the registry directory, the blob store, the rules.
 #[derive(Clone)]

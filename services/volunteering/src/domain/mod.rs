@@ -1,6 +1,8 @@
 //! The volunteering rules (DOMAIN.md steps 2–4, 认岗 · 承诺 · 践诺), in plain
 //! Rust: no tonic, no SQL.
 
+pub mod activity;
+pub mod attendance;
 pub mod evidence;
 pub mod model;
 

@@ -9,48 +9,6 @@ pub(super) async fn create_activity(
     let p = principal(&request)?;
     let req = request.into_inner();
     let kind = activity_kind_from_pb(req.kind)?.ok_or_else(|| err::invalid_field("kind", "is required"))?;
-    if kind.is_individual() {
-        return Err(err::invalid_field(
-            "kind",
-            "ORDER, WISH and HOUSEHOLD_VISIT activities are created by CompleteOrder, FulfilWish and LogVisit",
-        ));
-    }
-    let start_at = millis("start_time", req.start_time.as_ref())?;
-    let end_at = millis("end_time", req.end_time.as_ref())?;
-    if end_at <= start_at {
-        return Err(err::invalid_field("end_time", "must be after start_time"));
-    }
-    if end_at - start_at > 24 * 3_600_000 {
-        return Err(err::invalid_field("end_time", "an activity lasts at most a day"));
-    }
-    if !(1..=10_000).contains(&req.capacity) {
-        return Err(err::invalid_field("capacity", "must be between 1 and 10000"));
-    }
-    let team_id = optional_id("team_id", &req.team_id)?;
-    let studio_id = optional_id("studio_id", &req.studio_id)?;
-    let agreement_id = optional_id("agreement_id", &req.agreement_id)?;
-    let contact = text("contact", &req.contact, 100, false)?;
-    match kind {
-        ActivityKind::TeamService if team_id.is_empty() => {
-            return Err(err::invalid_field(
-                "team_id",
-                "a team service names its team (S4 §3.3.2)",
-            ));
-        }
-        ActivityKind::TeamService if contact.is_empty() => {
-            return Err(err::invalid_field(
-                "contact",
-                "a team service publishes a contact (S4 §3.3.2)",
-            ));
-        }
-        ActivityKind::StudioHours if studio_id.is_empty() => {
-            return Err(err::invalid_field("studio_id", "studio hours name the studio"));
-        }
-        ActivityKind::ProjectWork if agreement_id.is_empty() => {
-            return Err(err::invalid_field("agreement_id", "project work names its agreement"));
-        }
-        _ => {}
-    }
     let new = NewActivity {
         community_id: id("community_id", &req.community_id)?,
         kind,
@@ -58,14 +16,14 @@ pub(super) async fn create_activity(
         content: words("content", &req.content, false)?,
         post_id: optional_id("post_id", &req.post_id)?,
         place: text("place", &req.place, 200, true)?,
-        start_at,
-        end_at,
+        start_at: millis("start_time", req.start_time.as_ref())?,
+        end_at: millis("end_time", req.end_time.as_ref())?,
         capacity: i64::from(req.capacity),
         organiser: text("organiser", &req.organiser, 100, true)?,
-        contact,
-        team_id,
-        studio_id,
-        agreement_id,
+        contact: text("contact", &req.contact, 100, false)?,
+        team_id: optional_id("team_id", &req.team_id)?,
+        studio_id: optional_id("studio_id", &req.studio_id)?,
+        agreement_id: optional_id("agreement_id", &req.agreement_id)?,
     };
     let activity = api
         .app
