@@ -33,7 +33,7 @@ use tokio::sync::Notify;
 
 use crate::domain::model::*;
 use crate::domain::warnings::{MemberFacts, OverdueRelocation, PledgeState, UnitFacts, YearRecord};
-use crate::domain::{Date, Failure, FeedbackError, Period, Result, draw, now_millis, sample_size, stars};
+use crate::domain::{Date, Failure, FeedbackError, Period, Result, draw, now_millis, sample_size};
 use crate::sources::Sources;
 use crate::storage::{self as db, Stored, StoredWarning};
 

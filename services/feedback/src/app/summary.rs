@@ -95,10 +95,9 @@ impl Feedback {
             comments.entry(c.member_id).or_default().push(c.comment);
         }
         drop(conn);
-        let (per_star, max_stars) = (
-            i64::from(self.rules.policy.points_per_star),
-            i64::from(self.rules.policy.max_stars),
-        );
+        // Stars are scoring's to count (its `Rules::stars`); a year sums its
+        // halves' stars under the same cap.
+        let max_stars = i64::from(self.rules.policy.max_stars);
         let mut rows = Vec::with_capacity(members.len());
         let mut scoring_missing = false;
         for (i, member) in members.iter().enumerate() {
@@ -116,7 +115,7 @@ impl Feedback {
                             && (community_id.is_empty() || pp.community_id == community_id)
                         {
                             points += i64::from(pp.earned);
-                            stars_earned += stars(i64::from(pp.earned), per_star, max_stars);
+                            stars_earned += i64::from(pp.stars);
                         }
                     }
                     (points, stars_earned.min(max_stars))

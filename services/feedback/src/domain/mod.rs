@@ -96,14 +96,6 @@ pub fn year(field: &str, value: i32, today: Date) -> Result<i32, FieldError> {
     }
 }
 
-/// One star per `per_star` points, at most `max` (S4 §3.5.5).
-pub fn stars(points: i64, per_star: i64, max: i64) -> i64 {
-    if points <= 0 || per_star <= 0 {
-        return 0;
-    }
-    (points / per_star).min(max)
-}
-
 /// How many of `population` a sample of `percent`% takes: rounded up, so a
 /// unit with any reporting member checks at least one.
 pub fn sample_size(population: usize, percent: u32) -> usize {
@@ -172,14 +164,6 @@ pub fn webhook_url(value: &str, allow_http: bool) -> Result<String, FieldError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stars_are_capped_and_floored() {
-        assert_eq!(stars(0, 10, 10), 0);
-        assert_eq!(stars(19, 10, 10), 1);
-        assert_eq!(stars(250, 10, 10), 10);
-        assert_eq!(stars(-5, 10, 10), 0);
-    }
 
     #[test]
     fn samples_round_up_and_draws_repeat() {
