@@ -19,7 +19,6 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::auth::{Authenticator, Role, claims};
 use crate::settings::AuthSettings;
-use crate::trace_context::ClientInterceptor;
 
 /// Where a peer service listens and how long to wait for it.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -146,5 +145,54 @@ impl ServiceCredentials {
             .context("the service token is not ASCII")?;
         *cached = Some((value.clone(), Instant::now()));
         Ok(value)
+    }
+}
+
+/// Client interceptor: injects the current span's trace context and, when
+/// given, `authorization: Bearer <token>`.
+#[derive(Clone, Default)]
+pub struct ClientInterceptor {
+    bearer: Bearer,
+}
+
+#[derive(Clone, Default)]
+enum Bearer {
+    #[default]
+    None,
+    Fixed(tonic::metadata::MetadataValue<tonic::metadata::Ascii>),
+    Service(Arc<ServiceCredentials>),
+}
+
+impl ClientInterceptor {
+    /// An interceptor that also sends `token` as the bearer credential.
+    pub fn with_token(token: &str) -> Result<Self, tonic::metadata::errors::InvalidMetadataValue> {
+        Ok(Self {
+            bearer: Bearer::Fixed(tonic::metadata::MetadataValue::try_from(format!("Bearer {token}"))?),
+        })
+    }
+
+    /// An interceptor that sends this service's own (refreshed) credentials.
+    pub fn with_credentials(credentials: Arc<ServiceCredentials>) -> Self {
+        Self {
+            bearer: Bearer::Service(credentials),
+        }
+    }
+}
+
+impl tonic::service::Interceptor for ClientInterceptor {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        crate::trace_context::inject(request.metadata_mut());
+        let bearer = match &self.bearer {
+            Bearer::None => None,
+            Bearer::Fixed(value) => Some(value.clone()),
+            Bearer::Service(credentials) => Some(credentials.bearer().map_err(|error| {
+                tracing::error!(error = %format!("{error:#}"), "no credentials for an outgoing call");
+                tonic::Status::unauthenticated("this service has no valid credentials for its peers")
+            })?),
+        };
+        if let Some(bearer) = bearer {
+            request.metadata_mut().insert("authorization", bearer);
+        }
+        Ok(request)
     }
 }

@@ -20,8 +20,8 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 use crate::auth::{Principal, Role, Scope};
+use crate::client::ClientInterceptor;
 use crate::client::{PeerSettings, ServiceCredentials, authed_channel};
-use crate::trace_context::ClientInterceptor;
 
 /// Why a lookup failed; each service maps these into its own error (`From`).
 #[derive(Debug, thiserror::Error)]

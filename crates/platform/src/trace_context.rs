@@ -1,10 +1,9 @@
 //! W3C trace context across gRPC hops: [`TraceContextLayer`] extracts it on the
-//! server and opens the request span; [`ClientInterceptor`] injects it (and a
-//! bearer token) on outgoing calls. One layer, no code in handlers.
+//! server and opens the request span; [`crate::client::ClientInterceptor`] injects it
+//! (and a bearer token) on outgoing calls through [`inject`]. One layer, no code in handlers.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use opentelemetry::propagation::{Extractor, Injector};
@@ -12,8 +11,6 @@ use opentelemetry::trace::TraceContextExt as _;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-
-use crate::client::ServiceCredentials;
 
 struct HeaderExtractor<'a>(&'a http::HeaderMap);
 
@@ -134,56 +131,13 @@ where
     }
 }
 
-/// Client interceptor: injects the current span's trace context and, when
-/// given, `authorization: Bearer <token>`.
-#[derive(Clone, Default)]
-pub struct ClientInterceptor {
-    bearer: Bearer,
-}
-
-#[derive(Clone, Default)]
-enum Bearer {
-    #[default]
-    None,
-    Fixed(MetadataValue<tonic::metadata::Ascii>),
-    Service(Arc<ServiceCredentials>),
-}
-
-impl ClientInterceptor {
-    /// An interceptor that also sends `token` as the bearer credential.
-    pub fn with_token(token: &str) -> Result<Self, tonic::metadata::errors::InvalidMetadataValue> {
-        Ok(Self {
-            bearer: Bearer::Fixed(MetadataValue::try_from(format!("Bearer {token}"))?),
-        })
-    }
-
-    /// An interceptor that sends this service's own (refreshed) credentials.
-    pub fn with_credentials(credentials: Arc<ServiceCredentials>) -> Self {
-        Self {
-            bearer: Bearer::Service(credentials),
-        }
-    }
-}
-
-impl tonic::service::Interceptor for ClientInterceptor {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        let context = tracing::Span::current().context();
-        opentelemetry::global::get_text_map_propagator(|propagator| {
-            propagator.inject_context(&context, &mut MetadataInjector(request.metadata_mut()))
-        });
-        let bearer = match &self.bearer {
-            Bearer::None => None,
-            Bearer::Fixed(value) => Some(value.clone()),
-            Bearer::Service(credentials) => Some(credentials.bearer().map_err(|error| {
-                tracing::error!(error = %format!("{error:#}"), "no credentials for an outgoing call");
-                tonic::Status::unauthenticated("this service has no valid credentials for its peers")
-            })?),
-        };
-        if let Some(bearer) = bearer {
-            request.metadata_mut().insert("authorization", bearer);
-        }
-        Ok(request)
-    }
+/// Writes the current span's trace context into outgoing call metadata
+/// (what [`crate::client::ClientInterceptor`] does on every call).
+pub fn inject(metadata: &mut MetadataMap) {
+    let context = tracing::Span::current().context();
+    opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&context, &mut MetadataInjector(metadata))
+    });
 }
 
 /// The current span's W3C `traceparent` (empty outside a traced span): kept

@@ -264,7 +264,7 @@ async fn trace_context_is_extracted_by_the_server_layer_and_injected_by_the_clie
         let span = tracing::Span::current();
         let trace_id = span.context().span().span_context().trace_id().to_string();
         // What this handler would send on to the next service.
-        let mut interceptor = dualreport_platform::trace_context::ClientInterceptor::default();
+        let mut interceptor = dualreport_platform::client::ClientInterceptor::default();
         let outgoing = tonic::service::Interceptor::call(&mut interceptor, tonic::Request::new(())).expect("intercept");
         let traceparent = outgoing
             .metadata()

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use base64::Engine as _;
 use dualreport_platform::auth::{Authenticator, Role, claims};
+use dualreport_platform::client::ClientInterceptor;
 use dualreport_platform::settings::{AuthSettings, DatabaseSettings, LogFormat, ServerSettings, TelemetrySettings};
-use dualreport_platform::trace_context::ClientInterceptor;
 use secrecy::SecretString;
 use sqlx::Connection as _;
 use tonic::service::interceptor::InterceptedService;

@@ -3,7 +3,7 @@
 //! registry (a real registry, never a stand-in).
 
 use dualreport_platform::auth::Role;
-use dualreport_platform::trace_context::ClientInterceptor;
+use dualreport_platform::client::ClientInterceptor;
 use dualreport_proto::common::v1::Date;
 use dualreport_proto::registry::v1 as pb;
 use dualreport_proto::registry::v1::registry_service_client::RegistryServiceClient;

@@ -14,3 +14,4 @@ pub mod sources;
 pub mod startup;
 pub mod storage;
 pub mod tables;
+pub mod webhook;

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
+use dualreport_platform::client::ClientInterceptor;
 use dualreport_platform::client::{PeerSettings, ServiceCredentials, authed_channel};
-use dualreport_platform::trace_context::ClientInterceptor;
 use dualreport_proto::common::v1 as common;
 use dualreport_proto::registry::v1 as reg;
 use dualreport_proto::scoring::v1 as sco;

@@ -14,10 +14,11 @@ use dualreport_platform::{db, server};
 use dualreport_proto::feedback::v1::feedback_service_server::FeedbackServiceServer;
 
 use crate::app::{Feedback, Rules};
-use crate::feed::{Background, Poster};
+use crate::feed::Background;
 use crate::grpc::FeedbackApi;
 use crate::settings::Settings;
 use crate::sources::Sources;
+use crate::webhook::Poster;
 
 /// Fully qualified gRPC service name, as health reports it.
 pub const SERVICE_NAME: &str = "dualreport.feedback.v1.FeedbackService";

@@ -25,7 +25,7 @@ const CALLS: usize = 400;
 type Client = RegistryServiceClient<
     tonic::service::interceptor::InterceptedService<
         tonic::transport::Channel,
-        dualreport_platform::trace_context::ClientInterceptor,
+        dualreport_platform::client::ClientInterceptor,
     >,
 >;
 

@@ -14,9 +14,10 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use dualreport_platform::client::ClientInterceptor;
 use dualreport_platform::client::{PeerSettings, ServiceCredentials, authed_channel};
 use dualreport_platform::retry::Backoff;
-use dualreport_platform::trace_context::{self, ClientInterceptor};
+use dualreport_platform::trace_context;
 use dualreport_platform::wire::date_to_pb;
 use dualreport_proto::scoring::v1 as pb;
 use pb::scoring_service_client::ScoringServiceClient;

@@ -3,7 +3,7 @@
 //! each other over gRPC with the `service` token, the way a district release
 //! runs them. End-to-end tests drive it only through the public gRPC APIs.
 
-use dualreport_platform::trace_context::ClientInterceptor;
+use dualreport_platform::client::ClientInterceptor;
 use dualreport_proto::feedback::v1::feedback_service_client::FeedbackServiceClient;
 use dualreport_proto::registry::v1::registry_service_client::RegistryServiceClient;
 use dualreport_proto::scoring::v1::scoring_service_client::ScoringServiceClient;

@@ -72,7 +72,12 @@ impl Feedback {
     }
 
     /// Sends a failed delivery again now; removed from the list when accepted.
-    pub async fn replay_delivery(&self, p: &Principal, id: &str, post: &crate::feed::Poster) -> Result<(bool, String)> {
+    pub async fn replay_delivery(
+        &self,
+        p: &Principal,
+        id: &str,
+        post: &crate::webhook::Poster,
+    ) -> Result<(bool, String)> {
         self.require_webhook_admin(p).await?;
         let mut conn = self.conn().await?;
         let delivery = db::failed(&mut conn, id)

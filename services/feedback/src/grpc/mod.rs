@@ -25,7 +25,7 @@ use tonic::{Code, Request, Response, Status};
 use crate::app::Feedback;
 use crate::domain::export::{self, Table};
 use crate::domain::{FeedbackError, Period, china_today, parse_cursor, webhook_url, year};
-use crate::feed::Poster;
+use crate::webhook::Poster;
 use convert::*;
 
 pub struct FeedbackApi {

@@ -1,5 +1,5 @@
 use dualreport_platform::auth::Role;
-use dualreport_platform::trace_context::ClientInterceptor;
+use dualreport_platform::client::ClientInterceptor;
 use dualreport_proto::registry::v1 as pb;
 use dualreport_proto::registry::v1::registry_service_client::RegistryServiceClient;
 pub use dualreport_testkit::Backend;
