@@ -1,5 +1,3 @@
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dualreport_platform::auth::Role;
@@ -7,17 +5,16 @@ use dualreport_proto::feedback::v1 as pb;
 use dualreport_proto::volunteering::v1 as vpb;
 use dualreport_proto::volunteering::v1::volunteering_service_client::VolunteeringServiceClient;
 use dualreport_testkit::{admin_token, authed, member_token};
-use http_body_util::{BodyExt, Full};
 use tonic::Code;
 
-use crate::helpers::{Backend, Suite, assert_invalid, assert_reason, spawn, spawn_with};
+use crate::helpers::{Backend, Suite, assert_invalid, assert_reason, spawn};
 use dualreport_testkit::on_both_backends;
 
 fn reports(events: &[pb::Event]) -> Vec<&pb::Event> {
     events.iter().filter(|e| e.kind == "member_report.confirmed").collect()
 }
 
-async fn wait_for_reports(suite: &Suite, n: usize) -> Vec<pb::Event> {
+pub(crate) async fn wait_for_reports(suite: &Suite, n: usize) -> Vec<pb::Event> {
     for _ in 0..200 {
         let all = suite.backlog("").await;
         if reports(&all).len() >= n {
@@ -210,197 +207,6 @@ async fn confirmed_service_reaches_the_feed_with_evidence_and_the_card(backend: 
     assert_eq!(card.entries[0].title, "楼道清洁");
 }
 
-/// (signature header, cursor header, body) of one accepted POST.
-type Delivery = (String, String, Vec<u8>);
-
-/// A webhook receiver: records what it accepts, answers 500 while `failing`
-/// is set (out of reach) and 400 while `rejecting` is (refuses the event).
-#[derive(Clone, Default)]
-struct Receiver {
-    received: Arc<Mutex<Vec<Delivery>>>,
-    failing: Arc<Mutex<bool>>,
-    rejecting: Arc<Mutex<bool>>,
-}
-
-impl Receiver {
-    fn got(&self, member: &str) -> bool {
-        self.received
-            .lock()
-            .expect("lock")
-            .iter()
-            .any(|(_, _, body)| String::from_utf8_lossy(body).contains(member))
-    }
-}
-
-async fn serve(receiver: Receiver) -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let receiver = receiver.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                    let receiver = receiver.clone();
-                    async move {
-                        let header = |name: &str| {
-                            request
-                                .headers()
-                                .get(name)
-                                .and_then(|v| v.to_str().ok())
-                                .unwrap_or_default()
-                                .to_owned()
-                        };
-                        let (signature, cursor) = (header("x-dualreport-signature"), header("x-dualreport-cursor"));
-                        let body = request
-                            .into_body()
-                            .collect()
-                            .await
-                            .map(|b| b.to_bytes().to_vec())
-                            .unwrap_or_default();
-                        let failing = *receiver.failing.lock().expect("lock");
-                        let rejecting = *receiver.rejecting.lock().expect("lock");
-                        let status = if failing {
-                            hyper::StatusCode::INTERNAL_SERVER_ERROR
-                        } else if rejecting {
-                            hyper::StatusCode::BAD_REQUEST
-                        } else {
-                            receiver.received.lock().expect("lock").push((signature, cursor, body));
-                            hyper::StatusCode::OK
-                        };
-                        Ok::<_, Infallible>(
-                            hyper::Response::builder()
-                                .status(status)
-                                .body(Full::new(bytes_of("ok")))
-                                .expect("response"),
-                        )
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    port
-}
-
-fn bytes_of(text: &'static str) -> hyper::body::Bytes {
-    hyper::body::Bytes::from_static(text.as_bytes())
-}
-
-const SECRET: &str = "0123456789abcdef0123456789abcdef";
-
-async fn the_webhook_signs_retries_and_replays(backend: Backend) {
-    let suite = spawn_with(backend, |s| s.webhook.allow_http = true).await;
-    let receiver = Receiver::default();
-    let port = serve(receiver.clone()).await;
-    let hook = suite
-        .city_admin()
-        .set_webhook(pb::SetWebhookRequest {
-            url: format!("http://127.0.0.1:{port}/dangjianyun"),
-            secret: SECRET.into(),
-        })
-        .await
-        .expect("set webhook")
-        .into_inner()
-        .webhook
-        .expect("webhook");
-    assert!(hook.enabled);
-
-    let member = suite.registered_member("冯钩", suite.a()).await;
-    let mut delivered = None;
-    for _ in 0..200 {
-        let got = receiver.received.lock().expect("lock").clone();
-        if let Some(found) = got
-            .into_iter()
-            .find(|(_, _, body)| String::from_utf8_lossy(body).contains(&member))
-        {
-            delivered = Some(found);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let (signature, cursor, body) = delivered.expect("the webhook got the confirmation");
-    assert_eq!(signature, feedback::domain::signature(SECRET.as_bytes(), &body));
-    let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
-    assert_eq!(json["kind"], "member_report.confirmed");
-    assert_eq!(json["cursor"], cursor.as_str());
-
-    // The receiver is out of reach: the event is listed as a failed delivery,
-    // and delivery resumes from it by itself once the receiver answers.
-    *receiver.failing.lock().expect("lock") = true;
-    let unlucky = suite.registered_member("褚败", suite.a()).await;
-    let failure = wait_for_failed(&suite, &unlucky).await;
-    assert!(failure.attempts >= 2, "{failure:?}");
-    assert!(failure.last_error.contains("500"), "{}", failure.last_error);
-    *receiver.failing.lock().expect("lock") = false;
-    eventually(|| receiver.got(&unlucky)).await;
-    let late = suite.registered_member("魏迟", suite.a()).await;
-    eventually(|| receiver.got(&late)).await;
-    assert!(
-        failed_of(&suite, &unlucky).await.is_none(),
-        "delivered, so no longer failed"
-    );
-
-    // The receiver refuses one event (400): it is kept for replay and the feed
-    // moves past it; a replay delivers it once the receiver accepts it.
-    *receiver.rejecting.lock().expect("lock") = true;
-    let refused = suite.registered_member("蒋拒", suite.a()).await;
-    let failure = wait_for_failed(&suite, &refused).await;
-    assert!(failure.last_error.contains("400"), "{}", failure.last_error);
-    *receiver.rejecting.lock().expect("lock") = false;
-    let next = suite.registered_member("沈后", suite.a()).await;
-    eventually(|| receiver.got(&next)).await;
-    assert!(!receiver.got(&refused));
-    let replay = suite
-        .city_admin()
-        .replay_delivery(pb::ReplayDeliveryRequest {
-            delivery_id: failure.id.clone(),
-        })
-        .await
-        .expect("replay")
-        .into_inner();
-    assert!(replay.delivered, "{}", replay.error);
-    assert!(failed_of(&suite, &refused).await.is_none());
-    assert!(receiver.got(&refused));
-}
-
-/// Waits (up to 20 s) until `done` holds.
-async fn eventually(done: impl Fn() -> bool) {
-    for _ in 0..200 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("it never happened");
-}
-
-async fn failed_of(suite: &Suite, member: &str) -> Option<pb::FailedDelivery> {
-    suite
-        .city_admin()
-        .list_failed_deliveries(pb::ListFailedDeliveriesRequest::default())
-        .await
-        .expect("list failed")
-        .into_inner()
-        .deliveries
-        .into_iter()
-        .find(|d| d.event.as_ref().is_some_and(|e| e.member_id == member))
-}
-
-async fn wait_for_failed(suite: &Suite, member: &str) -> pb::FailedDelivery {
-    for _ in 0..200 {
-        if let Some(failure) = failed_of(suite, member).await {
-            return failure;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no failed delivery for {member}");
-}
-
 /// Three replicas on one database: each journal fact is ingested once, and
 /// the feed's sequence has no gaps (one replica at a time reads the journals),
 /// so a cursor-based backlog counts what is really left.
@@ -422,43 +228,6 @@ async fn several_replicas_ingest_each_fact_once_without_gaps(backend: Backend) {
         .collect();
     let expected: Vec<i64> = (1..=i64::try_from(sequences.len()).expect("len")).collect();
     assert_eq!(sequences, expected, "no gaps in the feed's sequence");
-}
-
-/// A webhook set after it was off starts after the newest event: the new
-/// receiver gets nothing of what happened before it.
-async fn a_new_webhook_starts_after_the_newest_event(backend: Backend) {
-    let suite = spawn_with(backend, |s| s.webhook.allow_http = true).await;
-    let first = Receiver::default();
-    let first_port = serve(first.clone()).await;
-    let set = |port: u16| pb::SetWebhookRequest {
-        url: if port == 0 {
-            String::new()
-        } else {
-            format!("http://127.0.0.1:{port}/hook")
-        },
-        secret: SECRET.into(),
-    };
-    suite.city_admin().set_webhook(set(first_port)).await.expect("set");
-    let early = suite.registered_member("韩早", suite.a()).await;
-    eventually(|| first.got(&early)).await;
-    suite.city_admin().set_webhook(set(0)).await.expect("turn off");
-    let mut meanwhile = Vec::new();
-    for i in 0..3 {
-        meanwhile.push(suite.registered_member(&format!("杨间{i}"), suite.a()).await);
-    }
-    wait_for_reports(&suite, 4).await;
-    let second = Receiver::default();
-    let second_port = serve(second.clone()).await;
-    suite
-        .city_admin()
-        .set_webhook(set(second_port))
-        .await
-        .expect("set again");
-    let fresh = suite.registered_member("朱新", suite.a()).await;
-    eventually(|| second.got(&fresh)).await;
-    let got = second.received.lock().expect("lock").len();
-    assert_eq!(got, 1, "only what happened after it was set");
-    assert!(!meanwhile.iter().any(|m| second.got(m)) && !second.got(&early));
 }
 
 /// A district admin's feed holds its own district's events only; the
@@ -502,8 +271,6 @@ async fn a_district_admin_reads_only_its_districts_events(backend: Backend) {
 on_both_backends!(
     watch_resumes_from_a_cursor_without_gaps_or_repeats,
     confirmed_service_reaches_the_feed_with_evidence_and_the_card,
-    the_webhook_signs_retries_and_replays,
-    a_new_webhook_starts_after_the_newest_event,
     several_replicas_ingest_each_fact_once_without_gaps,
     a_district_admin_reads_only_its_districts_events,
 );

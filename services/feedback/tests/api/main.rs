@@ -1,11 +1,12 @@
 //! Feedback through its gRPC API, against real registry, scoring and
 //! volunteering processes, on SQLite and on PostgreSQL (`on_both_backends!`).
 
-mod helpers;
-mod who_may_call;
-
 mod access;
 mod feed;
+mod helpers;
 mod objections;
+mod spot_checks;
 mod summary;
 mod warnings;
+mod webhook;
+mod who_may_call;

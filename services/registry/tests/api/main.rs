@@ -4,9 +4,14 @@
 
 mod cli;
 mod helpers;
+mod keys;
+mod limits;
 mod members;
 mod organizations;
 mod platform;
+mod relocations;
 mod reports;
 mod scale;
+mod security;
+mod unit_reports;
 mod who_may_call;

@@ -1,0 +1,135 @@
+//! Personal-information keys: rotation, and resealing every member under the active key.
+
+use dualreport_proto::registry::v1 as pb;
+use dualreport_testkit::member_token;
+
+use crate::helpers::*;
+
+async fn reseal_moves_every_member_to_the_active_key_so_the_old_one_can_go(backend: Backend) {
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    let first = unit_member(&app, &city, "王芳").await;
+    let second = unit_member(&app, &city, "李强").await;
+    let next = "bmV4dC1rZXktbmV4dC1rZXktbmV4dC1rZXktbmV4dCE=";
+    let url = app.database_url().to_owned();
+    let reseal = move |batch: &'static str| {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_registry"));
+            for (key, _) in std::env::vars() {
+                if key.starts_with("DUALREPORT") {
+                    command.env_remove(key);
+                }
+            }
+            command
+                .args(["reseal", "--batch", batch])
+                .env("DUALREPORT__DATABASE__URL", &url)
+                .env(
+                    "DUALREPORT__REGISTRY__PII_KEYS__TEST",
+                    dualreport_testkit::pii_key_base64(),
+                )
+                .env("DUALREPORT__REGISTRY__PII_KEYS__NEXT", next)
+                .env("DUALREPORT__REGISTRY__PII_ACTIVE_KEY", "next")
+                .output()
+                .expect("run reseal")
+        })
+    };
+    let out = reseal("1").await.expect("join");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("resealed 2 member(s)"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("reseal: 2 member(s)"),
+        "progress on stderr"
+    );
+    let again = reseal("500").await.expect("join");
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("resealed 0 member(s)"),
+        "a rerun finds nothing left"
+    );
+    // The old key is dropped: every member still opens.
+    let app = app
+        .restart_with(|s| {
+            s.registry.pii_keys =
+                std::collections::HashMap::from([("next".to_owned(), secrecy::SecretString::from(next))]);
+            s.registry.pii_active_key = "next".into();
+        })
+        .await;
+    for member in [&first, &second] {
+        let read = app
+            .client(&member_token(&member.id))
+            .get_member(pb::GetMemberRequest {
+                member_id: member.id.clone(),
+                view: pb::MemberView::Full as i32,
+            })
+            .await
+            .expect("opens under the new key alone")
+            .into_inner()
+            .member
+            .expect("member");
+        assert_eq!(read.profile.expect("profile").phone, "13812345678");
+    }
+}
+
+async fn personal_information_keys_rotate(backend: Backend) {
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    let member = unit_member(&app, &city, "王芳").await;
+    let app = app
+        .restart_with(|s| {
+            s.registry.pii_keys.insert(
+                "next".into(),
+                secrecy::SecretString::from("bmV4dC1rZXktbmV4dC1rZXktbmV4dC1rZXktbmV4dCE="),
+            );
+            s.registry.pii_active_key = "next".into();
+        })
+        .await;
+    let mut me = app.client(&member_token(&member.id));
+    let full = pb::GetMemberRequest {
+        member_id: member.id.clone(),
+        view: pb::MemberView::Full as i32,
+    };
+    let read = me
+        .get_member(full.clone())
+        .await
+        .expect("old key still opens")
+        .into_inner()
+        .member
+        .expect("member");
+    assert_eq!(read.profile.expect("profile").phone, "13812345678");
+    me.update_member(pb::UpdateMemberRequest {
+        request_id: String::new(),
+        member_id: member.id.clone(),
+        profile: Some(pb::MemberProfile {
+            phone: "13900001111".into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["phone".into()],
+        }),
+    })
+    .await
+    .expect("update");
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(app.database_url())
+        .await
+        .expect("connect");
+    let (key_id,): (String,) = sqlx::query_as("SELECT phone_key_id FROM members WHERE id = $1")
+        .bind(&member.id)
+        .fetch_one(&mut conn)
+        .await
+        .expect("row");
+    assert_eq!(key_id, "next", "rewritten values are sealed with the active key");
+    let read = me
+        .get_member(full)
+        .await
+        .expect("read")
+        .into_inner()
+        .member
+        .expect("member");
+    assert_eq!(read.profile.expect("profile").phone, "13900001111");
+}
+
+dualreport_testkit::on_both_backends!(
+    personal_information_keys_rotate,
+    reseal_moves_every_member_to_the_active_key_so_the_old_one_can_go,
+);
