@@ -176,3 +176,48 @@ pub async fn record(
         Err(error) => Err(error.into()),
     }
 }
+
+/// [`replayed`] for an authenticated caller: the key is the caller's subject
+/// and `request_id`. Call it right after `BEGIN` on the use case's
+/// transaction so a concurrent twin is waited for (see the module docs).
+pub async fn replayed_by(
+    conn: &mut AnyConnection,
+    p: &crate::auth::Principal,
+    request_id: &str,
+    operation: &str,
+) -> Result<Option<String>, IdempotencyError> {
+    replayed(conn, &p.subject, request_id, operation).await
+}
+
+/// [`replayed_by`] on a connection of its own, given back before it
+/// returns: the cheap early check before a use case reads or opens its
+/// transaction.
+pub async fn replayed_by_pooled(
+    pool: &sqlx::AnyPool,
+    p: &crate::auth::Principal,
+    request_id: &str,
+    operation: &str,
+) -> Result<Option<String>, IdempotencyError> {
+    let mut conn = pool.acquire().await?;
+    replayed(&mut conn, &p.subject, request_id, operation).await
+}
+
+/// [`record`] for an authenticated caller, now: in the same transaction as
+/// the writes, so a retry finds the resource `id`.
+pub async fn remember(
+    conn: &mut AnyConnection,
+    p: &crate::auth::Principal,
+    request_id: &str,
+    operation: &str,
+    id: &str,
+) -> Result<(), IdempotencyError> {
+    record(
+        conn,
+        &p.subject,
+        request_id,
+        operation,
+        id,
+        dualreport_policy::now_millis(),
+    )
+    .await
+}

@@ -28,7 +28,7 @@ use dualreport_policy::Policy;
 use dualreport_proto::registry::v1 as reg;
 use dualreport_proto::volunteering::v1 as vol;
 use futures::{StreamExt, stream};
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::AnyPool;
 use tokio::sync::Notify;
 
 use crate::domain::model::*;
@@ -118,33 +118,6 @@ impl Feedback {
 
     async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
         Ok(self.pool.acquire().await?)
-    }
-
-    async fn replayed(&self, p: &Principal, request_id: &str, operation: &str) -> Result<Option<String>> {
-        let mut conn = self.conn().await?;
-        Ok(idempotency::replayed(&mut conn, &p.subject, request_id, operation).await?)
-    }
-
-    /// The same check inside the use case's transaction, right after BEGIN:
-    /// on PostgreSQL it waits for a concurrent call under the same key to
-    /// commit and then finds its result, so racing retries agree.
-    async fn replayed_in(
-        tx: &mut AnyConnection,
-        p: &Principal,
-        request_id: &str,
-        operation: &str,
-    ) -> Result<Option<String>> {
-        Ok(idempotency::replayed(tx, &p.subject, request_id, operation).await?)
-    }
-
-    async fn remember(
-        conn: &mut AnyConnection,
-        p: &Principal,
-        request_id: &str,
-        operation: &str,
-        id: &str,
-    ) -> Result<()> {
-        Ok(idempotency::record(conn, &p.subject, request_id, operation, id, now_millis()).await?)
     }
 }
 

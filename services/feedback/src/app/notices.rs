@@ -15,7 +15,7 @@ impl Feedback {
         body: String,
         urgent: bool,
     ) -> Result<Notice> {
-        if let Some(id) = self.replayed(p, request_id, "SendNotice").await? {
+        if let Some(id) = idempotency::replayed_by_pooled(&self.pool, p, request_id, "SendNotice").await? {
             return self.notice_by_id(&id).await;
         }
         let community = self
@@ -45,7 +45,7 @@ impl Feedback {
             acknowledged_at: None,
         };
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "SendNotice").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "SendNotice").await? {
             drop(tx);
             return self.notice_by_id(&id).await;
         }
@@ -63,7 +63,7 @@ impl Feedback {
             ..Default::default()
         };
         db::append_event(&mut tx, &event, None).await?;
-        Self::remember(&mut tx, p, request_id, "SendNotice", &notice.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "SendNotice", &notice.id).await?;
         tx.commit().await?;
         self.appended.notify_waiters();
         Ok(notice)

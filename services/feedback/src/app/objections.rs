@@ -12,7 +12,7 @@ impl Feedback {
         entry_id: &str,
         content: String,
     ) -> Result<Objection> {
-        if let Some(id) = self.replayed(p, request_id, "RaiseObjection").await? {
+        if let Some(id) = idempotency::replayed_by_pooled(&self.pool, p, request_id, "RaiseObjection").await? {
             return self.objection_by_id(&id).await;
         }
         let entry = match self.sources.entry(entry_id).await {
@@ -66,13 +66,13 @@ impl Feedback {
             history: Vec::new(),
         };
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "RaiseObjection").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "RaiseObjection").await? {
             drop(tx);
             return self.objection_by_id(&id).await;
         }
         db::insert_objection(&mut tx, &objection).await?;
         db::add_step(&mut tx, &objection.id, &step("raised", p, content, Vec::new(), now)).await?;
-        Self::remember(&mut tx, p, request_id, "RaiseObjection", &objection.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "RaiseObjection", &objection.id).await?;
         tx.commit().await?;
         self.objection_by_id(&objection.id).await
     }
@@ -136,7 +136,7 @@ impl Feedback {
         let o = self.objection_by_id(id).await?;
         self.require_handler(p, &o).await?;
         let mut tx = self.pool.begin().await?;
-        if Self::replayed_in(&mut tx, p, request_id, "AddInvestigationNote")
+        if idempotency::replayed_by(&mut tx, p, request_id, "AddInvestigationNote")
             .await?
             .is_some()
         {
@@ -150,7 +150,7 @@ impl Feedback {
             )));
         }
         db::add_step(&mut tx, id, &step("note", p, note, evidence_ids, now_millis())).await?;
-        Self::remember(&mut tx, p, request_id, "AddInvestigationNote", id).await?;
+        idempotency::remember(&mut tx, p, request_id, "AddInvestigationNote", id).await?;
         tx.commit().await?;
         self.objection_by_id(id).await
     }
@@ -167,7 +167,7 @@ impl Feedback {
         points: i64,
         reason: String,
     ) -> Result<Objection> {
-        if let Some(id) = self.replayed(p, request_id, "DecideObjection").await? {
+        if let Some(id) = idempotency::replayed_by_pooled(&self.pool, p, request_id, "DecideObjection").await? {
             return self.objection_by_id(&id).await;
         }
         let o = self.objection_by_id(id).await?;
@@ -180,7 +180,7 @@ impl Feedback {
         let status = decided.status;
         let now = now_millis();
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "DecideObjection").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "DecideObjection").await? {
             drop(tx);
             return self.objection_by_id(&id).await;
         }
@@ -204,7 +204,7 @@ impl Feedback {
             ..Default::default()
         };
         db::append_event(&mut tx, &event, None).await?;
-        Self::remember(&mut tx, p, request_id, "DecideObjection", id).await?;
+        idempotency::remember(&mut tx, p, request_id, "DecideObjection", id).await?;
         tx.commit().await?;
         self.appended.notify_waiters();
         if upheld {

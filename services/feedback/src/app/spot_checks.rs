@@ -12,7 +12,7 @@ impl Feedback {
         percent: u32,
         seed: String,
     ) -> Result<SpotCheck> {
-        if let Some(id) = self.replayed(p, request_id, "DrawSpotCheck").await? {
+        if let Some(id) = idempotency::replayed_by_pooled(&self.pool, p, request_id, "DrawSpotCheck").await? {
             return self.spot_check_by_id(&id).await;
         }
         let unit = self.org_of_kind("unit_org_id", unit_org_id, OrgKind::Unit).await?;
@@ -65,12 +65,12 @@ impl Feedback {
                 .collect(),
         };
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "DrawSpotCheck").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "DrawSpotCheck").await? {
             drop(tx);
             return self.spot_check_by_id(&id).await;
         }
         db::insert_spot_check(&mut tx, &check).await?;
-        Self::remember(&mut tx, p, request_id, "DrawSpotCheck", &check.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "DrawSpotCheck", &check.id).await?;
         tx.commit().await?;
         Ok(check)
     }

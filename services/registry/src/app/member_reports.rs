@@ -12,7 +12,7 @@ impl Registry {
         year: i32,
     ) -> Result<Letter> {
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "IssueIntroductionLetter").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "IssueIntroductionLetter").await? {
             return db::require_letter(&mut tx, &id).await;
         }
         if !valid_year(year) {
@@ -34,8 +34,7 @@ impl Registry {
             issued_at: now_millis(),
         };
         db::insert_letter(&mut tx, &letter, &p.subject).await?;
-        self.remember(&mut tx, p, request_id, "IssueIntroductionLetter", &letter.id)
-            .await?;
+        idempotency::remember(&mut tx, p, request_id, "IssueIntroductionLetter", &letter.id).await?;
         tx.commit().await?;
         Ok(letter)
     }
@@ -52,7 +51,7 @@ impl Registry {
         letter_id: &str,
     ) -> Result<MemberReport> {
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "SubmitMemberReport").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "SubmitMemberReport").await? {
             return db::require_member_report(&mut tx, &id).await;
         }
         let member = db::require_member(&mut tx, member_id).await?;
@@ -123,8 +122,7 @@ impl Registry {
             }
             other => other?,
         }
-        self.remember(&mut tx, p, request_id, "SubmitMemberReport", &report.id)
-            .await?;
+        idempotency::remember(&mut tx, p, request_id, "SubmitMemberReport", &report.id).await?;
         tx.commit().await?;
         Ok(report)
     }
@@ -139,7 +137,7 @@ impl Registry {
         branch: &str,
     ) -> Result<MemberReport> {
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "ConfirmMemberReport").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "ConfirmMemberReport").await? {
             return db::require_member_report(&mut tx, &id).await;
         }
         let report = db::require_member_report(&mut tx, report_id).await?;
@@ -168,8 +166,7 @@ impl Registry {
             }
         }
         db::fulfil_relocations(&mut tx, &report.member_id, &report.id).await?;
-        self.remember(&mut tx, p, request_id, "ConfirmMemberReport", &report.id)
-            .await?;
+        idempotency::remember(&mut tx, p, request_id, "ConfirmMemberReport", &report.id).await?;
         let report = db::require_member_report(&mut tx, report_id).await?;
         journal::append(
             &mut tx,

@@ -97,7 +97,7 @@ impl Registry {
 
     pub async fn create_member(&self, p: &Principal, request_id: &str, profile: Profile) -> Result<MemberView> {
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "CreateMember").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "CreateMember").await? {
             let row = db::require_member(&mut tx, &id).await?;
             return self.open_row(&row, false);
         }
@@ -106,7 +106,7 @@ impl Registry {
             .await?;
         let row = self.seal_row(&new_id(), &profile, now_millis())?;
         db::insert_member(&mut tx, &row).await?;
-        self.remember(&mut tx, p, request_id, "CreateMember", &row.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "CreateMember", &row.id).await?;
         tx.commit().await?;
         self.open_row(&row, false)
     }
@@ -194,7 +194,7 @@ impl Registry {
         mask: &[String],
     ) -> Result<MemberView> {
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "UpdateMember").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "UpdateMember").await? {
             let row = db::require_member(&mut tx, &id).await?;
             return self.open_row(&row, false);
         }
@@ -229,7 +229,7 @@ impl Registry {
         self.check_profile_refs(&mut tx, &profile, "profile").await?;
         let row = self.seal_row(&row.id, &profile, row.created_at)?;
         db::update_member(&mut tx, &row).await?;
-        self.remember(&mut tx, p, request_id, "UpdateMember", &row.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "UpdateMember", &row.id).await?;
         tx.commit().await?;
         self.open_row(&row, false)
     }
@@ -284,7 +284,7 @@ impl Registry {
             Vec::new()
         };
         let mut tx = self.pool.begin().await?;
-        if let Some(first) = self.replayed(&mut tx, p, request_id, "ImportMembers").await? {
+        if let Some(first) = idempotency::replayed_by(&mut tx, p, request_id, "ImportMembers").await? {
             return Ok(ImportOutcome::Replayed(
                 first.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
             ));
@@ -294,8 +294,7 @@ impl Registry {
         }
         db::insert_members(&mut tx, &rows).await?;
         let ids: Vec<String> = rows.into_iter().map(|row| row.id).collect();
-        self.remember(&mut tx, p, request_id, "ImportMembers", &ids.join(","))
-            .await?;
+        idempotency::remember(&mut tx, p, request_id, "ImportMembers", &ids.join(",")).await?;
         tx.commit().await?;
         Ok(ImportOutcome::Committed(ids))
     }

@@ -5,7 +5,7 @@ use super::*;
 impl Registry {
     pub async fn create_org(&self, p: &Principal, request_id: &str, input: OrgInput) -> Result<Org> {
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "CreateOrganization").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "CreateOrganization").await? {
             return db::require_org(&mut tx, &id).await;
         }
         if input.org_type == OrgType::City {
@@ -39,8 +39,7 @@ impl Registry {
             updated_at: now,
         };
         db::insert_org(&mut tx, &org).await?;
-        self.remember(&mut tx, p, request_id, "CreateOrganization", &org.id)
-            .await?;
+        idempotency::remember(&mut tx, p, request_id, "CreateOrganization", &org.id).await?;
         tx.commit().await?;
         Ok(org)
     }
@@ -67,7 +66,7 @@ impl Registry {
         mask: &[String],
     ) -> Result<Org> {
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "UpdateOrganization").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "UpdateOrganization").await? {
             return db::require_org(&mut tx, &id).await;
         }
         let mut org = db::require_org(&mut tx, id).await?;
@@ -109,8 +108,7 @@ impl Registry {
             let new_path = format!("{}{}/", parent.path, org.id);
             db::reparent_org(&mut tx, &org, &parent.id, &new_path, district_under(&parent).as_deref()).await?;
         }
-        self.remember(&mut tx, p, request_id, "UpdateOrganization", &org.id)
-            .await?;
+        idempotency::remember(&mut tx, p, request_id, "UpdateOrganization", &org.id).await?;
         let org = db::require_org(&mut tx, id).await?;
         tx.commit().await?;
         self.orgs.clear();

@@ -14,7 +14,7 @@ impl Registry {
         reason: String,
     ) -> Result<Relocation> {
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "DeclareRelocation").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "DeclareRelocation").await? {
             return db::require_relocation(&mut tx, &id).await;
         }
         let member = db::require_member(&mut tx, member_id).await?;
@@ -54,8 +54,7 @@ impl Registry {
             fulfilled_by_report_id: None,
         };
         db::insert_relocation(&mut tx, &relocation).await?;
-        self.remember(&mut tx, p, request_id, "DeclareRelocation", &relocation.id)
-            .await?;
+        idempotency::remember(&mut tx, p, request_id, "DeclareRelocation", &relocation.id).await?;
         tx.commit().await?;
         Ok(relocation)
     }

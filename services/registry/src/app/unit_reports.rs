@@ -43,7 +43,7 @@ impl Registry {
         } = draft;
         let (unit_org_id, community_id) = (unit_org_id.as_str(), community_id.as_str());
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "SubmitUnitReport").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "SubmitUnitReport").await? {
             return db::require_unit_report(&mut tx, &id).await;
         }
         let unit = match self.org(&mut tx, unit_org_id).await? {
@@ -107,8 +107,7 @@ impl Registry {
             }
             other => other?,
         }
-        self.remember(&mut tx, p, request_id, "SubmitUnitReport", &report.id)
-            .await?;
+        idempotency::remember(&mut tx, p, request_id, "SubmitUnitReport", &report.id).await?;
         tx.commit().await?;
         Ok(report)
     }
@@ -154,7 +153,7 @@ impl Registry {
     /// establishes the unit–community pair for the year.
     pub async fn receive_unit_report(&self, p: &Principal, request_id: &str, report_id: &str) -> Result<UnitReport> {
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "ReceiveUnitReport").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "ReceiveUnitReport").await? {
             return db::require_unit_report(&mut tx, &id).await;
         }
         let report = db::require_unit_report(&mut tx, report_id).await?;
@@ -174,8 +173,7 @@ impl Registry {
             )));
         }
         self.issue_receipt(&mut tx, ReceiptFor::Unit(&report)).await?;
-        self.remember(&mut tx, p, request_id, "ReceiveUnitReport", &report.id)
-            .await?;
+        idempotency::remember(&mut tx, p, request_id, "ReceiveUnitReport", &report.id).await?;
         let report = db::require_unit_report(&mut tx, report_id).await?;
         tx.commit().await?;
         Ok(report)

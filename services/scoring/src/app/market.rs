@@ -7,11 +7,11 @@ impl Scoring {
         self.require_community_writer(p, &item.community_id, false).await?;
         self.community("community_id", &item.community_id).await?;
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "CreateItem").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "CreateItem").await? {
             return self.require_item(&mut tx, &id).await;
         }
         db::insert_item(&mut tx, &item).await?;
-        self.remember(&mut tx, p, request_id, "CreateItem", &item.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "CreateItem", &item.id).await?;
         tx.commit().await?;
         Ok(item)
     }
@@ -24,14 +24,14 @@ impl Scoring {
 
     pub async fn update_item(&self, p: &Principal, request_id: &str, id: &str, change: ItemChange) -> Result<Item> {
         let mut conn = self.pool.acquire().await?;
-        if let Some(id) = self.replayed(&mut conn, p, request_id, "UpdateItem").await? {
+        if let Some(id) = idempotency::replayed_by(&mut conn, p, request_id, "UpdateItem").await? {
             return self.require_item(&mut conn, &id).await;
         }
         let mut item = self.require_item(&mut conn, id).await?;
         drop(conn);
         self.require_community_writer(p, &item.community_id, false).await?;
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "UpdateItem").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "UpdateItem").await? {
             return self.require_item(&mut tx, &id).await;
         }
         if let Some(name) = change.name {
@@ -56,7 +56,7 @@ impl Scoring {
                 ),
             ));
         }
-        self.remember(&mut tx, p, request_id, "UpdateItem", id).await?;
+        idempotency::remember(&mut tx, p, request_id, "UpdateItem", id).await?;
         let item = self.require_item(&mut tx, id).await?;
         tx.commit().await?;
         Ok(item)
@@ -92,7 +92,7 @@ impl Scoring {
         quantity: i64,
     ) -> Result<Redemption> {
         let mut conn = self.pool.acquire().await?;
-        if let Some(id) = self.replayed(&mut conn, p, request_id, "Redeem").await? {
+        if let Some(id) = idempotency::replayed_by(&mut conn, p, request_id, "Redeem").await? {
             return self.require_redemption(&mut conn, &id).await;
         }
         let item = self.require_item(&mut conn, item_id).await?;
@@ -104,7 +104,7 @@ impl Scoring {
             ));
         }
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "Redeem").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "Redeem").await? {
             return self.require_redemption(&mut tx, &id).await;
         }
         let cost = item.price_points * quantity;
@@ -148,7 +148,7 @@ impl Scoring {
             cancel_reason: String::new(),
         };
         db::insert_redemption(&mut tx, &redemption).await?;
-        self.remember(&mut tx, p, request_id, "Redeem", &redemption.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "Redeem", &redemption.id).await?;
         tx.commit().await?;
         Ok(redemption)
     }
@@ -168,14 +168,14 @@ impl Scoring {
         reason: &str,
     ) -> Result<Redemption> {
         let mut conn = self.pool.acquire().await?;
-        if let Some(id) = self.replayed(&mut conn, p, request_id, "CancelRedemption").await? {
+        if let Some(id) = idempotency::replayed_by(&mut conn, p, request_id, "CancelRedemption").await? {
             return self.require_redemption(&mut conn, &id).await;
         }
         let r = self.require_redemption(&mut conn, id).await?;
         drop(conn);
         self.require_community_writer(p, &r.community_id, false).await?;
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "CancelRedemption").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "CancelRedemption").await? {
             return self.require_redemption(&mut tx, &id).await;
         }
         let reversal = Entry {
@@ -204,7 +204,7 @@ impl Scoring {
         // Lock order as in `redeem`: the item, then the account.
         db::return_stock(&mut tx, &r.item_id, r.quantity).await?;
         db::refund(&mut tx, &reversal.subject, &r.community_id, r.points).await?;
-        self.remember(&mut tx, p, request_id, "CancelRedemption", id).await?;
+        idempotency::remember(&mut tx, p, request_id, "CancelRedemption", id).await?;
         let r = self.require_redemption(&mut tx, id).await?;
         tx.commit().await?;
         Ok(r)

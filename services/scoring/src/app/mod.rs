@@ -133,27 +133,4 @@ impl Scoring {
     pub fn rules(&self) -> &Rules {
         &self.rules
     }
-
-    // ───────────── idempotency ─────────────
-
-    async fn replayed(
-        &self,
-        conn: &mut AnyConnection,
-        p: &Principal,
-        request_id: &str,
-        operation: &str,
-    ) -> Result<Option<String>> {
-        Ok(idempotency::replayed(conn, &p.subject, request_id, operation).await?)
-    }
-
-    async fn remember(
-        &self,
-        conn: &mut AnyConnection,
-        p: &Principal,
-        request_id: &str,
-        operation: &str,
-        id: &str,
-    ) -> Result<()> {
-        Ok(idempotency::record(conn, &p.subject, request_id, operation, id, now_millis()).await?)
-    }
 }

@@ -65,7 +65,7 @@ impl Scoring {
         self.require_community_writer(p, community_id, false).await?;
         let community = self.community("community_id", community_id).await?;
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "SettlePeriod").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "SettlePeriod").await? {
             return self.require_settlement(&mut tx, &id).await;
         }
         if !period.has_ended(self.today()) {
@@ -75,7 +75,7 @@ impl Scoring {
         let s = self
             .settle_version(&mut tx, p, &community, period, latest.as_ref(), "settled")
             .await?;
-        self.remember(&mut tx, p, request_id, "SettlePeriod", &s.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "SettlePeriod", &s.id).await?;
         tx.commit().await?;
         tracing::info!(settlement = %s.id, community = community_id, period = %period, version = s.version, "settled");
         Ok(s)
@@ -96,14 +96,14 @@ impl Scoring {
         recorded_by: &str,
     ) -> Result<Settlement> {
         let mut conn = self.pool.acquire().await?;
-        if let Some(id) = self.replayed(&mut conn, p, request_id, "ReviewSettlement").await? {
+        if let Some(id) = idempotency::replayed_by(&mut conn, p, request_id, "ReviewSettlement").await? {
             return self.require_settlement(&mut conn, &id).await;
         }
         let s = self.require_settlement(&mut conn, id).await?;
         drop(conn);
         self.require_community_writer(p, &s.community_id, false).await?;
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "ReviewSettlement").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "ReviewSettlement").await? {
             return self.require_settlement(&mut tx, &id).await;
         }
         let date = crate::domain::settlement::assembly_date(s.period, assembly_date, self.today())
@@ -115,7 +115,7 @@ impl Scoring {
                 now.status.as_str()
             )));
         }
-        self.remember(&mut tx, p, request_id, "ReviewSettlement", id).await?;
+        idempotency::remember(&mut tx, p, request_id, "ReviewSettlement", id).await?;
         let s = self.require_settlement(&mut tx, id).await?;
         tx.commit().await?;
         Ok(s)
@@ -123,14 +123,14 @@ impl Scoring {
 
     pub async fn publish(&self, p: &Principal, request_id: &str, id: &str) -> Result<Settlement> {
         let mut conn = self.pool.acquire().await?;
-        if let Some(id) = self.replayed(&mut conn, p, request_id, "PublishSettlement").await? {
+        if let Some(id) = idempotency::replayed_by(&mut conn, p, request_id, "PublishSettlement").await? {
             return self.require_settlement(&mut conn, &id).await;
         }
         let s = self.require_settlement(&mut conn, id).await?;
         drop(conn);
         self.require_community_writer(p, &s.community_id, false).await?;
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = self.replayed(&mut tx, p, request_id, "PublishSettlement").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "PublishSettlement").await? {
             return self.require_settlement(&mut tx, &id).await;
         }
         if let Some(current) = db::current_version(&mut tx, &s.community_id, s.period).await?
@@ -155,7 +155,7 @@ impl Scoring {
                 }
             }));
         }
-        self.remember(&mut tx, p, request_id, "PublishSettlement", id).await?;
+        idempotency::remember(&mut tx, p, request_id, "PublishSettlement", id).await?;
         let s = self.require_settlement(&mut tx, id).await?;
         journal::append(
             &mut tx,

@@ -8,11 +8,11 @@ impl Volunteering {
         new.validate()?;
         self.community("community_id", &new.community_id).await?;
         self.require_community_admin(p, &new.community_id).await?;
-        if let Some(id) = self.replayed(p, request_id, "CreateActivity").await? {
+        if let Some(id) = idempotency::replayed_by_pooled(&self.pool, p, request_id, "CreateActivity").await? {
             return self.activity(&id).await;
         }
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "CreateActivity").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "CreateActivity").await? {
             drop(tx);
             return self.activity(&id).await;
         }
@@ -68,7 +68,7 @@ impl Volunteering {
             created_at: now,
         };
         db::insert_activity(&mut tx, &activity, &p.subject).await?;
-        Self::remember(&mut tx, p, request_id, "CreateActivity", &activity.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "CreateActivity", &activity.id).await?;
         tx.commit().await?;
         Ok(activity)
     }
@@ -146,7 +146,7 @@ impl Volunteering {
             .await?;
         let mut tx = self.pool.begin().await?;
         let attendance = Self::seat(&mut tx, &activity, member_id, AttendanceStatus::SignedUp).await?;
-        Self::remember(&mut tx, p, request_id, "SignUp", &attendance.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "SignUp", &attendance.id).await?;
         tx.commit().await?;
         Ok(attendance)
     }
@@ -266,14 +266,17 @@ impl Volunteering {
             .ok_or_else(|| VolunteeringError::not_found("attendance", attendance_id))?;
         drop(conn);
         self.require_community_admin(p, &attendance.community_id).await?;
-        if self.replayed(p, request_id, "ConfirmAttendance").await?.is_some() {
+        if idempotency::replayed_by_pooled(&self.pool, p, request_id, "ConfirmAttendance")
+            .await?
+            .is_some()
+        {
             return self.attendance(attendance_id).await;
         }
         let activity = self.activity(&attendance.activity_id).await?;
         let now = now_millis();
         attendance.check_confirmable(&activity, now)?;
         let mut tx = self.pool.begin().await?;
-        if Self::replayed_in(&mut tx, p, request_id, "ConfirmAttendance")
+        if idempotency::replayed_by(&mut tx, p, request_id, "ConfirmAttendance")
             .await?
             .is_some()
         {
@@ -297,7 +300,7 @@ impl Volunteering {
             )));
         }
         db::enqueue_payment(&mut tx, attendance_id, now, &trace_context::current_traceparent()).await?;
-        Self::remember(&mut tx, p, request_id, "ConfirmAttendance", attendance_id).await?;
+        idempotency::remember(&mut tx, p, request_id, "ConfirmAttendance", attendance_id).await?;
         let mut text = format!("{}：{}", activity.title, activity.content);
         if !attendance.note.is_empty() {
             text.push('；');

@@ -6,7 +6,7 @@ impl Volunteering {
     pub async fn create_agreement(&self, p: &Principal, request_id: &str, agreement: Agreement) -> Result<Agreement> {
         self.require_unit_admin(p, &agreement.unit_org_id).await?;
         self.community("community_id", &agreement.community_id).await?;
-        if let Some(id) = self.replayed(p, request_id, "CreateAgreement").await? {
+        if let Some(id) = idempotency::replayed_by_pooled(&self.pool, p, request_id, "CreateAgreement").await? {
             return self.agreement(&id).await;
         }
         if !self
@@ -20,7 +20,7 @@ impl Volunteering {
             )));
         }
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "CreateAgreement").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "CreateAgreement").await? {
             drop(tx);
             return self.agreement(&id).await;
         }
@@ -33,7 +33,7 @@ impl Volunteering {
             }
             other => other?,
         }
-        Self::remember(&mut tx, p, request_id, "CreateAgreement", &agreement.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "CreateAgreement", &agreement.id).await?;
         tx.commit().await?;
         self.agreement(&agreement.id).await
     }

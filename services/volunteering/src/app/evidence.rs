@@ -24,7 +24,7 @@ impl Volunteering {
             }
             _ => self.require_community_admin(p, community_id).await?,
         }
-        if let Some(id) = self.replayed(p, request_id, "UploadEvidence").await? {
+        if let Some(id) = idempotency::replayed_by_pooled(&self.pool, p, request_id, "UploadEvidence").await? {
             return db::get_evidence(&mut *self.conn().await?, &id)
                 .await?
                 .ok_or_else(|| VolunteeringError::not_found("evidence", &id));
@@ -68,14 +68,14 @@ impl Volunteering {
             created_at: now_millis(),
         };
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "UploadEvidence").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "UploadEvidence").await? {
             drop(tx);
             return db::get_evidence(&mut *self.conn().await?, &id)
                 .await?
                 .ok_or_else(|| VolunteeringError::not_found("evidence", &id));
         }
         db::insert_evidence(&mut tx, &record).await?;
-        Self::remember(&mut tx, p, request_id, "UploadEvidence", &record.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "UploadEvidence", &record.id).await?;
         tx.commit().await?;
         Ok(record)
     }

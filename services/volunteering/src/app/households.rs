@@ -21,7 +21,10 @@ impl Volunteering {
                 format!("a member covers {min} to {max} households; {count} were given"),
             )));
         }
-        if self.replayed(p, request_id, "AssignHouseholds").await?.is_some() {
+        if idempotency::replayed_by_pooled(&self.pool, p, request_id, "AssignHouseholds")
+            .await?
+            .is_some()
+        {
             return db::list_households(&mut *self.conn().await?, member_id).await;
         }
         self.require_registered_on(member_id, community_id, china_today())
@@ -38,7 +41,7 @@ impl Volunteering {
             })
             .collect();
         let mut tx = self.pool.begin().await?;
-        if Self::replayed_in(&mut tx, p, request_id, "AssignHouseholds")
+        if idempotency::replayed_by(&mut tx, p, request_id, "AssignHouseholds")
             .await?
             .is_some()
         {
@@ -46,7 +49,7 @@ impl Volunteering {
             return db::list_households(&mut *self.conn().await?, member_id).await;
         }
         db::replace_households(&mut tx, member_id, &households).await?;
-        Self::remember(&mut tx, p, request_id, "AssignHouseholds", member_id).await?;
+        idempotency::remember(&mut tx, p, request_id, "AssignHouseholds", member_id).await?;
         tx.commit().await?;
         Ok(households)
     }
@@ -78,7 +81,7 @@ impl Volunteering {
         }
         drop(conn);
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "LogVisit").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "LogVisit").await? {
             let attendance = db::get_attendance(&mut tx, &id)
                 .await?
                 .ok_or_else(|| VolunteeringError::not_found("attendance", &id))?;
@@ -106,7 +109,7 @@ impl Volunteering {
         )
         .await?;
         db::count_visit(&mut tx, household_id, now_millis()).await?;
-        Self::remember(&mut tx, p, request_id, "LogVisit", &attendance.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "LogVisit", &attendance.id).await?;
         let (household, _) = db::get_household(&mut tx, household_id)
             .await?
             .ok_or_else(|| VolunteeringError::not_found("household", household_id))?;

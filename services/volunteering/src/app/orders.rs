@@ -6,11 +6,11 @@ impl Volunteering {
     pub async fn place_order(&self, p: &Principal, request_id: &str, order: Order) -> Result<Order> {
         self.community("community_id", &order.community_id).await?;
         self.require_community_admin(p, &order.community_id).await?;
-        if let Some(id) = self.replayed(p, request_id, "PlaceOrder").await? {
+        if let Some(id) = idempotency::replayed_by_pooled(&self.pool, p, request_id, "PlaceOrder").await? {
             return self.order(&id).await;
         }
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "PlaceOrder").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "PlaceOrder").await? {
             drop(tx);
             return self.order(&id).await;
         }
@@ -18,7 +18,7 @@ impl Volunteering {
             Self::post(&mut tx, "post_id", &order.post_id, Some(&order.community_id)).await?;
         }
         db::insert_order(&mut tx, &order).await?;
-        Self::remember(&mut tx, p, request_id, "PlaceOrder", &order.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "PlaceOrder", &order.id).await?;
         tx.commit().await?;
         Ok(order)
     }

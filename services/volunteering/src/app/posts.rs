@@ -55,13 +55,13 @@ impl Volunteering {
     pub async fn create_post(&self, p: &Principal, request_id: &str, post: Post) -> Result<Post> {
         self.community("community_id", &post.community_id).await?;
         self.require_community_admin(p, &post.community_id).await?;
-        if let Some(id) = self.replayed(p, request_id, "CreatePost").await? {
+        if let Some(id) = idempotency::replayed_by_pooled(&self.pool, p, request_id, "CreatePost").await? {
             return db::get_post(&mut *self.conn().await?, &id)
                 .await?
                 .ok_or_else(|| VolunteeringError::not_found("post", &id));
         }
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "CreatePost").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "CreatePost").await? {
             drop(tx);
             return db::get_post(&mut *self.conn().await?, &id)
                 .await?
@@ -77,7 +77,7 @@ impl Volunteering {
             }
             other => other?,
         }
-        Self::remember(&mut tx, p, request_id, "CreatePost", &post.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "CreatePost", &post.id).await?;
         tx.commit().await?;
         Ok(post)
     }
@@ -91,7 +91,7 @@ impl Volunteering {
         year: i32,
     ) -> Result<Claim> {
         Self::require_self(p, member_id)?;
-        if let Some(id) = self.replayed(p, request_id, "ClaimPost").await? {
+        if let Some(id) = idempotency::replayed_by_pooled(&self.pool, p, request_id, "ClaimPost").await? {
             return db::get_claim(&mut *self.conn().await?, &id)
                 .await?
                 .ok_or_else(|| VolunteeringError::not_found("claim", &id));
@@ -100,7 +100,7 @@ impl Volunteering {
         self.require_registered_for_claim(member_id, &post.community_id, year)
             .await?;
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "ClaimPost").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "ClaimPost").await? {
             drop(tx);
             return db::get_claim(&mut *self.conn().await?, &id)
                 .await?
@@ -125,7 +125,7 @@ impl Volunteering {
             created_at: now_millis(),
         };
         db::insert_claim(&mut tx, &claim).await?;
-        Self::remember(&mut tx, p, request_id, "ClaimPost", &claim.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "ClaimPost", &claim.id).await?;
         tx.commit().await?;
         Ok(claim)
     }

@@ -161,34 +161,6 @@ impl Volunteering {
         Ok(self.pool.acquire().await?)
     }
 
-    /// The resource an earlier call with this `request_id` produced.
-    pub(super) async fn replayed(&self, p: &Principal, request_id: &str, operation: &str) -> Result<Option<String>> {
-        let mut conn = self.conn().await?;
-        Ok(idempotency::replayed(&mut conn, &p.subject, request_id, operation).await?)
-    }
-
-    /// The same check inside the use case's transaction, right after BEGIN:
-    /// on PostgreSQL it waits for a concurrent call under the same key to
-    /// commit and then finds its result, so racing retries agree.
-    pub(super) async fn replayed_in(
-        tx: &mut AnyConnection,
-        p: &Principal,
-        request_id: &str,
-        operation: &str,
-    ) -> Result<Option<String>> {
-        Ok(idempotency::replayed(tx, &p.subject, request_id, operation).await?)
-    }
-
-    pub(super) async fn remember(
-        conn: &mut AnyConnection,
-        p: &Principal,
-        request_id: &str,
-        operation: &str,
-        id: &str,
-    ) -> Result<()> {
-        Ok(idempotency::record(conn, &p.subject, request_id, operation, id, now_millis()).await?)
-    }
-
     /// Every evidence id must exist and belong to the community.
     pub(super) async fn check_evidence(
         conn: &mut AnyConnection,

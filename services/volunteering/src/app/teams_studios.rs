@@ -6,11 +6,11 @@ impl Volunteering {
     pub async fn create_team(&self, p: &Principal, request_id: &str, team: Team) -> Result<Team> {
         self.community("community_id", &team.community_id).await?;
         self.require_community_admin(p, &team.community_id).await?;
-        if let Some(id) = self.replayed(p, request_id, "CreateTeam").await? {
+        if let Some(id) = idempotency::replayed_by_pooled(&self.pool, p, request_id, "CreateTeam").await? {
             return self.team(&id).await;
         }
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "CreateTeam").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "CreateTeam").await? {
             drop(tx);
             return self.team(&id).await;
         }
@@ -26,7 +26,7 @@ impl Volunteering {
             }
             other => other?,
         }
-        Self::remember(&mut tx, p, request_id, "CreateTeam", &team.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "CreateTeam", &team.id).await?;
         tx.commit().await?;
         Ok(team)
     }
@@ -65,7 +65,7 @@ impl Volunteering {
     pub async fn create_studio(&self, p: &Principal, request_id: &str, studio: Studio) -> Result<Studio> {
         self.community("community_id", &studio.community_id).await?;
         self.require_community_admin(p, &studio.community_id).await?;
-        if let Some(id) = self.replayed(p, request_id, "CreateStudio").await? {
+        if let Some(id) = idempotency::replayed_by_pooled(&self.pool, p, request_id, "CreateStudio").await? {
             return db::get_studio(&mut *self.conn().await?, &id)
                 .await?
                 .ok_or_else(|| VolunteeringError::not_found("studio", &id));
@@ -74,7 +74,7 @@ impl Volunteering {
         self.require_registered(&studio.member_id, &studio.community_id, year)
             .await?;
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "CreateStudio").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "CreateStudio").await? {
             drop(tx);
             return db::get_studio(&mut *self.conn().await?, &id)
                 .await?
@@ -89,7 +89,7 @@ impl Volunteering {
             }
             other => other?,
         }
-        Self::remember(&mut tx, p, request_id, "CreateStudio", &studio.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "CreateStudio", &studio.id).await?;
         tx.commit().await?;
         Ok(studio)
     }

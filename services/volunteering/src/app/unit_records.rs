@@ -6,7 +6,7 @@ impl Volunteering {
     pub async fn record_unit_service(&self, p: &Principal, request_id: &str, record: UnitRecord) -> Result<UnitRecord> {
         self.community("community_id", &record.community_id).await?;
         self.require_community_admin(p, &record.community_id).await?;
-        if let Some(id) = self.replayed(p, request_id, "RecordUnitService").await? {
+        if let Some(id) = idempotency::replayed_by_pooled(&self.pool, p, request_id, "RecordUnitService").await? {
             return db::get_unit_record(&mut *self.conn().await?, &id)
                 .await?
                 .ok_or_else(|| VolunteeringError::not_found("unit record", &id));
@@ -23,7 +23,7 @@ impl Volunteering {
             )));
         }
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "RecordUnitService").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "RecordUnitService").await? {
             drop(tx);
             return db::get_unit_record(&mut *self.conn().await?, &id)
                 .await?
@@ -42,7 +42,7 @@ impl Volunteering {
         }
         Self::check_evidence(&mut tx, "evidence_ids", &record.evidence_ids, &record.community_id).await?;
         db::insert_unit_record(&mut tx, &record).await?;
-        Self::remember(&mut tx, p, request_id, "RecordUnitService", &record.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "RecordUnitService", &record.id).await?;
         tx.commit().await?;
         Ok(record)
     }

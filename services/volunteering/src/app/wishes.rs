@@ -6,16 +6,16 @@ impl Volunteering {
     pub async fn post_wish(&self, p: &Principal, request_id: &str, wish: Wish) -> Result<Wish> {
         self.community("community_id", &wish.community_id).await?;
         self.require_community_admin(p, &wish.community_id).await?;
-        if let Some(id) = self.replayed(p, request_id, "PostWish").await? {
+        if let Some(id) = idempotency::replayed_by_pooled(&self.pool, p, request_id, "PostWish").await? {
             return self.wish(&id).await;
         }
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = Self::replayed_in(&mut tx, p, request_id, "PostWish").await? {
+        if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "PostWish").await? {
             drop(tx);
             return self.wish(&id).await;
         }
         db::insert_wish(&mut tx, &wish).await?;
-        Self::remember(&mut tx, p, request_id, "PostWish", &wish.id).await?;
+        idempotency::remember(&mut tx, p, request_id, "PostWish", &wish.id).await?;
         tx.commit().await?;
         Ok(wish)
     }
