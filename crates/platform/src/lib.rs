@@ -21,6 +21,7 @@ pub mod lease;
 pub mod metrics;
 pub mod paging;
 pub mod retry;
+pub mod rows;
 pub mod server;
 pub mod settings;
 pub mod telemetry;

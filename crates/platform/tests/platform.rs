@@ -387,3 +387,22 @@ async fn storage_errors_are_classified_where_they_happen_and_map_to_their_status
         tonic::Code::Aborted
     );
 }
+
+#[tokio::test]
+async fn stored_columns_that_do_not_parse_are_corrupt_not_defaulted() {
+    use dualreport_platform::failure::StorageError;
+    use dualreport_platform::rows;
+    use sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect("sqlite::memory:").await.expect("sqlite");
+    let row = sqlx::query("SELECT 'not json' AS ids, '[\"a\",\"b\"]' AS good, '2026-13-40' AS day, 5000000000 AS year")
+        .fetch_one(&mut conn)
+        .await
+        .expect("row");
+    assert!(matches!(rows::list(&row, "ids"), Err(StorageError::Corrupt { .. })));
+    assert_eq!(rows::list(&row, "good").expect("list"), ["a", "b"]);
+    assert_eq!(rows::list_text(&["a".into(), "b".into()]), "[\"a\",\"b\"]");
+    assert!(matches!(rows::date(&row, "day"), Err(StorageError::Corrupt { .. })));
+    assert!(matches!(rows::int32(&row, "year"), Err(StorageError::Corrupt { .. })));
+    conn.close().await.expect("close");
+}

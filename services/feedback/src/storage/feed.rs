@@ -6,7 +6,6 @@ pub(super) const EVENT_COLUMNS: &str = "sequence, source, kind, occur_time, subj
      member_id, text, evidence_ids";
 
 pub(super) fn event_from_row(r: &AnyRow) -> Result<Event> {
-    let evidence: String = r.try_get("evidence_ids")?;
     Ok(Event {
         sequence: int(r, "sequence")?,
         source: r.try_get("source")?,
@@ -18,7 +17,7 @@ pub(super) fn event_from_row(r: &AnyRow) -> Result<Event> {
         unit_org_id: r.try_get("unit_org_id")?,
         member_id: r.try_get("member_id")?,
         text: r.try_get("text")?,
-        evidence_ids: ids_from_text(&evidence),
+        evidence_ids: list(r, "evidence_ids")?,
     })
 }
 
@@ -41,7 +40,7 @@ pub async fn append_event(conn: &mut AnyConnection, e: &Event, source_sequence: 
     .bind(&e.unit_org_id)
     .bind(&e.member_id)
     .bind(&e.text)
-    .bind(ids_to_text(&e.evidence_ids))
+    .bind(list_text(&e.evidence_ids))
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -29,18 +29,8 @@ use crate::domain::model::*;
 use crate::domain::warnings::{Finding, Rule};
 use crate::domain::{FeedbackError, Period, Result};
 
-fn ids_to_text(ids: &[String]) -> String {
-    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
-}
-
-fn ids_from_text(text: &str) -> Vec<String> {
-    serde_json::from_str(text).unwrap_or_default()
-}
+use dualreport_platform::rows::{int32, list, list_text};
 
 fn int(row: &AnyRow, column: &str) -> Result<i64> {
     Ok(row.try_get::<i64, _>(column)?)
-}
-
-fn stored_year(row: &AnyRow) -> Result<i32> {
-    i32::try_from(int(row, "year")?).map_err(|_| FeedbackError::corrupt("year", "out of range"))
 }

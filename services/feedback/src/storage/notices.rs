@@ -21,7 +21,7 @@ pub(super) fn notice_from_row(r: &AnyRow, with_summary: bool) -> Result<Notice> 
         unit_path: r.try_get("unit_path")?,
         district_id: r.try_get("district_id")?,
         period: Period {
-            year: stored_year(r)?,
+            year: int32(r, "year")?,
             half: i32::try_from(int(r, "half")?).unwrap_or(0),
         },
         title: r.try_get("title")?,

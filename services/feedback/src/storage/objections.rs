@@ -68,7 +68,7 @@ pub async fn add_step(conn: &mut AnyConnection, objection_id: &str, step: &Step)
     .bind(&step.action)
     .bind(&step.actor)
     .bind(&step.text)
-    .bind(ids_to_text(&step.evidence_ids))
+    .bind(list_text(&step.evidence_ids))
     .bind(step.at)
     .execute(conn)
     .await?;
@@ -91,12 +91,11 @@ pub async fn objection(conn: &mut AnyConnection, id: &str) -> Result<Option<Obje
     .fetch_all(conn)
     .await?;
     for s in &steps {
-        let evidence: String = s.try_get("evidence_ids")?;
         o.history.push(Step {
             action: s.try_get("action")?,
             actor: s.try_get("actor")?,
             text: s.try_get("text")?,
-            evidence_ids: ids_from_text(&evidence),
+            evidence_ids: list(s, "evidence_ids")?,
             at: int(s, "at")?,
         });
     }

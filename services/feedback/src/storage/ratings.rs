@@ -50,7 +50,7 @@ pub async fn list_ratings(
                 community_path: r.try_get("community_path")?,
                 unit_org_id: r.try_get("unit_org_id")?,
                 unit_path: r.try_get("unit_path")?,
-                year: stored_year(r)?,
+                year: int32(r, "year")?,
                 grade: Grade::parse(&grade).ok_or_else(|| FeedbackError::corrupt("grade", &grade))?,
                 comment: r.try_get("comment")?,
                 rated_by: r.try_get("rated_by")?,

@@ -73,7 +73,7 @@ pub async fn spot_check(conn: &mut AnyConnection, id: &str) -> Result<Option<Spo
         id: r.try_get("id")?,
         unit_org_id: r.try_get("unit_org_id")?,
         unit_path: r.try_get("unit_path")?,
-        year: stored_year(&r)?,
+        year: int32(&r, "year")?,
         sample_percent: int(&r, "sample_percent")?,
         seed: r.try_get("seed")?,
         population: int(&r, "population")?,

@@ -43,7 +43,7 @@ pub(super) fn warning_from_row(r: &AnyRow) -> Result<StoredWarning> {
             Some(at) => Some((at, r.try_get("withdrawn_reason")?)),
             None => None,
         },
-        year: stored_year(r)?,
+        year: int32(r, "year")?,
         raised_at: int(r, "raised_at")?,
     })
 }

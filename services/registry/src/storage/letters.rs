@@ -34,7 +34,7 @@ pub async fn letter(conn: &mut AnyConnection, id: &str) -> Result<Option<Letter>
             unit_org_id: row.try_get("unit_org_id")?,
             member_id: row.try_get("member_id")?,
             community_id: row.try_get("community_id")?,
-            year: int(&row, "year")?,
+            year: int32(&row, "year")?,
             issued_at: row.try_get("issued_at")?,
         })
     })

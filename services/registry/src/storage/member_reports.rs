@@ -15,7 +15,7 @@ pub(super) fn member_report_from_row(row: &AnyRow) -> Result<MemberReport> {
         id: row.try_get("id")?,
         member_id: row.try_get("member_id")?,
         community_id: row.try_get("community_id")?,
-        year: int(row, "year")?,
+        year: int32(row, "year")?,
         status: MemberReportStatus::parse(&status)
             .ok_or_else(|| RegistryError::corrupt("member report status", &status))?,
         letter_id: row.try_get("letter_id")?,
@@ -220,7 +220,7 @@ pub async fn register(
                 member_name: row.try_get("name")?,
                 unit_org_id: row.try_get("unit_org_id")?,
                 branch: row.try_get("branch")?,
-                year: int(row, "year")?,
+                year: int32(row, "year")?,
                 since: row.try_get::<Option<i64>, _>("confirmed_at")?.unwrap_or_default(),
             })
         })

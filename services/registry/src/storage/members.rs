@@ -30,11 +30,6 @@ pub(super) const MEMBER_COLUMNS: &str = "id, unit_org_id, residence_community_id
     joined_party_on, membership_status, category, employer, position, phone_cipher, phone_key_id, \
     home_address_cipher, home_address_key_id, skills, service_intentions, available_time_slots, created_at, updated_at";
 
-pub(super) fn json_list(row: &AnyRow, column: &str) -> Result<Vec<String>> {
-    let text: String = row.try_get(column)?;
-    serde_json::from_str(&text).map_err(|_| RegistryError::corrupt(column, &text))
-}
-
 /// A sealed column pair `<field>_cipher` / `<field>_key_id`.
 pub(super) fn sealed(row: &AnyRow, field: &str) -> Result<Sealed> {
     Ok(Sealed {
@@ -111,7 +106,7 @@ pub(super) fn member_from_row(row: &AnyRow) -> Result<MemberRow> {
         residence_community_id: row.try_get("residence_community_id")?,
         name: row.try_get("name")?,
         gender: Gender::parse(&gender).ok_or_else(|| RegistryError::corrupt("gender", &gender))?,
-        birth_year: int(row, "birth_year")?,
+        birth_year: int32(row, "birth_year")?,
         education: row.try_get("education")?,
         joined_party_on: joined.parse().map_err(|_| RegistryError::corrupt("date", &joined))?,
         membership_status: MembershipStatus::parse(&status)
@@ -121,16 +116,12 @@ pub(super) fn member_from_row(row: &AnyRow) -> Result<MemberRow> {
         position: row.try_get("position")?,
         phone: sealed(row, "phone")?,
         home_address: sealed(row, "home_address")?,
-        skills: json_list(row, "skills")?,
-        service_intentions: json_list(row, "service_intentions")?,
-        available_time_slots: json_list(row, "available_time_slots")?,
+        skills: list(row, "skills")?,
+        service_intentions: list(row, "service_intentions")?,
+        available_time_slots: list(row, "available_time_slots")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
-}
-
-pub(super) fn json(list: &[String]) -> String {
-    serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
 }
 
 pub async fn insert_member(conn: &mut AnyConnection, m: &MemberRow) -> Result<()> {
@@ -179,9 +170,9 @@ pub async fn insert_members(conn: &mut AnyConnection, rows: &[MemberRow]) -> Res
                 .bind(&m.phone.key_id)
                 .bind(&m.home_address.bytes)
                 .bind(&m.home_address.key_id)
-                .bind(json(&m.skills))
-                .bind(json(&m.service_intentions))
-                .bind(json(&m.available_time_slots))
+                .bind(list_text(&m.skills))
+                .bind(list_text(&m.service_intentions))
+                .bind(list_text(&m.available_time_slots))
                 .bind(m.created_at)
                 .bind(m.updated_at);
         }
@@ -212,9 +203,9 @@ pub async fn update_member(conn: &mut AnyConnection, m: &MemberRow) -> Result<()
     .bind(&m.phone.key_id)
     .bind(&m.home_address.bytes)
     .bind(&m.home_address.key_id)
-    .bind(json(&m.skills))
-    .bind(json(&m.service_intentions))
-    .bind(json(&m.available_time_slots))
+    .bind(list_text(&m.skills))
+    .bind(list_text(&m.service_intentions))
+    .bind(list_text(&m.available_time_slots))
     .bind(m.updated_at)
     .execute(conn)
     .await?;

@@ -41,7 +41,4 @@ use crate::domain::report::{
 };
 use crate::domain::{Date, RegistryError, Result};
 
-fn int(row: &AnyRow, column: &str) -> Result<i32> {
-    let value: i64 = row.try_get(column)?;
-    i32::try_from(value).map_err(|_| RegistryError::corrupt(column, value))
-}
+use dualreport_platform::rows::{int32, list, list_text};

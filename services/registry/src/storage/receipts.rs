@@ -6,7 +6,7 @@ pub(super) fn receipt_from_row(row: &AnyRow) -> Result<Receipt> {
     Ok(Receipt {
         number: row.try_get("number")?,
         issued_at: row.try_get("issued_at")?,
-        year: int(row, "year")?,
+        year: int32(row, "year")?,
         community_id: row.try_get("community_id")?,
         unit_org_id: row.try_get("unit_org_id")?,
         member_id: row.try_get("member_id")?,

@@ -26,7 +26,7 @@ pub(super) fn unit_report_from_row(row: &AnyRow) -> Result<UnitReport> {
         id: row.try_get("id")?,
         unit_org_id: row.try_get("unit_org_id")?,
         community_id: row.try_get("community_id")?,
-        year: int(row, "year")?,
+        year: int32(row, "year")?,
         status: UnitReportStatus::parse(&status)
             .ok_or_else(|| RegistryError::corrupt("unit report status", &status))?,
         assignment: Assignment::parse(&assignment).ok_or_else(|| RegistryError::corrupt("assignment", &assignment))?,

@@ -34,10 +34,7 @@ use crate::domain::period::{Half, Period};
 use crate::domain::settlement::{Line, Settlement, SettlementStatus};
 use crate::domain::{Date, Result, ScoringError, Subject, SubjectKind};
 
-fn date(row: &AnyRow, column: &str) -> Result<Date> {
-    let text: String = row.try_get(column)?;
-    Date::parse_from_str(&text, "%Y-%m-%d").map_err(|_| ScoringError::corrupt(column, &text))
-}
+use dualreport_platform::rows::date;
 
 fn period(row: &AnyRow, column: &str) -> Result<Period> {
     let text: String = row.try_get(column)?;

@@ -11,8 +11,8 @@ pub async fn insert_agreement(conn: &mut AnyConnection, a: &Agreement) -> Result
     .bind(&a.unit_org_id)
     .bind(&a.community_id)
     .bind(i64::from(a.year))
-    .bind(json(&a.resources))
-    .bind(json(&a.needs))
+    .bind(list_text(&a.resources))
+    .bind(list_text(&a.needs))
     .bind(a.pledge_services)
     .bind(a.pledge_hours)
     .bind(&a.pledge_form)
@@ -67,7 +67,7 @@ pub(super) async fn agreement(conn: &mut AnyConnection, row: &AnyRow) -> Result<
         id,
         unit_org_id: row.try_get("unit_org_id")?,
         community_id: row.try_get("community_id")?,
-        year: year(row)?,
+        year: int32(row, "year")?,
         resources: list(row, "resources")?,
         needs: list(row, "needs")?,
         projects,

@@ -39,39 +39,6 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::domain::model::*;
-use crate::domain::{Date, Result, VolunteeringError};
+use crate::domain::{Result, VolunteeringError};
 
-fn date(row: &AnyRow, column: &str) -> Result<Date> {
-    let text: String = row.try_get(column)?;
-    Date::parse_from_str(&text, "%Y-%m-%d").map_err(|_| VolunteeringError::corrupt(column, &text))
-}
-
-fn opt_date(row: &AnyRow, column: &str) -> Result<Option<Date>> {
-    let text: Option<String> = row.try_get(column)?;
-    text.map(|t| Date::parse_from_str(&t, "%Y-%m-%d").map_err(|_| VolunteeringError::corrupt(column, &t)))
-        .transpose()
-}
-
-fn year(row: &AnyRow) -> Result<i32> {
-    let year: i64 = row.try_get("year")?;
-    i32::try_from(year).map_err(|_| VolunteeringError::corrupt("year", year))
-}
-
-/// A JSON array of strings, as stored.
-pub fn json(values: &[String]) -> String {
-    serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
-}
-
-fn list(row: &AnyRow, column: &str) -> Result<Vec<String>> {
-    let text: String = row.try_get(column)?;
-    serde_json::from_str(&text).map_err(|_| VolunteeringError::corrupt(column, &text))
-}
-
-fn parsed<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
-    let text: String = row.try_get(column)?;
-    parse(&text).ok_or_else(|| VolunteeringError::corrupt(column, &text))
-}
-
-fn flag(value: bool) -> i64 {
-    i64::from(value)
-}
+use dualreport_platform::rows::{date, flag, int32, list, list_text, opt_date, parsed};

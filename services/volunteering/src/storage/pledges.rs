@@ -6,7 +6,7 @@ pub(super) fn pledge(row: &AnyRow) -> Result<Pledge> {
     Ok(Pledge {
         member_id: row.try_get("member_id")?,
         community_id: row.try_get("community_id")?,
-        year: year(row)?,
+        year: int32(row, "year")?,
         items: list(row, "items")?,
         services: row.try_get("services")?,
         hours: row.try_get("hours")?,
@@ -25,7 +25,7 @@ pub async fn upsert_pledge(conn: &mut AnyConnection, p: &Pledge) -> Result<()> {
     .bind(&p.member_id)
     .bind(i64::from(p.year))
     .bind(&p.community_id)
-    .bind(json(&p.items))
+    .bind(list_text(&p.items))
     .bind(p.services)
     .bind(p.hours)
     .bind(&p.way)

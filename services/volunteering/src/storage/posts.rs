@@ -114,7 +114,7 @@ pub(super) fn claim(row: &AnyRow) -> Result<Claim> {
         post_id: row.try_get("post_id")?,
         post_name: row.try_get("post_name")?,
         community_id: row.try_get("community_id")?,
-        year: year(row)?,
+        year: int32(row, "year")?,
         created_at: row.try_get("created_at")?,
     })
 }

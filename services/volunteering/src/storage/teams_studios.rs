@@ -107,7 +107,7 @@ pub async fn insert_studio(conn: &mut AnyConnection, s: &Studio) -> Result<()> {
     .bind(&s.community_id)
     .bind(&s.member_id)
     .bind(&s.name)
-    .bind(json(&s.services))
+    .bind(list_text(&s.services))
     .bind(&s.opening_hours)
     .bind(s.created_at)
     .execute(conn)

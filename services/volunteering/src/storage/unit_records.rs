@@ -32,7 +32,7 @@ pub async fn insert_unit_record(conn: &mut AnyConnection, r: &UnitRecord) -> Res
     .bind(&r.content)
     .bind(r.minutes)
     .bind(&r.agreement_id)
-    .bind(json(&r.evidence_ids))
+    .bind(list_text(&r.evidence_ids))
     .bind(&r.recorded_by)
     .bind(r.created_at)
     .bind(r.kind.as_str())
