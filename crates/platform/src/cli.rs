@@ -183,6 +183,28 @@ pub trait ServiceSettings: serde::de::DeserializeOwned + serde::Serialize + std:
     }
 }
 
+/// [`ServiceSettings`] for a settings struct with the usual `auth`,
+/// `telemetry`, `server` and `policy` fields: one line per service.
+#[macro_export]
+macro_rules! service_settings {
+    ($settings:ty) => {
+        impl $crate::cli::ServiceSettings for $settings {
+            fn auth(&self) -> &$crate::settings::AuthSettings {
+                &self.auth
+            }
+            fn telemetry(&self) -> &$crate::settings::TelemetrySettings {
+                &self.telemetry
+            }
+            fn server(&self) -> &$crate::settings::ServerSettings {
+                &self.server
+            }
+            fn policy(&self) -> Option<&dualreport_policy::PolicySettings> {
+                Some(&self.policy)
+            }
+        }
+    };
+}
+
 /// The settings as the `config` subcommand prints them: TOML, secrets
 /// redacted, the policy resolved (every key, from the preset and overrides).
 pub fn effective_toml<S: ServiceSettings>(settings: &S) -> anyhow::Result<String> {

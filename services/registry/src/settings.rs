@@ -59,23 +59,7 @@ pub struct RegistrySettings {
     pub pii_keys_dir: Option<String>,
 }
 
-impl dualreport_platform::cli::ServiceSettings for Settings {
-    fn auth(&self) -> &AuthSettings {
-        &self.auth
-    }
-
-    fn telemetry(&self) -> &TelemetrySettings {
-        &self.telemetry
-    }
-
-    fn server(&self) -> &ServerSettings {
-        &self.server
-    }
-
-    fn policy(&self) -> Option<&PolicySettings> {
-        Some(&self.policy)
-    }
-}
+dualreport_platform::service_settings!(Settings);
 
 impl RegistrySettings {
     /// `pii_keys` plus every key file in `pii_keys_dir` (hidden files, such as

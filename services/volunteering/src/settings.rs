@@ -116,20 +116,4 @@ pub struct RelaySettings {
     pub max_backoff_ms: i64,
 }
 
-impl dualreport_platform::cli::ServiceSettings for Settings {
-    fn auth(&self) -> &AuthSettings {
-        &self.auth
-    }
-
-    fn telemetry(&self) -> &TelemetrySettings {
-        &self.telemetry
-    }
-
-    fn server(&self) -> &ServerSettings {
-        &self.server
-    }
-
-    fn policy(&self) -> Option<&PolicySettings> {
-        Some(&self.policy)
-    }
-}
+dualreport_platform::service_settings!(Settings);
