@@ -9,7 +9,6 @@ pub mod cli;
 pub mod client;
 pub mod crypto;
 pub mod db;
-pub mod directory;
 pub mod edge;
 pub mod error;
 pub mod failure;

@@ -13,7 +13,7 @@ use dualreport_platform::retry::Backoff;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use dualreport_platform::directory::OrgKind;
+use dualreport_directory::OrgKind;
 use dualreport_platform::server::Stopping;
 use prometheus::{IntCounter, IntCounterVec, IntGauge};
 

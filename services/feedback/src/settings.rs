@@ -2,8 +2,8 @@
 //! (`[registry]`, `[scoring]`, `[volunteering]`), `[directory]`, `[policy]`,
 //! and its own `[feed]`, `[webhook]`, `[warnings]` and `[corrections]`.
 
+use dualreport_directory::DirectorySettings;
 use dualreport_platform::client::PeerSettings;
-use dualreport_platform::directory::DirectorySettings;
 use dualreport_platform::settings::{AuthSettings, DatabaseSettings, ServerSettings, TelemetrySettings};
 use dualreport_policy::PolicySettings;
 use serde::{Deserialize, Serialize};

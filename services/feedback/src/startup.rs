@@ -7,9 +7,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use dualreport_directory::Directory;
 use dualreport_platform::auth::Authenticator;
 use dualreport_platform::client::ServiceCredentials;
-use dualreport_platform::directory::Directory;
 use dualreport_platform::{db, server};
 use dualreport_proto::feedback::v1::feedback_service_server::FeedbackServiceServer;
 

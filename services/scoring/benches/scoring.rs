@@ -4,9 +4,9 @@
 
 use std::time::Instant;
 
+use dualreport_directory::DirectorySettings;
 use dualreport_platform::auth::Role;
 use dualreport_platform::client::PeerSettings;
-use dualreport_platform::directory::DirectorySettings;
 use dualreport_policy::PolicySettings;
 use dualreport_proto::scoring::v1 as pb;
 use dualreport_proto::scoring::v1::scoring_service_client::ScoringServiceClient;

@@ -1,8 +1,8 @@
 //! Scoring settings: the shared platform sections, `[registry]` (the peer it
 //! asks about members and organisations) and `[policy]`.
 
+use dualreport_directory::DirectorySettings;
 use dualreport_platform::client::PeerSettings;
-use dualreport_platform::directory::DirectorySettings;
 use dualreport_platform::settings::{AuthSettings, DatabaseSettings, ServerSettings, TelemetrySettings};
 use dualreport_policy::PolicySettings;
 use serde::{Deserialize, Serialize};

@@ -4,9 +4,9 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use dualreport_directory::Directory;
 use dualreport_platform::auth::Authenticator;
 use dualreport_platform::client::ServiceCredentials;
-use dualreport_platform::directory::Directory;
 use dualreport_platform::{db, journal, server};
 use dualreport_proto::scoring::v1::scoring_service_server::ScoringServiceServer;
 

@@ -20,8 +20,8 @@ pub use dualreport_platform::ids::new_id;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use dualreport_directory::{Directory, DirectoryError, OrgInfo, OrgKind};
 use dualreport_platform::auth::{Principal, Role, Scope};
-use dualreport_platform::directory::{Directory, DirectoryError, OrgInfo, OrgKind};
 use dualreport_platform::idempotency;
 use dualreport_platform::paging::PageRequest;
 use dualreport_policy::Policy;

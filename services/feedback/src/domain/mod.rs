@@ -8,7 +8,7 @@ pub mod warnings;
 
 pub use dualreport_policy::{Date, china_today, now_millis};
 
-use dualreport_platform::directory::DirectoryError;
+use dualreport_directory::DirectoryError;
 use dualreport_platform::error::FieldError;
 pub use dualreport_platform::failure::Failure;
 use sha2::{Digest, Sha256};

@@ -1,9 +1,9 @@
 use std::time::Duration;
 
+use dualreport_directory::DirectorySettings;
 use dualreport_platform::auth::Role;
 use dualreport_platform::client::ClientInterceptor;
 use dualreport_platform::client::PeerSettings;
-use dualreport_platform::directory::DirectorySettings;
 use dualreport_policy::PolicySettings;
 use dualreport_proto::feedback::v1 as pb;
 use dualreport_proto::feedback::v1::feedback_service_client::FeedbackServiceClient;

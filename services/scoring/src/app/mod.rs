@@ -25,7 +25,7 @@ use crate::domain::period::Period;
 use crate::domain::settlement::{Line, Settlement, SettlementStatus};
 use crate::domain::{Clock, Date, Result, ScoringError, Subject, SubjectKind, now_millis, service_date};
 use crate::storage::{self as db, AccountRow, BoardCursor, BoardRow};
-use dualreport_platform::directory::{Directory, DirectoryError, MemberInfo, OrgInfo, OrgKind};
+use dualreport_directory::{Directory, DirectoryError, MemberInfo, OrgInfo, OrgKind};
 
 /// A member's service, validated.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@ pub mod settlement;
 pub use dualreport_platform::validate::{Violations, id, text};
 pub use dualreport_policy::{Clock, Date, china_today, now_millis};
 
-use dualreport_platform::directory::DirectoryError;
+use dualreport_directory::DirectoryError;
 use dualreport_platform::error::FieldError;
 pub use dualreport_platform::failure::Failure;
 use dualreport_platform::stored_enum;

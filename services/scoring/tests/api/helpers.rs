@@ -1,7 +1,7 @@
+use dualreport_directory::DirectorySettings;
 use dualreport_platform::auth::Role;
 use dualreport_platform::client::ClientInterceptor;
 use dualreport_platform::client::PeerSettings;
-use dualreport_platform::directory::DirectorySettings;
 use dualreport_policy::PolicySettings;
 use dualreport_proto::common::v1::Date as PbDate;
 use dualreport_proto::scoring::v1 as pb;

@@ -23,8 +23,8 @@ use dualreport_platform::ids::new_id;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use dualreport_directory::{Directory, DirectoryError, OrgInfo, OrgKind};
 use dualreport_platform::auth::{Principal, Role, Scope};
-use dualreport_platform::directory::{Directory, DirectoryError, OrgInfo, OrgKind};
 use dualreport_platform::error::FieldError;
 use dualreport_platform::paging::PageRequest;
 use dualreport_platform::{idempotency, journal, trace_context};

@@ -9,7 +9,7 @@ pub mod model;
 pub use dualreport_platform::validate::{Violations, id, text};
 pub use dualreport_policy::{Date, china_date, china_today, now_millis};
 
-use dualreport_platform::directory::DirectoryError;
+use dualreport_directory::DirectoryError;
 use dualreport_platform::error::FieldError;
 pub use dualreport_platform::failure::Failure;
 

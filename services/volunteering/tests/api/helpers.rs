@@ -1,9 +1,9 @@
 use std::time::Duration;
 
+use dualreport_directory::DirectorySettings;
 use dualreport_platform::auth::Role;
 use dualreport_platform::client::ClientInterceptor;
 use dualreport_platform::client::PeerSettings;
-use dualreport_platform::directory::DirectorySettings;
 use dualreport_policy::PolicySettings;
 use dualreport_proto::scoring::v1 as spb;
 use dualreport_proto::scoring::v1::scoring_service_client::ScoringServiceClient;

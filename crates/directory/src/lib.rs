@@ -19,9 +19,9 @@ use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-use crate::auth::{Principal, Role, Scope};
-use crate::client::ClientInterceptor;
-use crate::client::{PeerSettings, ServiceCredentials, authed_channel};
+use dualreport_platform::auth::{Principal, Role, Scope};
+use dualreport_platform::client::ClientInterceptor;
+use dualreport_platform::client::{PeerSettings, ServiceCredentials, authed_channel};
 
 /// Why a lookup failed; each service maps these into its own error (`From`).
 #[derive(Debug, thiserror::Error)]
@@ -266,8 +266,14 @@ impl Directory {
             date.year(),
         );
         self.member_report_matches(key, member_id, community_id, date.year(), |r| {
-            let from = r.registered_from.as_ref().and_then(crate::wire::date_from_pb);
-            let until = r.registered_until.as_ref().and_then(crate::wire::date_from_pb);
+            let from = r
+                .registered_from
+                .as_ref()
+                .and_then(dualreport_platform::wire::date_from_pb);
+            let until = r
+                .registered_until
+                .as_ref()
+                .and_then(dualreport_platform::wire::date_from_pb);
             from.is_none_or(|from| from <= date) && until.is_none_or(|until| date < until)
         })
         .await
