@@ -153,26 +153,7 @@ pub async fn insert_members(conn: &mut AnyConnection, rows: &[MemberRow]) -> Res
         }
         let mut query = sqlx::query(&sql);
         for m in chunk {
-            query = query
-                .bind(&m.id)
-                .bind(&m.unit_org_id)
-                .bind(&m.residence_community_id)
-                .bind(&m.name)
-                .bind(m.gender.as_str())
-                .bind(i64::from(m.birth_year))
-                .bind(&m.education)
-                .bind(m.joined_party_on.to_string())
-                .bind(m.membership_status.as_str())
-                .bind(m.category.as_str())
-                .bind(&m.employer)
-                .bind(&m.position)
-                .bind(&m.phone.bytes)
-                .bind(&m.phone.key_id)
-                .bind(&m.home_address.bytes)
-                .bind(&m.home_address.key_id)
-                .bind(list_text(&m.skills))
-                .bind(list_text(&m.service_intentions))
-                .bind(list_text(&m.available_time_slots))
+            query = bind_profile(query.bind(&m.id).bind(&m.unit_org_id), m)
                 .bind(m.created_at)
                 .bind(m.updated_at);
         }
@@ -181,34 +162,40 @@ pub async fn insert_members(conn: &mut AnyConnection, rows: &[MemberRow]) -> Res
     Ok(())
 }
 
+type MemberQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a member's profile columns, `residence_community_id` through
+/// `available_time_slots`, in the order both the INSERT and the UPDATE name them.
+fn bind_profile<'q>(query: MemberQuery<'q>, m: &'q MemberRow) -> MemberQuery<'q> {
+    query
+        .bind(&m.residence_community_id)
+        .bind(&m.name)
+        .bind(m.gender.as_str())
+        .bind(i64::from(m.birth_year))
+        .bind(&m.education)
+        .bind(m.joined_party_on.to_string())
+        .bind(m.membership_status.as_str())
+        .bind(m.category.as_str())
+        .bind(&m.employer)
+        .bind(&m.position)
+        .bind(&m.phone.bytes)
+        .bind(&m.phone.key_id)
+        .bind(&m.home_address.bytes)
+        .bind(&m.home_address.key_id)
+        .bind(list_text(&m.skills))
+        .bind(list_text(&m.service_intentions))
+        .bind(list_text(&m.available_time_slots))
+}
+
 pub async fn update_member(conn: &mut AnyConnection, m: &MemberRow) -> Result<()> {
-    sqlx::query(
+    let query = sqlx::query(
         "UPDATE members SET residence_community_id = $2, name = $3, gender = $4, birth_year = $5, education = $6, \
          joined_party_on = $7, membership_status = $8, category = $9, employer = $10, position = $11, \
          phone_cipher = $12, phone_key_id = $13, home_address_cipher = $14, home_address_key_id = $15, skills = $16, \
          service_intentions = $17, available_time_slots = $18, updated_at = $19 WHERE id = $1",
     )
-    .bind(&m.id)
-    .bind(&m.residence_community_id)
-    .bind(&m.name)
-    .bind(m.gender.as_str())
-    .bind(i64::from(m.birth_year))
-    .bind(&m.education)
-    .bind(m.joined_party_on.to_string())
-    .bind(m.membership_status.as_str())
-    .bind(m.category.as_str())
-    .bind(&m.employer)
-    .bind(&m.position)
-    .bind(&m.phone.bytes)
-    .bind(&m.phone.key_id)
-    .bind(&m.home_address.bytes)
-    .bind(&m.home_address.key_id)
-    .bind(list_text(&m.skills))
-    .bind(list_text(&m.service_intentions))
-    .bind(list_text(&m.available_time_slots))
-    .bind(m.updated_at)
-    .execute(conn)
-    .await?;
+    .bind(&m.id);
+    bind_profile(query, m).bind(m.updated_at).execute(conn).await?;
     Ok(())
 }
 
