@@ -42,6 +42,17 @@ pub fn opt_period_from_pb(field: &str, p: Option<&pb::Period>) -> Result<Option<
     }
 }
 
+/// One (community, half-year, points earned, stars) line of a balance or totals.
+pub fn period_points_to_pb((community_id, period, earned, stars): (String, Period, i64, i64)) -> pb::PeriodPoints {
+    let clamp = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
+    pb::PeriodPoints {
+        period: Some(period_to_pb(period)),
+        community_id,
+        earned: clamp(earned),
+        stars: clamp(stars),
+    }
+}
+
 pub fn period_to_pb(p: Period) -> pb::Period {
     pb::Period {
         year: p.year,

@@ -164,16 +164,7 @@ pub(super) async fn list_member_totals(
             .map(|t| pb::MemberTotals {
                 member_id: t.member_id,
                 services: clamp(t.services),
-                periods: t
-                    .periods
-                    .into_iter()
-                    .map(|(community_id, period, earned, stars)| pb::PeriodPoints {
-                        period: Some(period_to_pb(period)),
-                        community_id,
-                        earned: clamp(earned),
-                        stars: clamp(stars),
-                    })
-                    .collect(),
+                periods: t.periods.into_iter().map(period_points_to_pb).collect(),
             })
             .collect(),
     }))
@@ -200,16 +191,7 @@ pub(super) async fn get_balance(
                 community_id: a.community_id,
             })
             .collect(),
-        periods: balance
-            .periods
-            .into_iter()
-            .map(|(community_id, period, earned, stars)| pb::PeriodPoints {
-                period: Some(period_to_pb(period)),
-                community_id,
-                earned: clamp(earned),
-                stars: clamp(stars),
-            })
-            .collect(),
+        periods: balance.periods.into_iter().map(period_points_to_pb).collect(),
     }))
 }
 
