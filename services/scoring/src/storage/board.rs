@@ -21,19 +21,16 @@ pub struct BoardCursor {
 
 impl BoardCursor {
     pub fn encode(&self) -> String {
-        format!(
-            "{}|{}|{}|{}",
-            self.stars, self.points, self.subject_id, self.community_id
-        )
+        encode_rank_key(self.stars, self.points, &self.subject_id, &self.community_id)
     }
 
     pub fn decode(text: &str) -> Option<Self> {
-        let mut parts = text.splitn(4, '|');
+        let (stars, points, subject_id, community_id) = decode_rank_key(text)?;
         Some(Self {
-            stars: parts.next()?.parse().ok()?,
-            points: parts.next()?.parse().ok()?,
-            subject_id: parts.next()?.to_owned(),
-            community_id: parts.next()?.to_owned(),
+            stars,
+            points,
+            subject_id,
+            community_id,
         })
     }
 }

@@ -22,21 +22,34 @@ impl LineCursor {
     }
 
     pub fn encode(&self) -> String {
-        format!(
-            "{}|{}|{}|{}",
-            self.stars, self.points, self.subject_kind, self.subject_id
-        )
+        encode_rank_key(self.stars, self.points, &self.subject_kind, &self.subject_id)
     }
 
     pub fn decode(text: &str) -> Option<Self> {
-        let mut parts = text.splitn(4, '|');
+        let (stars, points, subject_kind, subject_id) = decode_rank_key(text)?;
         Some(Self {
-            stars: parts.next()?.parse().ok()?,
-            points: parts.next()?.parse().ok()?,
-            subject_kind: parts.next()?.to_owned(),
-            subject_id: parts.next()?.to_owned(),
+            stars,
+            points,
+            subject_kind,
+            subject_id,
         })
     }
+}
+
+/// A page token of board order: stars and points, then two ids that break ties.
+pub(super) fn encode_rank_key(stars: i64, points: i64, first: &str, second: &str) -> String {
+    format!("{stars}|{points}|{first}|{second}")
+}
+
+/// The parts of an [`encode_rank_key`] token; `None` for anything else.
+pub(super) fn decode_rank_key(text: &str) -> Option<(i64, i64, String, String)> {
+    let mut parts = text.splitn(4, '|');
+    Some((
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.to_owned(),
+        parts.next()?.to_owned(),
+    ))
 }
 
 /// A page of a settlement's lines as the board ranks them (stars, then
