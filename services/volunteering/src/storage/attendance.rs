@@ -125,16 +125,13 @@ pub async fn list_member_attendance(
     year: i32,
     page: &PageRequest,
 ) -> Result<Vec<Attendance>> {
-    sqlx::query(
+    year_page(
+        conn,
         "SELECT * FROM attendance WHERE member_id = $1 AND ($2 = 0 OR year = $2) AND id > $3 ORDER BY id LIMIT $4",
+        member_id,
+        year,
+        page,
+        attendance,
     )
-    .bind(member_id)
-    .bind(i64::from(year))
-    .bind(&page.after)
-    .bind(page.fetch_limit())
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(attendance)
-    .collect()
+    .await
 }

@@ -35,10 +35,32 @@ pub use unit_records::*;
 pub use wishes::*;
 
 use dualreport_platform::paging::PageRequest;
+use dualreport_platform::rows::{date, flag, int32, list, list_text, opt_date, parsed};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::domain::model::*;
 use crate::domain::{Result, VolunteeringError};
 
-use dualreport_platform::rows::{date, flag, int32, list, list_text, opt_date, parsed};
+/// One page of rows matching `key` ($1) in `year` ($2), after the page's
+/// cursor ($3), at most its fetch limit ($4): the keyset page every
+/// per-member, per-unit and per-community yearly list reads.
+async fn year_page<T>(
+    conn: &mut AnyConnection,
+    sql: &str,
+    key: &str,
+    year: i32,
+    page: &PageRequest,
+    decode: fn(&AnyRow) -> Result<T>,
+) -> Result<Vec<T>> {
+    sqlx::query(sql)
+        .bind(key)
+        .bind(i64::from(year))
+        .bind(&page.after)
+        .bind(page.fetch_limit())
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(decode)
+        .collect()
+}

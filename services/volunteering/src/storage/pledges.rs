@@ -52,18 +52,15 @@ pub async fn list_pledges(
     year: i32,
     page: &PageRequest,
 ) -> Result<Vec<Pledge>> {
-    sqlx::query(
+    year_page(
+        conn,
         "SELECT * FROM pledges WHERE community_id = $1 AND year = $2 AND member_id > $3 ORDER BY member_id LIMIT $4",
+        community_id,
+        year,
+        page,
+        pledge,
     )
-    .bind(community_id)
-    .bind(i64::from(year))
-    .bind(&page.after)
-    .bind(page.fetch_limit())
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(pledge)
-    .collect()
+    .await
 }
 
 /// Confirmed attendance of a member at a community in a year.

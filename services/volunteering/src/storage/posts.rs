@@ -175,18 +175,15 @@ pub async fn list_claims(
     page: &PageRequest,
 ) -> Result<Vec<Claim>> {
     let column = if by_member { "c.member_id" } else { "c.community_id" };
-    sqlx::query(&format!(
-        "{CLAIM_SELECT} WHERE {column} = $1 AND c.year = $2 AND c.id > $3 ORDER BY c.id LIMIT $4"
-    ))
-    .bind(key)
-    .bind(i64::from(year))
-    .bind(&page.after)
-    .bind(page.fetch_limit())
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(claim)
-    .collect()
+    year_page(
+        conn,
+        &format!("{CLAIM_SELECT} WHERE {column} = $1 AND c.year = $2 AND c.id > $3 ORDER BY c.id LIMIT $4"),
+        key,
+        year,
+        page,
+        claim,
+    )
+    .await
 }
 
 pub async fn count_claims(conn: &mut AnyConnection, member_id: &str, year: i32) -> Result<i64> {

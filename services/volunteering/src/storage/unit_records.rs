@@ -57,16 +57,13 @@ pub async fn list_unit_records(
     year: i32,
     page: &PageRequest,
 ) -> Result<Vec<UnitRecord>> {
-    sqlx::query(
+    year_page(
+        conn,
         "SELECT * FROM unit_records WHERE unit_org_id = $1 AND ($2 = 0 OR year = $2) AND id > $3 ORDER BY id LIMIT $4",
+        unit_org_id,
+        year,
+        page,
+        unit_record,
     )
-    .bind(unit_org_id)
-    .bind(i64::from(year))
-    .bind(&page.after)
-    .bind(page.fetch_limit())
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(unit_record)
-    .collect()
+    .await
 }
