@@ -202,28 +202,12 @@ impl Registry {
         self.require_member_access(&mut tx, p, &row, false).await?;
         let mut profile = self.open_row(&row, true)?.profile;
         for path in mask {
-            match path.as_str() {
-                "name" => profile.name = update.name.clone(),
-                "gender" => profile.gender = update.gender,
-                "birth_year" => profile.birth_year = update.birth_year,
-                "education" => profile.education = update.education.clone(),
-                "joined_party_on" => profile.joined_party_on = update.joined_party_on,
-                "membership_status" => profile.membership_status = update.membership_status,
-                "category" => profile.category = update.category,
-                "employer" => profile.employer = update.employer.clone(),
-                "position" => profile.position = update.position.clone(),
-                "home_address" => profile.home_address = update.home_address.clone(),
-                "residence_community_id" => profile.residence_community_id = update.residence_community_id.clone(),
-                "phone" => profile.phone = update.phone.clone(),
-                "skills" => profile.skills = update.skills.clone(),
-                "service_intentions" => profile.service_intentions = update.service_intentions.clone(),
-                "available_time_slots" => profile.available_time_slots = update.available_time_slots.clone(),
-                other => {
-                    return Err(RegistryError::invalid(
-                        "update_mask",
-                        format!("{other:?} cannot be updated"),
-                    ));
-                }
+            if !profile.set_field(path, &update) {
+                let other = path;
+                return Err(RegistryError::invalid(
+                    "update_mask",
+                    format!("{other:?} cannot be updated"),
+                ));
             }
         }
         self.check_profile_refs(&mut tx, &profile, "profile").await?;

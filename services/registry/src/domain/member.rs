@@ -85,6 +85,41 @@ pub struct Profile {
     pub available_time_slots: Vec<String>,
 }
 
+/// The profile fields an `update_mask` may name; [`Profile`] and
+/// [`ProfileDraft`] share the names, so one list serves both.
+macro_rules! set_profile_field {
+    ($ty:ty) => {
+        impl $ty {
+            /// Copies one field, named as in an `update_mask`, from `from`;
+            /// false when `path` names no profile field.
+            pub fn set_field(&mut self, path: &str, from: &$ty) -> bool {
+                match path {
+                    "name" => self.name = from.name.clone(),
+                    "gender" => self.gender = from.gender,
+                    "birth_year" => self.birth_year = from.birth_year,
+                    "education" => self.education = from.education.clone(),
+                    "joined_party_on" => self.joined_party_on = from.joined_party_on,
+                    "membership_status" => self.membership_status = from.membership_status,
+                    "category" => self.category = from.category,
+                    "employer" => self.employer = from.employer.clone(),
+                    "position" => self.position = from.position.clone(),
+                    "home_address" => self.home_address = from.home_address.clone(),
+                    "residence_community_id" => self.residence_community_id = from.residence_community_id.clone(),
+                    "phone" => self.phone = from.phone.clone(),
+                    "skills" => self.skills = from.skills.clone(),
+                    "service_intentions" => self.service_intentions = from.service_intentions.clone(),
+                    "available_time_slots" => self.available_time_slots = from.available_time_slots.clone(),
+                    _ => return false,
+                }
+                true
+            }
+        }
+    };
+}
+
+set_profile_field!(Profile);
+set_profile_field!(ProfileDraft);
+
 /// A profile as the caller sent it; enums already decoded (None = unspecified).
 #[derive(Debug, Clone, Default)]
 pub struct ProfileDraft {

@@ -177,28 +177,12 @@ pub fn partial_profile(p: Option<&pb::MemberProfile>, mask: &[String]) -> Result
     };
     let mut draft = placeholder;
     for path in mask {
-        match path.as_str() {
-            "name" => draft.name = given.name.clone(),
-            "gender" => draft.gender = given.gender,
-            "birth_year" => draft.birth_year = given.birth_year,
-            "education" => draft.education = given.education.clone(),
-            "joined_party_on" => draft.joined_party_on = given.joined_party_on,
-            "membership_status" => draft.membership_status = given.membership_status,
-            "category" => draft.category = given.category,
-            "employer" => draft.employer = given.employer.clone(),
-            "position" => draft.position = given.position.clone(),
-            "home_address" => draft.home_address = given.home_address.clone(),
-            "residence_community_id" => draft.residence_community_id = given.residence_community_id.clone(),
-            "phone" => draft.phone = given.phone.clone(),
-            "skills" => draft.skills = given.skills.clone(),
-            "service_intentions" => draft.service_intentions = given.service_intentions.clone(),
-            "available_time_slots" => draft.available_time_slots = given.available_time_slots.clone(),
-            other => {
-                return Err(err::invalid_field(
-                    "update_mask",
-                    format!("{other:?} is not a profile field"),
-                ));
-            }
+        if !draft.set_field(path, &given) {
+            let other = path;
+            return Err(err::invalid_field(
+                "update_mask",
+                format!("{other:?} is not a profile field"),
+            ));
         }
     }
     draft
