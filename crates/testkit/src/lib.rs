@@ -167,6 +167,7 @@ pub mod bench;
 pub mod process;
 pub mod raw;
 pub mod registry;
+pub mod seed;
 pub mod tls;
 
 use tonic::{Code, Status};

@@ -10,7 +10,6 @@
 use std::collections::HashSet;
 
 use dualreport_proto::scoring::v1 as pb;
-use sqlx::Connection as _;
 
 use crate::helpers::*;
 
@@ -20,37 +19,15 @@ const ENTRIES_PER_MEMBER: i64 = 3;
 /// Member `m<i>` earns 3 × (i mod 40) points: 2,500 members on each total
 /// from 0 to 117.
 async fn seed(suite: &Suite) {
-    let mut conn = sqlx::AnyConnection::connect(suite.database_url())
-        .await
-        .expect("connect");
-    let period = suite.period.key();
-    let served_on = suite.period.first_day().to_string();
-    sqlx::query(
-        "WITH RECURSIVE s (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < $2 - 1) \
-         INSERT INTO accounts (subject_kind, subject_id, community_id, subject_name, earned, redeemed) \
-         SELECT 'member', 'm' || i, $1, '成员' || i, 3 * (i % 40), 0 FROM s",
-    )
-    .bind(suite.a())
-    .bind(MEMBERS)
-    .execute(&mut conn)
-    .await
-    .expect("seed accounts");
-    sqlx::query(
-        "WITH RECURSIVE s (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < $2 - 1) \
-         INSERT INTO entries (id, subject_kind, subject_id, community_id, kind, points, occurred_on, period, content, \
-           source_key, recorded_by, recorded_at, base_points, adjustment, special_category, project_id, \
-           project_scorer, corrects_entry_id, redemption_id) \
-         SELECT 'e' || i, 'member', 'm' || (i % $5), $1, 'service', (i % $5) % 40, $3, $4, '社区服务', \
-           'seed:' || i, 'seed', 0, (i % $5) % 40, 0, '', '', '', NULL, '' FROM s",
-    )
-    .bind(suite.a())
-    .bind(MEMBERS * ENTRIES_PER_MEMBER)
-    .bind(served_on)
-    .bind(period)
-    .bind(MEMBERS)
-    .execute(&mut conn)
-    .await
-    .expect("seed entries");
+    dualreport_testkit::seed::HalfYearOfService {
+        community_id: suite.a(),
+        period: &suite.period.key(),
+        served_on: &suite.period.first_day().to_string(),
+        members: MEMBERS,
+        entries_per_member: ENTRIES_PER_MEMBER,
+    }
+    .write(suite.database_url())
+    .await;
 }
 
 async fn a_community_of_100k_members_settles_and_its_board_pages(backend: Backend) {
