@@ -18,6 +18,7 @@ pub mod ids;
 pub mod journal;
 pub mod lease;
 pub mod metrics;
+pub mod outbox;
 pub mod paging;
 pub mod retry;
 pub mod rows;

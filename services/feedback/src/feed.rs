@@ -9,6 +9,7 @@
 //! - **corrections**: retries upheld objections' corrections scoring did not take;
 //! - **warnings**: evaluates every unit org's warnings on a schedule.
 
+use dualreport_platform::outbox::Delivery;
 use dualreport_platform::retry::Backoff;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -28,14 +29,12 @@ struct Metrics {
     ingested: IntCounterVec,
     journal_failures: IntCounterVec,
     journal_read_at: prometheus::IntGaugeVec,
-    delivered: IntCounter,
-    webhook_failures: IntCounter,
     webhook_backlog: IntGauge,
     corrections_pending: IntGauge,
 }
 
 fn metrics() -> &'static Metrics {
-    use dualreport_platform::metrics::{counter, counter_vec, gauge, gauge_vec};
+    use dualreport_platform::metrics::{counter_vec, gauge, gauge_vec};
     static METRICS: OnceLock<Metrics> = OnceLock::new();
     METRICS.get_or_init(|| Metrics {
         ingested: counter_vec(
@@ -53,11 +52,6 @@ fn metrics() -> &'static Metrics {
             "When each journal was last read successfully (Unix seconds; only the replica holding the ingest lease reads: take the max).",
             &["source"],
         ),
-        delivered: counter("feedback_webhook_delivered_total", "Events the webhook accepted."),
-        webhook_failures: counter(
-            "feedback_webhook_failures_total",
-            "Events given up on after every attempt (see ListFailedDeliveries).",
-        ),
         webhook_backlog: gauge("feedback_webhook_backlog", "Events not yet sent to the webhook."),
         corrections_pending: gauge(
             "feedback_corrections_due",
@@ -66,12 +60,35 @@ fn metrics() -> &'static Metrics {
     })
 }
 
+/// Webhook deliveries as the suite's one outbox policy: up to
+/// `webhook.max_attempts` tries per event with `webhook.*_backoff_ms`
+/// between them; an event given up on is counted by `reason` (`unreachable`:
+/// the cursor waits on it; `refused`: recorded for replay and passed).
+pub fn webhook_delivery(settings: &WebhookSettings) -> Delivery {
+    use dualreport_platform::metrics::{counter, counter_vec};
+    static COUNTERS: OnceLock<(IntCounter, IntCounterVec)> = OnceLock::new();
+    let (delivered, failed) = COUNTERS.get_or_init(|| {
+        (
+            counter("feedback_webhook_delivered_total", "Events the webhook accepted."),
+            counter_vec(
+                "feedback_webhook_failures_total",
+                "Events given up on after every attempt, by reason (see ListFailedDeliveries).",
+                &["reason"],
+            ),
+        )
+    });
+    let backoff = Backoff::from_unsigned(settings.initial_backoff_ms, settings.max_backoff_ms);
+    Delivery::new(backoff, false, delivered.clone(), failed.clone())
+}
+
 /// Everything that runs beside the server.
 pub struct Background {
     pub app: Feedback,
     pub poster: Poster,
     pub feed: FeedSettings,
     pub webhook: WebhookSettings,
+    /// [`webhook_delivery`] of `webhook`.
+    pub delivery: Delivery,
     pub warnings: WarningSettings,
     /// This replica's name as a lease holder (ingest and delivery run on one
     /// replica at a time).
@@ -85,11 +102,6 @@ pub struct Background {
 const LOOP_LEASE_MS: i64 = 15_000;
 
 impl Background {
-    /// `webhook.*_backoff_ms` as the suite's one retry policy.
-    fn backoff(&self) -> Backoff {
-        Backoff::from_unsigned(self.webhook.initial_backoff_ms, self.webhook.max_backoff_ms)
-    }
-
     /// Runs every loop until shutdown.
     pub async fn run(self, stopping: Stopping) {
         let every = Duration::from_millis(self.feed.poll_interval_ms.max(10));
@@ -261,7 +273,7 @@ impl Background {
                     Err(error) if attempt >= self.webhook.max_attempts.max(1) => break Err(error),
                     Err(error) => {
                         tracing::debug!(sequence = event.sequence, attempt, %error, "webhook attempt failed");
-                        tokio::time::sleep(self.backoff().duration_after(i64::from(attempt))).await;
+                        tokio::time::sleep(self.delivery.backoff().duration_after(i64::from(attempt))).await;
                     }
                 }
             };
@@ -273,7 +285,7 @@ impl Background {
                         return Ok(sent);
                     }
                     db::resolve_failed(&mut tx, event.sequence).await?;
-                    metrics().delivered.inc();
+                    self.delivery.record_delivered();
                     if let Ok(mut paused) = self.paused.lock() {
                         *paused = (0, 0);
                     }
@@ -284,7 +296,14 @@ impl Background {
                     if !error.unreachable && !db::advance_webhook(&mut tx, from, event.sequence).await? {
                         return Ok(sent);
                     }
-                    metrics().webhook_failures.inc();
+                    let reason = if error.unreachable { "unreachable" } else { "refused" };
+                    self.delivery.record_failure(
+                        reason,
+                        &error.message,
+                        error.unreachable,
+                        i64::from(attempt),
+                        now_millis(),
+                    );
                     tracing::warn!(sequence = event.sequence, unreachable = error.unreachable, %error, "webhook delivery failed");
                     db::record_failed(
                         &mut tx,
@@ -314,7 +333,7 @@ impl Background {
     fn pause(&self) {
         if let Ok(mut paused) = self.paused.lock() {
             let failures = paused.1 + 1;
-            *paused = (now_millis() + self.backoff().after(failures), failures);
+            *paused = (now_millis() + self.delivery.backoff().after(failures), failures);
         }
     }
 

@@ -62,10 +62,10 @@ impl Application {
         let rules = Rules {
             policy,
             allow_http: settings.webhook.allow_http,
-            correction_backoff: dualreport_platform::retry::Backoff::new(
+            corrections: crate::app::corrections(dualreport_platform::retry::Backoff::new(
                 settings.corrections.initial_backoff_ms,
                 settings.corrections.max_backoff_ms,
-            ),
+            )),
             clock,
         };
         let poster = Poster::new(&settings.webhook)?;
@@ -107,6 +107,7 @@ impl Application {
             poster: self.poster,
             feed: self.settings.feed.clone(),
             webhook: self.settings.webhook.clone(),
+            delivery: crate::feed::webhook_delivery(&self.settings.webhook),
             warnings: self.settings.warnings.clone(),
             holder: dualreport_platform::lease::holder_id(),
             paused: std::sync::Mutex::default(),

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use dualreport_platform::client::ClientInterceptor;
 use dualreport_platform::client::{PeerSettings, ServiceCredentials, authed_channel};
+use dualreport_platform::outbox::Delivery;
 use dualreport_platform::retry::Backoff;
 use dualreport_platform::trace_context;
 use dualreport_platform::wire::date_to_pb;
@@ -35,25 +36,14 @@ use crate::storage as db;
 type Client = ScoringServiceClient<InterceptedService<Channel, ClientInterceptor>>;
 
 struct Metrics {
-    delivered: IntCounter,
-    failed: IntCounterVec,
     pending: IntGauge,
     oldest_pending_seconds: IntGauge,
 }
 
 fn metrics() -> &'static Metrics {
-    use dualreport_platform::metrics::{counter, counter_vec, gauge};
+    use dualreport_platform::metrics::gauge;
     static METRICS: OnceLock<Metrics> = OnceLock::new();
     METRICS.get_or_init(|| Metrics {
-        delivered: counter(
-            "volunteering_payments_delivered_total",
-            "Confirmed attendance paid to scoring.",
-        ),
-        failed: counter_vec(
-            "volunteering_payment_failures_total",
-            "Deliveries to scoring that failed and will be retried, by gRPC code.",
-            &["grpc_code"],
-        ),
         pending: gauge(
             "volunteering_payments_pending",
             "Confirmed attendance not yet accepted by scoring.",
@@ -65,6 +55,28 @@ fn metrics() -> &'static Metrics {
     })
 }
 
+/// Payments as the suite's one outbox policy: every failure is retried (a
+/// refusal usually means a token or setting an operator will fix), counted
+/// by gRPC code.
+fn payments(backoff: Backoff) -> Delivery {
+    use dualreport_platform::metrics::{counter, counter_vec};
+    static COUNTERS: OnceLock<(IntCounter, IntCounterVec)> = OnceLock::new();
+    let (delivered, failed) = COUNTERS.get_or_init(|| {
+        (
+            counter(
+                "volunteering_payments_delivered_total",
+                "Confirmed attendance paid to scoring.",
+            ),
+            counter_vec(
+                "volunteering_payment_failures_total",
+                "Deliveries to scoring that failed and will be retried, by gRPC code.",
+                &["grpc_code"],
+            ),
+        )
+    });
+    Delivery::new(backoff, true, delivered.clone(), failed.clone())
+}
+
 #[derive(Clone)]
 pub struct Relay {
     pool: AnyPool,
@@ -72,7 +84,7 @@ pub struct Relay {
     settings: RelaySettings,
     /// How long a leased delivery is left alone: longer than a call can take.
     lease_millis: i64,
-    backoff: Backoff,
+    delivery: Delivery,
 }
 
 impl Relay {
@@ -88,7 +100,7 @@ impl Relay {
         Ok(Self {
             pool,
             client: ScoringServiceClient::new(authed_channel(scoring, credentials)?),
-            backoff: Backoff::new(settings.initial_backoff_ms, settings.max_backoff_ms),
+            delivery: payments(Backoff::new(settings.initial_backoff_ms, settings.max_backoff_ms)),
             settings,
             lease_millis,
         })
@@ -121,43 +133,40 @@ impl Relay {
         metrics()
             .oldest_pending_seconds
             .set(oldest.map_or(0, |created| (now - created).max(0) / 1000));
-        let due = db::due_payments(&mut conn, now, self.settings.batch_size).await?;
+        let due = db::PAYMENTS
+            .lease_due(&mut conn, now, now + self.lease_millis, self.settings.batch_size)
+            .await?;
+        let mut owed = Vec::with_capacity(due.len());
+        for id in &due {
+            owed.extend(db::owed_payment(&mut conn, id).await?);
+        }
         drop(conn);
         let mut tried = 0;
         for db::DuePayment {
             attendance,
             attempts,
             traceparent,
-        } in due
+        } in owed
         {
-            let mut conn = self.pool.acquire().await?;
-            if !db::lease_payment(&mut conn, &attendance.id, now, now + self.lease_millis).await? {
-                continue;
-            }
-            drop(conn);
             tried += 1;
             // A child of the confirmation's span: the payment is part of its trace.
             let span = tracing::info_span!("outbox.pay", attendance = %attendance.id);
             trace_context::continue_trace(&span, &traceparent);
             let outcome = self.deliver(&attendance).instrument(span).await;
-            let mut conn = self.pool.acquire().await?;
+            let mut tx = self.pool.begin().await?;
             match outcome {
                 Ok(entry_id) => {
-                    db::payment_delivered(&mut conn, &attendance.id, &entry_id, now_millis()).await?;
-                    metrics().delivered.inc();
+                    db::payment_delivered(&mut tx, &attendance.id, &entry_id, now_millis()).await?;
+                    self.delivery.record_delivered();
                     tracing::info!(attendance = %attendance.id, entry = %entry_id, "attendance paid");
                 }
                 Err(status) => {
-                    let backoff = self.backoff.after(attempts + 1);
-                    let error = format!("{:?}: {}", status.code(), status.message());
-                    db::payment_failed(&mut conn, &attendance.id, now_millis() + backoff, &error).await?;
-                    metrics()
-                        .failed
-                        .with_label_values(&[&format!("{:?}", status.code())])
-                        .inc();
-                    tracing::warn!(attendance = %attendance.id, attempts = attempts + 1, backoff_ms = backoff, %error, "payment failed; will retry");
+                    let failure = self.delivery.record_failed(&status, attempts + 1, now_millis());
+                    db::payment_failed(&mut tx, &attendance.id, &failure).await?;
+                    tracing::warn!(attendance = %attendance.id, attempts = attempts + 1, next_attempt_at = failure.next_attempt_at, error = %failure.error, "payment failed; will retry");
                 }
             }
+            tx.commit().await?;
         }
         Ok(tried)
     }

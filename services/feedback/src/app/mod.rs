@@ -17,12 +17,14 @@ mod summary;
 mod warnings;
 
 pub use dualreport_platform::ids::new_id;
+pub use objections::corrections;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use dualreport_directory::{Directory, DirectoryError, OrgInfo, OrgKind};
 use dualreport_platform::auth::{Principal, Role, Scope};
 use dualreport_platform::idempotency;
+use dualreport_platform::outbox::Delivery;
 use dualreport_platform::paging::PageRequest;
 use dualreport_policy::Policy;
 use dualreport_proto::registry::v1 as reg;
@@ -53,8 +55,8 @@ pub struct Rules {
     pub policy: Policy,
     /// `webhook.allow_http`: development only.
     pub allow_http: bool,
-    /// `corrections.*_backoff_ms`: the wait before a correction is sent again.
-    pub correction_backoff: dualreport_platform::retry::Backoff,
+    /// How an upheld objection's correction is retried (`corrections.*_backoff_ms`).
+    pub corrections: Delivery,
     /// Where "today" comes from (fixed in tests of date rules).
     pub clock: dualreport_policy::Clock,
 }

@@ -3,6 +3,28 @@
 use super::*;
 use crate::domain::objection::Decision;
 
+/// Corrections as the suite's one outbox policy: outages are retried after
+/// `corrections.*_backoff_ms`, a refusal is final and stays on the objection.
+pub fn corrections(backoff: dualreport_platform::retry::Backoff) -> Delivery {
+    use dualreport_platform::metrics::{counter, counter_vec};
+    static COUNTERS: std::sync::OnceLock<(prometheus::IntCounter, prometheus::IntCounterVec)> =
+        std::sync::OnceLock::new();
+    let (delivered, failed) = COUNTERS.get_or_init(|| {
+        (
+            counter(
+                "feedback_corrections_delivered_total",
+                "Upheld objections' corrections scoring recorded.",
+            ),
+            counter_vec(
+                "feedback_correction_failures_total",
+                "Correction attempts scoring did not take, by gRPC code.",
+                &["grpc_code"],
+            ),
+        )
+    });
+    Delivery::new(backoff, false, delivered.clone(), failed.clone())
+}
+
 impl Feedback {
     /// A member disputes an entry on their own card; a unit admin one on the unit's.
     pub async fn raise_objection(
@@ -237,16 +259,17 @@ impl Feedback {
                     )
                     .await?;
                 }
+                self.rules.corrections.record_delivered();
                 tracing::info!(objection = %o.id, entry = %entry_id, "correction recorded");
             }
             Err(status) => {
-                let transient = dualreport_platform::retry::is_retryable(status.code());
-                let error = format!("{:?}: {}", status.code(), status.message());
-                let delay = self.rules.correction_backoff.after(o.correction_attempts + 1);
                 // A refusal (the points break the entry's rules) is not retried; it stays visible.
-                let next = if transient { now_millis() + delay } else { i64::MAX };
-                db::correction_failed(&mut tx, &o.id, &error, next).await?;
-                tracing::warn!(objection = %o.id, %error, transient, "correction not recorded");
+                let failure = self
+                    .rules
+                    .corrections
+                    .record_failed(&status, o.correction_attempts + 1, now_millis());
+                db::CORRECTIONS.failed(&mut tx, &o.id, &failure).await?;
+                tracing::warn!(objection = %o.id, error = %failure.error, given_up = failure.given_up(), "correction not recorded");
             }
         }
         tx.commit().await?;

@@ -1,5 +1,7 @@
 //! Objections (异议) to a score: raised, investigated, decided, and the correction owed.
 
+use dualreport_platform::outbox;
+
 use super::*;
 
 pub(super) const OBJECTION_COLUMNS: &str = "id, raised_by, subject_kind, subject_id, entry_id, community_id, community_path, \
@@ -162,60 +164,40 @@ pub async fn decide(
     Ok(done.rows_affected() == 1)
 }
 
-/// Scoring took the correction: no more attempts.
+/// Upheld objections' corrections as [`dualreport_platform::outbox`] keeps
+/// them: owed until scoring's correcting entry is on the objection.
+pub const CORRECTIONS: outbox::Table = outbox::Table {
+    name: "objections",
+    key: "id",
+    attempts: "correction_attempts",
+    last_error: "correction_error",
+    owed: "correction_entry_id = ''",
+};
+
+/// Scoring took the correction as `entry_id`: no more attempts (false when an
+/// earlier attempt already recorded it).
 pub async fn corrected(conn: &mut AnyConnection, id: &str, entry_id: &str) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE objections SET correction_entry_id = $2, correction_error = '', next_attempt_at = NULL, \
-         correction_attempts = correction_attempts + 1 WHERE id = $1 AND correction_entry_id = ''",
-    )
-    .bind(id)
-    .bind(entry_id)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    if !CORRECTIONS.delivered(&mut *conn, id).await? {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE objections SET correction_entry_id = $2, next_attempt_at = NULL WHERE id = $1")
+        .bind(id)
+        .bind(entry_id)
+        .execute(conn)
+        .await?;
+    Ok(true)
 }
 
-/// Scoring did not take it: try again at `next_at`.
-pub async fn correction_failed(conn: &mut AnyConnection, id: &str, error: &str, next_at: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE objections SET correction_error = $2, next_attempt_at = $3, \
-         correction_attempts = correction_attempts + 1 WHERE id = $1 AND correction_entry_id = ''",
-    )
-    .bind(id)
-    .bind(error)
-    .bind(next_at)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Upheld objections whose correction is due; each is leased until `lease_until`
-/// (a conditional UPDATE), so replicas do not send the same one at once.
+/// Upheld objections whose correction is due, each leased until `lease_until`.
 pub async fn lease_due_corrections(pool: &AnyPool, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Objection>> {
     let mut conn = pool.acquire().await?;
-    let rows = sqlx::query(&format!(
-        "SELECT {OBJECTION_COLUMNS} FROM objections WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= $1 \
-         ORDER BY next_attempt_at LIMIT $2"
-    ))
-    .bind(now)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
     let mut leased = Vec::new();
-    for row in &rows {
-        let o = objection_from_row(row)?;
-        let done = sqlx::query(
-            "UPDATE objections SET next_attempt_at = $3 WHERE id = $1 AND next_attempt_at IS NOT NULL \
-             AND next_attempt_at <= $2",
-        )
-        .bind(&o.id)
-        .bind(now)
-        .bind(lease_until)
-        .execute(&mut *conn)
-        .await?;
-        if done.rows_affected() == 1 {
-            leased.push(o);
-        }
+    for id in CORRECTIONS.lease_due(&mut conn, now, lease_until, limit).await? {
+        let row = sqlx::query(&format!("SELECT {OBJECTION_COLUMNS} FROM objections WHERE id = $1"))
+            .bind(&id)
+            .fetch_one(&mut *conn)
+            .await?;
+        leased.push(objection_from_row(&row)?);
     }
     Ok(leased)
 }

@@ -1,5 +1,7 @@
 //! The payment outbox: confirmed attendance waiting to be paid to scoring, leased by one relay.
 
+use dualreport_platform::outbox;
+
 use super::*;
 
 /// Queues the payment of a confirmed attendance, with the confirming call's
@@ -17,7 +19,16 @@ pub async fn enqueue_payment(conn: &mut AnyConnection, attendance_id: &str, now:
     Ok(())
 }
 
-/// Confirmed attendance whose payment is due, oldest first.
+/// The payment outbox as [`dualreport_platform::outbox`] keeps it: one row
+/// per confirmed attendance, owed until scoring's entry is on it.
+pub const PAYMENTS: outbox::Table = outbox::Table {
+    name: "outbox",
+    key: "attendance_id",
+    attempts: "attempts",
+    last_error: "last_error",
+    owed: "delivered_at IS NULL",
+};
+
 /// A payment the relay owes scoring.
 pub struct DuePayment {
     pub attendance: Attendance,
@@ -25,49 +36,36 @@ pub struct DuePayment {
     pub traceparent: String,
 }
 
-pub async fn due_payments(conn: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<DuePayment>> {
+/// The payment of one attendance, if still owed.
+pub async fn owed_payment(conn: &mut AnyConnection, attendance_id: &str) -> Result<Option<DuePayment>> {
     sqlx::query(
         "SELECT a.*, o.attempts, o.traceparent FROM outbox o JOIN attendance a ON a.id = o.attendance_id \
-         WHERE o.delivered_at IS NULL AND o.next_attempt_at <= $1 ORDER BY o.next_attempt_at, o.attendance_id LIMIT $2",
+         WHERE o.attendance_id = $1 AND o.delivered_at IS NULL",
     )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(conn)
+    .bind(attendance_id)
+    .fetch_optional(conn)
     .await?
-    .iter()
     .map(|row| {
         Ok(DuePayment {
-            attendance: attendance(row)?,
+            attendance: attendance(&row)?,
             attempts: row.try_get("attempts")?,
             traceparent: row.try_get("traceparent")?,
         })
     })
-    .collect()
+    .transpose()
 }
 
-/// Leases a due delivery to this relay until `until` (false: another relay
-/// has it, or it was delivered meanwhile).
-pub async fn lease_payment(conn: &mut AnyConnection, attendance_id: &str, now: i64, until: i64) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE outbox SET next_attempt_at = $1 \
-         WHERE attendance_id = $2 AND delivered_at IS NULL AND next_attempt_at <= $3",
-    )
-    .bind(until)
-    .bind(attendance_id)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
+/// Scoring took the payment as `entry_id`: the row is delivered and the
+/// attendance names its entry.
 pub async fn payment_delivered(conn: &mut AnyConnection, attendance_id: &str, entry_id: &str, now: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE outbox SET delivered_at = $1, attempts = attempts + 1, last_error = '' WHERE attendance_id = $2",
-    )
-    .bind(now)
-    .bind(attendance_id)
-    .execute(&mut *conn)
-    .await?;
+    if !PAYMENTS.delivered(&mut *conn, attendance_id).await? {
+        return Ok(());
+    }
+    sqlx::query("UPDATE outbox SET delivered_at = $1 WHERE attendance_id = $2")
+        .bind(now)
+        .bind(attendance_id)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("UPDATE attendance SET entry_id = $1, payment_error = '' WHERE id = $2")
         .bind(entry_id)
         .bind(attendance_id)
@@ -76,18 +74,12 @@ pub async fn payment_delivered(conn: &mut AnyConnection, attendance_id: &str, en
     Ok(())
 }
 
-pub async fn payment_failed(conn: &mut AnyConnection, attendance_id: &str, next_at: i64, error: &str) -> Result<()> {
-    sqlx::query(
-        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 \
-         WHERE attendance_id = $3 AND delivered_at IS NULL",
-    )
-    .bind(next_at)
-    .bind(error)
-    .bind(attendance_id)
-    .execute(&mut *conn)
-    .await?;
+/// Scoring did not take it: the row waits for its next attempt and the
+/// attendance shows the error.
+pub async fn payment_failed(conn: &mut AnyConnection, attendance_id: &str, failure: &outbox::Failure) -> Result<()> {
+    PAYMENTS.failed(&mut *conn, attendance_id, failure).await?;
     sqlx::query("UPDATE attendance SET payment_error = $1 WHERE id = $2")
-        .bind(error)
+        .bind(&failure.error)
         .bind(attendance_id)
         .execute(conn)
         .await?;
