@@ -19,7 +19,6 @@ use dualreport_platform::server::Stopping;
 use prometheus::{IntCounter, IntCounterVec, IntGauge};
 
 use crate::app::{CORRECTION_LEASE_MS, Feedback, new_id};
-use crate::domain::model::Event;
 use crate::domain::{Result, now_millis};
 use crate::settings::{FeedSettings, WarningSettings, WebhookSettings};
 use crate::storage as db;
@@ -170,9 +169,9 @@ impl Background {
                         .set(dualreport_policy::now_millis() / 1000);
                     entries
                 }
-                Err(status) => {
+                Err(failure) => {
                     metrics().journal_failures.with_label_values(&[source]).inc();
-                    tracing::debug!(source, code = ?status.code(), "journal not read");
+                    tracing::debug!(source, code = %failure.code, "journal not read");
                     continue;
                 }
             };
@@ -180,23 +179,7 @@ impl Background {
                 continue;
             };
             let mut events = Vec::with_capacity(entries.len());
-            for e in entries {
-                let mut event = Event {
-                    sequence: e.sequence,
-                    source: source.to_owned(),
-                    kind: e.kind,
-                    occur_time: e
-                        .occur_time
-                        .map(|t| t.seconds * 1000 + i64::from(t.nanos) / 1_000_000)
-                        .unwrap_or(0),
-                    subject_id: e.subject_id,
-                    district_id: e.district_id,
-                    community_id: e.community_id,
-                    unit_org_id: e.unit_org_id,
-                    member_id: e.member_id,
-                    text: e.text,
-                    evidence_ids: e.evidence_ids,
-                };
+            for mut event in entries {
                 // Fill in where it happened when the source did not say (best effort, cached).
                 if event.unit_org_id.is_empty()
                     && !event.member_id.is_empty()
@@ -367,13 +350,13 @@ async fn scheduled_warnings(app: &Feedback, holder: &str, period_ms: i64) -> Res
     if chrono::Datelike::month(&today) == 1 {
         years.push(year - 1);
     }
-    for unit in app.sources.units().await? {
-        let Ok(info) = app.directory.org(&unit.id).await else {
+    for unit in app.sources.unit_ids().await? {
+        let Ok(info) = app.directory.org(&unit).await else {
             continue;
         };
         for &y in &years {
             if let Err(error) = app.evaluate(&info, y, today).await {
-                tracing::warn!(unit = %unit.id, year = y, %error, "warnings not evaluated");
+                tracing::warn!(%unit, year = y, %error, "warnings not evaluated");
             }
         }
     }

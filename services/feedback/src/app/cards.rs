@@ -6,13 +6,7 @@ impl Feedback {
     pub async fn performance_card(&self, p: &Principal, member_id: &str, year: i32) -> Result<Card> {
         self.require_member_reader(p, member_id).await?;
         let member = self.directory.member(member_id).await?;
-        let attendance: Vec<vol::Attendance> = self
-            .sources
-            .attendance(member_id, year)
-            .await?
-            .into_iter()
-            .filter(|a| a.status == vol::AttendanceStatus::Confirmed as i32)
-            .collect();
+        let attendance = self.sources.served(member_id, year).await?;
         let ids: Vec<String> = attendance
             .iter()
             .map(|a| a.activity_id.clone())
@@ -20,7 +14,7 @@ impl Feedback {
             .into_iter()
             .collect();
         let sources = self.sources.clone();
-        let fetched: Vec<Result<vol::Activity>> = stream::iter(ids)
+        let fetched: Vec<Result<ActivityOf>> = stream::iter(ids)
             .map(move |id| {
                 let sources = sources.clone();
                 async move { sources.activity(&id).await }
@@ -37,28 +31,25 @@ impl Feedback {
         let mut entries = Vec::new();
         for a in &attendance {
             let activity = activities.get(&a.activity_id);
-            let kind = activity
-                .and_then(|x| vol::ActivityKind::try_from(x.kind).ok())
-                .map(|k| k.as_str_name().trim_start_matches("ACTIVITY_KIND_").to_owned())
-                .unwrap_or_else(|| "UNSPECIFIED".into());
+            let kind = activity.map_or_else(|| "UNSPECIFIED".to_owned(), |x| x.kind.clone());
             let way = match kind.as_str() {
                 "ORDER" => "order",
                 "WISH" => "wish",
                 "VISIT" => "visit",
                 _ => "activity",
             };
-            let minutes = i64::from(a.minutes);
+            let minutes = a.minutes;
             let line = lines.entry((kind.clone(), way.to_owned())).or_default();
             line.0 += 1;
             line.1 += minutes;
             entries.push(CardEntry {
-                attendance_id: a.id.clone(),
+                attendance_id: a.attendance_id.clone(),
                 activity_id: a.activity_id.clone(),
                 title: activity.map(|x| x.title.clone()).unwrap_or_default(),
                 activity_kind: kind,
                 community_id: a.community_id.clone(),
                 minutes,
-                confirmed_at: a.confirm_time.as_ref().map(|t| t.seconds * 1000),
+                confirmed_at: a.confirmed_at,
             });
         }
         Ok(Card {

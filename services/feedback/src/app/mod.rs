@@ -27,14 +27,13 @@ use dualreport_platform::idempotency;
 use dualreport_platform::outbox::Delivery;
 use dualreport_platform::paging::PageRequest;
 use dualreport_policy::Policy;
-use dualreport_proto::registry::v1 as reg;
-use dualreport_proto::volunteering::v1 as vol;
 use futures::{StreamExt, stream};
 use sqlx::AnyPool;
 use tokio::sync::Notify;
 
 use crate::domain::model::*;
-use crate::domain::warnings::{MemberFacts, OverdueRelocation, PledgeState, UnitFacts, YearRecord};
+use crate::domain::peers::{ActivityOf, CardOf, UnitMember, UnitServiceKind};
+use crate::domain::warnings::{MemberFacts, OverdueRelocation, UnitFacts, YearRecord};
 use crate::domain::{Date, Failure, FeedbackError, Period, Result, draw, now_millis, sample_size};
 use crate::sources::Sources;
 use crate::storage::{self as db, Stored, StoredWarning};
@@ -136,26 +135,9 @@ async fn year_record(
     if !year_over {
         return Ok(None);
     }
-    let attendance = sources.attendance(member_id, year).await?;
-    let confirmed: Vec<&vol::Attendance> = attendance
-        .iter()
-        .filter(|a| a.status == vol::AttendanceStatus::Confirmed as i32)
-        .collect();
-    let activities = confirmed.iter().map(|a| &a.activity_id).collect::<HashSet<_>>().len();
-    let pledge = match sources.pledge(member_id, year).await? {
-        None => PledgeState::Missing,
-        Some(pl) => {
-            let progress = pl.progress.unwrap_or_default();
-            if progress.fulfilled {
-                PledgeState::Fulfilled
-            } else {
-                PledgeState::Unmet {
-                    services_done: i64::from(progress.services_done),
-                    services_promised: i64::from(pl.services),
-                }
-            }
-        }
-    };
+    let served = sources.served(member_id, year).await?;
+    let activities = served.iter().map(|a| &a.activity_id).collect::<HashSet<_>>().len();
+    let pledge = sources.pledge(member_id, year).await?;
     Ok(Some(YearRecord {
         services,
         activities: activities as i64,

@@ -46,13 +46,15 @@ impl Feedback {
             }
             other => other?,
         };
-        let subject = entry.subject.clone().unwrap_or_default();
-        let member_card = subject.kind == dualreport_proto::scoring::v1::SubjectKind::Member as i32;
+        let (member_card, subject_id) = match &entry.card {
+            CardOf::Member(id) => (true, id.clone()),
+            CardOf::Unit(id) => (false, id.clone()),
+        };
         let own = if member_card {
-            p.member() == Some(subject.id.as_str())
+            p.member() == Some(subject_id.as_str())
         } else {
             p.role == Role::UnitAdmin
-                && p.org() == Some(subject.id.as_str())
+                && p.org() == Some(subject_id.as_str())
                 && self.directory.admin_org(p).await?.is_some()
         };
         if !own {
@@ -70,7 +72,7 @@ impl Feedback {
             } else {
                 "unit_org".into()
             },
-            subject_id: subject.id,
+            subject_id,
             entry_id: entry.id,
             community_id: community.id.clone(),
             community_path: community.path(),
@@ -262,12 +264,14 @@ impl Feedback {
                 self.rules.corrections.record_delivered();
                 tracing::info!(objection = %o.id, entry = %entry_id, "correction recorded");
             }
-            Err(status) => {
+            Err(f) => {
                 // A refusal (the points break the entry's rules) is not retried; it stays visible.
+                let error = format!("{}: {}", f.code, f.message);
+                let attempts = o.correction_attempts + 1;
                 let failure = self
                     .rules
                     .corrections
-                    .record_failed(&status, o.correction_attempts + 1, now_millis());
+                    .record_failure(&f.code, &error, f.outage, attempts, now_millis());
                 db::CORRECTIONS.failed(&mut tx, &o.id, &failure).await?;
                 tracing::warn!(objection = %o.id, error = %failure.error, given_up = failure.given_up(), "correction not recorded");
             }

@@ -32,11 +32,7 @@ impl Feedback {
         };
         let mut population: BTreeMap<String, String> = BTreeMap::new();
         for r in self.sources.member_reports(unit_org_id, year).await? {
-            let counted = matches!(
-                reg::MemberReportStatus::try_from(r.status),
-                Ok(reg::MemberReportStatus::Confirmed | reg::MemberReportStatus::Ended)
-            );
-            if counted {
+            if r.counts {
                 population.insert(r.member_id, r.community_id);
             }
         }

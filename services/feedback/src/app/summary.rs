@@ -52,22 +52,15 @@ impl Feedback {
         // member → community reported to (confirmed, or ended after confirmation).
         let mut reported: HashMap<String, String> = HashMap::new();
         for r in reports.iter().flatten() {
-            let counted = matches!(
-                reg::MemberReportStatus::try_from(r.status),
-                Ok(reg::MemberReportStatus::Confirmed | reg::MemberReportStatus::Ended)
-            ) && r.confirm_time.is_some();
+            let counted = r.counts && r.confirmed_at.is_some();
             if counted && (community_id.is_empty() || r.community_id == community_id) {
                 reported.insert(r.member_id.clone(), r.community_id.clone());
             }
         }
-        let members: Vec<reg::Member> = members
+        let members: Vec<UnitMember> = members
             .into_iter()
             .filter(|m| {
-                community_id.is_empty()
-                    || reported.contains_key(&m.id)
-                    || m.profile
-                        .as_ref()
-                        .is_some_and(|pr| pr.residence_community_id == community_id)
+                community_id.is_empty() || reported.contains_key(&m.id) || m.residence_community_id == community_id
             })
             .collect();
         // One batched read of the points, within scoring's one deadline.
@@ -109,13 +102,11 @@ impl Feedback {
                 Some(t) => {
                     let mut points = 0i64;
                     let mut stars_earned = 0i64;
-                    for pp in &t.periods {
-                        let Some(bp) = &pp.period else { continue };
-                        if period.covers(bp.year, bp.half)
-                            && (community_id.is_empty() || pp.community_id == community_id)
+                    for h in &t.halves {
+                        if period.covers(h.year, h.half) && (community_id.is_empty() || h.community_id == community_id)
                         {
-                            points += i64::from(pp.earned);
-                            stars_earned += i64::from(pp.stars);
+                            points += h.earned;
+                            stars_earned += h.stars;
                         }
                     }
                     (points, stars_earned.min(max_stars))
@@ -130,7 +121,7 @@ impl Feedback {
             rows.push(SummaryRow {
                 number: i32::try_from(i + 1).unwrap_or(i32::MAX),
                 member_id: member.id.clone(),
-                name: member.profile.as_ref().map(|pr| pr.name.clone()).unwrap_or_default(),
+                name: member.name.clone(),
                 reported: !reported_at.is_empty(),
                 reported_community_id: reported_at,
                 points,

@@ -21,17 +21,11 @@ impl Feedback {
     pub async fn evaluate(&self, unit: &OrgInfo, year: i32, as_of: Date) -> Result<Evaluation> {
         let members = self.sources.unit_members(&unit.id).await?;
         let reports = self.sources.member_reports(&unit.id, year).await?;
-        let relocations = self
-            .sources
-            .overdue_relocations(&unit.id, dualreport_platform::wire::date_to_pb(as_of))
-            .await?;
+        let relocations = self.sources.overdue_relocations(&unit.id, as_of).await?;
         let year_over = crate::domain::warnings::year_over(year, as_of);
         let mut reported: HashMap<&str, &str> = HashMap::new();
         for r in &reports {
-            if matches!(
-                reg::MemberReportStatus::try_from(r.status),
-                Ok(reg::MemberReportStatus::Confirmed | reg::MemberReportStatus::Ended)
-            ) {
+            if r.counts {
                 reported.insert(&r.member_id, &r.community_id);
             }
         }
@@ -45,7 +39,7 @@ impl Feedback {
                 .within("scoring", self.sources.member_totals(&ids, year))
                 .await?
             {
-                services.insert(t.member_id, i64::from(t.services));
+                services.insert(t.member_id, t.services);
             }
         }
         let sources = self.sources.clone();
@@ -64,14 +58,12 @@ impl Feedback {
         .await;
         let mut facts = Vec::with_capacity(members.len());
         for (m, record) in members.iter().zip(records) {
-            let profile = m.profile.clone().unwrap_or_default();
             let community = reported
                 .get(m.id.as_str())
-                .map(|c| (*c).to_owned())
-                .unwrap_or(profile.residence_community_id);
+                .map_or_else(|| m.residence_community_id.clone(), |c| (*c).to_owned());
             facts.push(MemberFacts {
                 id: m.id.clone(),
-                name: profile.name,
+                name: m.name.clone(),
                 community_id: community,
                 reported: reported.contains_key(m.id.as_str()),
                 overdue_relocations: relocations
@@ -79,11 +71,7 @@ impl Feedback {
                     .filter(|r| r.member_id == m.id)
                     .map(|r| OverdueRelocation {
                         to_community_id: r.to_community_id.clone(),
-                        due_on: r
-                            .due_on
-                            .as_ref()
-                            .and_then(dualreport_platform::wire::date_from_pb)
-                            .unwrap_or(as_of),
+                        due_on: r.due_on.unwrap_or(as_of),
                     })
                     .collect(),
                 year_record: record?,
@@ -95,25 +83,18 @@ impl Feedback {
         let mut per_quarter = [0i64; 4];
         let mut per_half = [0i64; 2];
         for r in self.sources.unit_records(&unit.id, year).await? {
-            let Some(d) = r.served_on.as_ref().and_then(dualreport_platform::wire::date_from_pb) else {
+            let Some(d) = r.served_on else {
                 continue;
             };
             let month0 = chrono::Datelike::month0(&d) as usize;
-            match vol::UnitServiceKind::try_from(r.kind).unwrap_or(vol::UnitServiceKind::Unspecified) {
-                vol::UnitServiceKind::Unspecified | vol::UnitServiceKind::CommunityActivity => per_month[month0] += 1,
-                vol::UnitServiceKind::JointMeeting => per_quarter[month0 / 3] += 1,
-                vol::UnitServiceKind::ThemePartyDay => per_half[month0 / 6] += 1,
+            match r.kind {
+                UnitServiceKind::CommunityActivity => per_month[month0] += 1,
+                UnitServiceKind::JointMeeting => per_quarter[month0 / 3] += 1,
+                UnitServiceKind::ThemePartyDay => per_half[month0 / 6] += 1,
             }
         }
         let completed_projects = if year_over {
-            let agreements = self.sources.agreements(&unit.id, year).await?;
-            Some(
-                agreements
-                    .iter()
-                    .flat_map(|a| &a.projects)
-                    .filter(|pr| pr.status == vol::ProjectStatus::Completed as i32)
-                    .count() as i64,
-            )
+            Some(self.sources.completed_projects(&unit.id, year).await?)
         } else {
             None
         };

@@ -4,6 +4,7 @@
 pub mod export;
 pub mod model;
 pub mod objection;
+pub mod peers;
 pub mod warnings;
 
 pub use dualreport_policy::{Date, china_today, now_millis};

@@ -1,0 +1,146 @@
+//! Feedback's reads of the registry: a unit's members, their reports and
+//! overdue relocations, and the list of unit orgs.
+
+use dualreport_platform::wire::{date_from_pb, date_to_pb};
+use dualreport_proto::registry::v1 as reg;
+
+use super::{Sources, all, failed};
+use crate::domain::peers::{PendingRelocation, ReportOf, UnitMember};
+use crate::domain::{Date, FeedbackError};
+
+impl Sources {
+    /// The unit org's members (and its sub-orgs').
+    pub async fn unit_members(&self, unit_org_id: &str) -> Result<Vec<UnitMember>, FeedbackError> {
+        all(|page_token| {
+            let mut c = self.registry.clone();
+            let request = reg::ListMembersRequest {
+                unit_org_id: unit_org_id.to_owned(),
+                page_size: 500,
+                page_token,
+                ..Default::default()
+            };
+            async move {
+                let r = c
+                    .list_members(request)
+                    .await
+                    .map_err(|s| failed("registry", s))?
+                    .into_inner();
+                let members = r
+                    .members
+                    .into_iter()
+                    .map(|m| {
+                        let profile = m.profile.unwrap_or_default();
+                        UnitMember {
+                            id: m.id,
+                            name: profile.name,
+                            residence_community_id: profile.residence_community_id,
+                        }
+                    })
+                    .collect();
+                Ok((members, r.next_page_token))
+            }
+        })
+        .await
+    }
+
+    /// Member reports of the unit's members in `year`.
+    pub async fn member_reports(&self, unit_org_id: &str, year: i32) -> Result<Vec<ReportOf>, FeedbackError> {
+        all(|page_token| {
+            let mut c = self.registry.clone();
+            let request = reg::ListMemberReportsRequest {
+                org_id: unit_org_id.to_owned(),
+                year,
+                page_size: 500,
+                page_token,
+                ..Default::default()
+            };
+            async move {
+                let r = c
+                    .list_member_reports(request)
+                    .await
+                    .map_err(|s| failed("registry", s))?
+                    .into_inner();
+                let reports = r
+                    .reports
+                    .into_iter()
+                    .map(|r| ReportOf {
+                        counts: matches!(
+                            reg::MemberReportStatus::try_from(r.status),
+                            Ok(reg::MemberReportStatus::Confirmed | reg::MemberReportStatus::Ended)
+                        ),
+                        confirmed_at: r
+                            .confirm_time
+                            .map(|t| t.seconds * 1000 + i64::from(t.nanos) / 1_000_000),
+                        member_id: r.member_id,
+                        community_id: r.community_id,
+                    })
+                    .collect();
+                Ok((reports, r.next_page_token))
+            }
+        })
+        .await
+    }
+
+    /// Relocations of the unit's members still pending after their due date.
+    pub async fn overdue_relocations(
+        &self,
+        unit_org_id: &str,
+        as_of: Date,
+    ) -> Result<Vec<PendingRelocation>, FeedbackError> {
+        all(|page_token| {
+            let mut c = self.registry.clone();
+            let request = reg::ListRelocationsRequest {
+                org_id: unit_org_id.to_owned(),
+                overdue_only: true,
+                page_size: 500,
+                page_token,
+                as_of: Some(date_to_pb(as_of)),
+            };
+            async move {
+                let r = c
+                    .list_relocations(request)
+                    .await
+                    .map_err(|s| failed("registry", s))?
+                    .into_inner();
+                let relocations = r
+                    .relocations
+                    .into_iter()
+                    .map(|r| PendingRelocation {
+                        due_on: r.due_on.as_ref().and_then(date_from_pb),
+                        member_id: r.member_id,
+                        to_community_id: r.to_community_id,
+                    })
+                    .collect();
+                Ok((relocations, r.next_page_token))
+            }
+        })
+        .await
+    }
+
+    /// The ids of every resident-unit org (organ, institution, enterprise, …) the registry holds.
+    pub async fn unit_ids(&self) -> Result<Vec<String>, FeedbackError> {
+        all(|page_token| {
+            let mut c = self.registry.clone();
+            let request = reg::ListOrganizationsRequest {
+                page_size: 500,
+                page_token,
+                ..Default::default()
+            };
+            async move {
+                let r = c
+                    .list_organizations(request)
+                    .await
+                    .map_err(|s| failed("registry", s))?
+                    .into_inner();
+                let units = r
+                    .organizations
+                    .into_iter()
+                    .filter(|o| o.r#type >= reg::OrganizationType::Organ as i32)
+                    .map(|o| o.id)
+                    .collect();
+                Ok((units, r.next_page_token))
+            }
+        })
+        .await
+    }
+}
