@@ -1,39 +1,74 @@
-//! The ledger: parse, call the use case, answer.
+//! The ledger: parse (requests into the domain's awards, as `TryFrom`),
+//! call the use case, answer.
 
 use super::*;
+
+impl TryFrom<&pb::RecordServiceRequest> for ServiceAward {
+    type Error = Status;
+
+    /// Every bad field at once, each named.
+    fn try_from(req: &pb::RecordServiceRequest) -> Result<Self, Status> {
+        let mut v = Violations::default();
+        let award = (
+            v.check(text("source_key", &req.source_key, 200, true)),
+            v.check(id("member_id", &req.member_id)),
+            v.check(id("community_id", &req.community_id)),
+            v.check(text("content", &req.content, 500, true)),
+        );
+        let (Some(source_key), Some(member_id), Some(community_id), Some(content)) = award else {
+            return Err(err::invalid_fields(&v.0));
+        };
+        Ok(ServiceAward {
+            source_key,
+            member_id,
+            community_id,
+            served_on: date(req.served_on.as_ref()),
+            content,
+            adjustment: i64_of(req.adjustment),
+        })
+    }
+}
+
+impl TryFrom<&pb::RecordSpecialRequest> for SpecialAward {
+    type Error = Status;
+
+    fn try_from(req: &pb::RecordSpecialRequest) -> Result<Self, Status> {
+        Ok(SpecialAward {
+            source_key: source_key(&req.source_key)?,
+            member_id: field(id("member_id", &req.member_id))?,
+            community_id: field(id("community_id", &req.community_id))?,
+            occurred_on: date(req.occurred_on.as_ref()),
+            category: special_category_from_pb(req.category)?,
+            points: i64_of(req.points),
+            reason: content("reason", &req.reason)?,
+        })
+    }
+}
+
+impl TryFrom<&pb::RecordProjectScoreRequest> for ProjectAward {
+    type Error = Status;
+
+    fn try_from(req: &pb::RecordProjectScoreRequest) -> Result<Self, Status> {
+        Ok(ProjectAward {
+            source_key: source_key(&req.source_key)?,
+            unit_org_id: field(id("unit_org_id", &req.unit_org_id))?,
+            community_id: field(id("community_id", &req.community_id))?,
+            project_id: field(id("project_id", &req.project_id))?,
+            project_name: content("project_name", &req.project_name)?,
+            scorer: project_scorer_from_pb(req.scorer)?,
+            points: i64_of(req.points),
+            scored_on: date(req.scored_on.as_ref()),
+        })
+    }
+}
 
 pub(super) async fn record_service(
     api: &ScoringApi,
     request: Request<pb::RecordServiceRequest>,
 ) -> R<pb::RecordServiceResponse> {
     let p = principal(&request)?;
-    let req = request.into_inner();
-    let mut v = Violations::default();
-    let award = (
-        v.check(text("source_key", &req.source_key, 200, true)),
-        v.check(id("member_id", &req.member_id)),
-        v.check(id("community_id", &req.community_id)),
-        v.check(text("content", &req.content, 500, true)),
-    );
-    let served_on = date(req.served_on.as_ref());
-    let (Some(source_key), Some(member_id), Some(community_id), Some(content)) = award else {
-        return Err(err::invalid_fields(&v.0));
-    };
-    let entry = api
-        .scoring
-        .record_service(
-            &p,
-            ServiceAward {
-                source_key,
-                member_id,
-                community_id,
-                served_on,
-                content,
-                adjustment: i64_of(req.adjustment),
-            },
-        )
-        .await
-        .map_err(to_status)?;
+    let award = ServiceAward::try_from(request.get_ref())?;
+    let entry = api.scoring.record_service(&p, award).await.map_err(to_status)?;
     Ok(Response::new(pb::RecordServiceResponse {
         entry: Some(entry_to_pb(entry)),
     }))
@@ -44,16 +79,7 @@ pub(super) async fn record_special(
     request: Request<pb::RecordSpecialRequest>,
 ) -> R<pb::RecordSpecialResponse> {
     let p = principal(&request)?;
-    let req = request.into_inner();
-    let award = SpecialAward {
-        source_key: source_key(&req.source_key)?,
-        member_id: field(id("member_id", &req.member_id))?,
-        community_id: field(id("community_id", &req.community_id))?,
-        occurred_on: date(req.occurred_on.as_ref()),
-        category: special_category_from_pb(req.category)?,
-        points: i64_of(req.points),
-        reason: content("reason", &req.reason)?,
-    };
+    let award = SpecialAward::try_from(request.get_ref())?;
     let entry = api.scoring.record_special(&p, award).await.map_err(to_status)?;
     Ok(Response::new(pb::RecordSpecialResponse {
         entry: Some(entry_to_pb(entry)),
@@ -65,17 +91,7 @@ pub(super) async fn record_project_score(
     request: Request<pb::RecordProjectScoreRequest>,
 ) -> R<pb::RecordProjectScoreResponse> {
     let p = principal(&request)?;
-    let req = request.into_inner();
-    let award = ProjectAward {
-        source_key: source_key(&req.source_key)?,
-        unit_org_id: field(id("unit_org_id", &req.unit_org_id))?,
-        community_id: field(id("community_id", &req.community_id))?,
-        project_id: field(id("project_id", &req.project_id))?,
-        project_name: content("project_name", &req.project_name)?,
-        scorer: project_scorer_from_pb(req.scorer)?,
-        points: i64_of(req.points),
-        scored_on: date(req.scored_on.as_ref()),
-    };
+    let award = ProjectAward::try_from(request.get_ref())?;
     let entry = api.scoring.record_project(&p, award).await.map_err(to_status)?;
     Ok(Response::new(pb::RecordProjectScoreResponse {
         entry: Some(entry_to_pb(entry)),

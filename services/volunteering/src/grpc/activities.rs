@@ -1,30 +1,40 @@
-//! Activities, check-in and attendance: parse, call the use case, answer.
+//! Activities, check-in and attendance: parse (a new activity as `TryFrom`),
+//! call the use case, answer.
 
 use super::*;
+
+impl TryFrom<&pb::CreateActivityRequest> for NewActivity {
+    type Error = Status;
+
+    /// The fields' shapes; the rules across fields (an activity lasts at most
+    /// a day, a team service names its team) are `NewActivity::validate`'s.
+    fn try_from(req: &pb::CreateActivityRequest) -> Result<Self, Status> {
+        Ok(NewActivity {
+            community_id: id("community_id", &req.community_id)?,
+            kind: activity_kind_from_pb(req.kind)?.ok_or_else(|| err::invalid_field("kind", "is required"))?,
+            title: text("title", &req.title, 200, true)?,
+            content: words("content", &req.content, false)?,
+            post_id: optional_id("post_id", &req.post_id)?,
+            place: text("place", &req.place, 200, true)?,
+            start_at: millis("start_time", req.start_time.as_ref())?,
+            end_at: millis("end_time", req.end_time.as_ref())?,
+            capacity: i64::from(req.capacity),
+            organiser: text("organiser", &req.organiser, 100, true)?,
+            contact: text("contact", &req.contact, 100, false)?,
+            team_id: optional_id("team_id", &req.team_id)?,
+            studio_id: optional_id("studio_id", &req.studio_id)?,
+            agreement_id: optional_id("agreement_id", &req.agreement_id)?,
+        })
+    }
+}
 
 pub(super) async fn create_activity(
     api: &VolunteeringApi,
     request: Request<pb::CreateActivityRequest>,
 ) -> R<pb::CreateActivityResponse> {
     let p = principal(&request)?;
+    let new = NewActivity::try_from(request.get_ref())?;
     let req = request.into_inner();
-    let kind = activity_kind_from_pb(req.kind)?.ok_or_else(|| err::invalid_field("kind", "is required"))?;
-    let new = NewActivity {
-        community_id: id("community_id", &req.community_id)?,
-        kind,
-        title: text("title", &req.title, 200, true)?,
-        content: words("content", &req.content, false)?,
-        post_id: optional_id("post_id", &req.post_id)?,
-        place: text("place", &req.place, 200, true)?,
-        start_at: millis("start_time", req.start_time.as_ref())?,
-        end_at: millis("end_time", req.end_time.as_ref())?,
-        capacity: i64::from(req.capacity),
-        organiser: text("organiser", &req.organiser, 100, true)?,
-        contact: text("contact", &req.contact, 100, false)?,
-        team_id: optional_id("team_id", &req.team_id)?,
-        studio_id: optional_id("studio_id", &req.studio_id)?,
-        agreement_id: optional_id("agreement_id", &req.agreement_id)?,
-    };
     let activity = api
         .app
         .create_activity(&p, &req.request_id, new)
