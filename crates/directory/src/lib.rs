@@ -8,10 +8,8 @@
 //! which services map to `UNAVAILABLE` (reason UPSTREAM_UNAVAILABLE) before
 //! writing anything.
 
-use std::collections::HashMap;
-use std::hash::Hash;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use dualreport_proto::registry::v1 as pb;
 use pb::registry_service_client::RegistryServiceClient;
@@ -22,6 +20,12 @@ use tonic::transport::Channel;
 use dualreport_platform::auth::{Principal, Role, Scope};
 use dualreport_platform::client::ClientInterceptor;
 use dualreport_platform::client::{PeerSettings, ServiceCredentials, authed_channel};
+
+mod cache;
+mod registrations;
+mod scope;
+
+use cache::TtlCache;
 
 /// Why a lookup failed; each service maps these into its own error (`From`).
 #[derive(Debug, thiserror::Error)]
@@ -203,171 +207,6 @@ impl Directory {
         self.orgs.put(id.to_owned(), info.clone());
         Ok(info)
     }
-
-    /// The org an admin token acts for, after checking the role fits its type
-    /// (a community admin's org must be a community, …); `None` for members
-    /// and services.
-    pub async fn admin_org(&self, p: &Principal) -> Result<Option<OrgInfo>> {
-        let Scope::Org(id) = &p.scope else { return Ok(None) };
-        let org = match self.org(id).await {
-            Ok(org) => org,
-            Err(DirectoryError::NotFound { .. }) => {
-                return Err(DirectoryError::OutOfScope(format!("the token's org {id} is unknown")));
-            }
-            Err(other) => return Err(other),
-        };
-        let fits = match p.role {
-            Role::CityAdmin => org.kind == OrgKind::City,
-            Role::DistrictAdmin => org.kind == OrgKind::District,
-            Role::StreetAdmin => org.kind == OrgKind::Street,
-            Role::CommunityAdmin => org.kind == OrgKind::Community,
-            Role::UnitAdmin => org.kind == OrgKind::Unit,
-            Role::Member | Role::Service | Role::Cloud => false,
-        };
-        if !fits {
-            return Err(DirectoryError::OutOfScope(format!(
-                "role {} cannot act for org {id}",
-                p.role.as_str()
-            )));
-        }
-        Ok(Some(org))
-    }
-
-    /// Whether `p` is an admin at or above `org`.
-    pub async fn admin_covers(&self, p: &Principal, org: &OrgInfo) -> Result<bool> {
-        Ok(match self.admin_org(p).await? {
-            Some(admin) => org.is_within(&admin.id),
-            None => false,
-        })
-    }
-
-    /// Whether the member's report at the community for `year` was confirmed
-    /// (it stays valid for the year's earlier services after a relocation ends it).
-    pub async fn member_registered(&self, member_id: &str, community_id: &str, year: i32) -> Result<bool> {
-        let key = (member_id.to_owned(), community_id.to_owned(), year);
-        self.member_report_matches(key, member_id, community_id, year, |_| true)
-            .await
-    }
-
-    /// Whether the member was registered at the community **on `date`**: a
-    /// confirmed report there whose registration covers the day (a member
-    /// belongs to one community at a time: after a move the old community's
-    /// registration ends on the relocation date and the new one's starts then).
-    pub async fn member_registered_on(
-        &self,
-        member_id: &str,
-        community_id: &str,
-        date: chrono::NaiveDate,
-    ) -> Result<bool> {
-        use chrono::Datelike as _;
-        let key = (
-            format!("on:{member_id}:{}", date.num_days_from_ce()),
-            community_id.to_owned(),
-            date.year(),
-        );
-        self.member_report_matches(key, member_id, community_id, date.year(), |r| {
-            let from = r
-                .registered_from
-                .as_ref()
-                .and_then(dualreport_platform::wire::date_from_pb);
-            let until = r
-                .registered_until
-                .as_ref()
-                .and_then(dualreport_platform::wire::date_from_pb);
-            from.is_none_or(|from| from <= date) && until.is_none_or(|until| date < until)
-        })
-        .await
-    }
-
-    /// Whether a confirmed report of the member at the community for `year`
-    /// satisfies `accept` (cached under `key` once one does).
-    async fn member_report_matches(
-        &self,
-        key: (String, String, i32),
-        member_id: &str,
-        community_id: &str,
-        year: i32,
-        accept: impl Fn(&pb::MemberReport) -> bool + Copy,
-    ) -> Result<bool> {
-        self.registered(key, |page_token| {
-            let mut client = self.client.clone();
-            async move {
-                let response = client
-                    .list_member_reports(pb::ListMemberReportsRequest {
-                        member_id: member_id.to_owned(),
-                        org_id: String::new(),
-                        year,
-                        page_size: 100,
-                        page_token,
-                    })
-                    .await
-                    .map_err(|status| upstream(status, "member", member_id))?
-                    .into_inner();
-                let found = response.reports.iter().any(|r| {
-                    r.community_id == community_id
-                        && matches!(
-                            pb::MemberReportStatus::try_from(r.status),
-                            Ok(pb::MemberReportStatus::Confirmed | pb::MemberReportStatus::Ended)
-                        )
-                        && r.confirm_time.is_some()
-                        && accept(r)
-                });
-                Ok((found, response.next_page_token))
-            }
-        })
-        .await
-    }
-
-    /// Whether the unit org's report to the community for `year` was received.
-    pub async fn unit_registered(&self, unit_org_id: &str, community_id: &str, year: i32) -> Result<bool> {
-        let key = (format!("unit:{unit_org_id}"), community_id.to_owned(), year);
-        self.registered(key, |page_token| {
-            let mut client = self.client.clone();
-            async move {
-                let response = client
-                    .list_unit_reports(pb::ListUnitReportsRequest {
-                        org_id: unit_org_id.to_owned(),
-                        year,
-                        page_size: 100,
-                        page_token,
-                    })
-                    .await
-                    .map_err(|status| upstream(status, "organization", unit_org_id))?
-                    .into_inner();
-                let found = response.reports.iter().any(|r| {
-                    r.unit_org_id == unit_org_id
-                        && r.community_id == community_id
-                        && r.status == pb::UnitReportStatus::Received as i32
-                });
-                Ok((found, response.next_page_token))
-            }
-        })
-        .await
-    }
-
-    /// Pages through `page(token) -> (found on this page, next token)` until a
-    /// match (cached) or the last page (not cached).
-    async fn registered<F, Fut>(&self, key: (String, String, i32), mut page: F) -> Result<bool>
-    where
-        F: FnMut(String) -> Fut,
-        Fut: std::future::Future<Output = Result<(bool, String)>>,
-    {
-        if self.registrations.get(&key).is_some() {
-            return Ok(true);
-        }
-        let mut token = String::new();
-        loop {
-            let (found, next) = page(token).await?;
-            if found {
-                self.registrations.put(key, ());
-                return Ok(true);
-            }
-            if next.is_empty() {
-                return Ok(false);
-            }
-            token = next;
-        }
-    }
 }
 
 /// The registry's answer as a directory error: its NOT_FOUND is ours; a
@@ -387,42 +226,5 @@ fn upstream(status: tonic::Status, what: &'static str, id: &str) -> DirectoryErr
             status.code(),
             status.message()
         )),
-    }
-}
-
-/// A map whose entries expire; cleared wholesale when it reaches capacity
-/// (simple, and bounded: the working set refills within one TTL).
-struct TtlCache<K, V> {
-    ttl: Duration,
-    capacity: usize,
-    entries: Mutex<HashMap<K, (V, Instant)>>,
-}
-
-impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
-    fn new(ttl: Duration, capacity: usize) -> Self {
-        Self {
-            ttl,
-            capacity: capacity.max(1),
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn get(&self, key: &K) -> Option<V> {
-        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries
-            .get(key)
-            .filter(|(_, at)| at.elapsed() < self.ttl)
-            .map(|(value, _)| value.clone())
-    }
-
-    fn put(&self, key: K, value: V) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if entries.len() >= self.capacity {
-            entries.clear();
-        }
-        entries.insert(key, (value, Instant::now()));
     }
 }

@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use dualreport_proto::common::v1::ErrorReason;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, Validation};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tonic::{Code, Status};
@@ -19,6 +19,10 @@ use tonic::{Code, Status};
 use crate::error::status;
 use crate::gate::Gate;
 use crate::settings::AuthSettings;
+
+mod keys;
+
+use keys::{VerifyingKey, key_file_stamps, load_keys};
 
 /// The roles a token may carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
@@ -135,12 +139,6 @@ impl From<AuthError> for Status {
     fn from(error: AuthError) -> Self {
         status(Code::Unauthenticated, ErrorReason::Unauthenticated, error.to_string())
     }
-}
-
-struct VerifyingKey {
-    kid: Option<String>,
-    algorithm: Algorithm,
-    key: DecodingKey,
 }
 
 /// Verifies tokens with the configured keys and, in development, mints them.
@@ -278,66 +276,6 @@ impl Authenticator {
             .context("tokens can be minted only with auth.dev_hs256_secret configured (a development key)")?;
         Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, key)?)
     }
-}
-
-/// Modification times of the key files (a mounted Secret's symlink swap changes them).
-fn key_file_stamps(settings: &AuthSettings) -> Vec<Option<std::time::SystemTime>> {
-    settings
-        .public_key_files
-        .iter()
-        .chain(settings.jwks_file.iter())
-        .map(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok())
-        .collect()
-}
-
-/// Every verifying key the settings name: the development secret, the PEM
-/// public keys and the JWKS.
-fn load_keys(settings: &AuthSettings) -> anyhow::Result<Vec<VerifyingKey>> {
-    let mut keys = Vec::new();
-    if let Some(secret) = &settings.dev_hs256_secret {
-        keys.push(VerifyingKey {
-            kid: None,
-            algorithm: Algorithm::HS256,
-            key: DecodingKey::from_secret(secret.expose_secret().as_bytes()),
-        });
-    }
-    for path in &settings.public_key_files {
-        let pem = std::fs::read(path).with_context(|| format!("reading public key {path}"))?;
-        let (algorithm, key) = if let Ok(key) = DecodingKey::from_rsa_pem(&pem) {
-            (Algorithm::RS256, key)
-        } else {
-            let key = DecodingKey::from_ec_pem(&pem)
-                .with_context(|| format!("{path} is neither an RSA nor an EC public key"))?;
-            (Algorithm::ES256, key)
-        };
-        keys.push(VerifyingKey {
-            kid: None,
-            algorithm,
-            key,
-        });
-    }
-    if let Some(path) = &settings.jwks_file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading JWKS {path}"))?;
-        let set: jsonwebtoken::jwk::JwkSet =
-            serde_json::from_str(&text).with_context(|| format!("parsing JWKS {path}"))?;
-        for jwk in &set.keys {
-            let algorithm = match &jwk.algorithm {
-                jsonwebtoken::jwk::AlgorithmParameters::RSA(_) => Algorithm::RS256,
-                jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
-                _ => anyhow::bail!("JWKS {path}: only RSA and EC keys are accepted"),
-            };
-            keys.push(VerifyingKey {
-                kid: jwk.common.key_id.clone(),
-                algorithm,
-                key: DecodingKey::from_jwk(jwk)?,
-            });
-        }
-    }
-    anyhow::ensure!(
-        !keys.is_empty(),
-        "no token keys configured: set auth.dev_hs256_secret (development) or auth.public_key_files / auth.jwks_file"
-    );
-    Ok(keys)
 }
 
 fn principal_from_claims(claims: Claims) -> Result<Principal, AuthError> {
