@@ -15,6 +15,14 @@ pub fn timestamp(millis: i64) -> prost_types::Timestamp {
     }
 }
 
+/// `google.protobuf.Timestamp` → Unix milliseconds (saturating; for a
+/// peer's answer, not for validating a caller's field).
+pub fn millis_of(ts: &prost_types::Timestamp) -> i64 {
+    ts.seconds
+        .saturating_mul(1000)
+        .saturating_add(i64::from(ts.nanos) / 1_000_000)
+}
+
 pub fn opt_timestamp(millis: Option<i64>) -> Option<prost_types::Timestamp> {
     millis.map(timestamp)
 }

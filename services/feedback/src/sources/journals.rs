@@ -1,6 +1,7 @@
 //! Feedback's reads of the registry's, volunteering's and scoring's event
 //! journals (`EventJournalService`), as feed events.
 
+use dualreport_platform::wire::millis_of;
 use dualreport_proto::common::v1 as common;
 
 use super::{Sources, peer_failure};
@@ -37,10 +38,7 @@ impl Sources {
                 sequence: e.sequence,
                 source: (*name).to_owned(),
                 kind: e.kind,
-                occur_time: e
-                    .occur_time
-                    .map(|t| t.seconds * 1000 + i64::from(t.nanos) / 1_000_000)
-                    .unwrap_or(0),
+                occur_time: e.occur_time.as_ref().map_or(0, millis_of),
                 subject_id: e.subject_id,
                 district_id: e.district_id,
                 community_id: e.community_id,

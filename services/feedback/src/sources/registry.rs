@@ -1,7 +1,7 @@
 //! Feedback's reads of the registry: a unit's members, their reports and
 //! overdue relocations, and the list of unit orgs.
 
-use dualreport_platform::wire::{date_from_pb, date_to_pb};
+use dualreport_platform::wire::{date_from_pb, date_to_pb, millis_of};
 use dualreport_proto::registry::v1 as reg;
 
 use super::{Sources, all, failed};
@@ -68,9 +68,7 @@ impl Sources {
                             reg::MemberReportStatus::try_from(r.status),
                             Ok(reg::MemberReportStatus::Confirmed | reg::MemberReportStatus::Ended)
                         ),
-                        confirmed_at: r
-                            .confirm_time
-                            .map(|t| t.seconds * 1000 + i64::from(t.nanos) / 1_000_000),
+                        confirmed_at: r.confirm_time.as_ref().map(millis_of),
                         member_id: r.member_id,
                         community_id: r.community_id,
                     })

@@ -2,7 +2,7 @@
 //! activities, the member's pledge, a unit's service records and completed
 //! agreement projects.
 
-use dualreport_platform::wire::date_from_pb;
+use dualreport_platform::wire::{date_from_pb, millis_of};
 use dualreport_proto::volunteering::v1 as vol;
 
 use super::{Sources, all, failed};
@@ -37,7 +37,7 @@ impl Sources {
                         activity_id: a.activity_id,
                         community_id: a.community_id,
                         minutes: i64::from(a.minutes),
-                        confirmed_at: a.confirm_time.map(|t| t.seconds * 1000),
+                        confirmed_at: a.confirm_time.as_ref().map(millis_of),
                     })
                     .collect();
                 Ok((served, r.next_page_token))

@@ -84,7 +84,7 @@ fn millis(field_name: &str, ts: Option<&prost_types::Timestamp>) -> Result<i64, 
     if !(0..1_000_000_000).contains(&ts.nanos) || ts.seconds < 946_684_800 || ts.seconds > 4_102_444_800 {
         return Err(err::invalid_field(field_name, "must be a time between 2000 and 2100"));
     }
-    Ok(ts.seconds * 1000 + i64::from(ts.nanos) / 1_000_000)
+    Ok(dualreport_platform::wire::millis_of(ts))
 }
 
 type R<T> = Result<Response<T>, Status>;
