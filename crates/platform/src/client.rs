@@ -27,7 +27,8 @@ pub struct PeerSettings {
     pub url: String,
     #[serde(default = "default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
-    /// Deadline of each call; the peer sees it as `grpc-timeout`.
+    /// Deadline of each call, sent to the peer as `grpc-timeout` (or the
+    /// caller's remaining deadline when shorter: [`crate::deadline`]).
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     /// Call over TLS (`https://` URLs), with a client certificate for mutual TLS.
@@ -65,7 +66,7 @@ pub fn authed_channel(
 ) -> anyhow::Result<InterceptedService<Channel, ClientInterceptor>> {
     Ok(InterceptedService::new(
         channel(peer)?,
-        ClientInterceptor::with_credentials(credentials.clone()),
+        ClientInterceptor::with_credentials(credentials.clone()).with_timeout(Duration::from_millis(peer.timeout_ms)),
     ))
 }
 
@@ -153,6 +154,9 @@ impl ServiceCredentials {
 #[derive(Clone, Default)]
 pub struct ClientInterceptor {
     bearer: Bearer,
+    /// The peer's own timeout (`timeout_ms`), sent as `grpc-timeout` unless
+    /// the caller's remaining deadline is shorter.
+    timeout: Option<Duration>,
 }
 
 #[derive(Clone, Default)]
@@ -168,6 +172,7 @@ impl ClientInterceptor {
     pub fn with_token(token: &str) -> Result<Self, tonic::metadata::errors::InvalidMetadataValue> {
         Ok(Self {
             bearer: Bearer::Fixed(tonic::metadata::MetadataValue::try_from(format!("Bearer {token}"))?),
+            timeout: None,
         })
     }
 
@@ -175,6 +180,16 @@ impl ClientInterceptor {
     pub fn with_credentials(credentials: Arc<ServiceCredentials>) -> Self {
         Self {
             bearer: Bearer::Service(credentials),
+            timeout: None,
+        }
+    }
+
+    /// Sends `timeout` as each call's `grpc-timeout`, or the caller's
+    /// remaining deadline when that is shorter ([`crate::deadline`]).
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        Self {
+            timeout: Some(timeout),
+            ..self
         }
     }
 }
@@ -182,6 +197,18 @@ impl ClientInterceptor {
 impl tonic::service::Interceptor for ClientInterceptor {
     fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
         crate::trace_context::inject(request.metadata_mut());
+        let timeout = match (self.timeout, crate::deadline::remaining()) {
+            (Some(own), Some(left)) => Some(own.min(left)),
+            (own, left) => own.or(left),
+        };
+        if let Some(timeout) = timeout {
+            if timeout.is_zero() {
+                return Err(tonic::Status::deadline_exceeded(
+                    "the caller's deadline passed before this call to a peer",
+                ));
+            }
+            request.set_timeout(timeout);
+        }
         let bearer = match &self.bearer {
             Bearer::None => None,
             Bearer::Fixed(value) => Some(value.clone()),

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod client;
 pub mod crypto;
 pub mod db;
+pub mod deadline;
 pub mod edge;
 pub mod error;
 pub mod failure;

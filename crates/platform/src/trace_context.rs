@@ -86,6 +86,7 @@ where
             rpc.service = %service,
             rpc.method = %method,
             rpc.grpc.status_code = tracing::field::Empty,
+            rpc.grpc.timeout_ms = tracing::field::Empty,
             trace_id = tracing::field::Empty,
             enduser.role = tracing::field::Empty,
         );
@@ -93,41 +94,46 @@ where
         let _ = span.set_parent(parent);
         let trace_id = span.context().span().span_context().trace_id();
         span.record("trace_id", tracing::field::display(trace_id));
+        // The caller's deadline, passed on to every call the handler makes.
+        let deadline = crate::deadline::from_headers(request.headers());
+        if let Some(at) = deadline {
+            let ms = at.saturating_duration_since(std::time::Instant::now()).as_millis();
+            span.record("rpc.grpc.timeout_ms", i64::try_from(ms).unwrap_or(i64::MAX));
+        }
         // Entered while the inner layers (auth) run their synchronous part.
         let future = {
             let _entered = span.enter();
-            self.inner.call(request)
+            crate::deadline::sync_scope(deadline, || self.inner.call(request))
         };
         let recorded = span.clone();
-        Box::pin(
-            async move {
-                let response = future.await;
-                // Trailers-only responses (errors) carry the status in headers; a
-                // stream that fails after its headers counts as OK here.
-                let code = match &response {
-                    Ok(response) => response
-                        .headers()
-                        .get("grpc-status")
-                        .and_then(|value| value.to_str().ok())
-                        .unwrap_or("0")
-                        .to_owned(),
-                    Err(_) => "13".to_owned(),
-                };
-                recorded.record("rpc.grpc.status_code", code.as_str());
-                let elapsed_ms = metrics.elapsed().as_millis();
-                let grpc_code = metrics.finish(&code);
-                // One line per request (inside the span, so with its trace_id):
-                // at DEBUG, or WARN when the server failed the call.
-                match grpc_code {
-                    tonic::Code::Unknown | tonic::Code::Internal | tonic::Code::Unavailable | tonic::Code::DataLoss => {
-                        tracing::warn!(?grpc_code, elapsed_ms, "request failed");
-                    }
-                    _ => tracing::debug!(?grpc_code, elapsed_ms, "request finished"),
+        let handled = async move {
+            let response = future.await;
+            // Trailers-only responses (errors) carry the status in headers; a
+            // stream that fails after its headers counts as OK here.
+            let code = match &response {
+                Ok(response) => response
+                    .headers()
+                    .get("grpc-status")
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or("0")
+                    .to_owned(),
+                Err(_) => "13".to_owned(),
+            };
+            recorded.record("rpc.grpc.status_code", code.as_str());
+            let elapsed_ms = metrics.elapsed().as_millis();
+            let grpc_code = metrics.finish(&code);
+            // One line per request (inside the span, so with its trace_id):
+            // at DEBUG, or WARN when the server failed the call.
+            match grpc_code {
+                tonic::Code::Unknown | tonic::Code::Internal | tonic::Code::Unavailable | tonic::Code::DataLoss => {
+                    tracing::warn!(?grpc_code, elapsed_ms, "request failed");
                 }
-                response
+                _ => tracing::debug!(?grpc_code, elapsed_ms, "request finished"),
             }
-            .instrument(span),
-        )
+            response
+        }
+        .instrument(span);
+        Box::pin(crate::deadline::scope(deadline, handled))
     }
 }
 

@@ -129,6 +129,8 @@ impl Sources {
             .iter()
             .find(|(name, _)| *name == source)
             .map_or(std::time::Duration::from_secs(5), |(_, d)| *d);
+        // Never longer than the caller has left.
+        let deadline = dualreport_platform::deadline::bounded(deadline);
         tokio::time::timeout(deadline, read).await.unwrap_or_else(|_| {
             Err(FeedbackError::Unavailable(format!(
                 "{source} did not answer within {deadline:?}"

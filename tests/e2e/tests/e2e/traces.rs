@@ -295,3 +295,117 @@ async fn a_confirmation_and_its_payment_by_the_outbox_are_one_trace() {
         collector.dump()
     );
 }
+
+/// The `rpc.grpc.timeout_ms` a server span recorded: the deadline the call
+/// arrived with.
+fn timeout_ms(span: &Span) -> Option<i64> {
+    span.attributes
+        .iter()
+        .find(|a| a.key == "rpc.grpc.timeout_ms")
+        .and_then(|a| a.value.as_ref())
+        .and_then(|v| match &v.value {
+            Some(Value::IntValue(ms)) => Some(*ms),
+            _ => None,
+        })
+}
+
+/// A member's registration table asked of feedback goes feedback → scoring
+/// → registry. With a 300 ms deadline from the caller and peer timeouts of
+/// 30 s, each hop arrives with what the caller has left, never the peer
+/// timeout: scoring's call is bounded by feedback's caller, registry's by
+/// scoring's. (A call that does not finish in 300 ms on a busy machine is
+/// asked again with a fresh trace; the assertion is on the deadlines carried.)
+#[tokio::test]
+async fn a_callers_deadline_bounds_every_hop_below_it() {
+    let collector = Collector::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(TraceServiceServer::new(collector.clone()))
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
+    let suite = Suite::start(
+        Backend::Sqlite,
+        &[
+            ("DUALREPORT__TELEMETRY__OTLP_ENDPOINT", endpoint),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100".into()),
+            ("feedback:DUALREPORT__FEED__POLL_INTERVAL_MS", "2000".into()),
+            ("feedback:DUALREPORT__SCORING__TIMEOUT_MS", "30000".into()),
+            ("scoring:DUALREPORT__REGISTRY__TIMEOUT_MS", "30000".into()),
+            // Every call asks the registry (no cached member), so the third hop happens.
+            ("scoring:DUALREPORT__DIRECTORY__CACHE_TTL_SECS", "0".into()),
+        ],
+    )
+    .await;
+    let registry = dualreport_testkit::channel(suite.registry.port);
+    let year = china_today().year();
+    let a = suite.city.community_a.id.clone();
+    let member = unit_member(&registry, &suite.city, "限时", &a).await.id;
+    report_and_confirm(&registry, &member, &a, year, "第一党支部").await;
+    let half = if china_today().month() <= 6 { 1 } else { 2 };
+    let ask = |trace: u128| {
+        let mut request = tonic::Request::new(fpb::ExportTableRequest {
+            kind: fpb::TableKind::Registration.into(),
+            format: fpb::ExportFormat::Csv.into(),
+            member_id: member.clone(),
+            community_id: a.clone(),
+            period: Some(fpb::Period { year, half }),
+            ..Default::default()
+        });
+        request.set_timeout(Duration::from_millis(300));
+        let traceparent = format!("00-{trace:032x}-{:016x}-01", 0x1234_5678_u64);
+        request
+            .metadata_mut()
+            .insert("traceparent", traceparent.parse().expect("ascii"));
+        let mut client = suite.feedback(&member_token(&member));
+        async move { client.export_table(request).await }
+    };
+    // Warm the connections, then ask within 300 ms.
+    let _ = ask(1).await;
+    let mut answered = None;
+    for attempt in 0..5u128 {
+        let trace = 0xdead_0000_0000_0000_0000_0000_0000_0000 + attempt;
+        match ask(trace).await {
+            Ok(_) => {
+                answered = Some(trace.to_be_bytes().to_vec());
+                break;
+            }
+            Err(status) => assert_eq!(status.code(), tonic::Code::DeadlineExceeded, "{status:?}"),
+        }
+    }
+    let trace_id = answered.expect("one of five calls finished within 300 ms");
+    let mut spans = Vec::new();
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        spans = collector.of_trace(&trace_id);
+        let services: HashSet<&str> = spans.iter().map(|(s, _)| s.as_str()).collect();
+        if ["feedback", "scoring", "registry"].iter().all(|s| services.contains(s)) {
+            break;
+        }
+    }
+    let server = |service: &str, path: &str| -> Span {
+        spans
+            .iter()
+            .find(|(s, span)| s == service && span.name.starts_with(path))
+            .map(|(_, span)| span.clone())
+            .unwrap_or_else(|| panic!("no {service} {path} span; received:\n{}", collector.dump()))
+    };
+    let feedback = server("feedback", "dualreport.feedback.v1.FeedbackService/ExportTable");
+    let scoring = server("scoring", "dualreport.scoring.v1.ScoringService/GetRegistrationTable");
+    let registry = server("registry", "dualreport.registry.v1.");
+    let (f, s, r) = (timeout_ms(&feedback), timeout_ms(&scoring), timeout_ms(&registry));
+    assert!(
+        f.is_some_and(|f| f <= 300),
+        "feedback arrived with {f:?} ms; its span's attributes: {:?}",
+        feedback.attributes
+    );
+    assert!(
+        s.is_some_and(|s| s <= f.unwrap_or(0)),
+        "scoring arrived with {s:?} ms, not more than feedback's {f:?} (its own peer timeout is 30 s)"
+    );
+    assert!(
+        r.is_some_and(|r| r <= s.unwrap_or(0)),
+        "registry arrived with {r:?} ms, not more than scoring's {s:?}"
+    );
+}
