@@ -93,9 +93,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The suite exporting to a receiver in this test, with a member of the city's
-/// unit reported at community A and the unit paired with A.
-async fn traced_suite() -> (Collector, Suite, String) {
+/// The suite (with `env` besides) exporting its spans to a receiver in this test.
+async fn exporting_suite(env: &[(&str, String)]) -> (Collector, Suite) {
     let collector = Collector::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
@@ -104,20 +103,26 @@ async fn traced_suite() -> (Collector, Suite, String) {
             .add_service(TraceServiceServer::new(collector.clone()))
             .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
     );
-    let suite = Suite::start(
-        Backend::Sqlite,
-        &[
-            ("DUALREPORT__TELEMETRY__OTLP_ENDPOINT", endpoint),
-            ("OTEL_BSP_SCHEDULE_DELAY", "100".into()),
-            // The per-request log line ("request finished", with trace_id).
-            (
-                "DUALREPORT__TELEMETRY__LOG_LEVEL",
-                "info,dualreport_platform::trace_context=debug".into(),
-            ),
-            // Fewer background journal reads: their traces are not these tests'.
-            ("feedback:DUALREPORT__FEED__POLL_INTERVAL_MS", "2000".into()),
-        ],
-    )
+    let mut all = vec![
+        ("DUALREPORT__TELEMETRY__OTLP_ENDPOINT", endpoint),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100".into()),
+        // Fewer background journal reads: their traces are not these tests'.
+        ("feedback:DUALREPORT__FEED__POLL_INTERVAL_MS", "2000".into()),
+    ];
+    all.extend(env.iter().cloned());
+    (collector, Suite::start(Backend::Sqlite, &all).await)
+}
+
+/// The suite exporting to a receiver in this test, with a member of the city's
+/// unit reported at community A and the unit paired with A.
+async fn traced_suite() -> (Collector, Suite, String) {
+    let (collector, suite) = exporting_suite(&[
+        // The per-request log line ("request finished", with trace_id).
+        (
+            "DUALREPORT__TELEMETRY__LOG_LEVEL",
+            "info,dualreport_platform::trace_context=debug".into(),
+        ),
+    ])
     .await;
     let registry = dualreport_testkit::channel(suite.registry.port);
     let year = china_today().year();
@@ -317,26 +322,12 @@ fn timeout_ms(span: &Span) -> Option<i64> {
 /// asked again with a fresh trace; the assertion is on the deadlines carried.)
 #[tokio::test]
 async fn a_callers_deadline_bounds_every_hop_below_it() {
-    let collector = Collector::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(TraceServiceServer::new(collector.clone()))
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
-    );
-    let suite = Suite::start(
-        Backend::Sqlite,
-        &[
-            ("DUALREPORT__TELEMETRY__OTLP_ENDPOINT", endpoint),
-            ("OTEL_BSP_SCHEDULE_DELAY", "100".into()),
-            ("feedback:DUALREPORT__FEED__POLL_INTERVAL_MS", "2000".into()),
-            ("feedback:DUALREPORT__SCORING__TIMEOUT_MS", "30000".into()),
-            ("scoring:DUALREPORT__REGISTRY__TIMEOUT_MS", "30000".into()),
-            // Every call asks the registry (no cached member), so the third hop happens.
-            ("scoring:DUALREPORT__DIRECTORY__CACHE_TTL_SECS", "0".into()),
-        ],
-    )
+    let (collector, suite) = exporting_suite(&[
+        ("feedback:DUALREPORT__SCORING__TIMEOUT_MS", "30000".into()),
+        ("scoring:DUALREPORT__REGISTRY__TIMEOUT_MS", "30000".into()),
+        // Every call asks the registry (no cached member), so the third hop happens.
+        ("scoring:DUALREPORT__DIRECTORY__CACHE_TTL_SECS", "0".into()),
+    ])
     .await;
     let registry = dualreport_testkit::channel(suite.registry.port);
     let year = china_today().year();
