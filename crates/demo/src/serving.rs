@@ -26,6 +26,7 @@ pub async fn serve_today(demo: &Demo, city: &City) -> anyhow::Result<(usize, usi
             .volunteering(admin)?
             .list_posts(vol::ListPostsRequest {
                 community_id: community.id.clone(),
+                ..Default::default()
             })
             .await?
             .into_inner()

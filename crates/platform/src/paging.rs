@@ -8,6 +8,14 @@ use crate::error::FieldError;
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub const MAX_PAGE_SIZE: i64 = 500;
 
+/// Joins the fields of a row's sort key (`standard`, `created_at`, `id`, …)
+/// into one page-token key; [`PageRequest::after_fields`] splits it again.
+pub fn compound_key(fields: &[&str]) -> String {
+    fields.join(KEY_SEPARATOR)
+}
+
+const KEY_SEPARATOR: &str = "\u{1f}";
+
 /// A validated page request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest {
@@ -45,15 +53,41 @@ impl PageRequest {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
     }
 
-    /// Trims the extra row and returns the next page token ("" at the end).
-    pub fn finish<T>(&self, mut rows: Vec<T>, key: impl Fn(&T) -> &str) -> (Vec<T>, String) {
+    /// The previous page's last key as the `n` fields of a [`compound_key`]
+    /// (a list sorted by more than its id); `None` on the first page.
+    pub fn after_fields(&self, n: usize) -> Result<Option<Vec<String>>, FieldError> {
+        if self.after.is_empty() {
+            return Ok(None);
+        }
+        let fields: Vec<String> = self.after.split(KEY_SEPARATOR).map(str::to_owned).collect();
+        if fields.len() != n {
+            return Err(FieldError::new("page_token", "is not a token of this list"));
+        }
+        Ok(Some(fields))
+    }
+
+    /// [`Self::after_fields`] with field `i` read as a number.
+    pub fn after_number(fields: &[String], i: usize) -> Result<i64, FieldError> {
+        fields
+            .get(i)
+            .and_then(|f| f.parse().ok())
+            .ok_or_else(|| FieldError::new("page_token", "is not a token of this list"))
+    }
+
+    /// [`Self::finish`] for a list keyed by more than its id ([`compound_key`]).
+    pub fn finish_by<T>(&self, mut rows: Vec<T>, key: impl Fn(&T) -> String) -> (Vec<T>, String) {
         let size = usize::try_from(self.size).unwrap_or(usize::MAX);
         if rows.len() > size {
             rows.truncate(size);
-            let token = rows.last().map(|row| self.token_for(key(row))).unwrap_or_default();
+            let token = rows.last().map(|row| self.token_for(&key(row))).unwrap_or_default();
             (rows, token)
         } else {
             (rows, String::new())
         }
+    }
+
+    /// Trims the extra row and returns the next page token ("" at the end).
+    pub fn finish<T>(&self, rows: Vec<T>, key: impl Fn(&T) -> &str) -> (Vec<T>, String) {
+        self.finish_by(rows, |row| key(row).to_owned())
     }
 }

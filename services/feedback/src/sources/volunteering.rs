@@ -134,23 +134,35 @@ impl Sources {
     /// How many projects of the unit's co-building agreements (共建协议) for
     /// the year are completed.
     pub async fn completed_projects(&self, unit_org_id: &str, year: i32) -> Result<i64, FeedbackError> {
-        let request = vol::ListAgreementsRequest {
-            unit_org_id: unit_org_id.to_owned(),
-            year,
-            ..Default::default()
-        };
-        let agreements = self
-            .volunteering
-            .clone()
-            .list_agreements(request)
-            .await
-            .map_err(|s| failed("volunteering", s))?
-            .into_inner()
-            .agreements;
-        Ok(agreements
-            .iter()
-            .flat_map(|a| &a.projects)
-            .filter(|pr| pr.status == vol::ProjectStatus::Completed as i32)
-            .count() as i64)
+        let counts = all(|page_token| {
+            let mut c = self.volunteering.clone();
+            let request = vol::ListAgreementsRequest {
+                unit_org_id: unit_org_id.to_owned(),
+                year,
+                page_size: 500,
+                page_token,
+                ..Default::default()
+            };
+            async move {
+                let r = c
+                    .list_agreements(request)
+                    .await
+                    .map_err(|s| failed("volunteering", s))?
+                    .into_inner();
+                let completed = r
+                    .agreements
+                    .iter()
+                    .map(|a| {
+                        a.projects
+                            .iter()
+                            .filter(|pr| pr.status == vol::ProjectStatus::Completed as i32)
+                            .count() as i64
+                    })
+                    .collect();
+                Ok((completed, r.next_page_token))
+            }
+        })
+        .await?;
+        Ok(counts.iter().sum())
     }
 }

@@ -74,10 +74,11 @@ impl Volunteering {
         community_id: &str,
         unit_org_id: &str,
         year: i32,
-    ) -> Result<Vec<Agreement>> {
-        if unit_org_id.is_empty() {
+        page: &PageRequest,
+    ) -> Result<Page<Agreement>> {
+        let rows = if unit_org_id.is_empty() {
             self.require_community_reader(p, community_id).await?;
-            db::list_agreements(&mut *self.conn().await?, false, community_id, year).await
+            db::list_agreements(&mut *self.conn().await?, false, community_id, year, page).await?
         } else {
             let unit = self.directory.org(unit_org_id).await?;
             let own = p.role == Role::UnitAdmin && p.org() == Some(unit_org_id);
@@ -87,8 +88,9 @@ impl Volunteering {
                     p.role.as_str()
                 )));
             }
-            db::list_agreements(&mut *self.conn().await?, true, unit_org_id, year).await
-        }
+            db::list_agreements(&mut *self.conn().await?, true, unit_org_id, year, page).await?
+        };
+        Ok(page.finish_by(rows, db::agreement_key))
     }
 
     /// The unit's admin or the community's admin moves a project along.

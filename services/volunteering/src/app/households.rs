@@ -25,16 +25,18 @@ impl Volunteering {
             .await?
             .is_some()
         {
-            return db::list_households(&mut *self.conn().await?, member_id).await;
+            return self.assigned_households(member_id).await;
         }
         self.require_registered_on(member_id, community_id, china_today())
             .await?;
         let households: Vec<Household> = labels
             .into_iter()
-            .map(|label| Household {
+            .enumerate()
+            .map(|(position, label)| Household {
                 id: new_id(),
                 member_id: member_id.to_owned(),
                 community_id: community_id.to_owned(),
+                position: i64::try_from(position).unwrap_or(i64::MAX),
                 label,
                 visits: 0,
                 last_visit_at: None,
@@ -46,7 +48,7 @@ impl Volunteering {
             .is_some()
         {
             drop(tx);
-            return db::list_households(&mut *self.conn().await?, member_id).await;
+            return self.assigned_households(member_id).await;
         }
         db::replace_households(&mut tx, member_id, &households).await?;
         idempotency::remember(&mut tx, p, request_id, "AssignHouseholds", member_id).await?;
@@ -54,9 +56,19 @@ impl Volunteering {
         Ok(households)
     }
 
-    pub async fn list_households(&self, p: &Principal, member_id: &str) -> Result<Vec<Household>> {
+    pub async fn list_households(&self, p: &Principal, member_id: &str, page: &PageRequest) -> Result<Page<Household>> {
         self.require_member_reader(p, member_id).await?;
-        db::list_households(&mut *self.conn().await?, member_id).await
+        let rows = db::list_households(&mut *self.conn().await?, member_id, page).await?;
+        Ok(page.finish_by(rows, db::household_key))
+    }
+
+    /// All of a member's active households (at most `households.max`, so one page).
+    async fn assigned_households(&self, member_id: &str) -> Result<Vec<Household>> {
+        let page = PageRequest {
+            size: dualreport_platform::paging::MAX_PAGE_SIZE,
+            after: String::new(),
+        };
+        db::list_households(&mut *self.conn().await?, member_id, &page).await
     }
 
     /// The member logs a visit to one of their households.

@@ -23,13 +23,13 @@ impl Volunteering {
         Ok(())
     }
 
-    pub async fn list_posts(&self, p: &Principal, community_id: &str) -> Result<Vec<Post>> {
+    pub async fn list_posts(&self, p: &Principal, community_id: &str, page: &PageRequest) -> Result<Page<Post>> {
         self.require_community_reader(p, community_id).await?;
         let mut tx = self.pool.begin().await?;
         Self::ensure_catalogue(&mut tx, community_id).await?;
-        let posts = db::list_posts(&mut tx, community_id).await?;
+        let posts = db::list_posts(&mut tx, community_id, page).await?;
         tx.commit().await?;
-        Ok(posts)
+        Ok(page.finish_by(posts, db::post_key))
     }
 
     pub(super) async fn post(

@@ -57,9 +57,10 @@ impl Volunteering {
             .ok_or_else(|| VolunteeringError::not_found("team", team_id))
     }
 
-    pub async fn list_teams(&self, p: &Principal, community_id: &str) -> Result<Vec<Team>> {
+    pub async fn list_teams(&self, p: &Principal, community_id: &str, page: &PageRequest) -> Result<Page<Team>> {
         self.require_community_reader(p, community_id).await?;
-        db::list_teams(&mut *self.conn().await?, community_id).await
+        let rows = db::list_teams(&mut *self.conn().await?, community_id, page).await?;
+        Ok(page.finish(rows, |t| &t.id))
     }
 
     pub async fn create_studio(&self, p: &Principal, request_id: &str, studio: Studio) -> Result<Studio> {
@@ -94,8 +95,9 @@ impl Volunteering {
         Ok(studio)
     }
 
-    pub async fn list_studios(&self, p: &Principal, community_id: &str) -> Result<Vec<Studio>> {
+    pub async fn list_studios(&self, p: &Principal, community_id: &str, page: &PageRequest) -> Result<Page<Studio>> {
         self.require_community_reader(p, community_id).await?;
-        db::list_studios(&mut *self.conn().await?, community_id).await
+        let rows = db::list_studios(&mut *self.conn().await?, community_id, page).await?;
+        Ok(page.finish(rows, |s| &s.id))
     }
 }

@@ -140,6 +140,8 @@ pub struct Household {
     pub id: String,
     pub member_id: String,
     pub community_id: String,
+    /// Its place in the member's assigned list (from 0).
+    pub position: i64,
     pub label: String,
     pub visits: i64,
     pub last_visit_at: Option<i64>,

@@ -172,13 +172,15 @@ pub(super) async fn list_agreements(
     let community_id = optional_id("community_id", &req.community_id)?;
     let unit_org_id = optional_id("unit_org_id", &req.unit_org_id)?;
     let year = any_year(req.year)?;
-    let agreements = api
+    let page = page(req.page_size, &req.page_token)?;
+    let (agreements, next_page_token) = api
         .app
-        .list_agreements(&p, &community_id, &unit_org_id, year)
+        .list_agreements(&p, &community_id, &unit_org_id, year, &page)
         .await
         .map_err(to_status)?;
     ok(pb::ListAgreementsResponse {
         agreements: agreements.into_iter().map(agreement_to_pb).collect(),
+        next_page_token,
     })
 }
 

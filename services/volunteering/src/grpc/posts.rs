@@ -7,10 +7,13 @@ pub(super) async fn list_posts(
     request: Request<pb::ListPostsRequest>,
 ) -> R<pb::ListPostsResponse> {
     let p = principal(&request)?;
-    let community_id = id("community_id", &request.get_ref().community_id)?;
-    let posts = api.app.list_posts(&p, &community_id).await.map_err(to_status)?;
+    let req = request.into_inner();
+    let community_id = id("community_id", &req.community_id)?;
+    let page = page(req.page_size, &req.page_token)?;
+    let (posts, next_page_token) = api.app.list_posts(&p, &community_id, &page).await.map_err(to_status)?;
     ok(pb::ListPostsResponse {
         posts: posts.into_iter().map(post_to_pb).collect(),
+        next_page_token,
     })
 }
 

@@ -63,10 +63,13 @@ pub(super) async fn list_teams(
     request: Request<pb::ListTeamsRequest>,
 ) -> R<pb::ListTeamsResponse> {
     let p = principal(&request)?;
-    let community_id = id("community_id", &request.get_ref().community_id)?;
-    let teams = api.app.list_teams(&p, &community_id).await.map_err(to_status)?;
+    let req = request.into_inner();
+    let community_id = id("community_id", &req.community_id)?;
+    let page = page(req.page_size, &req.page_token)?;
+    let (teams, next_page_token) = api.app.list_teams(&p, &community_id, &page).await.map_err(to_status)?;
     ok(pb::ListTeamsResponse {
         teams: teams.into_iter().map(team_to_pb).collect(),
+        next_page_token,
     })
 }
 
@@ -103,9 +106,16 @@ pub(super) async fn list_studios(
     request: Request<pb::ListStudiosRequest>,
 ) -> R<pb::ListStudiosResponse> {
     let p = principal(&request)?;
-    let community_id = id("community_id", &request.get_ref().community_id)?;
-    let studios = api.app.list_studios(&p, &community_id).await.map_err(to_status)?;
+    let req = request.into_inner();
+    let community_id = id("community_id", &req.community_id)?;
+    let page = page(req.page_size, &req.page_token)?;
+    let (studios, next_page_token) = api
+        .app
+        .list_studios(&p, &community_id, &page)
+        .await
+        .map_err(to_status)?;
     ok(pb::ListStudiosResponse {
         studios: studios.into_iter().map(studio_to_pb).collect(),
+        next_page_token,
     })
 }

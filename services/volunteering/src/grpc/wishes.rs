@@ -114,10 +114,17 @@ pub(super) async fn list_households(
     request: Request<pb::ListHouseholdsRequest>,
 ) -> R<pb::ListHouseholdsResponse> {
     let p = principal(&request)?;
-    let member_id = id("member_id", &request.get_ref().member_id)?;
-    let households = api.app.list_households(&p, &member_id).await.map_err(to_status)?;
+    let req = request.into_inner();
+    let member_id = id("member_id", &req.member_id)?;
+    let page = page(req.page_size, &req.page_token)?;
+    let (households, next_page_token) = api
+        .app
+        .list_households(&p, &member_id, &page)
+        .await
+        .map_err(to_status)?;
     ok(pb::ListHouseholdsResponse {
         households: households.into_iter().map(household_to_pb).collect(),
+        next_page_token,
     })
 }
 

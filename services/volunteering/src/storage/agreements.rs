@@ -112,13 +112,31 @@ pub async fn agreement_of(
 }
 
 /// Agreements of a community or of a unit org (`year` 0: every year).
-pub async fn list_agreements(conn: &mut AnyConnection, by_unit: bool, key: &str, year: i32) -> Result<Vec<Agreement>> {
+/// A unit's or community's agreements (of one year, or all: `year` 0),
+/// newest year first; the page key is (`year`, `id`).
+pub async fn list_agreements(
+    conn: &mut AnyConnection,
+    by_unit: bool,
+    key: &str,
+    year: i32,
+    page: &PageRequest,
+) -> Result<Vec<Agreement>> {
     let column = if by_unit { "unit_org_id" } else { "community_id" };
+    let after = page.after_fields(2)?;
+    let (after_year, after_id) = match &after {
+        Some(f) => (PageRequest::after_number(f, 0)?, f[1].clone()),
+        None => (0, String::new()),
+    };
     let rows = sqlx::query(&format!(
-        "SELECT * FROM agreements WHERE {column} = $1 AND ($2 = 0 OR year = $2) ORDER BY year DESC, id"
+        "SELECT * FROM agreements WHERE {column} = $1 AND ($2 = 0 OR year = $2) \
+         AND ($3 = 0 OR year < $4 OR (year = $4 AND id > $5)) ORDER BY year DESC, id LIMIT $6"
     ))
     .bind(key)
     .bind(i64::from(year))
+    .bind(i64::from(after.is_some()))
+    .bind(after_year)
+    .bind(after_id)
+    .bind(page.fetch_limit())
     .fetch_all(&mut *conn)
     .await?;
     let mut agreements = Vec::with_capacity(rows.len());
@@ -126,6 +144,11 @@ pub async fn list_agreements(conn: &mut AnyConnection, by_unit: bool, key: &str,
         agreements.push(agreement(conn, row).await?);
     }
     Ok(agreements)
+}
+
+/// The page key [`list_agreements`] continues after.
+pub fn agreement_key(a: &Agreement) -> String {
+    compound_key(&[&a.year.to_string(), &a.id])
 }
 
 pub async fn set_project_status(

@@ -54,14 +54,39 @@ pub async fn count_posts(conn: &mut AnyConnection, community_id: &str) -> Result
     )
 }
 
-pub async fn list_posts(conn: &mut AnyConnection, community_id: &str) -> Result<Vec<Post>> {
-    sqlx::query("SELECT * FROM posts WHERE community_id = $1 ORDER BY standard DESC, created_at, id")
-        .bind(community_id)
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(post)
-        .collect()
+/// A community's posts, the standard catalogue first, then by creation; the
+/// page key is (`standard`, `created_at`, `id`).
+pub async fn list_posts(conn: &mut AnyConnection, community_id: &str, page: &PageRequest) -> Result<Vec<Post>> {
+    let after = page.after_fields(3)?;
+    let (standard, created_at, id) = match &after {
+        Some(f) => (
+            PageRequest::after_number(f, 0)?,
+            PageRequest::after_number(f, 1)?,
+            f[2].clone(),
+        ),
+        None => (0, 0, String::new()),
+    };
+    sqlx::query(
+        "SELECT * FROM posts WHERE community_id = $1 AND ($2 = 0 OR standard < $3 \
+         OR (standard = $3 AND (created_at > $4 OR (created_at = $4 AND id > $5)))) \
+         ORDER BY standard DESC, created_at, id LIMIT $6",
+    )
+    .bind(community_id)
+    .bind(i64::from(after.is_some()))
+    .bind(standard)
+    .bind(created_at)
+    .bind(id)
+    .bind(page.fetch_limit())
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(post)
+    .collect()
+}
+
+/// The page key [`list_posts`] continues after.
+pub fn post_key(p: &Post) -> String {
+    compound_key(&[&i64::from(p.standard).to_string(), &p.created_at.to_string(), &p.id])
 }
 
 pub async fn get_post(conn: &mut AnyConnection, id: &str) -> Result<Option<Post>> {

@@ -50,9 +50,11 @@ pub async fn get_team(conn: &mut AnyConnection, id: &str) -> Result<Option<Team>
     Ok(Some(team(&row, members)?))
 }
 
-pub async fn list_teams(conn: &mut AnyConnection, community_id: &str) -> Result<Vec<Team>> {
-    let rows = sqlx::query("SELECT * FROM teams WHERE community_id = $1 ORDER BY id")
+pub async fn list_teams(conn: &mut AnyConnection, community_id: &str, page: &PageRequest) -> Result<Vec<Team>> {
+    let rows = sqlx::query("SELECT * FROM teams WHERE community_id = $1 AND id > $2 ORDER BY id LIMIT $3")
         .bind(community_id)
+        .bind(&page.after)
+        .bind(page.fetch_limit())
         .fetch_all(&mut *conn)
         .await?;
     let mut teams = Vec::with_capacity(rows.len());
@@ -125,9 +127,11 @@ pub async fn get_studio(conn: &mut AnyConnection, id: &str) -> Result<Option<Stu
         .transpose()
 }
 
-pub async fn list_studios(conn: &mut AnyConnection, community_id: &str) -> Result<Vec<Studio>> {
-    sqlx::query("SELECT * FROM studios WHERE community_id = $1 ORDER BY id")
+pub async fn list_studios(conn: &mut AnyConnection, community_id: &str, page: &PageRequest) -> Result<Vec<Studio>> {
+    sqlx::query("SELECT * FROM studios WHERE community_id = $1 AND id > $2 ORDER BY id LIMIT $3")
         .bind(community_id)
+        .bind(&page.after)
+        .bind(page.fetch_limit())
         .fetch_all(conn)
         .await?
         .iter()

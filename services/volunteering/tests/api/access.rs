@@ -111,6 +111,7 @@ async fn callers_outside_their_scope_are_refused(backend: Backend) {
     let status = anonymous
         .list_posts(pb::ListPostsRequest {
             community_id: suite.a().into(),
+            ..Default::default()
         })
         .await
         .expect_err("no token");

@@ -15,6 +15,7 @@ async fn a_confirmed_service_is_paid_once_and_counts_towards_the_pledge(backend:
         .admin_a()
         .list_posts(pb::ListPostsRequest {
             community_id: suite.a().into(),
+            ..Default::default()
         })
         .await
         .expect("posts")

@@ -190,6 +190,7 @@ impl Suite {
         self.admin_a()
             .list_posts(pb::ListPostsRequest {
                 community_id: self.a().into(),
+                ..Default::default()
             })
             .await
             .expect("list posts")

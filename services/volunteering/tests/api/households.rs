@@ -139,6 +139,7 @@ async fn households_teams_studios_and_agreements(backend: Backend) {
         .member(&member)
         .list_studios(pb::ListStudiosRequest {
             community_id: suite.a().into(),
+            ..Default::default()
         })
         .await
         .expect("studios")
@@ -218,6 +219,7 @@ async fn households_teams_studios_and_agreements(backend: Backend) {
             community_id: suite.a().into(),
             unit_org_id: String::new(),
             year: 0,
+            ..Default::default()
         })
         .await
         .expect("agreements are public in the community")

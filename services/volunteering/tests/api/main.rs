@@ -7,5 +7,6 @@ mod flow;
 mod helpers;
 mod households;
 mod outbox;
+mod paging;
 mod services;
 mod who_may_call;

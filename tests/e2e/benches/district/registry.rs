@@ -180,7 +180,14 @@ pub async fn reads(b: &Bench<'_>, ids: &Arc<Vec<String>>) {
     let community_a = city.community_a.id.clone();
     let list_posts = move |mut c: vol::volunteering_service_client::VolunteeringServiceClient<_>, _n: u64| {
         let community_id = community_a.clone();
-        async move { c.list_posts(vol::ListPostsRequest { community_id }).await.map(|_| ()) }
+        async move {
+            c.list_posts(vol::ListPostsRequest {
+                community_id,
+                ..Default::default()
+            })
+            .await
+            .map(|_| ())
+        }
     };
     for c in [16, 64] {
         let l = load(&volunteering_clients, c, sizes.load, list_posts.clone()).await;
