@@ -12,6 +12,7 @@ pub mod db;
 pub mod deadline;
 pub mod edge;
 pub mod error;
+pub mod etag;
 pub mod failure;
 pub mod gate;
 pub mod idempotency;

@@ -192,6 +192,7 @@ impl Registry {
         id: &str,
         update: Profile,
         mask: &[String],
+        etag: &str,
     ) -> Result<MemberView> {
         let mut tx = self.pool.begin().await?;
         if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "UpdateMember").await? {
@@ -200,6 +201,7 @@ impl Registry {
         }
         let row = db::require_member(&mut tx, id).await?;
         self.require_member_access(&mut tx, p, &row, false).await?;
+        etag::check("member", id, etag, row.updated_at)?;
         let mut profile = self.open_row(&row, true)?.profile;
         for path in mask {
             if !profile.set_field(path, &update) {
@@ -211,8 +213,12 @@ impl Registry {
             }
         }
         self.check_profile_refs(&mut tx, &profile, "profile").await?;
-        let row = self.seal_row(&row.id, &profile, row.created_at)?;
-        db::update_member(&mut tx, &row).await?;
+        let previous = row.updated_at;
+        let mut row = self.seal_row(&row.id, &profile, row.created_at)?;
+        row.updated_at = etag::next_update_time(previous, row.updated_at);
+        if !db::update_member(&mut tx, &row, previous).await? {
+            return Err(etag::changed_meanwhile("member", id).into());
+        }
         idempotency::remember(&mut tx, p, request_id, "UpdateMember", &row.id).await?;
         tx.commit().await?;
         self.open_row(&row, false)

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use dualreport_platform::auth::{Principal, Role, Scope};
 use dualreport_platform::crypto::FieldCipher;
 use dualreport_platform::error::FieldError;
+use dualreport_platform::etag;
 use dualreport_platform::idempotency;
 use dualreport_platform::journal;
 use dualreport_platform::paging::PageRequest;

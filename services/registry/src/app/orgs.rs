@@ -64,6 +64,7 @@ impl Registry {
         id: &str,
         input: OrgInput,
         mask: &[String],
+        etag: &str,
     ) -> Result<Org> {
         let mut tx = self.pool.begin().await?;
         if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "UpdateOrganization").await? {
@@ -72,6 +73,8 @@ impl Registry {
         let mut org = db::require_org(&mut tx, id).await?;
         self.require_admin_over(&mut tx, p, &org.path, &format!("org {id}"))
             .await?;
+        etag::check("org", id, etag, org.updated_at)?;
+        let previous = org.updated_at;
         let mut new_parent = None;
         for path in mask {
             match path.as_str() {
@@ -93,8 +96,10 @@ impl Registry {
                 }
             }
         }
-        org.updated_at = now_millis();
-        db::update_org(&mut tx, &org).await?;
+        org.updated_at = etag::next_update_time(previous, now_millis());
+        if !db::update_org(&mut tx, &org, previous).await? {
+            return Err(etag::changed_meanwhile("org", id).into());
+        }
         if let Some(parent_id) = new_parent.filter(|p| Some(p) != org.parent_id.as_ref()) {
             let parent = db::org(&mut tx, &parent_id).await?.ok_or_else(|| {
                 RegistryError::invalid("organization.parent_id", format!("unknown org {parent_id:?}"))

@@ -40,8 +40,10 @@ impl Registry {
         }
         let mut moved = member.clone();
         moved.residence_community_id = to.id.clone();
-        moved.updated_at = now;
-        db::update_member(&mut tx, &moved).await?;
+        moved.updated_at = etag::next_update_time(member.updated_at, now);
+        if !db::update_member(&mut tx, &moved, member.updated_at).await? {
+            return Err(etag::changed_meanwhile("member", member_id).into());
+        }
         let relocation = Relocation {
             id: new_id(),
             member_id: member.id,

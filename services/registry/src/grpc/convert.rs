@@ -102,6 +102,7 @@ pub fn org_to_pb(o: Org) -> pb::Organization {
         in_service_member_count: i32::try_from(o.details.in_service_member_count).unwrap_or(i32::MAX),
         create_time: Some(timestamp(o.created_at)),
         update_time: Some(timestamp(o.updated_at)),
+        etag: dualreport_platform::etag::of(o.updated_at),
     }
 }
 
@@ -225,6 +226,7 @@ pub fn member_to_pb(m: MemberView) -> pb::Member {
         masked: m.masked,
         create_time: Some(timestamp(m.created_at)),
         update_time: Some(timestamp(m.updated_at)),
+        etag: dualreport_platform::etag::of(m.updated_at),
     }
 }
 

@@ -73,7 +73,7 @@ pub(super) async fn update_member(
     let update = partial_profile(req.profile.as_ref(), &mask)?;
     let member = api
         .registry
-        .update_member(&p, &req.request_id, &req.member_id, update, &mask)
+        .update_member(&p, &req.request_id, &req.member_id, update, &mask, &req.etag)
         .await
         .map_err(to_status)?;
     Ok(Response::new(pb::UpdateMemberResponse {

@@ -73,7 +73,7 @@ pub(super) async fn update_organization(
     }
     let org = api
         .registry
-        .update_org(&p, &req.request_id, &req.organization_id, input, &mask)
+        .update_org(&p, &req.request_id, &req.organization_id, input, &mask, &req.etag)
         .await
         .map_err(to_status)?;
     Ok(Response::new(pb::UpdateOrganizationResponse {

@@ -187,16 +187,22 @@ fn bind_profile<'q>(query: MemberQuery<'q>, m: &'q MemberRow) -> MemberQuery<'q>
         .bind(list_text(&m.available_time_slots))
 }
 
-pub async fn update_member(conn: &mut AnyConnection, m: &MemberRow) -> Result<()> {
+/// Writes `m` over the version last updated at `previous` (see
+/// `platform::etag`); false when another update came first.
+pub async fn update_member(conn: &mut AnyConnection, m: &MemberRow, previous: i64) -> Result<bool> {
     let query = sqlx::query(
         "UPDATE members SET residence_community_id = $2, name = $3, gender = $4, birth_year = $5, education = $6, \
          joined_party_on = $7, membership_status = $8, category = $9, employer = $10, position = $11, \
          phone_cipher = $12, phone_key_id = $13, home_address_cipher = $14, home_address_key_id = $15, skills = $16, \
-         service_intentions = $17, available_time_slots = $18, updated_at = $19 WHERE id = $1",
+         service_intentions = $17, available_time_slots = $18, updated_at = $19 WHERE id = $1 AND updated_at = $20",
     )
     .bind(&m.id);
-    bind_profile(query, m).bind(m.updated_at).execute(conn).await?;
-    Ok(())
+    let done = bind_profile(query, m)
+        .bind(m.updated_at)
+        .bind(previous)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn member(conn: &mut AnyConnection, id: &str) -> Result<Option<MemberRow>> {

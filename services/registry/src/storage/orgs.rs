@@ -102,10 +102,12 @@ pub async fn orgs_under(conn: &mut AnyConnection, path: &str) -> Result<Vec<Org>
     rows.iter().map(org_from_row).collect()
 }
 
-pub async fn update_org(conn: &mut AnyConnection, org: &Org) -> Result<()> {
-    sqlx::query(
+/// Writes `org` over the version last updated at `previous` (see
+/// `platform::etag`); false when another update came first.
+pub async fn update_org(conn: &mut AnyConnection, org: &Org, previous: i64) -> Result<bool> {
+    let done = sqlx::query(
         "UPDATE organizations SET name = $2, address = $3, postcode = $4, leader = $5, contact_person = $6, \
-         contact_phone = $7, in_service_member_count = $8, updated_at = $9 WHERE id = $1",
+         contact_phone = $7, in_service_member_count = $8, updated_at = $9 WHERE id = $1 AND updated_at = $10",
     )
     .bind(&org.id)
     .bind(&org.name)
@@ -116,9 +118,10 @@ pub async fn update_org(conn: &mut AnyConnection, org: &Org) -> Result<()> {
     .bind(&org.details.contact_phone)
     .bind(org.details.in_service_member_count)
     .bind(org.updated_at)
+    .bind(previous)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Moves `org` (and its subtree) under a new parent: rewrites every path

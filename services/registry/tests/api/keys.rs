@@ -98,6 +98,7 @@ async fn personal_information_keys_rotate(backend: Backend) {
     assert_eq!(read.profile.expect("profile").phone, "13812345678");
     me.update_member(pb::UpdateMemberRequest {
         request_id: String::new(),
+        etag: String::new(),
         member_id: member.id.clone(),
         profile: Some(pb::MemberProfile {
             phone: "13900001111".into(),

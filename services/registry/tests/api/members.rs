@@ -184,6 +184,7 @@ async fn members_update_their_own_contact_details(backend: Backend) {
     let mut me = app.client(&member_token(&member.id));
     let update = |phone: &str| pb::UpdateMemberRequest {
         request_id: String::new(),
+        etag: String::new(),
         member_id: member.id.clone(),
         profile: Some(pb::MemberProfile {
             phone: phone.into(),
@@ -288,7 +289,107 @@ async fn imports_commit_whole_batches_and_report_bad_rows(backend: Backend) {
     );
 }
 
+/// Two admins edit the same member (and the same org): the second, working
+/// from the version both read, is refused with ABORTED instead of silently
+/// undoing the first's change; reading again and reapplying goes through.
+async fn a_stale_etag_is_refused_and_nothing_is_overwritten(backend: Backend) {
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    let member = unit_member(&app, &city, "乐观锁").await;
+    let mut admin = app.admin(Role::UnitAdmin, &city.unit.id);
+    let read = admin
+        .get_member(pb::GetMemberRequest {
+            member_id: member.id.clone(),
+            view: pb::MemberView::Full as i32,
+        })
+        .await
+        .expect("get")
+        .into_inner()
+        .member
+        .expect("member");
+    assert!(!read.etag.is_empty(), "every member carries an etag");
+    let update = |employer: &str, etag: &str| pb::UpdateMemberRequest {
+        request_id: String::new(),
+        etag: etag.into(),
+        member_id: member.id.clone(),
+        profile: Some(pb::MemberProfile {
+            employer: employer.into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["employer".into()],
+        }),
+    };
+    let first = admin
+        .update_member(update("第一位管理员的改动", &read.etag))
+        .await
+        .expect("the first edit")
+        .into_inner()
+        .member
+        .expect("member");
+    assert_ne!(first.etag, read.etag, "a new version, a new etag");
+    let status = admin
+        .update_member(update("第二位管理员的改动", &read.etag))
+        .await
+        .expect_err("a stale etag");
+    assert_reason(&status, Code::Aborted, "ERROR_REASON_CONFLICT");
+    let now = admin
+        .get_member(pb::GetMemberRequest {
+            member_id: member.id.clone(),
+            view: pb::MemberView::Full as i32,
+        })
+        .await
+        .expect("get")
+        .into_inner()
+        .member
+        .expect("member");
+    assert_eq!(
+        now.profile.expect("profile").employer,
+        "第一位管理员的改动",
+        "nothing overwritten"
+    );
+    assert_eq!(now.etag, first.etag);
+    admin
+        .update_member(update("第二位管理员的改动", &now.etag))
+        .await
+        .expect("reapplied on the current version");
+
+    let org = city.unit.clone();
+    let rename = |name: &str, etag: &str| pb::UpdateOrganizationRequest {
+        request_id: String::new(),
+        etag: etag.into(),
+        organization_id: org.id.clone(),
+        organization: Some(pb::OrganizationInput {
+            name: name.into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["name".into()],
+        }),
+    };
+    assert!(!org.etag.is_empty());
+    let mut district = app.admin(Role::DistrictAdmin, &city.district.id);
+    let renamed = district
+        .update_organization(rename("新名称", &org.etag))
+        .await
+        .expect("rename")
+        .into_inner()
+        .organization
+        .expect("org");
+    let status = district
+        .update_organization(rename("旧版本上的改名", &org.etag))
+        .await
+        .expect_err("a stale etag");
+    assert_reason(&status, Code::Aborted, "ERROR_REASON_CONFLICT");
+    district
+        .update_organization(rename("不带 etag 的改名", ""))
+        .await
+        .expect("without an etag the update is unconditional");
+    assert_ne!(renamed.etag, org.etag);
+}
+
 dualreport_testkit::on_both_backends!(
+    a_stale_etag_is_refused_and_nothing_is_overwritten,
     personal_information_is_masked_audited_and_encrypted,
     profiles_are_validated_field_by_field,
     members_update_their_own_contact_details,

@@ -155,6 +155,7 @@ async fn cycles_are_refused_and_moves_carry_the_subtree(backend: Backend) {
     let mut client = app.city();
     let move_to = |org: &pb::Organization, parent: &str| pb::UpdateOrganizationRequest {
         request_id: String::new(),
+        etag: String::new(),
         organization_id: org.id.clone(),
         organization: Some(pb::OrganizationInput {
             parent_id: parent.into(),
@@ -208,6 +209,7 @@ async fn cycles_are_refused_and_moves_carry_the_subtree(backend: Backend) {
         .admin(Role::DistrictAdmin, &city.district.id)
         .update_organization(pb::UpdateOrganizationRequest {
             request_id: String::new(),
+            etag: String::new(),
             organization_id: city.unit.id.clone(),
             organization: Some(pb::OrganizationInput {
                 name: "改名".into(),
