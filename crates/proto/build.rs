@@ -7,6 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "dualreport/common/v1/common.proto",
         "dualreport/common/v1/journal.proto",
+        "dualreport/common/v1/audit.proto",
         "dualreport/feedback/v1/feedback.proto",
         "dualreport/registry/v1/registry.proto",
         "dualreport/scoring/v1/scoring.proto",

@@ -4,6 +4,7 @@
 //! errors to `tonic::Status` with `google.rpc` details.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod client;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use dualreport_platform::auth::Authenticator;
 use dualreport_platform::crypto::FieldCipher;
-use dualreport_platform::{db, journal, server};
+use dualreport_platform::{audit, db, journal, server};
 use dualreport_proto::registry::v1::registry_service_server::RegistryServiceServer;
 
 use crate::app::Registry;
@@ -28,7 +28,7 @@ pub struct Application {
     settings: Settings,
     registry: Registry,
     authenticator: Arc<Authenticator>,
-    /// The event journal's reader shares the service's pool.
+    /// The event journal's and the audit trail's readers share the service's pool.
     journal: sqlx::AnyPool,
     /// Import batches of one stream worked on at once: two on PostgreSQL
     /// (one prepared while the other is written), one on SQLite's single
@@ -84,6 +84,10 @@ impl Application {
 
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let max = self.settings.server.max_message_bytes;
+        let audit = dualreport_platform::audit::AuditApi::server(
+            self.journal.clone(),
+            crate::grpc::audit::AuditScope(self.registry.clone()),
+        );
         let service = RegistryServiceServer::new(RegistryApi::new(
             self.registry,
             std::time::Duration::from_millis(self.settings.server.request_timeout_ms),
@@ -99,8 +103,10 @@ impl Application {
             server::Service {
                 database_connections: self.settings.database.max_connections,
                 long_running: &["/dualreport.registry.v1.RegistryService/GetReportStatistics"],
-                access: vec![&crate::grpc::access::ACCESS, &journal::ACCESS],
-                routes: tonic::service::Routes::new(service).add_service(journal::JournalApi::server(self.journal)),
+                access: vec![&crate::grpc::access::ACCESS, &journal::ACCESS, &audit::ACCESS],
+                routes: tonic::service::Routes::new(service)
+                    .add_service(journal::JournalApi::server(self.journal))
+                    .add_service(audit),
             },
             shutdown,
         )

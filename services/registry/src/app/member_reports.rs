@@ -34,6 +34,21 @@ impl Registry {
             issued_at: now_millis(),
         };
         db::insert_letter(&mut tx, &letter, &p.subject).await?;
+        let after = serde_json::json!({
+            "number": letter.number, "member_id": letter.member_id,
+            "community_id": letter.community_id, "year": letter.year,
+        });
+        self.audit(
+            &mut tx,
+            p,
+            "IssueIntroductionLetter",
+            "letter",
+            &letter.id,
+            &letter.unit_org_id,
+            None,
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "IssueIntroductionLetter", &letter.id).await?;
         tx.commit().await?;
         Ok(letter)
@@ -122,6 +137,21 @@ impl Registry {
             }
             other => other?,
         }
+        let after = serde_json::json!({
+            "member_id": report.member_id, "community_id": report.community_id,
+            "year": report.year, "status": "submitted",
+        });
+        self.audit(
+            &mut tx,
+            p,
+            "SubmitMemberReport",
+            "member_report",
+            &report.id,
+            &report.community_id,
+            None,
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "SubmitMemberReport", &report.id).await?;
         tx.commit().await?;
         Ok(report)
@@ -166,6 +196,22 @@ impl Registry {
             }
         }
         db::fulfil_relocations(&mut tx, &report.member_id, &report.id).await?;
+        let (before, after) = (
+            serde_json::json!({ "status": "submitted" }),
+            serde_json::json!({ "status": "confirmed" }),
+        );
+        let community_id = report.community_id.clone();
+        self.audit(
+            &mut tx,
+            p,
+            "ConfirmMemberReport",
+            "member_report",
+            &report.id,
+            &community_id,
+            Some(before),
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "ConfirmMemberReport", &report.id).await?;
         let report = db::require_member_report(&mut tx, report_id).await?;
         journal::append(

@@ -106,6 +106,18 @@ impl Registry {
             .await?;
         let row = self.seal_row(&new_id(), &profile, now_millis())?;
         db::insert_member(&mut tx, &row).await?;
+        let after = member_fields(&profile);
+        self.audit(
+            &mut tx,
+            p,
+            "CreateMember",
+            "member",
+            &row.id,
+            &profile.unit_org_id,
+            None,
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "CreateMember", &row.id).await?;
         tx.commit().await?;
         self.open_row(&row, false)
@@ -203,6 +215,7 @@ impl Registry {
         self.require_member_access(&mut tx, p, &row, false).await?;
         etag::check("member", id, etag, row.updated_at)?;
         let mut profile = self.open_row(&row, true)?.profile;
+        let before = member_fields(&profile);
         for path in mask {
             if !profile.set_field(path, &update) {
                 let other = path;
@@ -219,6 +232,19 @@ impl Registry {
         if !db::update_member(&mut tx, &row, previous).await? {
             return Err(etag::changed_meanwhile("member", id).into());
         }
+        let after = member_fields(&profile);
+        let unit = profile.unit_org_id.clone();
+        self.audit(
+            &mut tx,
+            p,
+            "UpdateMember",
+            "member",
+            &row.id,
+            &unit,
+            Some(before),
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "UpdateMember", &row.id).await?;
         tx.commit().await?;
         self.open_row(&row, false)
@@ -284,6 +310,26 @@ impl Registry {
         }
         db::insert_members(&mut tx, &rows).await?;
         let ids: Vec<String> = rows.into_iter().map(|row| row.id).collect();
+        // One record per batch (a roster is up to 100k members), filed under the importer's org.
+        if let Some(admin) = &admin {
+            let after = serde_json::json!({ "members": ids.len(), "member_ids": ids });
+            let batch = if request_id.is_empty() {
+                ids.first().cloned().unwrap_or_default()
+            } else {
+                request_id.to_owned()
+            };
+            self.audit(
+                &mut tx,
+                p,
+                "ImportMembers",
+                "member_batch",
+                &batch,
+                &admin.id,
+                None,
+                Some(after),
+            )
+            .await?;
+        }
         idempotency::remember(&mut tx, p, request_id, "ImportMembers", &ids.join(",")).await?;
         tx.commit().await?;
         Ok(ImportOutcome::Committed(ids))

@@ -4,6 +4,9 @@
 //! input, checks scope, and runs its reads and writes on one connection or
 //! transaction, so a refused or failed call leaves nothing behind.
 
+mod audit;
+
+use audit::{member_fields, org_fields};
 mod member_reports;
 mod members;
 mod orgs;

@@ -39,6 +39,18 @@ impl Registry {
             updated_at: now,
         };
         db::insert_org(&mut tx, &org).await?;
+        let after = org_fields(&org);
+        self.audit(
+            &mut tx,
+            p,
+            "CreateOrganization",
+            "organization",
+            &org.id,
+            &org.id,
+            None,
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "CreateOrganization", &org.id).await?;
         tx.commit().await?;
         Ok(org)
@@ -75,6 +87,7 @@ impl Registry {
             .await?;
         etag::check("org", id, etag, org.updated_at)?;
         let previous = org.updated_at;
+        let before = org_fields(&org);
         let mut new_parent = None;
         for path in mask {
             match path.as_str() {
@@ -113,6 +126,18 @@ impl Registry {
             let new_path = format!("{}{}/", parent.path, org.id);
             db::reparent_org(&mut tx, &org, &parent.id, &new_path, district_under(&parent).as_deref()).await?;
         }
+        let after = org_fields(&org);
+        self.audit(
+            &mut tx,
+            p,
+            "UpdateOrganization",
+            "organization",
+            &org.id,
+            &org.id,
+            Some(before),
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "UpdateOrganization", &org.id).await?;
         let org = db::require_org(&mut tx, id).await?;
         tx.commit().await?;

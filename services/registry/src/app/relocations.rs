@@ -56,6 +56,22 @@ impl Registry {
             fulfilled_by_report_id: None,
         };
         db::insert_relocation(&mut tx, &relocation).await?;
+        let before = serde_json::json!({ "residence_community_id": relocation.from_community_id });
+        let after = serde_json::json!({
+            "residence_community_id": relocation.to_community_id,
+            "due_on": relocation.due_on.to_string(),
+        });
+        self.audit(
+            &mut tx,
+            p,
+            "DeclareRelocation",
+            "relocation",
+            &relocation.id,
+            &moved.unit_org_id,
+            Some(before),
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "DeclareRelocation", &relocation.id).await?;
         tx.commit().await?;
         Ok(relocation)

@@ -13,12 +13,26 @@ impl Registry {
         if !valid_year(year) {
             return Err(RegistryError::invalid("year", "must be between 2000 and 2100"));
         }
-        let mut conn = self.pool.acquire().await?;
-        let member = db::require_member(&mut conn, member_id).await?;
-        let unit = self.require_org(&mut conn, &member.unit_org_id).await?;
-        self.require_admin_over(&mut conn, p, &unit.path, &format!("member {member_id}'s unit"))
+        let mut tx = self.pool.begin().await?;
+        let member = db::require_member(&mut tx, member_id).await?;
+        let unit = self.require_org(&mut tx, &member.unit_org_id).await?;
+        self.require_admin_over(&mut tx, p, &unit.path, &format!("member {member_id}'s unit"))
             .await?;
-        db::upsert_non_report_reason(&mut conn, member_id, year, reason, &p.subject, now_millis()).await
+        db::upsert_non_report_reason(&mut tx, member_id, year, reason, &p.subject, now_millis()).await?;
+        let after = serde_json::json!({ "year": year, "reason": reason });
+        self.audit(
+            &mut tx,
+            p,
+            "RecordNonReportReason",
+            "member",
+            member_id,
+            &unit.id,
+            None,
+            Some(after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn statistics(

@@ -107,6 +107,21 @@ impl Registry {
             }
             other => other?,
         }
+        let after = serde_json::json!({
+            "unit_org_id": report.unit_org_id, "community_id": report.community_id,
+            "year": report.year, "status": "submitted",
+        });
+        self.audit(
+            &mut tx,
+            p,
+            "SubmitUnitReport",
+            "unit_report",
+            &report.id,
+            &report.community_id,
+            None,
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "SubmitUnitReport", &report.id).await?;
         tx.commit().await?;
         Ok(report)
@@ -173,6 +188,22 @@ impl Registry {
             )));
         }
         self.issue_receipt(&mut tx, ReceiptFor::Unit(&report)).await?;
+        let (before, after) = (
+            serde_json::json!({ "status": "submitted" }),
+            serde_json::json!({ "status": "received" }),
+        );
+        let community = report.community_id.clone();
+        self.audit(
+            &mut tx,
+            p,
+            "ReceiveUnitReport",
+            "unit_report",
+            &report.id,
+            &community,
+            Some(before),
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "ReceiveUnitReport", &report.id).await?;
         let report = db::require_unit_report(&mut tx, report_id).await?;
         tx.commit().await?;

@@ -2,6 +2,7 @@
 //! [`Registry`], domain → proto. Prost types stop here.
 
 pub mod access;
+pub mod audit;
 mod convert;
 mod members;
 mod orgs;

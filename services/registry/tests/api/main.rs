@@ -2,6 +2,7 @@
 //! called through the generated gRPC client. Every test runs on SQLite and on
 //! PostgreSQL — the conformance suite both stores must pass.
 
+mod audit;
 mod cli;
 mod helpers;
 mod keys;
