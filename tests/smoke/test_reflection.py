@@ -14,7 +14,11 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 from dualreport_smoke import start_suite, stop_suite
 
 SERVED = {
-    "registry": {"dualreport.registry.v1.RegistryService", "dualreport.common.v1.EventJournalService"},
+    "registry": {
+        "dualreport.registry.v1.RegistryService",
+        "dualreport.common.v1.EventJournalService",
+        "dualreport.common.v1.AuditLogService",
+    },
     "volunteering": {"dualreport.volunteering.v1.VolunteeringService", "dualreport.common.v1.EventJournalService"},
     "scoring": {"dualreport.scoring.v1.ScoringService", "dualreport.common.v1.EventJournalService"},
     "feedback": {"dualreport.feedback.v1.FeedbackService"},
