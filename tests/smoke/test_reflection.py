@@ -20,7 +20,11 @@ SERVED = {
         "dualreport.common.v1.AuditLogService",
     },
     "volunteering": {"dualreport.volunteering.v1.VolunteeringService", "dualreport.common.v1.EventJournalService"},
-    "scoring": {"dualreport.scoring.v1.ScoringService", "dualreport.common.v1.EventJournalService"},
+    "scoring": {
+        "dualreport.scoring.v1.ScoringService",
+        "dualreport.common.v1.EventJournalService",
+        "dualreport.common.v1.AuditLogService",
+    },
     "feedback": {"dualreport.feedback.v1.FeedbackService"},
 }
 

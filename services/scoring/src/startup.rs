@@ -7,7 +7,7 @@ use std::sync::Arc;
 use dualreport_directory::Directory;
 use dualreport_platform::auth::Authenticator;
 use dualreport_platform::client::ServiceCredentials;
-use dualreport_platform::{db, journal, server};
+use dualreport_platform::{audit, db, journal, server};
 use dualreport_proto::scoring::v1::scoring_service_server::ScoringServiceServer;
 
 use crate::app::Scoring;
@@ -31,7 +31,7 @@ pub struct Application {
     settings: Settings,
     scoring: Scoring,
     authenticator: Arc<Authenticator>,
-    /// The event journal's reader shares the service's pool.
+    /// The event journal's and the audit trail's readers share the service's pool.
     journal: sqlx::AnyPool,
 }
 
@@ -71,6 +71,10 @@ impl Application {
 
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let max = self.settings.server.max_message_bytes;
+        let audit = dualreport_platform::audit::AuditApi::server(
+            self.journal.clone(),
+            crate::grpc::audit::AuditScope(self.scoring.clone()),
+        );
         let service = ScoringServiceServer::new(ScoringApi::new(self.scoring))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
@@ -86,8 +90,10 @@ impl Application {
                     "/dualreport.scoring.v1.ScoringService/PublishSettlement",
                     "/dualreport.scoring.v1.ScoringService/RecordCorrection",
                 ],
-                access: vec![&crate::grpc::access::ACCESS, &journal::ACCESS],
-                routes: tonic::service::Routes::new(service).add_service(journal::JournalApi::server(self.journal)),
+                access: vec![&crate::grpc::access::ACCESS, &journal::ACCESS, &audit::ACCESS],
+                routes: tonic::service::Routes::new(service)
+                    .add_service(journal::JournalApi::server(self.journal))
+                    .add_service(audit),
             },
             shutdown,
         )

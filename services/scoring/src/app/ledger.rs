@@ -20,7 +20,13 @@ impl Scoring {
     /// Appends an earning entry, its net-points tracker and its account credit.
     /// A concurrent delivery of the same source key loses on the unique key and
     /// answers with the winner's entry.
-    pub(super) async fn append_earning(&self, entry: Entry, subject_name: &str, bounds: (i64, i64)) -> Result<Entry> {
+    pub(super) async fn append_earning(
+        &self,
+        p: &Principal,
+        entry: Entry,
+        subject_name: &str,
+        bounds: (i64, i64),
+    ) -> Result<Entry> {
         let mut tx = self.pool.begin().await?;
         if let Some(existing) = Self::delivered(&mut tx, &entry.source_key, &entry.subject, entry.kind).await? {
             return Ok(existing);
@@ -54,6 +60,22 @@ impl Scoring {
         }
         db::insert_entry_total(&mut tx, &entry.id, entry.points, bounds).await?;
         db::credit_earned(&mut tx, &entry.subject, &entry.community_id, subject_name, entry.points).await?;
+        let method = match entry.kind {
+            EntryKind::Special => "RecordSpecial",
+            EntryKind::Project => "RecordProjectScore",
+            _ => "RecordService",
+        };
+        self.audit(
+            &mut tx,
+            p,
+            method,
+            "entry",
+            &entry.id,
+            &entry.community_id,
+            None,
+            Some(entry_fields(&entry)),
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(entry = %entry.id, kind = entry.kind.as_str(), points = entry.points, "recorded");
         Ok(entry)
@@ -122,7 +144,7 @@ impl Scoring {
             adjustment: award.adjustment,
             ..self.entry(p, subject, &award.community_id, EntryKind::Service, served_on)
         };
-        self.append_earning(entry, &member.name, self.rules.net_bounds(EntryKind::Service))
+        self.append_earning(p, entry, &member.name, self.rules.net_bounds(EntryKind::Service))
             .await
     }
 
@@ -151,7 +173,7 @@ impl Scoring {
             special_category: Some(award.category),
             ..self.entry(p, subject, &award.community_id, EntryKind::Special, occurred_on)
         };
-        self.append_earning(entry, &member.name, self.rules.net_bounds(EntryKind::Special))
+        self.append_earning(p, entry, &member.name, self.rules.net_bounds(EntryKind::Special))
             .await
     }
 
@@ -195,7 +217,7 @@ impl Scoring {
             project_scorer: Some(award.scorer),
             ..self.entry(p, subject, &award.community_id, EntryKind::Project, scored_on)
         };
-        self.append_earning(entry, &unit.name, self.rules.net_bounds(EntryKind::Project))
+        self.append_earning(p, entry, &unit.name, self.rules.net_bounds(EntryKind::Project))
             .await
     }
 
@@ -285,6 +307,18 @@ impl Scoring {
             other => other?,
         }
         db::credit_earned(&mut tx, &entry.subject, &entry.community_id, "", entry.points).await?;
+        let after = entry_fields(&entry);
+        self.audit(
+            &mut tx,
+            p,
+            "RecordCorrection",
+            "entry",
+            &entry.id,
+            &entry.community_id,
+            None,
+            Some(after),
+        )
+        .await?;
         let new_version = match db::latest_settlement(&mut tx, &entry.community_id, entry.period).await? {
             Some(latest) => Some(
                 self.settle_version(

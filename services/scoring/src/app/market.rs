@@ -11,6 +11,17 @@ impl Scoring {
             return self.require_item(&mut tx, &id).await;
         }
         db::insert_item(&mut tx, &item).await?;
+        self.audit(
+            &mut tx,
+            p,
+            "CreateItem",
+            "item",
+            &item.id,
+            &item.community_id,
+            None,
+            Some(item_fields(&item)),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "CreateItem", &item.id).await?;
         tx.commit().await?;
         Ok(item)
@@ -34,6 +45,7 @@ impl Scoring {
         if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "UpdateItem").await? {
             return self.require_item(&mut tx, &id).await;
         }
+        let before = item_fields(&item);
         if let Some(name) = change.name {
             item.name = name;
         }
@@ -58,6 +70,18 @@ impl Scoring {
         }
         idempotency::remember(&mut tx, p, request_id, "UpdateItem", id).await?;
         let item = self.require_item(&mut tx, id).await?;
+        let after = item_fields(&item);
+        self.audit(
+            &mut tx,
+            p,
+            "UpdateItem",
+            "item",
+            id,
+            &item.community_id,
+            Some(before),
+            Some(after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(item)
     }
@@ -148,6 +172,18 @@ impl Scoring {
             cancel_reason: String::new(),
         };
         db::insert_redemption(&mut tx, &redemption).await?;
+        let after = redemption_fields(&redemption);
+        self.audit(
+            &mut tx,
+            p,
+            "Redeem",
+            "redemption",
+            &redemption.id,
+            &redemption.community_id,
+            None,
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "Redeem", &redemption.id).await?;
         tx.commit().await?;
         Ok(redemption)
@@ -205,7 +241,20 @@ impl Scoring {
         db::return_stock(&mut tx, &r.item_id, r.quantity).await?;
         db::refund(&mut tx, &reversal.subject, &r.community_id, r.points).await?;
         idempotency::remember(&mut tx, p, request_id, "CancelRedemption", id).await?;
+        let before = redemption_fields(&r);
         let r = self.require_redemption(&mut tx, id).await?;
+        let after = redemption_fields(&r);
+        self.audit(
+            &mut tx,
+            p,
+            "CancelRedemption",
+            "redemption",
+            id,
+            &r.community_id,
+            Some(before),
+            Some(after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(r)
     }

@@ -5,7 +5,10 @@
 //! opens a transaction, checks scope, then runs its reads and writes in one
 //! transaction, so a refused or failed call leaves nothing behind.
 
+mod audit;
 mod ledger;
+
+use audit::{entry_fields, item_fields, redemption_fields, settlement_fields};
 mod market;
 mod scope;
 mod settlement;

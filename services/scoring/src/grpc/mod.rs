@@ -2,6 +2,7 @@
 //! [`Scoring`], domain → proto. Prost types stop here.
 
 pub mod access;
+pub mod audit;
 mod convert;
 mod ledger;
 mod settlement;

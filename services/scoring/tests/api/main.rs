@@ -2,6 +2,7 @@
 //! and on PostgreSQL (`on_both_backends!`).
 
 mod access;
+mod audit;
 mod awards;
 mod board;
 mod helpers;

@@ -6,6 +6,10 @@
 use crate::helpers::*;
 
 dualreport_testkit::who_may_call_tests!(
-    [&scoring::grpc::access::ACCESS, &dualreport_platform::journal::ACCESS],
+    [
+        &scoring::grpc::access::ACCESS,
+        &dualreport_platform::journal::ACCESS,
+        &dualreport_platform::audit::ACCESS
+    ],
     spawn(Backend::Sqlite)
 );
