@@ -19,7 +19,11 @@ SERVED = {
         "dualreport.common.v1.EventJournalService",
         "dualreport.common.v1.AuditLogService",
     },
-    "volunteering": {"dualreport.volunteering.v1.VolunteeringService", "dualreport.common.v1.EventJournalService"},
+    "volunteering": {
+        "dualreport.volunteering.v1.VolunteeringService",
+        "dualreport.common.v1.EventJournalService",
+        "dualreport.common.v1.AuditLogService",
+    },
     "scoring": {
         "dualreport.scoring.v1.ScoringService",
         "dualreport.common.v1.EventJournalService",

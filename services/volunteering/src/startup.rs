@@ -9,7 +9,7 @@ use std::sync::Arc;
 use dualreport_directory::Directory;
 use dualreport_platform::auth::Authenticator;
 use dualreport_platform::client::ServiceCredentials;
-use dualreport_platform::{db, journal, server};
+use dualreport_platform::{audit, db, journal, server};
 use dualreport_proto::volunteering::v1::volunteering_service_server::VolunteeringServiceServer;
 
 use crate::app::{Rules, Volunteering};
@@ -35,7 +35,7 @@ pub struct Application {
     volunteering: Volunteering,
     relay: Relay,
     authenticator: Arc<Authenticator>,
-    /// The event journal's reader shares the service's pool.
+    /// The event journal's and the audit trail's readers share the service's pool.
     journal: sqlx::AnyPool,
 }
 
@@ -94,6 +94,10 @@ impl Application {
 
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let max = self.settings.server.max_message_bytes;
+        let audit = dualreport_platform::audit::AuditApi::server(
+            self.journal.clone(),
+            crate::grpc::audit::AuditScope(self.volunteering.clone()),
+        );
         let service = VolunteeringServiceServer::new(VolunteeringApi::new(self.volunteering))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
@@ -107,8 +111,10 @@ impl Application {
             server::Service {
                 database_connections: self.settings.database.max_connections,
                 long_running: &[],
-                access: vec![&crate::grpc::access::ACCESS, &journal::ACCESS],
-                routes: tonic::service::Routes::new(service).add_service(journal::JournalApi::server(self.journal)),
+                access: vec![&crate::grpc::access::ACCESS, &journal::ACCESS, &audit::ACCESS],
+                routes: tonic::service::Routes::new(service)
+                    .add_service(journal::JournalApi::server(self.journal))
+                    .add_service(audit),
             },
             stopping.wait(),
         )

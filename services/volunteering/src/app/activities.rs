@@ -68,6 +68,8 @@ impl Volunteering {
             created_at: now,
         };
         db::insert_activity(&mut tx, &activity, &p.subject).await?;
+        self.audit(&mut tx, p, "CreateActivity", "activity", &activity.id, &activity.community_id, None, Some(serde_json::json!({"title": activity.title, "place": activity.place, "start_at": activity.start_at, "end_at": activity.end_at, "capacity": activity.capacity})))
+            .await?;
         idempotency::remember(&mut tx, p, request_id, "CreateActivity", &activity.id).await?;
         tx.commit().await?;
         Ok(activity)
@@ -115,7 +117,22 @@ impl Volunteering {
         }
         let code = new_check_in_code();
         let expires_at = (now + self.rules.code_ttl_millis).min(activity.end_at);
-        db::set_check_in_code(&mut *self.conn().await?, activity_id, &code, expires_at).await?;
+        let mut tx = self.pool.begin().await?;
+        db::set_check_in_code(&mut tx, activity_id, &code, expires_at).await?;
+        // The code itself stays out of the trail: it admits whoever holds it.
+        let after = serde_json::json!({ "check_in_code_expires_at": expires_at });
+        self.audit(
+            &mut tx,
+            p,
+            "IssueCheckInCode",
+            "activity",
+            activity_id,
+            &activity.community_id,
+            None,
+            Some(after),
+        )
+        .await?;
+        tx.commit().await?;
         Ok((code, expires_at))
     }
 
@@ -146,6 +163,8 @@ impl Volunteering {
             .await?;
         let mut tx = self.pool.begin().await?;
         let attendance = Self::seat(&mut tx, &activity, member_id, AttendanceStatus::SignedUp).await?;
+        self.audit(&mut tx, p, "SignUp", "attendance", &attendance.id, &attendance.community_id, None, Some(serde_json::json!({"member_id": attendance.member_id, "activity_id": attendance.activity_id, "status": "signed_up"})))
+            .await?;
         idempotency::remember(&mut tx, p, request_id, "SignUp", &attendance.id).await?;
         tx.commit().await?;
         Ok(attendance)
@@ -231,17 +250,46 @@ impl Volunteering {
         drop(conn);
         match existing {
             Some(attendance) => {
-                let mut conn = self.conn().await?;
-                db::check_in(&mut conn, &attendance.id, now).await?;
-                db::get_attendance(&mut conn, &attendance.id)
+                let mut tx = self.pool.begin().await?;
+                db::check_in(&mut tx, &attendance.id, now).await?;
+                let checked_in = db::get_attendance(&mut tx, &attendance.id)
                     .await?
-                    .ok_or_else(|| VolunteeringError::not_found("attendance", &attendance.id))
+                    .ok_or_else(|| VolunteeringError::not_found("attendance", &attendance.id))?;
+                let (before, after) = (
+                    serde_json::json!({ "status": "signed_up" }),
+                    serde_json::json!({ "status": "checked_in", "member_id": member_id }),
+                );
+                self.audit(
+                    &mut tx,
+                    p,
+                    "CheckIn",
+                    "attendance",
+                    &attendance.id,
+                    &activity.community_id,
+                    Some(before),
+                    Some(after),
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(checked_in)
             }
             None => {
                 self.require_registered_on(member_id, &activity.community_id, china_date(activity.start_at))
                     .await?;
                 let mut tx = self.pool.begin().await?;
                 let attendance = Self::seat(&mut tx, &activity, member_id, AttendanceStatus::CheckedIn).await?;
+                let after = serde_json::json!({ "status": "checked_in", "member_id": member_id });
+                self.audit(
+                    &mut tx,
+                    p,
+                    "CheckIn",
+                    "attendance",
+                    &attendance.id,
+                    &activity.community_id,
+                    None,
+                    Some(after),
+                )
+                .await?;
                 tx.commit().await?;
                 Ok(attendance)
             }
@@ -300,6 +348,8 @@ impl Volunteering {
             )));
         }
         db::enqueue_payment(&mut tx, attendance_id, now, &trace_context::current_traceparent()).await?;
+        self.audit(&mut tx, p, "ConfirmAttendance", "attendance", attendance_id, &attendance.community_id, Some(serde_json::json!({"status": "checked_in"})), Some(serde_json::json!({"status": "confirmed", "minutes": attendance.minutes, "adjustment": attendance.adjustment, "note": attendance.note})))
+            .await?;
         idempotency::remember(&mut tx, p, request_id, "ConfirmAttendance", attendance_id).await?;
         let mut text = format!("{}：{}", activity.title, activity.content);
         if !attendance.note.is_empty() {

@@ -33,6 +33,8 @@ impl Volunteering {
             }
             other => other?,
         }
+        self.audit(&mut tx, p, "CreateAgreement", "agreement", &agreement.id, &agreement.community_id, None, Some(serde_json::json!({"unit_org_id": agreement.unit_org_id, "year": agreement.year, "projects": agreement.projects.len()})))
+            .await?;
         idempotency::remember(&mut tx, p, request_id, "CreateAgreement", &agreement.id).await?;
         tx.commit().await?;
         self.agreement(&agreement.id).await
@@ -105,9 +107,28 @@ impl Volunteering {
         if self.require_unit_admin(p, &agreement.unit_org_id).await.is_err() {
             self.require_community_admin(p, &agreement.community_id).await?;
         }
-        if !db::set_project_status(&mut *self.conn().await?, agreement_id, project_id, status).await? {
+        let mut tx = self.pool.begin().await?;
+        if !db::set_project_status(&mut tx, agreement_id, project_id, status).await? {
             return Err(VolunteeringError::not_found("project", project_id));
         }
+        let before = agreement
+            .projects
+            .iter()
+            .find(|pr| pr.id == project_id)
+            .map(|pr| serde_json::json!({ "project_id": project_id, "status": pr.status.as_str() }));
+        let after = serde_json::json!({ "project_id": project_id, "status": status.as_str() });
+        self.audit(
+            &mut tx,
+            p,
+            "UpdateProjectStatus",
+            "agreement",
+            agreement_id,
+            &agreement.community_id,
+            before,
+            Some(after),
+        )
+        .await?;
+        tx.commit().await?;
         self.agreement(agreement_id).await
     }
 }

@@ -9,6 +9,7 @@
 
 mod activities;
 mod agreements;
+mod audit;
 mod evidence;
 mod households;
 mod orders;

@@ -18,6 +18,17 @@ impl Volunteering {
             Self::post(&mut tx, "post_id", &order.post_id, Some(&order.community_id)).await?;
         }
         db::insert_order(&mut tx, &order).await?;
+        self.audit(
+            &mut tx,
+            p,
+            "PlaceOrder",
+            "order",
+            &order.id,
+            &order.community_id,
+            None,
+            Some(serde_json::json!({"content": order.content, "status": "open"})),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "PlaceOrder", &order.id).await?;
         tx.commit().await?;
         Ok(order)
@@ -30,15 +41,32 @@ impl Volunteering {
     }
 
     /// Writes an order's next state unless someone moved it first.
+    /// Moves `order` on from `from` (a conditional write) and records the
+    /// step in the audit trail on the same connection (call it in a transaction).
     pub(super) async fn advance_order(
         &self,
         conn: &mut AnyConnection,
+        p: &Principal,
+        method: &str,
         order: &Order,
         from: OrderStatus,
         action: &str,
     ) -> Result<()> {
         if db::advance_order(conn, order, from).await? {
-            return Ok(());
+            let before = serde_json::json!({ "status": from.as_str() });
+            let after = serde_json::json!({ "status": order.status.as_str(), "member_id": order.member_id });
+            return self
+                .audit(
+                    conn,
+                    p,
+                    method,
+                    "order",
+                    &order.id,
+                    &order.community_id,
+                    Some(before),
+                    Some(after),
+                )
+                .await;
         }
         let now = db::get_order(conn, &order.id)
             .await?
@@ -60,8 +88,10 @@ impl Volunteering {
         order.status = OrderStatus::Dispatched;
         order.dispatch_note = note;
         order.updated_at = now_millis();
-        self.advance_order(&mut *self.conn().await?, &order, OrderStatus::Open, "be dispatched")
+        let mut tx = self.pool.begin().await?;
+        self.advance_order(&mut tx, p, "DispatchOrder", &order, OrderStatus::Open, "be dispatched")
             .await?;
+        tx.commit().await?;
         Ok(order)
     }
 
@@ -77,8 +107,10 @@ impl Volunteering {
         order.status = OrderStatus::Accepted;
         order.member_id = member_id.to_owned();
         order.updated_at = now_millis();
-        self.advance_order(&mut *self.conn().await?, &order, OrderStatus::Dispatched, "accept")
+        let mut tx = self.pool.begin().await?;
+        self.advance_order(&mut tx, p, "AcceptOrder", &order, OrderStatus::Dispatched, "accept")
             .await?;
+        tx.commit().await?;
         Ok(order)
     }
 
@@ -115,8 +147,15 @@ impl Volunteering {
         order.attendance_id = attendance.id;
         order.evidence_ids = evidence_ids;
         order.updated_at = now_millis();
-        self.advance_order(&mut tx, &order, OrderStatus::Accepted, "be completed")
-            .await?;
+        self.advance_order(
+            &mut tx,
+            p,
+            "CompleteOrder",
+            &order,
+            OrderStatus::Accepted,
+            "be completed",
+        )
+        .await?;
         tx.commit().await?;
         Ok(order)
     }
@@ -133,8 +172,10 @@ impl Volunteering {
         order.satisfaction = satisfaction;
         order.resident_comment = comment;
         order.updated_at = now_millis();
-        self.advance_order(&mut *self.conn().await?, &order, OrderStatus::Completed, "be rated")
+        let mut tx = self.pool.begin().await?;
+        self.advance_order(&mut tx, p, "RateOrder", &order, OrderStatus::Completed, "be rated")
             .await?;
+        tx.commit().await?;
         Ok(order)
     }
 

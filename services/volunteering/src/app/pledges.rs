@@ -2,6 +2,11 @@
 
 use super::*;
 
+/// A pledge as the audit trail shows it.
+fn pledge_fields(p: &Pledge) -> serde_json::Value {
+    serde_json::json!({ "community_id": p.community_id, "year": p.year, "items": p.items })
+}
+
 impl Volunteering {
     pub async fn set_pledge(&self, p: &Principal, pledge: Pledge) -> Result<(Pledge, Progress)> {
         Self::require_self(p, &pledge.member_id)?;
@@ -17,9 +22,32 @@ impl Volunteering {
         }
         self.require_registered(&pledge.member_id, &pledge.community_id, pledge.year)
             .await?;
-        let mut conn = self.conn().await?;
-        db::upsert_pledge(&mut conn, &pledge).await?;
-        let progress = db::member_progress(&mut conn, &pledge.member_id, &pledge.community_id, pledge.year).await?;
+        let mut tx = self.pool.begin().await?;
+        let before = db::get_pledge(&mut tx, &pledge.member_id, pledge.year)
+            .await?
+            .map(|old| pledge_fields(&old));
+        db::upsert_pledge(&mut tx, &pledge).await?;
+        let id = format!("{}/{}", pledge.member_id, pledge.year);
+        let after = pledge_fields(&pledge);
+        self.audit(
+            &mut tx,
+            p,
+            "SetPledge",
+            "pledge",
+            &id,
+            &pledge.community_id,
+            before,
+            Some(after),
+        )
+        .await?;
+        tx.commit().await?;
+        let progress = db::member_progress(
+            &mut *self.conn().await?,
+            &pledge.member_id,
+            &pledge.community_id,
+            pledge.year,
+        )
+        .await?;
         Ok((pledge, progress))
     }
 

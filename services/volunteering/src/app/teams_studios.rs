@@ -26,6 +26,17 @@ impl Volunteering {
             }
             other => other?,
         }
+        self.audit(
+            &mut tx,
+            p,
+            "CreateTeam",
+            "team",
+            &team.id,
+            &team.community_id,
+            None,
+            Some(serde_json::json!({"name": team.name})),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "CreateTeam", &team.id).await?;
         tx.commit().await?;
         Ok(team)
@@ -41,20 +52,34 @@ impl Volunteering {
     pub async fn change_team(&self, p: &Principal, team_id: &str, member_id: &str, join: bool) -> Result<Team> {
         Self::require_self(p, member_id)?;
         let team = self.team(team_id).await?;
-        let mut conn = if join {
+        if join {
             let year = chrono::Datelike::year(&china_today());
             self.require_registered(member_id, &team.community_id, year).await?;
-            let mut conn = self.conn().await?;
-            db::join_team(&mut conn, team_id, member_id, now_millis()).await?;
-            conn
+        }
+        let mut tx = self.pool.begin().await?;
+        let (method, change) = if join {
+            db::join_team(&mut tx, team_id, member_id, now_millis()).await?;
+            ("JoinTeam", (None, Some(serde_json::json!({ "member_id": member_id }))))
         } else {
-            let mut conn = self.conn().await?;
-            db::leave_team(&mut conn, team_id, member_id).await?;
-            conn
+            db::leave_team(&mut tx, team_id, member_id).await?;
+            ("LeaveTeam", (Some(serde_json::json!({ "member_id": member_id })), None))
         };
-        db::get_team(&mut conn, team_id)
+        self.audit(
+            &mut tx,
+            p,
+            method,
+            "team",
+            team_id,
+            &team.community_id,
+            change.0,
+            change.1,
+        )
+        .await?;
+        let team = db::get_team(&mut tx, team_id)
             .await?
-            .ok_or_else(|| VolunteeringError::not_found("team", team_id))
+            .ok_or_else(|| VolunteeringError::not_found("team", team_id))?;
+        tx.commit().await?;
+        Ok(team)
     }
 
     pub async fn list_teams(&self, p: &Principal, community_id: &str, page: &PageRequest) -> Result<Page<Team>> {
@@ -90,6 +115,17 @@ impl Volunteering {
             }
             other => other?,
         }
+        self.audit(
+            &mut tx,
+            p,
+            "CreateStudio",
+            "studio",
+            &studio.id,
+            &studio.community_id,
+            None,
+            Some(serde_json::json!({"name": studio.name, "member_id": studio.member_id})),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "CreateStudio", &studio.id).await?;
         tx.commit().await?;
         Ok(studio)

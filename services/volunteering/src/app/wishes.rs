@@ -15,6 +15,17 @@ impl Volunteering {
             return self.wish(&id).await;
         }
         db::insert_wish(&mut tx, &wish).await?;
+        self.audit(
+            &mut tx,
+            p,
+            "PostWish",
+            "wish",
+            &wish.id,
+            &wish.community_id,
+            None,
+            Some(serde_json::json!({"content": wish.content, "status": "open"})),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "PostWish", &wish.id).await?;
         tx.commit().await?;
         Ok(wish)
@@ -34,6 +45,32 @@ impl Volunteering {
             "wish {} was claimed or fulfilled meanwhile",
             wish.id
         )))
+    }
+
+    /// Records a wish's step from `from` in the audit trail.
+    async fn audit_wish(
+        &self,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        method: &str,
+        wish: &Wish,
+        from: WishStatus,
+    ) -> Result<()> {
+        let before = serde_json::json!({ "status": from.as_str() });
+        let after = serde_json::json!({
+            "status": wish.status.as_str(), "member_id": wish.member_id, "unit_org_id": wish.unit_org_id,
+        });
+        self.audit(
+            conn,
+            p,
+            method,
+            "wish",
+            &wish.id,
+            &wish.community_id,
+            Some(before),
+            Some(after),
+        )
+        .await
     }
 
     /// A member for themselves, or a unit admin for the unit collectively.
@@ -70,7 +107,11 @@ impl Volunteering {
         wish.member_id = member_id.to_owned();
         wish.unit_org_id = unit_org_id.to_owned();
         wish.updated_at = now_millis();
-        Self::advance_wish(&mut *self.conn().await?, &wish, WishStatus::Open).await?;
+        let mut tx = self.pool.begin().await?;
+        Self::advance_wish(&mut tx, &wish, WishStatus::Open).await?;
+        self.audit_wish(&mut tx, p, "ClaimWish", &wish, WishStatus::Open)
+            .await?;
+        tx.commit().await?;
         Ok(wish)
     }
 
@@ -135,6 +176,8 @@ impl Volunteering {
         wish.evidence_ids = evidence_ids;
         wish.updated_at = now_millis();
         Self::advance_wish(&mut tx, &wish, WishStatus::Claimed).await?;
+        self.audit_wish(&mut tx, p, "FulfilWish", &wish, WishStatus::Claimed)
+            .await?;
         tx.commit().await?;
         Ok(wish)
     }

@@ -3,6 +3,7 @@
 
 pub mod access;
 mod activities;
+pub mod audit;
 mod convert;
 mod orders;
 mod pledges;

@@ -2,6 +2,7 @@
 //! processes, on SQLite and on PostgreSQL (`on_both_backends!`).
 
 mod access;
+mod audit;
 mod bad_input;
 mod flow;
 mod helpers;

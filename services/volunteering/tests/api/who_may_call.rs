@@ -8,7 +8,8 @@ use crate::helpers::*;
 dualreport_testkit::who_may_call_tests!(
     [
         &volunteering::grpc::access::ACCESS,
-        &dualreport_platform::journal::ACCESS
+        &dualreport_platform::journal::ACCESS,
+        &dualreport_platform::audit::ACCESS
     ],
     spawn(Backend::Sqlite)
 );
