@@ -29,7 +29,7 @@ SERVED = {
         "dualreport.common.v1.EventJournalService",
         "dualreport.common.v1.AuditLogService",
     },
-    "feedback": {"dualreport.feedback.v1.FeedbackService"},
+    "feedback": {"dualreport.feedback.v1.FeedbackService", "dualreport.common.v1.AuditLogService"},
 }
 
 

@@ -355,7 +355,7 @@ async fn scheduled_warnings(app: &Feedback, holder: &str, period_ms: i64) -> Res
             continue;
         };
         for &y in &years {
-            if let Err(error) = app.evaluate(&info, y, today).await {
+            if let Err(error) = app.evaluate(&info, y, today, None).await {
                 tracing::warn!(%unit, year = y, %error, "warnings not evaluated");
             }
         }

@@ -101,6 +101,10 @@ impl Application {
         let service = FeedbackServiceServer::new(api)
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
+        let audit = dualreport_platform::audit::AuditApi::server(
+            self.feedback.pool().clone(),
+            crate::grpc::audit::AuditScope(self.feedback.clone()),
+        );
         let stopping = server::Stopping::new(shutdown);
         let background = Background {
             app: self.feedback,
@@ -121,8 +125,8 @@ impl Application {
             server::Service {
                 database_connections: self.settings.database.max_connections,
                 long_running: &[],
-                access: vec![&crate::grpc::access::ACCESS],
-                routes: tonic::service::Routes::new(service),
+                access: vec![&crate::grpc::access::ACCESS, &dualreport_platform::audit::ACCESS],
+                routes: tonic::service::Routes::new(service).add_service(audit),
             },
             stopping.wait(),
         )

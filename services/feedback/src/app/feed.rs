@@ -51,8 +51,25 @@ impl Feedback {
     pub async fn set_webhook(&self, p: &Principal, url: String, secret: String) -> Result<(Option<Webhook>, i64)> {
         self.require_webhook_admin(p).await?;
         let last = self.last_sequence().await?;
+        let (org_id, org_path) = self.callers_org(p).await?;
+        let mut tx = self.pool.begin().await?;
+        let before = db::webhook(&mut tx).await?.map(|h| serde_json::json!({ "url": h.url }));
+        db::set_webhook(&mut tx, &url, &secret, last, now_millis()).await?;
+        // The secret never enters the trail.
+        let after = serde_json::json!({ "url": url, "from_sequence": last });
+        self.audit(
+            &mut tx,
+            p,
+            "SetWebhook",
+            "webhook",
+            "webhook",
+            (&org_id, &org_path),
+            before,
+            Some(after),
+        )
+        .await?;
+        tx.commit().await?;
         let mut conn = self.conn().await?;
-        db::set_webhook(&mut conn, &url, &secret, last, now_millis()).await?;
         let failed = db::count_failed(&mut conn).await?;
         Ok((db::webhook(&mut conn).await?, failed))
     }
@@ -89,12 +106,27 @@ impl Feedback {
             .ok_or_else(|| FeedbackError::wrong_state("no webhook is set"))?;
         drop(conn);
         let outcome = post.send(&hook, &delivery.event).await;
-        let mut conn = self.conn().await?;
         let (delivered, error) = match outcome {
             Ok(()) => (true, String::new()),
             Err(e) => (false, e.message),
         };
-        db::replay_result(&mut conn, id, delivered, &error).await?;
+        let (org_id, org_path) = self.callers_org(p).await?;
+        let mut tx = self.pool.begin().await?;
+        db::replay_result(&mut tx, id, delivered, &error).await?;
+        let after =
+            serde_json::json!({ "event_sequence": delivery.event.sequence, "delivered": delivered, "error": error });
+        self.audit(
+            &mut tx,
+            p,
+            "ReplayDelivery",
+            "failed_delivery",
+            id,
+            (&org_id, &org_path),
+            None,
+            Some(after),
+        )
+        .await?;
+        tx.commit().await?;
         Ok((delivered, error))
     }
 }

@@ -6,6 +6,7 @@
 //! writes in one transaction — with the feed event it raises — so a refused or
 //! failed call leaves nothing behind.
 
+mod audit;
 mod cards;
 mod feed;
 mod notices;

@@ -63,6 +63,21 @@ impl Feedback {
             ..Default::default()
         };
         db::append_event(&mut tx, &event, None).await?;
+        let after = serde_json::json!({
+            "unit_org_id": notice.unit_org_id, "period": notice.period.label(),
+            "title": notice.title, "urgent": notice.urgent, "status": "sent",
+        });
+        self.audit(
+            &mut tx,
+            p,
+            "SendNotice",
+            "notice",
+            &notice.id,
+            (&notice.community_id, &notice.community_path),
+            None,
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "SendNotice", &notice.id).await?;
         tx.commit().await?;
         self.appended.notify_waiters();
@@ -121,10 +136,29 @@ impl Feedback {
                 notice.unit_org_id
             )));
         }
-        let mut conn = self.conn().await?;
-        db::acknowledge(&mut conn, id, &actor(p), now_millis()).await?;
-        db::notice(&mut conn, id)
+        let mut tx = self.pool.begin().await?;
+        db::acknowledge(&mut tx, id, &actor(p), now_millis()).await?;
+        let now = db::notice(&mut tx, id)
             .await?
-            .ok_or_else(|| FeedbackError::not_found("notice", id))
+            .ok_or_else(|| FeedbackError::not_found("notice", id))?;
+        if notice.status != now.status {
+            let (before, after) = (
+                serde_json::json!({ "status": notice.status.as_str() }),
+                serde_json::json!({ "status": now.status.as_str() }),
+            );
+            self.audit(
+                &mut tx,
+                p,
+                "AcknowledgeNotice",
+                "notice",
+                id,
+                (&now.unit_org_id, &now.unit_path),
+                Some(before),
+                Some(after),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(now)
     }
 }

@@ -96,6 +96,20 @@ impl Feedback {
         }
         db::insert_objection(&mut tx, &objection).await?;
         db::add_step(&mut tx, &objection.id, &step("raised", p, content, Vec::new(), now)).await?;
+        let after =
+            serde_json::json!({ "entry_id": objection.entry_id, "content": objection.content, "status": "open" });
+        let community = (objection.community_id.as_str(), objection.community_path.as_str());
+        self.audit(
+            &mut tx,
+            p,
+            "RaiseObjection",
+            "objection",
+            &objection.id,
+            community,
+            None,
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "RaiseObjection", &objection.id).await?;
         tx.commit().await?;
         self.objection_by_id(&objection.id).await
@@ -144,7 +158,22 @@ impl Feedback {
         if !db::assign(&mut tx, id, &department).await? {
             return Err(FeedbackError::wrong_state(format!("objection {id} is already decided")));
         }
+        let (before, after) = (
+            serde_json::json!({ "department": o.department }),
+            serde_json::json!({ "department": department, "status": "assigned" }),
+        );
         db::add_step(&mut tx, id, &step("assigned", p, department, Vec::new(), now_millis())).await?;
+        self.audit(
+            &mut tx,
+            p,
+            "AssignObjection",
+            "objection",
+            id,
+            (&o.community_id, &o.community_path),
+            Some(before),
+            Some(after),
+        )
+        .await?;
         tx.commit().await?;
         self.objection_by_id(id).await
     }
@@ -173,7 +202,19 @@ impl Feedback {
                 o.status.as_str()
             )));
         }
+        let after = serde_json::json!({ "note": note, "evidence_ids": evidence_ids });
         db::add_step(&mut tx, id, &step("note", p, note, evidence_ids, now_millis())).await?;
+        self.audit(
+            &mut tx,
+            p,
+            "AddInvestigationNote",
+            "objection",
+            id,
+            (&o.community_id, &o.community_path),
+            None,
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "AddInvestigationNote", id).await?;
         tx.commit().await?;
         self.objection_by_id(id).await
@@ -228,6 +269,21 @@ impl Feedback {
             ..Default::default()
         };
         db::append_event(&mut tx, &event, None).await?;
+        let (before, after) = (
+            serde_json::json!({ "status": o.status.as_str() }),
+            serde_json::json!({ "status": status.as_str(), "result": event.text, "correction_points": points }),
+        );
+        self.audit(
+            &mut tx,
+            p,
+            "DecideObjection",
+            "objection",
+            id,
+            (&o.community_id, &o.community_path),
+            Some(before),
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "DecideObjection", id).await?;
         tx.commit().await?;
         self.appended.notify_waiters();

@@ -29,8 +29,25 @@ impl Feedback {
             rated_by: actor(p),
             updated_at: now_millis(),
         };
-        let mut conn = self.conn().await?;
-        db::upsert_rating(&mut conn, &rating).await?;
+        let mut tx = self.pool.begin().await?;
+        db::upsert_rating(&mut tx, &rating).await?;
+        let id = format!("{}/{}/{year}", rating.community_id, rating.unit_org_id);
+        let after = serde_json::json!({
+            "unit_org_id": rating.unit_org_id, "year": year,
+            "grade": rating.grade.as_str(), "comment": rating.comment,
+        });
+        self.audit(
+            &mut tx,
+            p,
+            "RateUnit",
+            "rating",
+            &id,
+            (&rating.community_id, &rating.community_path),
+            None,
+            Some(after),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(rating)
     }
 

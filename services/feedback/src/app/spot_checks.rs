@@ -66,6 +66,21 @@ impl Feedback {
             return self.spot_check_by_id(&id).await;
         }
         db::insert_spot_check(&mut tx, &check).await?;
+        let after = serde_json::json!({
+            "year": check.year, "sample_percent": check.sample_percent, "seed": check.seed,
+            "population": check.population, "sampled": check.items.len(),
+        });
+        self.audit(
+            &mut tx,
+            p,
+            "DrawSpotCheck",
+            "spot_check",
+            &check.id,
+            (&check.unit_org_id, &check.unit_path),
+            None,
+            Some(after),
+        )
+        .await?;
         idempotency::remember(&mut tx, p, request_id, "DrawSpotCheck", &check.id).await?;
         tx.commit().await?;
         Ok(check)
@@ -94,9 +109,9 @@ impl Feedback {
         findings: String,
     ) -> Result<SpotCheck> {
         let check = self.get_spot_check(p, id).await?;
-        let mut conn = self.conn().await?;
+        let mut tx = self.pool.begin().await?;
         if !db::record_outcome(
-            &mut conn,
+            &mut tx,
             &check.id,
             member_id,
             method,
@@ -111,7 +126,19 @@ impl Feedback {
                 format!("member {member_id} is not in spot check {id}'s sample"),
             ));
         }
-        drop(conn);
+        let after = serde_json::json!({ "member_id": member_id, "method": method.as_str(), "findings": findings });
+        self.audit(
+            &mut tx,
+            p,
+            "RecordSpotCheckOutcome",
+            "spot_check",
+            id,
+            (&check.unit_org_id, &check.unit_path),
+            None,
+            Some(after),
+        )
+        .await?;
+        tx.commit().await?;
         self.spot_check_by_id(id).await
     }
 }

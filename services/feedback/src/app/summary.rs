@@ -174,8 +174,22 @@ impl Feedback {
             author: actor(p),
             updated_at: now_millis(),
         };
-        let mut conn = self.conn().await?;
-        db::upsert_comment(&mut conn, &c).await?;
+        let mut tx = self.pool.begin().await?;
+        db::upsert_comment(&mut tx, &c).await?;
+        let id = format!("{community_id}/{member_id}/{}", period.label());
+        let after = serde_json::json!({ "member_id": member_id, "period": period.label(), "comment": c.comment });
+        self.audit(
+            &mut tx,
+            p,
+            "CommentOnMember",
+            "comment",
+            &id,
+            (&community.id, &community.path()),
+            None,
+            Some(after),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(c)
     }
 }

@@ -12,13 +12,15 @@ impl Feedback {
     ) -> Result<Evaluation> {
         let unit = self.org_of_kind("unit_org_id", unit_org_id, OrgKind::Unit).await?;
         self.require_admin_over(p, &unit).await?;
-        self.evaluate(&unit, year, as_of).await
+        self.evaluate(&unit, year, as_of, Some(p)).await
     }
 
     /// Gathers the facts, applies the rules, stores new warnings with their
     /// feed events in one transaction. Any source that does not answer stops
     /// it (UNAVAILABLE): a warning is never raised from half the facts.
-    pub async fn evaluate(&self, unit: &OrgInfo, year: i32, as_of: Date) -> Result<Evaluation> {
+    /// `by`: the caller of `EvaluateWarnings`, recorded in the audit trail
+    /// (the scheduled rounds are the service's own and are not).
+    pub async fn evaluate(&self, unit: &OrgInfo, year: i32, as_of: Date, by: Option<&Principal>) -> Result<Evaluation> {
         let members = self.sources.unit_members(&unit.id).await?;
         let reports = self.sources.member_reports(&unit.id, year).await?;
         let relocations = self.sources.overdue_relocations(&unit.id, as_of).await?;
@@ -165,6 +167,23 @@ impl Feedback {
             }
         }
         let standing = db::unit_warnings(&mut tx, &unit.id, year).await?;
+        if let Some(p) = by {
+            let after = serde_json::json!({
+                "year": year, "as_of": as_of.to_string(),
+                "raised": outcome.raised, "withdrawn": outcome.withdrawn,
+            });
+            self.audit(
+                &mut tx,
+                p,
+                "EvaluateWarnings",
+                "warnings",
+                &format!("{}/{year}", unit.id),
+                (&unit.id, &unit.path()),
+                None,
+                Some(after),
+            )
+            .await?;
+        }
         tx.commit().await?;
         if outcome.raised + outcome.withdrawn > 0 {
             self.appended.notify_waiters();

@@ -2,6 +2,7 @@
 //! [`Feedback`], domain → proto. Prost types stop here.
 
 pub mod access;
+pub mod audit;
 mod convert;
 mod feed;
 mod objections;

@@ -2,6 +2,7 @@
 //! volunteering processes, on SQLite and on PostgreSQL (`on_both_backends!`).
 
 mod access;
+mod audit;
 mod feed;
 mod helpers;
 mod objections;

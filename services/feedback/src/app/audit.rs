@@ -1,0 +1,63 @@
+//! Feedback's audit trail (`platform::audit`): each change records who,
+//! when, what and the fields before and after, on the change's own
+//! transaction, filed under the org it concerns (the community, the unit,
+//! or for the webhook the caller's own org).
+
+use dualreport_platform::audit::{self, Change};
+use serde_json::Value;
+use sqlx::AnyConnection;
+
+use super::*;
+
+impl Feedback {
+    /// Records `method`'s change to `kind` `id`, filed under `org` (id, tree path).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn audit(
+        &self,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        method: &str,
+        kind: &str,
+        id: &str,
+        org: (&str, &str),
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Result<()> {
+        audit::record(
+            conn,
+            p,
+            Change {
+                method,
+                resource_kind: kind,
+                resource_id: id,
+                org_id: org.0,
+                org_path: org.1,
+                before,
+                after,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The path of `org_id` when `p` is an admin at or above it.
+    pub async fn audit_subtree(&self, p: &Principal, org_id: &str) -> Result<String> {
+        let org = self.directory.org(org_id).await?;
+        if !self.directory.admin_covers(p, &org).await? {
+            return Err(FeedbackError::out_of_scope(format!(
+                "{} may not read the audit trail of org {org_id}",
+                p.role.as_str()
+            )));
+        }
+        Ok(org.path())
+    }
+
+    /// Where a change by `p` with no org of its own (the webhook) is filed:
+    /// the caller's org, or the root for a caller without one.
+    pub(super) async fn callers_org(&self, p: &Principal) -> Result<(String, String)> {
+        match p.org() {
+            Some(id) => Ok((id.to_owned(), self.directory.org(id).await?.path())),
+            None => Ok((String::new(), "/".to_owned())),
+        }
+    }
+}
