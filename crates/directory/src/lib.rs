@@ -21,6 +21,7 @@ use dualreport_platform::auth::{Principal, Role, Scope};
 use dualreport_platform::client::ClientInterceptor;
 use dualreport_platform::client::{PeerSettings, ServiceCredentials, authed_channel};
 
+mod audit;
 mod cache;
 mod registrations;
 mod scope;
@@ -38,6 +39,9 @@ pub enum DirectoryError {
     /// The registry did not answer in time; nothing should be written.
     #[error("{0}")]
     Unavailable(String),
+    /// The service's own database failed while writing an audit record.
+    #[error(transparent)]
+    Storage(#[from] dualreport_platform::failure::StorageError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

@@ -103,7 +103,7 @@ impl Application {
             .max_encoding_message_size(max);
         let audit = dualreport_platform::audit::AuditApi::server(
             self.feedback.pool().clone(),
-            crate::grpc::audit::AuditScope(self.feedback.clone()),
+            self.feedback.directory().clone(),
         );
         let stopping = server::Stopping::new(shutdown);
         let background = Background {

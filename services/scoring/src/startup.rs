@@ -71,10 +71,8 @@ impl Application {
 
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let max = self.settings.server.max_message_bytes;
-        let audit = dualreport_platform::audit::AuditApi::server(
-            self.journal.clone(),
-            crate::grpc::audit::AuditScope(self.scoring.clone()),
-        );
+        let audit =
+            dualreport_platform::audit::AuditApi::server(self.journal.clone(), self.scoring.directory().clone());
         let service = ScoringServiceServer::new(ScoringApi::new(self.scoring))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);

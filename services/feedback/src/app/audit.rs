@@ -40,18 +40,6 @@ impl Feedback {
         Ok(())
     }
 
-    /// The path of `org_id` when `p` is an admin at or above it.
-    pub async fn audit_subtree(&self, p: &Principal, org_id: &str) -> Result<String> {
-        let org = self.directory.org(org_id).await?;
-        if !self.directory.admin_covers(p, &org).await? {
-            return Err(FeedbackError::out_of_scope(format!(
-                "{} may not read the audit trail of org {org_id}",
-                p.role.as_str()
-            )));
-        }
-        Ok(org.path())
-    }
-
     /// Where a change by `p` with no org of its own (the webhook) is filed:
     /// the caller's org, or the root for a caller without one.
     pub(super) async fn callers_org(&self, p: &Principal) -> Result<(String, String)> {

@@ -87,6 +87,11 @@ fn actor(p: &Principal) -> String {
 }
 
 impl Feedback {
+    /// The registry directory, which also files this service's audit records.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
     pub fn new(pool: AnyPool, directory: Directory, sources: Sources, rules: Rules) -> Self {
         Self {
             pool,

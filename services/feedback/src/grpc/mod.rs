@@ -2,7 +2,6 @@
 //! [`Feedback`], domain → proto. Prost types stop here.
 
 pub mod access;
-pub mod audit;
 mod convert;
 mod feed;
 mod objections;

@@ -65,17 +65,18 @@ impl Scoring {
             EntryKind::Project => "RecordProjectScore",
             _ => "RecordService",
         };
-        self.audit(
-            &mut tx,
-            p,
-            method,
-            "entry",
-            &entry.id,
-            &entry.community_id,
-            None,
-            Some(entry_fields(&entry)),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                method,
+                "entry",
+                &entry.id,
+                &entry.community_id,
+                None,
+                Some(entry_fields(&entry)),
+            )
+            .await?;
         tx.commit().await?;
         tracing::info!(entry = %entry.id, kind = entry.kind.as_str(), points = entry.points, "recorded");
         Ok(entry)
@@ -308,17 +309,18 @@ impl Scoring {
         }
         db::credit_earned(&mut tx, &entry.subject, &entry.community_id, "", entry.points).await?;
         let after = entry_fields(&entry);
-        self.audit(
-            &mut tx,
-            p,
-            "RecordCorrection",
-            "entry",
-            &entry.id,
-            &entry.community_id,
-            None,
-            Some(after),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "RecordCorrection",
+                "entry",
+                &entry.id,
+                &entry.community_id,
+                None,
+                Some(after),
+            )
+            .await?;
         let new_version = match db::latest_settlement(&mut tx, &entry.community_id, entry.period).await? {
             Some(latest) => Some(
                 self.settle_version(

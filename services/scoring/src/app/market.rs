@@ -11,17 +11,18 @@ impl Scoring {
             return self.require_item(&mut tx, &id).await;
         }
         db::insert_item(&mut tx, &item).await?;
-        self.audit(
-            &mut tx,
-            p,
-            "CreateItem",
-            "item",
-            &item.id,
-            &item.community_id,
-            None,
-            Some(item_fields(&item)),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "CreateItem",
+                "item",
+                &item.id,
+                &item.community_id,
+                None,
+                Some(item_fields(&item)),
+            )
+            .await?;
         idempotency::remember(&mut tx, p, request_id, "CreateItem", &item.id).await?;
         tx.commit().await?;
         Ok(item)
@@ -71,17 +72,18 @@ impl Scoring {
         idempotency::remember(&mut tx, p, request_id, "UpdateItem", id).await?;
         let item = self.require_item(&mut tx, id).await?;
         let after = item_fields(&item);
-        self.audit(
-            &mut tx,
-            p,
-            "UpdateItem",
-            "item",
-            id,
-            &item.community_id,
-            Some(before),
-            Some(after),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "UpdateItem",
+                "item",
+                id,
+                &item.community_id,
+                Some(before),
+                Some(after),
+            )
+            .await?;
         tx.commit().await?;
         Ok(item)
     }
@@ -173,17 +175,18 @@ impl Scoring {
         };
         db::insert_redemption(&mut tx, &redemption).await?;
         let after = redemption_fields(&redemption);
-        self.audit(
-            &mut tx,
-            p,
-            "Redeem",
-            "redemption",
-            &redemption.id,
-            &redemption.community_id,
-            None,
-            Some(after),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "Redeem",
+                "redemption",
+                &redemption.id,
+                &redemption.community_id,
+                None,
+                Some(after),
+            )
+            .await?;
         idempotency::remember(&mut tx, p, request_id, "Redeem", &redemption.id).await?;
         tx.commit().await?;
         Ok(redemption)
@@ -244,17 +247,18 @@ impl Scoring {
         let before = redemption_fields(&r);
         let r = self.require_redemption(&mut tx, id).await?;
         let after = redemption_fields(&r);
-        self.audit(
-            &mut tx,
-            p,
-            "CancelRedemption",
-            "redemption",
-            id,
-            &r.community_id,
-            Some(before),
-            Some(after),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "CancelRedemption",
+                "redemption",
+                id,
+                &r.community_id,
+                Some(before),
+                Some(after),
+            )
+            .await?;
         tx.commit().await?;
         Ok(r)
     }

@@ -120,6 +120,11 @@ pub struct Scoring {
 }
 
 impl Scoring {
+    /// The registry directory, which also files this service's audit records.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
     pub fn new(pool: AnyPool, rules: Rules, directory: Directory, clock: Clock) -> Self {
         Self {
             pool,

@@ -76,17 +76,18 @@ impl Scoring {
             .settle_version(&mut tx, p, &community, period, latest.as_ref(), "settled")
             .await?;
         let before = latest.as_ref().map(settlement_fields);
-        self.audit(
-            &mut tx,
-            p,
-            "SettlePeriod",
-            "settlement",
-            &s.id,
-            community_id,
-            before,
-            Some(settlement_fields(&s)),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "SettlePeriod",
+                "settlement",
+                &s.id,
+                community_id,
+                before,
+                Some(settlement_fields(&s)),
+            )
+            .await?;
         idempotency::remember(&mut tx, p, request_id, "SettlePeriod", &s.id).await?;
         tx.commit().await?;
         tracing::info!(settlement = %s.id, community = community_id, period = %period, version = s.version, "settled");
@@ -131,17 +132,18 @@ impl Scoring {
         let before = settlement_fields(&s);
         let s = self.require_settlement(&mut tx, id).await?;
         let after = settlement_fields(&s);
-        self.audit(
-            &mut tx,
-            p,
-            "ReviewSettlement",
-            "settlement",
-            id,
-            &s.community_id,
-            Some(before),
-            Some(after),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "ReviewSettlement",
+                "settlement",
+                id,
+                &s.community_id,
+                Some(before),
+                Some(after),
+            )
+            .await?;
         tx.commit().await?;
         Ok(s)
     }
@@ -184,17 +186,18 @@ impl Scoring {
         let before = settlement_fields(&s);
         let s = self.require_settlement(&mut tx, id).await?;
         let after = settlement_fields(&s);
-        self.audit(
-            &mut tx,
-            p,
-            "PublishSettlement",
-            "settlement",
-            id,
-            &s.community_id,
-            Some(before),
-            Some(after),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "PublishSettlement",
+                "settlement",
+                id,
+                &s.community_id,
+                Some(before),
+                Some(after),
+            )
+            .await?;
         journal::append(
             &mut tx,
             &journal::Fact {

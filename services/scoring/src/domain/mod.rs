@@ -49,6 +49,7 @@ impl From<DirectoryError> for ScoringError {
             DirectoryError::NotFound { what, id } => Self::Common(Failure::NotFound { what, id }),
             DirectoryError::OutOfScope(message) => Self::out_of_scope(message),
             DirectoryError::Unavailable(message) => Self::Unavailable(message),
+            DirectoryError::Storage(error) => Self::Common(Failure::Storage(error)),
             DirectoryError::Internal(error) => Self::internal(error),
         }
     }

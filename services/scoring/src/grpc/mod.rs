@@ -2,7 +2,6 @@
 //! [`Scoring`], domain → proto. Prost types stop here.
 
 pub mod access;
-pub mod audit;
 mod convert;
 mod ledger;
 mod settlement;

@@ -68,7 +68,7 @@ impl Volunteering {
             created_at: now,
         };
         db::insert_activity(&mut tx, &activity, &p.subject).await?;
-        self.audit(&mut tx, p, "CreateActivity", "activity", &activity.id, &activity.community_id, None, Some(serde_json::json!({"title": activity.title, "place": activity.place, "start_at": activity.start_at, "end_at": activity.end_at, "capacity": activity.capacity})))
+        self.directory.audit(&mut tx, p, "CreateActivity", "activity", &activity.id, &activity.community_id, None, Some(serde_json::json!({"title": activity.title, "place": activity.place, "start_at": activity.start_at, "end_at": activity.end_at, "capacity": activity.capacity})))
             .await?;
         idempotency::remember(&mut tx, p, request_id, "CreateActivity", &activity.id).await?;
         tx.commit().await?;
@@ -121,17 +121,18 @@ impl Volunteering {
         db::set_check_in_code(&mut tx, activity_id, &code, expires_at).await?;
         // The code itself stays out of the trail: it admits whoever holds it.
         let after = serde_json::json!({ "check_in_code_expires_at": expires_at });
-        self.audit(
-            &mut tx,
-            p,
-            "IssueCheckInCode",
-            "activity",
-            activity_id,
-            &activity.community_id,
-            None,
-            Some(after),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "IssueCheckInCode",
+                "activity",
+                activity_id,
+                &activity.community_id,
+                None,
+                Some(after),
+            )
+            .await?;
         tx.commit().await?;
         Ok((code, expires_at))
     }
@@ -163,7 +164,7 @@ impl Volunteering {
             .await?;
         let mut tx = self.pool.begin().await?;
         let attendance = Self::seat(&mut tx, &activity, member_id, AttendanceStatus::SignedUp).await?;
-        self.audit(&mut tx, p, "SignUp", "attendance", &attendance.id, &attendance.community_id, None, Some(serde_json::json!({"member_id": attendance.member_id, "activity_id": attendance.activity_id, "status": "signed_up"})))
+        self.directory.audit(&mut tx, p, "SignUp", "attendance", &attendance.id, &attendance.community_id, None, Some(serde_json::json!({"member_id": attendance.member_id, "activity_id": attendance.activity_id, "status": "signed_up"})))
             .await?;
         idempotency::remember(&mut tx, p, request_id, "SignUp", &attendance.id).await?;
         tx.commit().await?;
@@ -259,17 +260,18 @@ impl Volunteering {
                     serde_json::json!({ "status": "signed_up" }),
                     serde_json::json!({ "status": "checked_in", "member_id": member_id }),
                 );
-                self.audit(
-                    &mut tx,
-                    p,
-                    "CheckIn",
-                    "attendance",
-                    &attendance.id,
-                    &activity.community_id,
-                    Some(before),
-                    Some(after),
-                )
-                .await?;
+                self.directory
+                    .audit(
+                        &mut tx,
+                        p,
+                        "CheckIn",
+                        "attendance",
+                        &attendance.id,
+                        &activity.community_id,
+                        Some(before),
+                        Some(after),
+                    )
+                    .await?;
                 tx.commit().await?;
                 Ok(checked_in)
             }
@@ -279,17 +281,18 @@ impl Volunteering {
                 let mut tx = self.pool.begin().await?;
                 let attendance = Self::seat(&mut tx, &activity, member_id, AttendanceStatus::CheckedIn).await?;
                 let after = serde_json::json!({ "status": "checked_in", "member_id": member_id });
-                self.audit(
-                    &mut tx,
-                    p,
-                    "CheckIn",
-                    "attendance",
-                    &attendance.id,
-                    &activity.community_id,
-                    None,
-                    Some(after),
-                )
-                .await?;
+                self.directory
+                    .audit(
+                        &mut tx,
+                        p,
+                        "CheckIn",
+                        "attendance",
+                        &attendance.id,
+                        &activity.community_id,
+                        None,
+                        Some(after),
+                    )
+                    .await?;
                 tx.commit().await?;
                 Ok(attendance)
             }
@@ -348,7 +351,7 @@ impl Volunteering {
             )));
         }
         db::enqueue_payment(&mut tx, attendance_id, now, &trace_context::current_traceparent()).await?;
-        self.audit(&mut tx, p, "ConfirmAttendance", "attendance", attendance_id, &attendance.community_id, Some(serde_json::json!({"status": "checked_in"})), Some(serde_json::json!({"status": "confirmed", "minutes": attendance.minutes, "adjustment": attendance.adjustment, "note": attendance.note})))
+        self.directory.audit(&mut tx, p, "ConfirmAttendance", "attendance", attendance_id, &attendance.community_id, Some(serde_json::json!({"status": "checked_in"})), Some(serde_json::json!({"status": "confirmed", "minutes": attendance.minutes, "adjustment": attendance.adjustment, "note": attendance.note})))
             .await?;
         idempotency::remember(&mut tx, p, request_id, "ConfirmAttendance", attendance_id).await?;
         let mut text = format!("{}：{}", activity.title, activity.content);

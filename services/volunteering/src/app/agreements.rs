@@ -33,7 +33,7 @@ impl Volunteering {
             }
             other => other?,
         }
-        self.audit(&mut tx, p, "CreateAgreement", "agreement", &agreement.id, &agreement.community_id, None, Some(serde_json::json!({"unit_org_id": agreement.unit_org_id, "year": agreement.year, "projects": agreement.projects.len()})))
+        self.directory.audit(&mut tx, p, "CreateAgreement", "agreement", &agreement.id, &agreement.community_id, None, Some(serde_json::json!({"unit_org_id": agreement.unit_org_id, "year": agreement.year, "projects": agreement.projects.len()})))
             .await?;
         idempotency::remember(&mut tx, p, request_id, "CreateAgreement", &agreement.id).await?;
         tx.commit().await?;
@@ -117,17 +117,18 @@ impl Volunteering {
             .find(|pr| pr.id == project_id)
             .map(|pr| serde_json::json!({ "project_id": project_id, "status": pr.status.as_str() }));
         let after = serde_json::json!({ "project_id": project_id, "status": status.as_str() });
-        self.audit(
-            &mut tx,
-            p,
-            "UpdateProjectStatus",
-            "agreement",
-            agreement_id,
-            &agreement.community_id,
-            before,
-            Some(after),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "UpdateProjectStatus",
+                "agreement",
+                agreement_id,
+                &agreement.community_id,
+                before,
+                Some(after),
+            )
+            .await?;
         tx.commit().await?;
         self.agreement(agreement_id).await
     }

@@ -75,17 +75,18 @@ impl Volunteering {
                 .ok_or_else(|| VolunteeringError::not_found("evidence", &id));
         }
         db::insert_evidence(&mut tx, &record).await?;
-        self.audit(
-            &mut tx,
-            p,
-            "UploadEvidence",
-            "evidence",
-            &record.id,
-            &record.community_id,
-            None,
-            Some(serde_json::json!({"size_bytes": record.size_bytes, "sha256": record.sha256})),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "UploadEvidence",
+                "evidence",
+                &record.id,
+                &record.community_id,
+                None,
+                Some(serde_json::json!({"size_bytes": record.size_bytes, "sha256": record.sha256})),
+            )
+            .await?;
         idempotency::remember(&mut tx, p, request_id, "UploadEvidence", &record.id).await?;
         tx.commit().await?;
         Ok(record)

@@ -51,7 +51,7 @@ impl Volunteering {
             return self.assigned_households(member_id).await;
         }
         db::replace_households(&mut tx, member_id, &households).await?;
-        self.audit(&mut tx, p, "AssignHouseholds", "households", member_id, community_id, None, Some(serde_json::json!({"member_id": member_id, "labels": households.iter().map(|h| h.label.clone()).collect::<Vec<_>>()})))
+        self.directory.audit(&mut tx, p, "AssignHouseholds", "households", member_id, community_id, None, Some(serde_json::json!({"member_id": member_id, "labels": households.iter().map(|h| h.label.clone()).collect::<Vec<_>>()})))
             .await?;
         idempotency::remember(&mut tx, p, request_id, "AssignHouseholds", member_id).await?;
         tx.commit().await?;
@@ -123,17 +123,18 @@ impl Volunteering {
         )
         .await?;
         db::count_visit(&mut tx, household_id, now_millis()).await?;
-        self.audit(
-            &mut tx,
-            p,
-            "LogVisit",
-            "attendance",
-            &attendance.id,
-            &attendance.community_id,
-            None,
-            Some(serde_json::json!({"household_id": household.id, "minutes": attendance.minutes})),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "LogVisit",
+                "attendance",
+                &attendance.id,
+                &attendance.community_id,
+                None,
+                Some(serde_json::json!({"household_id": household.id, "minutes": attendance.minutes})),
+            )
+            .await?;
         idempotency::remember(&mut tx, p, request_id, "LogVisit", &attendance.id).await?;
         let (household, _) = db::get_household(&mut tx, household_id)
             .await?

@@ -9,7 +9,6 @@
 
 mod activities;
 mod agreements;
-mod audit;
 mod evidence;
 mod households;
 mod orders;
@@ -67,6 +66,11 @@ pub struct Volunteering {
 pub type Page<T> = (Vec<T>, String);
 
 impl Volunteering {
+    /// The registry directory, which also files this service's audit records.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
     pub fn new(pool: AnyPool, directory: Directory, blobs: BlobStore, rules: Rules) -> Self {
         Self {
             pool,

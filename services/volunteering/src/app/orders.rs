@@ -18,17 +18,18 @@ impl Volunteering {
             Self::post(&mut tx, "post_id", &order.post_id, Some(&order.community_id)).await?;
         }
         db::insert_order(&mut tx, &order).await?;
-        self.audit(
-            &mut tx,
-            p,
-            "PlaceOrder",
-            "order",
-            &order.id,
-            &order.community_id,
-            None,
-            Some(serde_json::json!({"content": order.content, "status": "open"})),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "PlaceOrder",
+                "order",
+                &order.id,
+                &order.community_id,
+                None,
+                Some(serde_json::json!({"content": order.content, "status": "open"})),
+            )
+            .await?;
         idempotency::remember(&mut tx, p, request_id, "PlaceOrder", &order.id).await?;
         tx.commit().await?;
         Ok(order)
@@ -55,7 +56,7 @@ impl Volunteering {
         if db::advance_order(conn, order, from).await? {
             let before = serde_json::json!({ "status": from.as_str() });
             let after = serde_json::json!({ "status": order.status.as_str(), "member_id": order.member_id });
-            return self
+            self.directory
                 .audit(
                     conn,
                     p,
@@ -66,7 +67,8 @@ impl Volunteering {
                     Some(before),
                     Some(after),
                 )
-                .await;
+                .await?;
+            return Ok(());
         }
         let now = db::get_order(conn, &order.id)
             .await?

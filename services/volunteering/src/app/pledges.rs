@@ -29,17 +29,18 @@ impl Volunteering {
         db::upsert_pledge(&mut tx, &pledge).await?;
         let id = format!("{}/{}", pledge.member_id, pledge.year);
         let after = pledge_fields(&pledge);
-        self.audit(
-            &mut tx,
-            p,
-            "SetPledge",
-            "pledge",
-            &id,
-            &pledge.community_id,
-            before,
-            Some(after),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "SetPledge",
+                "pledge",
+                &id,
+                &pledge.community_id,
+                before,
+                Some(after),
+            )
+            .await?;
         tx.commit().await?;
         let progress = db::member_progress(
             &mut *self.conn().await?,

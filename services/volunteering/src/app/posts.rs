@@ -77,17 +77,18 @@ impl Volunteering {
             }
             other => other?,
         }
-        self.audit(
-            &mut tx,
-            p,
-            "CreatePost",
-            "post",
-            &post.id,
-            &post.community_id,
-            None,
-            Some(serde_json::json!({"name": post.name, "description": post.description})),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "CreatePost",
+                "post",
+                &post.id,
+                &post.community_id,
+                None,
+                Some(serde_json::json!({"name": post.name, "description": post.description})),
+            )
+            .await?;
         idempotency::remember(&mut tx, p, request_id, "CreatePost", &post.id).await?;
         tx.commit().await?;
         Ok(post)
@@ -136,17 +137,18 @@ impl Volunteering {
             created_at: now_millis(),
         };
         db::insert_claim(&mut tx, &claim).await?;
-        self.audit(
-            &mut tx,
-            p,
-            "ClaimPost",
-            "claim",
-            &claim.id,
-            &claim.community_id,
-            None,
-            Some(serde_json::json!({"member_id": claim.member_id, "post_id": claim.post_id, "year": claim.year})),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "ClaimPost",
+                "claim",
+                &claim.id,
+                &claim.community_id,
+                None,
+                Some(serde_json::json!({"member_id": claim.member_id, "post_id": claim.post_id, "year": claim.year})),
+            )
+            .await?;
         idempotency::remember(&mut tx, p, request_id, "ClaimPost", &claim.id).await?;
         tx.commit().await?;
         Ok(claim)
@@ -162,17 +164,18 @@ impl Volunteering {
             db::release_claim_slot(&mut tx, &claim.member_id, claim.year).await?;
             let before =
                 serde_json::json!({ "member_id": claim.member_id, "post_id": claim.post_id, "year": claim.year });
-            self.audit(
-                &mut tx,
-                p,
-                "WithdrawClaim",
-                "claim",
-                claim_id,
-                &claim.community_id,
-                Some(before),
-                None,
-            )
-            .await?;
+            self.directory
+                .audit(
+                    &mut tx,
+                    p,
+                    "WithdrawClaim",
+                    "claim",
+                    claim_id,
+                    &claim.community_id,
+                    Some(before),
+                    None,
+                )
+                .await?;
         }
         tx.commit().await?;
         Ok(())

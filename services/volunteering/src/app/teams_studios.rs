@@ -26,17 +26,18 @@ impl Volunteering {
             }
             other => other?,
         }
-        self.audit(
-            &mut tx,
-            p,
-            "CreateTeam",
-            "team",
-            &team.id,
-            &team.community_id,
-            None,
-            Some(serde_json::json!({"name": team.name})),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "CreateTeam",
+                "team",
+                &team.id,
+                &team.community_id,
+                None,
+                Some(serde_json::json!({"name": team.name})),
+            )
+            .await?;
         idempotency::remember(&mut tx, p, request_id, "CreateTeam", &team.id).await?;
         tx.commit().await?;
         Ok(team)
@@ -64,17 +65,18 @@ impl Volunteering {
             db::leave_team(&mut tx, team_id, member_id).await?;
             ("LeaveTeam", (Some(serde_json::json!({ "member_id": member_id })), None))
         };
-        self.audit(
-            &mut tx,
-            p,
-            method,
-            "team",
-            team_id,
-            &team.community_id,
-            change.0,
-            change.1,
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                method,
+                "team",
+                team_id,
+                &team.community_id,
+                change.0,
+                change.1,
+            )
+            .await?;
         let team = db::get_team(&mut tx, team_id)
             .await?
             .ok_or_else(|| VolunteeringError::not_found("team", team_id))?;
@@ -115,17 +117,18 @@ impl Volunteering {
             }
             other => other?,
         }
-        self.audit(
-            &mut tx,
-            p,
-            "CreateStudio",
-            "studio",
-            &studio.id,
-            &studio.community_id,
-            None,
-            Some(serde_json::json!({"name": studio.name, "member_id": studio.member_id})),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "CreateStudio",
+                "studio",
+                &studio.id,
+                &studio.community_id,
+                None,
+                Some(serde_json::json!({"name": studio.name, "member_id": studio.member_id})),
+            )
+            .await?;
         idempotency::remember(&mut tx, p, request_id, "CreateStudio", &studio.id).await?;
         tx.commit().await?;
         Ok(studio)

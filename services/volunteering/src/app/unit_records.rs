@@ -42,7 +42,7 @@ impl Volunteering {
         }
         Self::check_evidence(&mut tx, "evidence_ids", &record.evidence_ids, &record.community_id).await?;
         db::insert_unit_record(&mut tx, &record).await?;
-        self.audit(&mut tx, p, "RecordUnitService", "unit_record", &record.id, &record.community_id, None, Some(serde_json::json!({"unit_org_id": record.unit_org_id, "minutes": record.minutes, "content": record.content})))
+        self.directory.audit(&mut tx, p, "RecordUnitService", "unit_record", &record.id, &record.community_id, None, Some(serde_json::json!({"unit_org_id": record.unit_org_id, "minutes": record.minutes, "content": record.content})))
             .await?;
         idempotency::remember(&mut tx, p, request_id, "RecordUnitService", &record.id).await?;
         tx.commit().await?;

@@ -15,17 +15,18 @@ impl Volunteering {
             return self.wish(&id).await;
         }
         db::insert_wish(&mut tx, &wish).await?;
-        self.audit(
-            &mut tx,
-            p,
-            "PostWish",
-            "wish",
-            &wish.id,
-            &wish.community_id,
-            None,
-            Some(serde_json::json!({"content": wish.content, "status": "open"})),
-        )
-        .await?;
+        self.directory
+            .audit(
+                &mut tx,
+                p,
+                "PostWish",
+                "wish",
+                &wish.id,
+                &wish.community_id,
+                None,
+                Some(serde_json::json!({"content": wish.content, "status": "open"})),
+            )
+            .await?;
         idempotency::remember(&mut tx, p, request_id, "PostWish", &wish.id).await?;
         tx.commit().await?;
         Ok(wish)
@@ -60,17 +61,19 @@ impl Volunteering {
         let after = serde_json::json!({
             "status": wish.status.as_str(), "member_id": wish.member_id, "unit_org_id": wish.unit_org_id,
         });
-        self.audit(
-            conn,
-            p,
-            method,
-            "wish",
-            &wish.id,
-            &wish.community_id,
-            Some(before),
-            Some(after),
-        )
-        .await
+        self.directory
+            .audit(
+                conn,
+                p,
+                method,
+                "wish",
+                &wish.id,
+                &wish.community_id,
+                Some(before),
+                Some(after),
+            )
+            .await?;
+        Ok(())
     }
 
     /// A member for themselves, or a unit admin for the unit collectively.

@@ -3,7 +3,6 @@
 
 pub mod access;
 mod activities;
-pub mod audit;
 mod convert;
 mod orders;
 mod pledges;
