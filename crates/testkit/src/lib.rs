@@ -163,6 +163,7 @@ pub fn authed(channel: Channel, token: &str) -> InterceptedService<Channel, Clie
 }
 
 pub mod access;
+pub mod audit;
 pub mod bench;
 pub mod process;
 pub mod raw;

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 
 use dualreport_platform::auth::Role;
 use dualreport_proto::common::v1 as cpb;
-use dualreport_proto::common::v1::audit_log_service_client::AuditLogServiceClient;
 use dualreport_proto::feedback::v1 as pb;
 use dualreport_testkit::admin_token;
 use tonic::Code;
@@ -14,25 +13,7 @@ use tonic::Code;
 use crate::helpers::*;
 
 async fn trail(suite: &Suite, token: &str, org_id: &str) -> Result<Vec<cpb::AuditRecord>, tonic::Status> {
-    let mut client = AuditLogServiceClient::new(dualreport_testkit::authed(suite.channel.clone(), token));
-    let mut out = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let r = client
-            .list_audit_records(cpb::ListAuditRecordsRequest {
-                org_id: org_id.into(),
-                page_size: 2,
-                page_token: page_token.clone(),
-                ..Default::default()
-            })
-            .await?
-            .into_inner();
-        out.extend(r.records);
-        if r.next_page_token.is_empty() {
-            return Ok(out);
-        }
-        page_token = r.next_page_token;
-    }
+    dualreport_testkit::audit::trail(&suite.channel, token, dualreport_testkit::audit::of_org(org_id), 2).await
 }
 
 async fn feedback_changes_are_audited(backend: Backend) {

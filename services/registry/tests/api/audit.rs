@@ -23,27 +23,11 @@ fn audit_client(app: &TestApp, token: &str) -> AuditLogServiceClient<Authed> {
     AuditLogServiceClient::new(dualreport_testkit::authed(app.channel.clone(), token))
 }
 
-/// Every record under `org_id` matching `request`, walked one page of 2 at a time.
+/// Every record `request` selects, walked two at a time.
 async fn all_records(app: &TestApp, token: &str, request: cpb::ListAuditRecordsRequest) -> Vec<cpb::AuditRecord> {
-    let mut out = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let r = audit_client(app, token)
-            .list_audit_records(cpb::ListAuditRecordsRequest {
-                page_size: 2,
-                page_token: page_token.clone(),
-                ..request.clone()
-            })
-            .await
-            .expect("list audit records")
-            .into_inner();
-        assert!(r.records.len() <= 2);
-        out.extend(r.records);
-        if r.next_page_token.is_empty() {
-            return out;
-        }
-        page_token = r.next_page_token;
-    }
+    dualreport_testkit::audit::trail(&app.channel, token, request, 2)
+        .await
+        .expect("list audit records")
 }
 
 async fn every_change_is_audited_with_before_and_after(backend: Backend) {

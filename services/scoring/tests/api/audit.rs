@@ -7,7 +7,6 @@ use std::collections::HashSet;
 
 use dualreport_platform::auth::Role;
 use dualreport_proto::common::v1 as cpb;
-use dualreport_proto::common::v1::audit_log_service_client::AuditLogServiceClient;
 use dualreport_proto::scoring::v1 as pb;
 use dualreport_testkit::{admin_token, member_token};
 use tonic::Code;
@@ -19,24 +18,7 @@ async fn records(
     token: &str,
     request: cpb::ListAuditRecordsRequest,
 ) -> Result<Vec<cpb::AuditRecord>, tonic::Status> {
-    let mut client = AuditLogServiceClient::new(dualreport_testkit::authed(suite.channel.clone(), token));
-    let mut out = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let r = client
-            .list_audit_records(cpb::ListAuditRecordsRequest {
-                page_size: 3,
-                page_token: page_token.clone(),
-                ..request.clone()
-            })
-            .await?
-            .into_inner();
-        out.extend(r.records);
-        if r.next_page_token.is_empty() {
-            return Ok(out);
-        }
-        page_token = r.next_page_token;
-    }
+    dualreport_testkit::audit::trail(&suite.channel, token, request, 3).await
 }
 
 async fn ledger_settlement_and_market_changes_are_audited(backend: Backend) {
