@@ -14,6 +14,7 @@ pub static ACCESS: AccessTable = AccessTable {
                 "CreateActivity",
                 "IssueCheckInCode",
                 "ConfirmAttendance",
+                "BatchConfirmAttendance",
                 "PlaceOrder",
                 "DispatchOrder",
                 "RateOrder",

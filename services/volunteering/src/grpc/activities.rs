@@ -128,14 +128,26 @@ pub(super) async fn confirm_attendance(
     request: Request<pb::ConfirmAttendanceRequest>,
 ) -> R<pb::ConfirmAttendanceResponse> {
     let p = principal(&request)?;
-    let req = request.into_inner();
+    let attendance = confirm_one(api, &p, request.into_inner()).await?;
+    ok(pb::ConfirmAttendanceResponse {
+        attendance: Some(attendance),
+    })
+}
+
+/// One confirmation, as `ConfirmAttendance` and each item of
+/// `BatchConfirmAttendance` do it.
+async fn confirm_one(
+    api: &VolunteeringApi,
+    p: &dualreport_platform::auth::Principal,
+    req: pb::ConfirmAttendanceRequest,
+) -> Result<pb::Attendance, Status> {
     let attendance_id = id("attendance_id", &req.attendance_id)?;
     let note = words("note", &req.note, false)?;
     let evidence = evidence_ids("evidence_ids", &req.evidence_ids, false)?;
     let attendance = api
         .app
         .confirm_attendance(
-            &p,
+            p,
             &req.request_id,
             &attendance_id,
             i64::from(req.adjustment),
@@ -144,9 +156,32 @@ pub(super) async fn confirm_attendance(
         )
         .await
         .map_err(to_status)?;
-    ok(pb::ConfirmAttendanceResponse {
-        attendance: Some(attendance_to_pb(attendance)),
-    })
+    Ok(attendance_to_pb(attendance))
+}
+
+/// "Mark everyone attended": each item confirmed as `ConfirmAttendance`
+/// would, one after the other; a refused item is reported and passed.
+pub(super) async fn batch_confirm_attendance(
+    api: &VolunteeringApi,
+    request: Request<pb::BatchConfirmAttendanceRequest>,
+) -> R<pb::BatchConfirmAttendanceResponse> {
+    let p = principal(&request)?;
+    let requests = request.into_inner().requests;
+    dualreport_platform::batch::check_size("requests", requests.len())?;
+    let mut results = Vec::with_capacity(requests.len());
+    for (i, item) in requests.into_iter().enumerate() {
+        results.push(match confirm_one(api, &p, item).await {
+            Ok(attendance) => pb::ConfirmAttendanceResult {
+                attendance: Some(attendance),
+                error: None,
+            },
+            Err(status) => pb::ConfirmAttendanceResult {
+                attendance: None,
+                error: Some(dualreport_platform::batch::item_error("requests", i, &status)),
+            },
+        });
+    }
+    ok(pb::BatchConfirmAttendanceResponse { results })
 }
 
 pub(super) async fn list_attendance(

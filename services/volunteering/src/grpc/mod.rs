@@ -263,6 +263,13 @@ impl VolunteeringService for VolunteeringApi {
         activities::confirm_attendance(self, request).await
     }
 
+    async fn batch_confirm_attendance(
+        &self,
+        request: Request<pb::BatchConfirmAttendanceRequest>,
+    ) -> R<pb::BatchConfirmAttendanceResponse> {
+        activities::batch_confirm_attendance(self, request).await
+    }
+
     async fn list_attendance(&self, request: Request<pb::ListAttendanceRequest>) -> R<pb::ListAttendanceResponse> {
         activities::list_attendance(self, request).await
     }

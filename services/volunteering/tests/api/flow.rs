@@ -1,6 +1,7 @@
 //! Post → claim → pledge → activity → check-in → confirm → points, end to end.
 
 use dualreport_proto::volunteering::v1 as pb;
+use tonic::Code;
 
 use crate::helpers::*;
 use dualreport_testkit::on_both_backends;
@@ -259,7 +260,92 @@ async fn racing_retries_agree_and_a_reused_id_is_refused(backend: Backend) {
 }
 
 on_both_backends!(
+    a_batch_confirms_the_good_items_and_reports_the_bad,
     a_confirmed_service_is_paid_once_and_counts_towards_the_pledge,
     retried_mutations_do_not_duplicate,
     racing_retries_agree_and_a_reused_id_is_refused,
 );
+
+/// "Mark everyone attended": three checked-in members confirmed in one call
+/// beside an unknown attendance and a bad adjustment, which are reported per
+/// item without stopping the others; retrying the batch with the same
+/// request ids confirms nothing twice; an oversized batch is refused whole.
+async fn a_batch_confirms_the_good_items_and_reports_the_bad(backend: Backend) {
+    let suite = spawn(backend).await;
+    let activity = suite.running_activity("批量确认", 10).await;
+    let code = suite.code(&activity.id).await;
+    let mut attendances = Vec::new();
+    for name in ["批一", "批二", "批三"] {
+        let member = suite.registered_member(name, suite.a()).await;
+        attendances.push(suite.check_in(&member, &activity.id, &code).await.expect("check in").id);
+    }
+    let item = |attendance_id: &str, adjustment: i32, request_id: &str| pb::ConfirmAttendanceRequest {
+        request_id: request_id.into(),
+        attendance_id: attendance_id.into(),
+        adjustment,
+        note: String::new(),
+        evidence_ids: Vec::new(),
+    };
+    let batch = pb::BatchConfirmAttendanceRequest {
+        requests: vec![
+            item(&attendances[0], 0, "b-0"),
+            item("no-such-attendance", 0, "b-1"),
+            item(&attendances[1], 99, "b-2"),
+            item(&attendances[1], 1, "b-3"),
+            item(&attendances[2], 0, "b-4"),
+        ],
+    };
+    let results = suite
+        .admin_a()
+        .batch_confirm_attendance(batch.clone())
+        .await
+        .expect("batch")
+        .into_inner()
+        .results;
+    assert_eq!(results.len(), 5, "one result per item, in order");
+    let confirmed: Vec<&str> = results
+        .iter()
+        .filter_map(|r| r.attendance.as_ref())
+        .map(|a| a.id.as_str())
+        .collect();
+    assert_eq!(confirmed, [&attendances[0], &attendances[1], &attendances[2]]);
+    let missing = results[1].error.as_ref().expect("unknown attendance");
+    assert_eq!(missing.code, Code::NotFound as i32);
+    let bad = results[2].error.as_ref().expect("bad adjustment");
+    assert_eq!(bad.code, Code::InvalidArgument as i32);
+    assert_eq!(bad.fields, ["requests[2].adjustment"]);
+    assert!(
+        results[3]
+            .attendance
+            .as_ref()
+            .is_some_and(|a| a.status == pb::AttendanceStatus::Confirmed as i32)
+    );
+
+    // The same batch again: the same answers, nothing confirmed or paid twice.
+    let again = suite
+        .admin_a()
+        .batch_confirm_attendance(batch)
+        .await
+        .expect("retried batch")
+        .into_inner()
+        .results;
+    let again_ids: Vec<Option<&str>> = again
+        .iter()
+        .map(|r| r.attendance.as_ref().map(|a| a.id.as_str()))
+        .collect();
+    let first_ids: Vec<Option<&str>> = results
+        .iter()
+        .map(|r| r.attendance.as_ref().map(|a| a.id.as_str()))
+        .collect();
+    assert_eq!(again_ids, first_ids);
+
+    let too_many = pb::BatchConfirmAttendanceRequest {
+        requests: (0..201).map(|i| item(&attendances[0], 0, &format!("x-{i}"))).collect(),
+    };
+    let status = suite
+        .admin_a()
+        .batch_confirm_attendance(too_many)
+        .await
+        .expect_err("more than 200");
+    assert_invalid(&status, "requests");
+}
