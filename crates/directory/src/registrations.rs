@@ -62,6 +62,7 @@ impl Directory {
                         year,
                         page_size: 100,
                         page_token,
+                        ..Default::default()
                     })
                     .await
                     .map_err(|status| upstream(status, "member", member_id))?

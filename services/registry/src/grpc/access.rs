@@ -51,7 +51,7 @@ pub static ACCESS: AccessTable = AccessTable {
             scope: "the unit's admin or an admin above it; a street admin for a community in its street",
         },
         Rule {
-            rpcs: &["ReceiveUnitReport", "ConfirmMemberReport"],
+            rpcs: &["ReceiveUnitReport", "ConfirmMemberReport", "BatchConfirmMemberReports"],
             roles: ADMINS,
             scope: "an admin over the community (another community's admin is refused)",
         },

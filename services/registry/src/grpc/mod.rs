@@ -26,6 +26,7 @@ use tonic::{Code, Request, Response, Status, Streaming};
 use crate::app::{ImportOutcome, MAX_IMPORT_ROWS, Registry, UnitReportDraft};
 use crate::domain::RegistryError;
 use crate::domain::org::OrgType;
+use crate::domain::report::MemberReportStatus;
 use crate::storage::OrgFilter;
 use convert::*;
 
@@ -243,6 +244,13 @@ impl RegistryService for RegistryApi {
         request: Request<pb::ConfirmMemberReportRequest>,
     ) -> R<pb::ConfirmMemberReportResponse> {
         reports::confirm_member_report(self, request).await
+    }
+
+    async fn batch_confirm_member_reports(
+        &self,
+        request: Request<pb::BatchConfirmMemberReportsRequest>,
+    ) -> R<pb::BatchConfirmMemberReportsResponse> {
+        reports::batch_confirm_member_reports(self, request).await
     }
 
     async fn get_member_report(&self, request: Request<pb::GetMemberReportRequest>) -> R<pb::GetMemberReportResponse> {

@@ -132,17 +132,50 @@ pub(super) async fn confirm_member_report(
     request: Request<pb::ConfirmMemberReportRequest>,
 ) -> R<pb::ConfirmMemberReportResponse> {
     let p = principal(&request)?;
-    let req = request.into_inner();
+    let report = confirm_one(api, &p, request.into_inner()).await?;
+    Ok(Response::new(pb::ConfirmMemberReportResponse { report: Some(report) }))
+}
+
+/// One confirmation, as `ConfirmMemberReport` and each item of
+/// `BatchConfirmMemberReports` do it.
+async fn confirm_one(
+    api: &RegistryApi,
+    p: &Principal,
+    req: pb::ConfirmMemberReportRequest,
+) -> Result<pb::MemberReport, Status> {
     required("report_id", &req.report_id)?;
     let branch = text("branch", &req.branch, 100, true)?;
     let report = api
         .registry
-        .confirm_member_report(&p, &req.request_id, &req.report_id, &branch)
+        .confirm_member_report(p, &req.request_id, &req.report_id, &branch)
         .await
         .map_err(to_status)?;
-    Ok(Response::new(pb::ConfirmMemberReportResponse {
-        report: Some(member_report_to_pb(report)),
-    }))
+    Ok(member_report_to_pb(report))
+}
+
+/// Each item confirmed as `ConfirmMemberReport` would, one after the other;
+/// a refused item is reported and passed.
+pub(super) async fn batch_confirm_member_reports(
+    api: &RegistryApi,
+    request: Request<pb::BatchConfirmMemberReportsRequest>,
+) -> R<pb::BatchConfirmMemberReportsResponse> {
+    let p = principal(&request)?;
+    let requests = request.into_inner().requests;
+    dualreport_platform::batch::check_size("requests", requests.len())?;
+    let mut results = Vec::with_capacity(requests.len());
+    for (i, item) in requests.into_iter().enumerate() {
+        results.push(match confirm_one(api, &p, item).await {
+            Ok(report) => pb::ConfirmMemberReportResult {
+                report: Some(report),
+                error: None,
+            },
+            Err(status) => pb::ConfirmMemberReportResult {
+                report: None,
+                error: Some(dualreport_platform::batch::item_error("requests", i, &status)),
+            },
+        });
+    }
+    Ok(Response::new(pb::BatchConfirmMemberReportsResponse { results }))
 }
 
 pub(super) async fn get_member_report(
@@ -169,9 +202,15 @@ pub(super) async fn list_member_reports(
     let p = principal(&request)?;
     let req = request.into_inner();
     let page = page(req.page_size, &req.page_token)?;
+    let status = match known::<pb::MemberReportStatus>("status", req.status)? {
+        pb::MemberReportStatus::Unspecified => None,
+        pb::MemberReportStatus::Submitted => Some(MemberReportStatus::Submitted),
+        pb::MemberReportStatus::Confirmed => Some(MemberReportStatus::Confirmed),
+        pb::MemberReportStatus::Ended => Some(MemberReportStatus::Ended),
+    };
     let (reports, next) = api
         .registry
-        .list_member_reports(&p, &req.member_id, &req.org_id, req.year, &page)
+        .list_member_reports(&p, &req.member_id, &req.org_id, req.year, status, &page)
         .await
         .map_err(to_status)?;
     Ok(Response::new(pb::ListMemberReportsResponse {

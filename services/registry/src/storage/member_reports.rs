@@ -162,6 +162,7 @@ pub async fn list_member_reports(
     member_id: Option<&str>,
     path: Option<&str>,
     year: i32,
+    status: Option<MemberReportStatus>,
     page: &PageRequest,
 ) -> Result<Vec<MemberReport>> {
     let rows = sqlx::query(&format!(
@@ -169,6 +170,7 @@ pub async fn list_member_reports(
          JOIN organizations u ON u.id = r.unit_org_id JOIN organizations c ON c.id = r.community_id \
          WHERE r.id > $1 AND ($2 = '' OR r.member_id = $2) \
            AND ($3 = '' OR u.path LIKE $3 || '%' OR c.path LIKE $3 || '%') AND ($4 = 0 OR r.year = $4) \
+           AND ($6 = '' OR r.status = $6) \
          ORDER BY r.id LIMIT $5",
         member_report_select()
     ))
@@ -177,6 +179,7 @@ pub async fn list_member_reports(
     .bind(path.unwrap_or(""))
     .bind(i64::from(year))
     .bind(page.fetch_limit())
+    .bind(status.map_or("", MemberReportStatus::as_str))
     .fetch_all(conn)
     .await?;
     rows.iter().map(member_report_from_row).collect()

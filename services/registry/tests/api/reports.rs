@@ -220,6 +220,7 @@ async fn reports_outside_the_window_are_refused(backend: Backend) {
 }
 
 dualreport_testkit::on_both_backends!(
+    a_community_confirms_its_queue_in_one_batch,
     parallel_reports_and_confirmations_do_not_duplicate,
     members_report_with_a_letter_and_are_confirmed,
     reports_outside_the_window_are_refused,
@@ -315,4 +316,99 @@ async fn city_admin_not_reported(app: &TestApp, org_id: &str) -> Vec<pb::NotRepo
         }
         token = page.next_page_token;
     }
+}
+
+/// A community's queue of reports awaiting its confirmation, confirmed in
+/// one batch: the good items go through, a report of another community and
+/// an unknown id are refused item by item, and the queue is empty after.
+async fn a_community_confirms_its_queue_in_one_batch(backend: Backend) {
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    let a = city.community_a.id.clone();
+    let submit = |member: String, community: String| {
+        let mut me = app.client(&member_token(&member));
+        async move {
+            me.submit_member_report(pb::SubmitMemberReportRequest {
+                request_id: String::new(),
+                member_id: member.clone(),
+                community_id: community,
+                year: this_year(),
+                letter_id: String::new(),
+            })
+            .await
+            .expect("report")
+            .into_inner()
+            .report
+            .expect("report")
+            .id
+        }
+    };
+    let mut waiting = Vec::new();
+    for name in ["队一", "队二", "队三"] {
+        let member = unit_member(&app, &city, name).await;
+        waiting.push(submit(member.id, a.clone()).await);
+    }
+    let elsewhere = submit(unit_member(&app, &city, "别处").await.id, city.community_b.id.clone()).await;
+    let mut admin_a = app.admin(Role::CommunityAdmin, &a);
+    let queue = |status: pb::MemberReportStatus| pb::ListMemberReportsRequest {
+        org_id: a.clone(),
+        year: this_year(),
+        status: status.into(),
+        page_size: 500,
+        ..Default::default()
+    };
+    let pending: Vec<String> = admin_a
+        .list_member_reports(queue(pb::MemberReportStatus::Submitted))
+        .await
+        .expect("queue")
+        .into_inner()
+        .reports
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let mut expected = waiting.clone();
+    expected.sort();
+    assert_eq!(pending, expected, "the three reports at A wait; B's is not A's");
+
+    let item = |report_id: &str| pb::ConfirmMemberReportRequest {
+        request_id: format!("confirm-{report_id}"),
+        report_id: report_id.into(),
+        branch: "第一党支部".into(),
+    };
+    let mut requests: Vec<_> = waiting.iter().map(|id| item(id)).collect();
+    requests.insert(1, item(&elsewhere));
+    requests.push(item("no-such-report"));
+    let results = admin_a
+        .batch_confirm_member_reports(pb::BatchConfirmMemberReportsRequest { requests })
+        .await
+        .expect("batch")
+        .into_inner()
+        .results;
+    assert_eq!(results.len(), 5);
+    assert_eq!(
+        results[1].error.as_ref().map(|e| e.code),
+        Some(Code::PermissionDenied as i32)
+    );
+    assert_eq!(results[4].error.as_ref().map(|e| e.code), Some(Code::NotFound as i32));
+    let confirmed: Vec<&str> = results
+        .iter()
+        .filter_map(|r| r.report.as_ref())
+        .filter(|r| r.status == pb::MemberReportStatus::Confirmed as i32)
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(confirmed.len(), 3);
+    let still = admin_a
+        .list_member_reports(queue(pb::MemberReportStatus::Submitted))
+        .await
+        .expect("queue")
+        .into_inner()
+        .reports;
+    assert!(still.is_empty(), "the queue is empty: {still:?}");
+    let done = admin_a
+        .list_member_reports(queue(pb::MemberReportStatus::Confirmed))
+        .await
+        .expect("confirmed")
+        .into_inner()
+        .reports;
+    assert_eq!(done.len(), 3);
 }
