@@ -22,6 +22,27 @@ pub fn check_size(field: &str, items: usize) -> Result<(), Status> {
     }
 }
 
+/// Runs `one` on each item of `field` in order (after [`check_size`]) and
+/// answers one `result(outcome)` per item: the item's value, or its
+/// [`item_error`].
+pub async fn each<I, T, R, Fut>(
+    field: &str,
+    items: Vec<I>,
+    mut one: impl FnMut(I) -> Fut,
+    result: impl Fn(Result<T, pb::ItemError>) -> R,
+) -> Result<Vec<R>, Status>
+where
+    Fut: std::future::Future<Output = Result<T, Status>>,
+{
+    check_size(field, items.len())?;
+    let mut results = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let outcome = one(item).await.map_err(|status| item_error(field, i, &status));
+        results.push(result(outcome));
+    }
+    Ok(results)
+}
+
 /// Item `index` of `field` refused with `status`, as its result reports it:
 /// the code, the `ErrorInfo` reason, the message, and for `INVALID_ARGUMENT`
 /// each bad field with the item's path (`requests[3].adjustment`).

@@ -167,20 +167,22 @@ pub(super) async fn batch_confirm_attendance(
 ) -> R<pb::BatchConfirmAttendanceResponse> {
     let p = principal(&request)?;
     let requests = request.into_inner().requests;
-    dualreport_platform::batch::check_size("requests", requests.len())?;
-    let mut results = Vec::with_capacity(requests.len());
-    for (i, item) in requests.into_iter().enumerate() {
-        results.push(match confirm_one(api, &p, item).await {
+    let results = dualreport_platform::batch::each(
+        "requests",
+        requests,
+        |item| confirm_one(api, &p, item),
+        |outcome| match outcome {
             Ok(attendance) => pb::ConfirmAttendanceResult {
                 attendance: Some(attendance),
                 error: None,
             },
-            Err(status) => pb::ConfirmAttendanceResult {
+            Err(error) => pb::ConfirmAttendanceResult {
                 attendance: None,
-                error: Some(dualreport_platform::batch::item_error("requests", i, &status)),
+                error: Some(error),
             },
-        });
-    }
+        },
+    )
+    .await?;
     ok(pb::BatchConfirmAttendanceResponse { results })
 }
 
