@@ -125,9 +125,10 @@ pub struct Table {
 }
 
 impl Table {
-    /// Up to `limit` keys due at `now`, oldest first, each leased to the
-    /// caller until `until` by a conditional UPDATE: a key another replica
-    /// leased (or delivered) meanwhile is left out.
+    /// Up to `limit` keys due at `now` (the oldest first), leased to the
+    /// caller until `until` in one conditional UPDATE: on PostgreSQL a row
+    /// another replica leased meanwhile fails the re-checked condition and is
+    /// left out, so no two replicas send the same row at once.
     pub async fn lease_due(
         &self,
         conn: &mut AnyConnection,
@@ -136,29 +137,27 @@ impl Table {
         limit: i64,
     ) -> Result<Vec<String>, sqlx::Error> {
         let Table { name, key, owed, .. } = self;
-        let due: Vec<(String,)> = sqlx::query_as(&format!(
-            "SELECT {key} FROM {name} WHERE {owed} AND next_attempt_at <= $1 \
-             ORDER BY next_attempt_at, {key} LIMIT $2"
+        let leased: Vec<(String,)> = sqlx::query_as(&format!(
+            "UPDATE {name} SET next_attempt_at = $1 WHERE {owed} AND next_attempt_at <= $2 AND {key} IN \
+             (SELECT {key} FROM {name} WHERE {owed} AND next_attempt_at <= $2 ORDER BY next_attempt_at, {key} LIMIT $3) \
+             RETURNING {key}"
         ))
+        .bind(until)
         .bind(now)
         .bind(limit)
-        .fetch_all(&mut *conn)
+        .fetch_all(conn)
         .await?;
-        let lease =
-            format!("UPDATE {name} SET next_attempt_at = $1 WHERE {key} = $2 AND {owed} AND next_attempt_at <= $3");
-        let mut leased = Vec::with_capacity(due.len());
-        for (id,) in due {
-            let done = sqlx::query(&lease)
-                .bind(until)
-                .bind(&id)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-            if done.rows_affected() == 1 {
-                leased.push(id);
-            }
-        }
-        Ok(leased)
+        let mut keys: Vec<String> = leased.into_iter().map(|(k,)| k).collect();
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// `$first, $first+1, …` for an `IN (…)` of `n` keys.
+    pub fn placeholders(first: usize, n: usize) -> String {
+        (first..first + n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Counts an accepted attempt and clears the error; false when the row

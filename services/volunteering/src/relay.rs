@@ -136,10 +136,7 @@ impl Relay {
         let due = db::PAYMENTS
             .lease_due(&mut conn, now, now + self.lease_millis, self.settings.batch_size)
             .await?;
-        let mut owed = Vec::with_capacity(due.len());
-        for id in &due {
-            owed.extend(db::owed_payment(&mut conn, id).await?);
-        }
+        let owed = db::owed_payments(&mut conn, &due).await?;
         drop(conn);
         let mut tried = 0;
         for db::DuePayment {

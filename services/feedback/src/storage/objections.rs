@@ -191,13 +191,22 @@ pub async fn corrected(conn: &mut AnyConnection, id: &str, entry_id: &str) -> Re
 /// Upheld objections whose correction is due, each leased until `lease_until`.
 pub async fn lease_due_corrections(pool: &AnyPool, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Objection>> {
     let mut conn = pool.acquire().await?;
-    let mut leased = Vec::new();
-    for id in CORRECTIONS.lease_due(&mut conn, now, lease_until, limit).await? {
-        let row = sqlx::query(&format!("SELECT {OBJECTION_COLUMNS} FROM objections WHERE id = $1"))
-            .bind(&id)
-            .fetch_one(&mut *conn)
-            .await?;
-        leased.push(objection_from_row(&row)?);
+    let ids = CORRECTIONS.lease_due(&mut conn, now, lease_until, limit).await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(leased)
+    let sql = format!(
+        "SELECT {OBJECTION_COLUMNS} FROM objections WHERE id IN ({}) ORDER BY decided_at, id",
+        outbox::Table::placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in &ids {
+        query = query.bind(id);
+    }
+    query
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(objection_from_row)
+        .collect()
 }

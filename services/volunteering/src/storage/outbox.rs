@@ -36,23 +36,32 @@ pub struct DuePayment {
     pub traceparent: String,
 }
 
-/// The payment of one attendance, if still owed.
-pub async fn owed_payment(conn: &mut AnyConnection, attendance_id: &str) -> Result<Option<DuePayment>> {
-    sqlx::query(
+/// The payments of these attendances still owed, in one read.
+pub async fn owed_payments(conn: &mut AnyConnection, attendance_ids: &[String]) -> Result<Vec<DuePayment>> {
+    if attendance_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
         "SELECT a.*, o.attempts, o.traceparent FROM outbox o JOIN attendance a ON a.id = o.attendance_id \
-         WHERE o.attendance_id = $1 AND o.delivered_at IS NULL",
-    )
-    .bind(attendance_id)
-    .fetch_optional(conn)
-    .await?
-    .map(|row| {
-        Ok(DuePayment {
-            attendance: attendance(&row)?,
-            attempts: row.try_get("attempts")?,
-            traceparent: row.try_get("traceparent")?,
+         WHERE o.delivered_at IS NULL AND o.attendance_id IN ({}) ORDER BY o.created_at, o.attendance_id",
+        outbox::Table::placeholders(1, attendance_ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in attendance_ids {
+        query = query.bind(id);
+    }
+    query
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(DuePayment {
+                attendance: attendance(row)?,
+                attempts: row.try_get("attempts")?,
+                traceparent: row.try_get("traceparent")?,
+            })
         })
-    })
-    .transpose()
+        .collect()
 }
 
 /// Scoring took the payment as `entry_id`: the row is delivered and the
