@@ -63,16 +63,21 @@ pub(crate) fn peer_failure(status: tonic::Status) -> PeerFailure {
     }
 }
 
-/// Pages through a list RPC: `call(token) -> (items, next token)`.
-pub(crate) async fn all<T, F, Fut>(mut call: F) -> Result<Vec<T>, FeedbackError>
+/// Pages through a list RPC of `source`: `call(token)` asks for one page,
+/// `take` splits a reply into its items and the next page's token.
+pub(crate) async fn pages<Reply, T, Fut>(
+    source: &'static str,
+    mut call: impl FnMut(String) -> Fut,
+    take: impl Fn(Reply) -> (Vec<T>, String),
+) -> Result<Vec<T>, FeedbackError>
 where
-    F: FnMut(String) -> Fut,
-    Fut: std::future::Future<Output = Result<(Vec<T>, String), FeedbackError>>,
+    Fut: std::future::Future<Output = Result<tonic::Response<Reply>, tonic::Status>>,
 {
     let mut out = Vec::new();
     let mut token = String::new();
     loop {
-        let (items, next) = call(token).await?;
+        let reply = call(token).await.map_err(|s| failed(source, s))?.into_inner();
+        let (items, next) = take(reply);
         out.extend(items);
         if next.is_empty() {
             return Ok(out);

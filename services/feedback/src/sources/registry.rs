@@ -4,27 +4,26 @@
 use dualreport_platform::wire::{date_from_pb, date_to_pb, millis_of};
 use dualreport_proto::registry::v1 as reg;
 
-use super::{Sources, all, failed};
+use super::{Sources, pages};
 use crate::domain::peers::{PendingRelocation, ReportOf, UnitMember};
 use crate::domain::{Date, FeedbackError};
 
 impl Sources {
     /// The unit org's members (and its sub-orgs').
     pub async fn unit_members(&self, unit_org_id: &str) -> Result<Vec<UnitMember>, FeedbackError> {
-        all(|page_token| {
-            let mut c = self.registry.clone();
-            let request = reg::ListMembersRequest {
-                unit_org_id: unit_org_id.to_owned(),
-                page_size: 500,
-                page_token,
-                ..Default::default()
-            };
-            async move {
-                let r = c
-                    .list_members(request)
-                    .await
-                    .map_err(|s| failed("registry", s))?
-                    .into_inner();
+        pages(
+            "registry",
+            |page_token| {
+                let mut c = self.registry.clone();
+                let request = reg::ListMembersRequest {
+                    unit_org_id: unit_org_id.to_owned(),
+                    page_size: 500,
+                    page_token,
+                    ..Default::default()
+                };
+                async move { c.list_members(request).await }
+            },
+            |r| {
                 let members = r
                     .members
                     .into_iter()
@@ -37,29 +36,28 @@ impl Sources {
                         }
                     })
                     .collect();
-                Ok((members, r.next_page_token))
-            }
-        })
+                (members, r.next_page_token)
+            },
+        )
         .await
     }
 
     /// Member reports of the unit's members in `year`.
     pub async fn member_reports(&self, unit_org_id: &str, year: i32) -> Result<Vec<ReportOf>, FeedbackError> {
-        all(|page_token| {
-            let mut c = self.registry.clone();
-            let request = reg::ListMemberReportsRequest {
-                org_id: unit_org_id.to_owned(),
-                year,
-                page_size: 500,
-                page_token,
-                ..Default::default()
-            };
-            async move {
-                let r = c
-                    .list_member_reports(request)
-                    .await
-                    .map_err(|s| failed("registry", s))?
-                    .into_inner();
+        pages(
+            "registry",
+            |page_token| {
+                let mut c = self.registry.clone();
+                let request = reg::ListMemberReportsRequest {
+                    org_id: unit_org_id.to_owned(),
+                    year,
+                    page_size: 500,
+                    page_token,
+                    ..Default::default()
+                };
+                async move { c.list_member_reports(request).await }
+            },
+            |r| {
                 let reports = r
                     .reports
                     .into_iter()
@@ -73,9 +71,9 @@ impl Sources {
                         community_id: r.community_id,
                     })
                     .collect();
-                Ok((reports, r.next_page_token))
-            }
-        })
+                (reports, r.next_page_token)
+            },
+        )
         .await
     }
 
@@ -85,21 +83,20 @@ impl Sources {
         unit_org_id: &str,
         as_of: Date,
     ) -> Result<Vec<PendingRelocation>, FeedbackError> {
-        all(|page_token| {
-            let mut c = self.registry.clone();
-            let request = reg::ListRelocationsRequest {
-                org_id: unit_org_id.to_owned(),
-                overdue_only: true,
-                page_size: 500,
-                page_token,
-                as_of: Some(date_to_pb(as_of)),
-            };
-            async move {
-                let r = c
-                    .list_relocations(request)
-                    .await
-                    .map_err(|s| failed("registry", s))?
-                    .into_inner();
+        pages(
+            "registry",
+            |page_token| {
+                let mut c = self.registry.clone();
+                let request = reg::ListRelocationsRequest {
+                    org_id: unit_org_id.to_owned(),
+                    overdue_only: true,
+                    page_size: 500,
+                    page_token,
+                    as_of: Some(date_to_pb(as_of)),
+                };
+                async move { c.list_relocations(request).await }
+            },
+            |r| {
                 let relocations = r
                     .relocations
                     .into_iter()
@@ -109,36 +106,35 @@ impl Sources {
                         to_community_id: r.to_community_id,
                     })
                     .collect();
-                Ok((relocations, r.next_page_token))
-            }
-        })
+                (relocations, r.next_page_token)
+            },
+        )
         .await
     }
 
     /// The ids of every resident-unit org (organ, institution, enterprise, …) the registry holds.
     pub async fn unit_ids(&self) -> Result<Vec<String>, FeedbackError> {
-        all(|page_token| {
-            let mut c = self.registry.clone();
-            let request = reg::ListOrganizationsRequest {
-                page_size: 500,
-                page_token,
-                ..Default::default()
-            };
-            async move {
-                let r = c
-                    .list_organizations(request)
-                    .await
-                    .map_err(|s| failed("registry", s))?
-                    .into_inner();
+        pages(
+            "registry",
+            |page_token| {
+                let mut c = self.registry.clone();
+                let request = reg::ListOrganizationsRequest {
+                    page_size: 500,
+                    page_token,
+                    ..Default::default()
+                };
+                async move { c.list_organizations(request).await }
+            },
+            |r| {
                 let units = r
                     .organizations
                     .into_iter()
                     .filter(|o| o.r#type >= reg::OrganizationType::Organ as i32)
                     .map(|o| o.id)
                     .collect();
-                Ok((units, r.next_page_token))
-            }
-        })
+                (units, r.next_page_token)
+            },
+        )
         .await
     }
 }

@@ -5,7 +5,7 @@
 use dualreport_platform::wire::{date_from_pb, millis_of};
 use dualreport_proto::volunteering::v1 as vol;
 
-use super::{Sources, all, failed};
+use super::{Sources, failed, pages};
 use crate::domain::FeedbackError;
 use crate::domain::peers::{ActivityOf, ServedActivity, UnitRecordOf, UnitServiceKind};
 use crate::domain::warnings::PledgeState;
@@ -13,21 +13,20 @@ use crate::domain::warnings::PledgeState;
 impl Sources {
     /// The member's confirmed attendance in `year` (what counts as served).
     pub async fn served(&self, member_id: &str, year: i32) -> Result<Vec<ServedActivity>, FeedbackError> {
-        all(|page_token| {
-            let mut c = self.volunteering.clone();
-            let request = vol::ListAttendanceRequest {
-                member_id: member_id.to_owned(),
-                year,
-                page_size: 500,
-                page_token,
-                ..Default::default()
-            };
-            async move {
-                let r = c
-                    .list_attendance(request)
-                    .await
-                    .map_err(|s| failed("volunteering", s))?
-                    .into_inner();
+        pages(
+            "volunteering",
+            |page_token| {
+                let mut c = self.volunteering.clone();
+                let request = vol::ListAttendanceRequest {
+                    member_id: member_id.to_owned(),
+                    year,
+                    page_size: 500,
+                    page_token,
+                    ..Default::default()
+                };
+                async move { c.list_attendance(request).await }
+            },
+            |r| {
                 let served = r
                     .attendance
                     .into_iter()
@@ -40,9 +39,9 @@ impl Sources {
                         confirmed_at: a.confirm_time.as_ref().map(millis_of),
                     })
                     .collect();
-                Ok((served, r.next_page_token))
-            }
-        })
+                (served, r.next_page_token)
+            },
+        )
         .await
     }
 
@@ -96,20 +95,19 @@ impl Sources {
     }
 
     pub async fn unit_records(&self, unit_org_id: &str, year: i32) -> Result<Vec<UnitRecordOf>, FeedbackError> {
-        all(|page_token| {
-            let mut c = self.volunteering.clone();
-            let request = vol::ListUnitRecordsRequest {
-                unit_org_id: unit_org_id.to_owned(),
-                year,
-                page_size: 500,
-                page_token,
-            };
-            async move {
-                let r = c
-                    .list_unit_records(request)
-                    .await
-                    .map_err(|s| failed("volunteering", s))?
-                    .into_inner();
+        pages(
+            "volunteering",
+            |page_token| {
+                let mut c = self.volunteering.clone();
+                let request = vol::ListUnitRecordsRequest {
+                    unit_org_id: unit_org_id.to_owned(),
+                    year,
+                    page_size: 500,
+                    page_token,
+                };
+                async move { c.list_unit_records(request).await }
+            },
+            |r| {
                 let records = r
                     .records
                     .into_iter()
@@ -125,30 +123,29 @@ impl Sources {
                         },
                     })
                     .collect();
-                Ok((records, r.next_page_token))
-            }
-        })
+                (records, r.next_page_token)
+            },
+        )
         .await
     }
 
     /// How many projects of the unit's co-building agreements (共建协议) for
     /// the year are completed.
     pub async fn completed_projects(&self, unit_org_id: &str, year: i32) -> Result<i64, FeedbackError> {
-        let counts = all(|page_token| {
-            let mut c = self.volunteering.clone();
-            let request = vol::ListAgreementsRequest {
-                unit_org_id: unit_org_id.to_owned(),
-                year,
-                page_size: 500,
-                page_token,
-                ..Default::default()
-            };
-            async move {
-                let r = c
-                    .list_agreements(request)
-                    .await
-                    .map_err(|s| failed("volunteering", s))?
-                    .into_inner();
+        let counts = pages(
+            "volunteering",
+            |page_token| {
+                let mut c = self.volunteering.clone();
+                let request = vol::ListAgreementsRequest {
+                    unit_org_id: unit_org_id.to_owned(),
+                    year,
+                    page_size: 500,
+                    page_token,
+                    ..Default::default()
+                };
+                async move { c.list_agreements(request).await }
+            },
+            |r| {
                 let completed = r
                     .agreements
                     .iter()
@@ -159,9 +156,9 @@ impl Sources {
                             .count() as i64
                     })
                     .collect();
-                Ok((completed, r.next_page_token))
-            }
-        })
+                (completed, r.next_page_token)
+            },
+        )
         .await?;
         Ok(counts.iter().sum())
     }
