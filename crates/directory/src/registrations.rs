@@ -94,6 +94,8 @@ impl Directory {
                         year,
                         page_size: 100,
                         page_token,
+                        status: pb::UnitReportStatus::Received.into(),
+                        submitted: None,
                     })
                     .await
                     .map_err(|status| upstream(status, "organization", unit_org_id))?

@@ -16,6 +16,7 @@ pub mod edge;
 pub mod error;
 pub mod etag;
 pub mod failure;
+pub mod filter;
 pub mod gate;
 pub mod idempotency;
 pub mod ids;

@@ -93,6 +93,7 @@ impl Sources {
                     page_size: 500,
                     page_token,
                     as_of: Some(date_to_pb(as_of)),
+                    ..Default::default()
                 };
                 async move { c.list_relocations(request).await }
             },

@@ -251,18 +251,17 @@ impl Registry {
         p: &Principal,
         member_id: &str,
         org_id: &str,
-        year: i32,
-        status: Option<MemberReportStatus>,
+        filter: &MemberReportFilter,
         page: &PageRequest,
     ) -> Result<(Vec<MemberReport>, String)> {
         let mut conn = self.pool.acquire().await?;
         let rows = if !member_id.is_empty() {
             let member = db::require_member(&mut conn, member_id).await?;
             self.require_member_access(&mut conn, p, &member, true).await?;
-            db::list_member_reports(&mut conn, Some(member_id), None, year, status, page).await?
+            db::list_member_reports(&mut conn, Some(member_id), None, filter, page).await?
         } else {
             let org = self.scoped_org(&mut conn, p, org_id).await?;
-            db::list_member_reports(&mut conn, None, Some(&org.path), year, status, page).await?
+            db::list_member_reports(&mut conn, None, Some(&org.path), filter, page).await?
         };
         Ok(page.finish(rows, |r| &r.id))
     }

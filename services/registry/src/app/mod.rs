@@ -32,10 +32,11 @@ use crate::domain::member::{Profile, mask_address, mask_phone};
 use crate::domain::org::{Org, OrgDetails, OrgInput, OrgType, check_parent, district_under};
 use crate::domain::policy::Policy;
 use crate::domain::report::{
-    Assignment, Letter, MemberReport, MemberReportStatus, Receipt, ReceiptKind, Relocation, RelocationStatus,
-    UnitReport, UnitReportStatus, letter_number, receipt_number, relocation_due, valid_year,
+    Assignment, Letter, MemberReport, MemberReportFilter, MemberReportStatus, Receipt, ReceiptKind, Relocation,
+    RelocationFilter, RelocationStatus, UnitReport, UnitReportFilter, UnitReportStatus, letter_number,
+    receipt_number, relocation_due, valid_year,
 };
-use crate::domain::{Date, RegistryError, Result, china_today, now_millis};
+use crate::domain::{RegistryError, Result, china_today, now_millis};
 use crate::org_cache::OrgCache;
 use crate::storage::{self as db, MemberRow, OrgFilter};
 

@@ -83,13 +83,12 @@ impl Registry {
         &self,
         p: &Principal,
         org_id: &str,
-        overdue_only: bool,
-        as_of: Date,
+        filter: &RelocationFilter,
         page: &PageRequest,
     ) -> Result<(Vec<Relocation>, String)> {
         let mut conn = self.pool.acquire().await?;
         let org = self.scoped_org(&mut conn, p, org_id).await?;
-        let rows = db::list_relocations(&mut conn, &org.path, overdue_only.then_some(as_of), page).await?;
+        let rows = db::list_relocations(&mut conn, &org.path, filter, page).await?;
         Ok(page.finish(rows, |r| &r.id))
     }
 }

@@ -254,12 +254,12 @@ impl Registry {
         &self,
         p: &Principal,
         org_id: &str,
-        year: i32,
+        filter: &UnitReportFilter,
         page: &PageRequest,
     ) -> Result<(Vec<UnitReport>, String)> {
         let mut conn = self.pool.acquire().await?;
         let org = self.scoped_org(&mut conn, p, org_id).await?;
-        let rows = db::list_unit_reports(&mut conn, &org.path, year, page).await?;
+        let rows = db::list_unit_reports(&mut conn, &org.path, filter, page).await?;
         Ok(page.finish(rows, |r| &r.id))
     }
 }

@@ -1,7 +1,37 @@
 //! 报到 — unit and member reports, letters, receipts, relocations.
 
 use super::Date;
+use dualreport_platform::filter::DateWindow;
 use dualreport_platform::stored_enum;
+
+/// The filters of a unit-report list (a community's queue of reports to
+/// receive is `status = Submitted`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UnitReportFilter {
+    /// 0: every year.
+    pub year: i32,
+    pub status: Option<UnitReportStatus>,
+    pub submitted: DateWindow,
+}
+
+/// The filters of a member-report list (a community's confirmation queue
+/// is `status = Submitted`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemberReportFilter {
+    /// 0: every year.
+    pub year: i32,
+    pub status: Option<MemberReportStatus>,
+    pub submitted: DateWindow,
+}
+
+/// The filters of a relocation list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RelocationFilter {
+    /// Only relocations still pending after their due day, judged on this day.
+    pub overdue_on: Option<Date>,
+    pub status: Option<RelocationStatus>,
+    pub declared: DateWindow,
+}
 
 /// 报到单 status of a unit report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

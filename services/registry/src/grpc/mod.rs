@@ -26,7 +26,10 @@ use tonic::{Code, Request, Response, Status, Streaming};
 use crate::app::{ImportOutcome, MAX_IMPORT_ROWS, Registry, UnitReportDraft};
 use crate::domain::RegistryError;
 use crate::domain::org::OrgType;
-use crate::domain::report::MemberReportStatus;
+use crate::domain::report::{
+    MemberReportFilter, MemberReportStatus, RelocationFilter, RelocationStatus, UnitReportFilter, UnitReportStatus,
+};
+use dualreport_platform::filter::DateWindow;
 use crate::storage::OrgFilter;
 use convert::*;
 

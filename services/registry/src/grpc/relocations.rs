@@ -32,9 +32,18 @@ pub(super) async fn list_relocations(
         None => crate::domain::china_today(),
         Some(d) => date_from_pb(d).ok_or_else(|| err::invalid_field("as_of", "is not a real date"))?,
     };
+    let filter = RelocationFilter {
+        overdue_on: req.overdue_only.then_some(as_of),
+        status: match known::<pb::RelocationStatus>("status", req.status)? {
+            pb::RelocationStatus::Unspecified => None,
+            pb::RelocationStatus::Pending => Some(RelocationStatus::Pending),
+            pb::RelocationStatus::Fulfilled => Some(RelocationStatus::Fulfilled),
+        },
+        declared: DateWindow::parse("declared", req.declared.as_ref())?,
+    };
     let (rows, next) = api
         .registry
-        .list_relocations(&p, &req.org_id, req.overdue_only, as_of, &page)
+        .list_relocations(&p, &req.org_id, &filter, &page)
         .await
         .map_err(to_status)?;
     Ok(Response::new(pb::ListRelocationsResponse {

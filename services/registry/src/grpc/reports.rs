@@ -2,6 +2,39 @@
 
 use super::*;
 
+impl TryFrom<&pb::ListUnitReportsRequest> for UnitReportFilter {
+    type Error = Status;
+
+    fn try_from(req: &pb::ListUnitReportsRequest) -> Result<Self, Status> {
+        Ok(Self {
+            year: req.year,
+            status: match known::<pb::UnitReportStatus>("status", req.status)? {
+                pb::UnitReportStatus::Unspecified => None,
+                pb::UnitReportStatus::Submitted => Some(UnitReportStatus::Submitted),
+                pb::UnitReportStatus::Received => Some(UnitReportStatus::Received),
+            },
+            submitted: DateWindow::parse("submitted", req.submitted.as_ref())?,
+        })
+    }
+}
+
+impl TryFrom<&pb::ListMemberReportsRequest> for MemberReportFilter {
+    type Error = Status;
+
+    fn try_from(req: &pb::ListMemberReportsRequest) -> Result<Self, Status> {
+        Ok(Self {
+            year: req.year,
+            status: match known::<pb::MemberReportStatus>("status", req.status)? {
+                pb::MemberReportStatus::Unspecified => None,
+                pb::MemberReportStatus::Submitted => Some(MemberReportStatus::Submitted),
+                pb::MemberReportStatus::Confirmed => Some(MemberReportStatus::Confirmed),
+                pb::MemberReportStatus::Ended => Some(MemberReportStatus::Ended),
+            },
+            submitted: DateWindow::parse("submitted", req.submitted.as_ref())?,
+        })
+    }
+}
+
 pub(super) async fn submit_unit_report(
     api: &RegistryApi,
     request: Request<pb::SubmitUnitReportRequest>,
@@ -73,9 +106,10 @@ pub(super) async fn list_unit_reports(
     let p = principal(&request)?;
     let req = request.into_inner();
     let page = page(req.page_size, &req.page_token)?;
+    let filter = UnitReportFilter::try_from(&req)?;
     let (reports, next) = api
         .registry
-        .list_unit_reports(&p, &req.org_id, req.year, &page)
+        .list_unit_reports(&p, &req.org_id, &filter, &page)
         .await
         .map_err(to_status)?;
     Ok(Response::new(pb::ListUnitReportsResponse {
@@ -204,15 +238,10 @@ pub(super) async fn list_member_reports(
     let p = principal(&request)?;
     let req = request.into_inner();
     let page = page(req.page_size, &req.page_token)?;
-    let status = match known::<pb::MemberReportStatus>("status", req.status)? {
-        pb::MemberReportStatus::Unspecified => None,
-        pb::MemberReportStatus::Submitted => Some(MemberReportStatus::Submitted),
-        pb::MemberReportStatus::Confirmed => Some(MemberReportStatus::Confirmed),
-        pb::MemberReportStatus::Ended => Some(MemberReportStatus::Ended),
-    };
+    let filter = MemberReportFilter::try_from(&req)?;
     let (reports, next) = api
         .registry
-        .list_member_reports(&p, &req.member_id, &req.org_id, req.year, status, &page)
+        .list_member_reports(&p, &req.member_id, &req.org_id, &filter, &page)
         .await
         .map_err(to_status)?;
     Ok(Response::new(pb::ListMemberReportsResponse {

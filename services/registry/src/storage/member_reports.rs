@@ -161,25 +161,27 @@ pub async fn list_member_reports(
     conn: &mut AnyConnection,
     member_id: Option<&str>,
     path: Option<&str>,
-    year: i32,
-    status: Option<MemberReportStatus>,
+    filter: &MemberReportFilter,
     page: &PageRequest,
 ) -> Result<Vec<MemberReport>> {
+    let (from, until) = filter.submitted.millis();
     let rows = sqlx::query(&format!(
         "{} \
          JOIN organizations u ON u.id = r.unit_org_id JOIN organizations c ON c.id = r.community_id \
          WHERE r.id > $1 AND ($2 = '' OR r.member_id = $2) \
            AND ($3 = '' OR u.path LIKE $3 || '%' OR c.path LIKE $3 || '%') AND ($4 = 0 OR r.year = $4) \
-           AND ($6 = '' OR r.status = $6) \
+           AND ($6 = '' OR r.status = $6) AND r.submitted_at >= $7 AND r.submitted_at < $8 \
          ORDER BY r.id LIMIT $5",
         member_report_select()
     ))
     .bind(&page.after)
     .bind(member_id.unwrap_or(""))
     .bind(path.unwrap_or(""))
-    .bind(i64::from(year))
+    .bind(i64::from(filter.year))
     .bind(page.fetch_limit())
-    .bind(status.map_or("", MemberReportStatus::as_str))
+    .bind(filter.status.map_or("", MemberReportStatus::as_str))
+    .bind(from)
+    .bind(until)
     .fetch_all(conn)
     .await?;
     rows.iter().map(member_report_from_row).collect()

@@ -36,8 +36,8 @@ use sqlx::{AnyConnection, Row};
 use crate::domain::member::{Category, Gender, MembershipStatus};
 use crate::domain::org::{Org, OrgDetails, OrgType};
 use crate::domain::report::{
-    Assignment, Letter, MemberReport, MemberReportStatus, Receipt, Relocation, RelocationStatus, UnitReport,
-    UnitReportStatus,
+    Assignment, Letter, MemberReport, MemberReportFilter, MemberReportStatus, Receipt, Relocation, RelocationFilter,
+    RelocationStatus, UnitReport, UnitReportFilter, UnitReportStatus,
 };
 use crate::domain::{Date, RegistryError, Result};
 

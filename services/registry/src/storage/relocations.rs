@@ -63,21 +63,27 @@ pub async fn fulfil_relocations(conn: &mut AnyConnection, member_id: &str, repor
 pub async fn list_relocations(
     conn: &mut AnyConnection,
     path: &str,
-    overdue_before: Option<Date>,
+    filter: &RelocationFilter,
     page: &PageRequest,
 ) -> Result<Vec<Relocation>> {
+    let (from, until) = filter.declared.millis();
     let columns = qualified(RELOCATION_COLUMNS, "r");
     let rows = sqlx::query(&format!(
         "SELECT {columns} FROM relocations r JOIN members m ON m.id = r.member_id \
          JOIN organizations u ON u.id = m.unit_org_id \
          JOIN organizations f ON f.id = r.from_community_id JOIN organizations t ON t.id = r.to_community_id \
          WHERE r.id > $1 AND (u.path LIKE $2 || '%' OR f.path LIKE $2 || '%' OR t.path LIKE $2 || '%') \
-           AND ($3 = '' OR (r.status = 'PENDING' AND r.due_on < $3)) ORDER BY r.id LIMIT $4"
+           AND ($3 = '' OR (r.status = 'PENDING' AND r.due_on < $3)) \
+           AND ($5 = '' OR r.status = $5) AND r.declared_at >= $6 AND r.declared_at < $7 \
+         ORDER BY r.id LIMIT $4"
     ))
     .bind(&page.after)
     .bind(path)
-    .bind(overdue_before.map(|d| d.to_string()).unwrap_or_default())
+    .bind(filter.overdue_on.map(|d| d.to_string()).unwrap_or_default())
     .bind(page.fetch_limit())
+    .bind(filter.status.map_or("", RelocationStatus::as_str))
+    .bind(from)
+    .bind(until)
     .fetch_all(conn)
     .await?;
     rows.iter().map(relocation_from_row).collect()

@@ -125,20 +125,25 @@ pub async fn attach_unit_receipt(conn: &mut AnyConnection, id: &str, receipt_num
 pub async fn list_unit_reports(
     conn: &mut AnyConnection,
     path: &str,
-    year: i32,
+    filter: &UnitReportFilter,
     page: &PageRequest,
 ) -> Result<Vec<UnitReport>> {
+    let (from, until) = filter.submitted.millis();
     let rows = sqlx::query(&format!(
         "{} \
          JOIN organizations u ON u.id = r.unit_org_id JOIN organizations c ON c.id = r.community_id \
          WHERE r.id > $1 AND (u.path LIKE $2 || '%' OR c.path LIKE $2 || '%') AND ($3 = 0 OR r.year = $3) \
+           AND ($5 = '' OR r.status = $5) AND r.submitted_at >= $6 AND r.submitted_at < $7 \
          ORDER BY r.id LIMIT $4",
         unit_report_select()
     ))
     .bind(&page.after)
     .bind(path)
-    .bind(i64::from(year))
+    .bind(i64::from(filter.year))
     .bind(page.fetch_limit())
+    .bind(filter.status.map_or("", UnitReportStatus::as_str))
+    .bind(from)
+    .bind(until)
     .fetch_all(conn)
     .await?;
     rows.iter().map(unit_report_from_row).collect()

@@ -10,6 +10,7 @@ mod limits;
 mod members;
 mod organizations;
 mod platform;
+mod queues;
 mod relocations;
 mod reports;
 mod scale;

@@ -1,0 +1,177 @@
+//! Work queues: the typed filters (status, a `DateRange`) of the Lists a
+//! community or a district works from — reports waiting for a receipt or a
+//! confirmation, and relocations by status.
+
+use dualreport_platform::auth::Role;
+use dualreport_platform::wire::date_to_pb;
+use dualreport_proto::common::v1::DateRange;
+use dualreport_proto::registry::v1 as pb;
+use dualreport_testkit::member_token;
+use registry::domain::china_today;
+use tonic::Code;
+
+use crate::helpers::*;
+use crate::unit_reports::unit_report;
+
+/// Today only, yesterday only (China Standard Time).
+fn today_and_yesterday() -> (DateRange, DateRange) {
+    let today = china_today();
+    let yesterday = today.pred_opt().expect("yesterday");
+    let day = |d| DateRange {
+        first: Some(date_to_pb(d)),
+        last: Some(date_to_pb(d)),
+    };
+    (day(today), day(yesterday))
+}
+
+async fn a_community_lists_unit_reports_waiting_for_its_receipt(backend: Backend) {
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    let report = app
+        .admin(Role::UnitAdmin, &city.unit.id)
+        .submit_unit_report(unit_report(&city, "queue-1"))
+        .await
+        .expect("submit")
+        .into_inner()
+        .report
+        .expect("report");
+    let mut community = app.admin(Role::CommunityAdmin, &city.community_a.id);
+    let (today, yesterday) = today_and_yesterday();
+    let queue = |status: pb::UnitReportStatus, submitted: Option<DateRange>| pb::ListUnitReportsRequest {
+        org_id: city.community_a.id.clone(),
+        year: this_year(),
+        status: status.into(),
+        submitted,
+        ..Default::default()
+    };
+    let ids = |reports: Vec<pb::UnitReport>| reports.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let reader = community.clone();
+    let list = |request: pb::ListUnitReportsRequest| {
+        let mut client = reader.clone();
+        async move { ids(client.list_unit_reports(request).await.expect("list").into_inner().reports) }
+    };
+    assert_eq!(list(queue(pb::UnitReportStatus::Submitted, None)).await, [report.id.clone()]);
+    assert_eq!(
+        list(queue(pb::UnitReportStatus::Submitted, Some(today.clone()))).await,
+        [report.id.clone()]
+    );
+    assert!(
+        list(queue(pb::UnitReportStatus::Submitted, Some(yesterday.clone()))).await.is_empty(),
+        "submitted today, not yesterday"
+    );
+    assert!(list(queue(pb::UnitReportStatus::Received, None)).await.is_empty());
+
+    community
+        .receive_unit_report(pb::ReceiveUnitReportRequest {
+            request_id: String::new(),
+            report_id: report.id.clone(),
+        })
+        .await
+        .expect("receive");
+    assert!(list(queue(pb::UnitReportStatus::Submitted, None)).await.is_empty(), "the queue is done");
+    assert_eq!(list(queue(pb::UnitReportStatus::Received, None)).await, [report.id.clone()]);
+
+    // A range that ends before it starts names the field.
+    let backwards = DateRange {
+        first: today.first.clone(),
+        last: yesterday.last.clone(),
+    };
+    let status = community
+        .list_unit_reports(queue(pb::UnitReportStatus::Unspecified, Some(backwards)))
+        .await
+        .expect_err("backwards range");
+    assert_invalid(&status, "submitted");
+    let status = community
+        .list_unit_reports(pb::ListUnitReportsRequest {
+            status: 99,
+            ..queue(pb::UnitReportStatus::Unspecified, None)
+        })
+        .await
+        .expect_err("unknown status");
+    assert_invalid(&status, "status");
+    // Another community's queue is not this admin's.
+    let status = app
+        .admin(Role::CommunityAdmin, &city.community_b.id)
+        .list_unit_reports(queue(pb::UnitReportStatus::Submitted, None))
+        .await
+        .expect_err("another community");
+    assert_eq!(status.code(), Code::PermissionDenied);
+}
+
+async fn member_reports_and_relocations_filter_by_day_and_status(backend: Backend) {
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    let member = unit_member(&app, &city, "迁居者").await;
+    report_and_confirm(&app, &member.id, &city.community_a.id, "一支部").await;
+    let (today, yesterday) = today_and_yesterday();
+    let mut district = app.admin(Role::DistrictAdmin, &city.district.id);
+    let reports = |submitted: DateRange| pb::ListMemberReportsRequest {
+        org_id: city.district.id.clone(),
+        year: this_year(),
+        submitted: Some(submitted),
+        ..Default::default()
+    };
+    let found = district
+        .list_member_reports(reports(today.clone()))
+        .await
+        .expect("today")
+        .into_inner()
+        .reports;
+    assert_eq!(found.len(), 1);
+    let none = district
+        .list_member_reports(reports(yesterday.clone()))
+        .await
+        .expect("yesterday")
+        .into_inner()
+        .reports;
+    assert!(none.is_empty(), "nothing was submitted yesterday: {none:?}");
+
+    app.client(&member_token(&member.id))
+        .declare_relocation(pb::DeclareRelocationRequest {
+            request_id: String::new(),
+            member_id: member.id.clone(),
+            to_community_id: city.community_b.id.clone(),
+            reason: "搬家".into(),
+        })
+        .await
+        .expect("relocate");
+    let relocations = |status: pb::RelocationStatus, declared: Option<DateRange>| pb::ListRelocationsRequest {
+        org_id: city.district.id.clone(),
+        status: status.into(),
+        declared,
+        ..Default::default()
+    };
+    let reader = district.clone();
+    let count = |request: pb::ListRelocationsRequest| {
+        let mut client = reader.clone();
+        async move { client.list_relocations(request).await.expect("list").into_inner().relocations.len() }
+    };
+    assert_eq!(count(relocations(pb::RelocationStatus::Pending, None)).await, 1);
+    assert_eq!(count(relocations(pb::RelocationStatus::Pending, Some(today))).await, 1);
+    assert_eq!(count(relocations(pb::RelocationStatus::Pending, Some(yesterday))).await, 0);
+    assert_eq!(count(relocations(pb::RelocationStatus::Fulfilled, None)).await, 0);
+
+    report_and_confirm(&app, &member.id, &city.community_b.id, "二支部").await;
+    assert_eq!(count(relocations(pb::RelocationStatus::Pending, None)).await, 0);
+    assert_eq!(count(relocations(pb::RelocationStatus::Fulfilled, None)).await, 1);
+    let status = district
+        .list_relocations(pb::ListRelocationsRequest {
+            declared: Some(DateRange {
+                first: Some(dualreport_proto::common::v1::Date {
+                    year: 2026,
+                    month: 13,
+                    day: 1,
+                }),
+                last: None,
+            }),
+            ..relocations(pb::RelocationStatus::Unspecified, None)
+        })
+        .await
+        .expect_err("no thirteenth month");
+    assert_invalid(&status, "declared.first");
+}
+
+dualreport_testkit::on_both_backends!(
+    a_community_lists_unit_reports_waiting_for_its_receipt,
+    member_reports_and_relocations_filter_by_day_and_status,
+);
