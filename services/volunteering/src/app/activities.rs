@@ -385,29 +385,26 @@ impl Volunteering {
     pub async fn list_attendance(
         &self,
         p: &Principal,
-        activity_id: &str,
-        member_id: &str,
-        year: i32,
+        of: &AttendanceOf,
+        filter: &AttendanceFilter,
         page: &PageRequest,
     ) -> Result<Page<Attendance>> {
-        if activity_id.is_empty() {
-            self.require_member_reader(p, member_id).await?;
-        } else {
-            let activity = self.activity(activity_id).await?;
-            let org = self.community("community_id", &activity.community_id).await?;
-            if !(p.role == Role::Service || self.directory.admin_covers(p, &org).await?) {
-                return Err(VolunteeringError::out_of_scope(format!(
-                    "{} may not list the attendance of activity {activity_id}",
-                    p.role.as_str()
-                )));
+        match of {
+            AttendanceOf::Member(member_id) => self.require_member_reader(p, member_id).await?,
+            AttendanceOf::Activity(activity_id) => {
+                let activity = self.activity(activity_id).await?;
+                let org = self.community("community_id", &activity.community_id).await?;
+                self.require_overseer(p, &org, &format!("the attendance of activity {activity_id}"))
+                    .await?;
+            }
+            AttendanceOf::Community(community_id) => {
+                let org = self.community("community_id", community_id).await?;
+                self.require_overseer(p, &org, &format!("the attendance at community {community_id}"))
+                    .await?;
             }
         }
         let mut conn = self.conn().await?;
-        let rows = if activity_id.is_empty() {
-            db::list_member_attendance(&mut conn, member_id, year, page).await?
-        } else {
-            db::list_activity_attendance(&mut conn, activity_id, page).await?
-        };
+        let rows = db::list_attendance(&mut conn, of, filter, page).await?;
         Ok(page.finish(rows, |a| &a.id))
     }
 }

@@ -26,6 +26,7 @@ use bytes::Bytes;
 use dualreport_directory::{Directory, DirectoryError, OrgInfo, OrgKind};
 use dualreport_platform::auth::{Principal, Role, Scope};
 use dualreport_platform::error::FieldError;
+use dualreport_platform::filter::DateWindow;
 use dualreport_platform::paging::PageRequest;
 use dualreport_platform::{idempotency, journal, trace_context};
 use sqlx::{AnyConnection, AnyPool};

@@ -192,10 +192,11 @@ impl Volunteering {
         p: &Principal,
         community_id: &str,
         status: Option<OrderStatus>,
+        created: &DateWindow,
         page: &PageRequest,
     ) -> Result<Page<Order>> {
         self.require_community_reader(p, community_id).await?;
-        let rows = db::list_orders(&mut *self.conn().await?, community_id, status, page).await?;
+        let rows = db::list_orders(&mut *self.conn().await?, community_id, status, created, page).await?;
         Ok(page.finish(rows, |o| &o.id))
     }
 

@@ -31,6 +31,18 @@ impl Volunteering {
         )))
     }
 
+    /// Admins at or above `org`, and the `service` role, may read `what`
+    /// (the records of every member serving there).
+    pub(super) async fn require_overseer(&self, p: &Principal, org: &OrgInfo, what: &str) -> Result<()> {
+        if p.role == Role::Service || self.directory.admin_covers(p, org).await? {
+            return Ok(());
+        }
+        Err(VolunteeringError::out_of_scope(format!(
+            "{} may not list {what}",
+            p.role.as_str()
+        )))
+    }
+
     /// Members act for themselves only.
     pub(super) fn require_self(p: &Principal, member_id: &str) -> Result<()> {
         if p.member() == Some(member_id) {

@@ -190,10 +190,11 @@ impl Volunteering {
         p: &Principal,
         community_id: &str,
         status: Option<WishStatus>,
+        created: &DateWindow,
         page: &PageRequest,
     ) -> Result<Page<Wish>> {
         self.require_community_reader(p, community_id).await?;
-        let rows = db::list_wishes(&mut *self.conn().await?, community_id, status, page).await?;
+        let rows = db::list_wishes(&mut *self.conn().await?, community_id, status, created, page).await?;
         Ok(page.finish(rows, |w| &w.id))
     }
 }

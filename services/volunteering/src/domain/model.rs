@@ -245,6 +245,28 @@ pub enum Payment {
     Paid,
 }
 
+/// Whose attendance a list reads: exactly one of an activity's, a member's
+/// or a community's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttendanceOf {
+    Activity(String),
+    Member(String),
+    /// 社区的确认队列 — a community's queue, with `status = CheckedIn`.
+    Community(String),
+}
+
+/// The filters of an attendance list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AttendanceFilter {
+    /// 0: every year.
+    pub year: i32,
+    pub status: Option<AttendanceStatus>,
+    pub payment: Option<Payment>,
+    /// Only payments still owed after a failed delivery.
+    pub payment_failing: bool,
+    pub served: dualreport_platform::filter::DateWindow,
+}
+
 #[derive(Debug, Clone)]
 pub struct Attendance {
     pub id: String,

@@ -82,7 +82,7 @@ pub static ACCESS: AccessTable = AccessTable {
         Rule {
             rpcs: &["ListClaims", "GetPledge", "ListHouseholds", "ListAttendance"],
             roles: INSIDERS,
-            scope: "a member's: the member, admins over their unit or residence community, `service`; an activity's attendance: admins at or above its community, `service`",
+            scope: "a member's: the member, admins over their unit or residence community, `service`; an activity's or a community's attendance: admins at or above the community, `service`",
         },
         Rule {
             rpcs: &["ListUnitRecords"],

@@ -186,25 +186,63 @@ pub(super) async fn batch_confirm_attendance(
     ok(pb::BatchConfirmAttendanceResponse { results })
 }
 
+/// Exactly one of `activity_id`, `member_id` and `community_id`.
+fn attendance_of(req: &pb::ListAttendanceRequest) -> Result<AttendanceOf, Status> {
+    let given = [&req.activity_id, &req.member_id, &req.community_id]
+        .iter()
+        .filter(|id| !id.is_empty())
+        .count();
+    if given != 1 {
+        return Err(err::invalid_field(
+            "activity_id",
+            "give exactly one of activity_id, member_id and community_id",
+        ));
+    }
+    Ok(if !req.activity_id.is_empty() {
+        AttendanceOf::Activity(optional_id("activity_id", &req.activity_id)?)
+    } else if !req.member_id.is_empty() {
+        AttendanceOf::Member(optional_id("member_id", &req.member_id)?)
+    } else {
+        AttendanceOf::Community(optional_id("community_id", &req.community_id)?)
+    })
+}
+
+impl TryFrom<&pb::ListAttendanceRequest> for AttendanceFilter {
+    type Error = Status;
+
+    fn try_from(req: &pb::ListAttendanceRequest) -> Result<Self, Status> {
+        Ok(Self {
+            year: any_year(req.year)?,
+            status: match known::<pb::AttendanceStatus>("status", req.status)? {
+                pb::AttendanceStatus::Unspecified => None,
+                pb::AttendanceStatus::SignedUp => Some(AttendanceStatus::SignedUp),
+                pb::AttendanceStatus::CheckedIn => Some(AttendanceStatus::CheckedIn),
+                pb::AttendanceStatus::Confirmed => Some(AttendanceStatus::Confirmed),
+            },
+            payment: match known::<pb::PaymentStatus>("payment", req.payment)? {
+                pb::PaymentStatus::Unspecified => None,
+                pb::PaymentStatus::None => Some(Payment::None),
+                pb::PaymentStatus::Pending => Some(Payment::Pending),
+                pb::PaymentStatus::Paid => Some(Payment::Paid),
+            },
+            payment_failing: req.payment_failing,
+            served: DateWindow::parse("served", req.served.as_ref())?,
+        })
+    }
+}
+
 pub(super) async fn list_attendance(
     api: &VolunteeringApi,
     request: Request<pb::ListAttendanceRequest>,
 ) -> R<pb::ListAttendanceResponse> {
     let p = principal(&request)?;
     let req = request.into_inner();
-    if req.activity_id.is_empty() == req.member_id.is_empty() {
-        return Err(err::invalid_field(
-            "activity_id",
-            "give exactly one of activity_id and member_id",
-        ));
-    }
-    let activity_id = optional_id("activity_id", &req.activity_id)?;
-    let member_id = optional_id("member_id", &req.member_id)?;
-    let year = any_year(req.year)?;
+    let of = attendance_of(&req)?;
+    let filter = AttendanceFilter::try_from(&req)?;
     let page = page(req.page_size, &req.page_token)?;
     let (rows, next_page_token) = api
         .app
-        .list_attendance(&p, &activity_id, &member_id, year, &page)
+        .list_attendance(&p, &of, &filter, &page)
         .await
         .map_err(to_status)?;
     ok(pb::ListAttendanceResponse {

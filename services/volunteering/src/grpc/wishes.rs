@@ -78,10 +78,11 @@ pub(super) async fn list_wishes(
     let req = request.into_inner();
     let community_id = id("community_id", &req.community_id)?;
     let status = wish_status_from_pb(req.status)?;
+    let created = DateWindow::parse("created", req.created.as_ref())?;
     let page = page(req.page_size, &req.page_token)?;
     let (wishes, next_page_token) = api
         .app
-        .list_wishes(&p, &community_id, status, &page)
+        .list_wishes(&p, &community_id, status, &created, &page)
         .await
         .map_err(to_status)?;
     ok(pb::ListWishesResponse {

@@ -101,37 +101,50 @@ pub async fn confirm(conn: &mut AnyConnection, a: &Attendance) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Attendance of an activity, in id order.
-pub async fn list_activity_attendance(
+/// Attendance of an activity, a member or a community, filtered, in id order.
+pub async fn list_attendance(
     conn: &mut AnyConnection,
-    activity_id: &str,
+    of: &AttendanceOf,
+    filter: &AttendanceFilter,
     page: &PageRequest,
 ) -> Result<Vec<Attendance>> {
-    sqlx::query("SELECT * FROM attendance WHERE activity_id = $1 AND id > $2 ORDER BY id LIMIT $3")
-        .bind(activity_id)
-        .bind(&page.after)
-        .bind(page.fetch_limit())
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(attendance)
-        .collect()
-}
-
-/// Attendance of a member in a year (0: every year), in id order.
-pub async fn list_member_attendance(
-    conn: &mut AnyConnection,
-    member_id: &str,
-    year: i32,
-    page: &PageRequest,
-) -> Result<Vec<Attendance>> {
-    year_page(
-        conn,
-        "SELECT * FROM attendance WHERE member_id = $1 AND ($2 = 0 OR year = $2) AND id > $3 ORDER BY id LIMIT $4",
-        member_id,
-        year,
-        page,
-        attendance,
+    let (activity_id, member_id, community_id) = match of {
+        AttendanceOf::Activity(id) => (id.as_str(), "", ""),
+        AttendanceOf::Member(id) => ("", id.as_str(), ""),
+        AttendanceOf::Community(id) => ("", "", id.as_str()),
+    };
+    let payment = match filter.payment {
+        None => "",
+        Some(Payment::None) => "none",
+        Some(Payment::Pending) => "pending",
+        Some(Payment::Paid) => "paid",
+    };
+    let (first, last) = filter.served.days();
+    sqlx::query(
+        "SELECT * FROM attendance \
+         WHERE ($1 = '' OR activity_id = $1) AND ($2 = '' OR member_id = $2) AND ($3 = '' OR community_id = $3) \
+           AND ($4 = 0 OR year = $4) AND ($5 = '' OR status = $5) \
+           AND ($6 = '' OR ($6 = 'none' AND status <> 'confirmed') \
+                OR ($6 = 'pending' AND status = 'confirmed' AND entry_id = '') \
+                OR ($6 = 'paid' AND status = 'confirmed' AND entry_id <> '')) \
+           AND ($7 = 0 OR (status = 'confirmed' AND entry_id = '' AND payment_error <> '')) \
+           AND served_on >= $8 AND served_on <= $9 AND id > $10 \
+         ORDER BY id LIMIT $11",
     )
-    .await
+    .bind(activity_id)
+    .bind(member_id)
+    .bind(community_id)
+    .bind(i64::from(filter.year))
+    .bind(filter.status.map_or("", AttendanceStatus::as_str))
+    .bind(payment)
+    .bind(i64::from(filter.payment_failing))
+    .bind(first)
+    .bind(last)
+    .bind(&page.after)
+    .bind(page.fetch_limit())
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(attendance)
+    .collect()
 }

@@ -34,6 +34,7 @@ pub use teams_studios::*;
 pub use unit_records::*;
 pub use wishes::*;
 
+use dualreport_platform::filter::DateWindow;
 use dualreport_platform::paging::{PageRequest, compound_key};
 use dualreport_platform::rows::{date, flag, int32, list, list_text, opt_date, parsed};
 use sqlx::any::AnyRow;

@@ -84,15 +84,20 @@ pub async fn list_orders(
     conn: &mut AnyConnection,
     community_id: &str,
     status: Option<OrderStatus>,
+    created: &DateWindow,
     page: &PageRequest,
 ) -> Result<Vec<Order>> {
+    let (from, until) = created.millis();
     sqlx::query(
-        "SELECT * FROM orders WHERE community_id = $1 AND ($2 = '' OR status = $2) AND id > $3 ORDER BY id LIMIT $4",
+        "SELECT * FROM orders WHERE community_id = $1 AND ($2 = '' OR status = $2) \
+         AND created_at >= $5 AND created_at < $6 AND id > $3 ORDER BY id LIMIT $4",
     )
     .bind(community_id)
     .bind(status.map(OrderStatus::as_str).unwrap_or(""))
     .bind(&page.after)
     .bind(page.fetch_limit())
+    .bind(from)
+    .bind(until)
     .fetch_all(conn)
     .await?
     .iter()

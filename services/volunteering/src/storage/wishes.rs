@@ -75,15 +75,20 @@ pub async fn list_wishes(
     conn: &mut AnyConnection,
     community_id: &str,
     status: Option<WishStatus>,
+    created: &DateWindow,
     page: &PageRequest,
 ) -> Result<Vec<Wish>> {
+    let (from, until) = created.millis();
     sqlx::query(
-        "SELECT * FROM wishes WHERE community_id = $1 AND ($2 = '' OR status = $2) AND id > $3 ORDER BY id LIMIT $4",
+        "SELECT * FROM wishes WHERE community_id = $1 AND ($2 = '' OR status = $2) \
+         AND created_at >= $5 AND created_at < $6 AND id > $3 ORDER BY id LIMIT $4",
     )
     .bind(community_id)
     .bind(status.map(WishStatus::as_str).unwrap_or(""))
     .bind(&page.after)
     .bind(page.fetch_limit())
+    .bind(from)
+    .bind(until)
     .fetch_all(conn)
     .await?
     .iter()

@@ -81,9 +81,7 @@ async fn callers_outside_their_scope_are_refused(backend: Backend) {
         .list_attendance(pb::ListAttendanceRequest {
             activity_id: String::new(),
             member_id: member.clone(),
-            year: 0,
-            page_size: 0,
-            page_token: String::new(),
+            ..Default::default()
         })
         .await
         .expect_err("someone else's attendance");

@@ -306,6 +306,7 @@ impl Suite {
                     year: self.year,
                     page_size: 100,
                     page_token: token,
+                    ..Default::default()
                 })
                 .await
                 .expect("list attendance")

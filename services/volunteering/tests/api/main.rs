@@ -9,5 +9,6 @@ mod helpers;
 mod households;
 mod outbox;
 mod paging;
+mod queues;
 mod services;
 mod who_may_call;

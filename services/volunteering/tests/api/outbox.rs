@@ -38,6 +38,27 @@ async fn confirmations_while_scoring_is_down_are_paid_exactly_once_later(backend
         pending.iter().any(|a| !a.payment_error.is_empty()),
         "the last delivery error is visible: {pending:?}"
     );
+    // Operators list the payments that keep failing, across the community.
+    let failing = pb::ListAttendanceRequest {
+        community_id: suite.a().into(),
+        payment_failing: true,
+        page_size: 500,
+        ..Default::default()
+    };
+    let stuck = suite
+        .admin_a()
+        .list_attendance(failing.clone())
+        .await
+        .expect("failing payments")
+        .into_inner()
+        .attendance;
+    assert!(!stuck.is_empty(), "the relay has failed on some by now");
+    assert!(
+        stuck
+            .iter()
+            .all(|a| a.payment == pb::PaymentStatus::Pending as i32 && !a.payment_error.is_empty()),
+        "{stuck:?}"
+    );
 
     suite.scoring = Some(start_scoring(&suite.registry, suite.scoring_port));
     let mut keys = HashSet::new();
@@ -53,6 +74,14 @@ async fn confirmations_while_scoring_is_down_are_paid_exactly_once_later(backend
         }
     }
     assert_eq!(keys.len(), 100);
+    let stuck = suite
+        .admin_a()
+        .list_attendance(failing)
+        .await
+        .expect("failing payments")
+        .into_inner()
+        .attendance;
+    assert!(stuck.is_empty(), "every payment went through: {stuck:?}");
     // Adjustments cycle -1, 0, +1 over the activities: 7×4 + 7×5 + 6×6 per member.
     let per_member: i32 = (0..20).map(|n| 5 + (n % 3) - 1).sum();
     assert_eq!(total, per_member * 5);

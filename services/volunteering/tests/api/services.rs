@@ -121,8 +121,7 @@ async fn an_order_goes_from_resident_to_rating_and_is_paid(backend: Backend) {
         .list_orders(pb::ListOrdersRequest {
             community_id: suite.a().into(),
             status: pb::OrderStatus::Open.into(),
-            page_size: 0,
-            page_token: String::new(),
+            ..Default::default()
         })
         .await
         .expect("list")
@@ -130,6 +129,24 @@ async fn an_order_goes_from_resident_to_rating_and_is_paid(backend: Backend) {
         .orders;
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].content, "修理水龙头");
+    // The open orders recorded in a range of days: recent ones, none last week.
+    let recorded = |back_first: u64, back_last: u64| {
+        let today = volunteering::domain::china_today();
+        let back = |n| dualreport_platform::wire::date_to_pb(today - chrono::Days::new(n));
+        pb::ListOrdersRequest {
+            community_id: suite.a().into(),
+            status: pb::OrderStatus::Open.into(),
+            created: Some(dualreport_proto::common::v1::DateRange {
+                first: Some(back(back_first)),
+                last: Some(back(back_last)),
+            }),
+            ..Default::default()
+        }
+    };
+    let recent = suite.admin_a().list_orders(recorded(1, 0)).await.expect("recent").into_inner();
+    assert_eq!(recent.orders.len(), 1);
+    let last_week = suite.admin_a().list_orders(recorded(9, 3)).await.expect("last week").into_inner();
+    assert!(last_week.orders.is_empty(), "{last_week:?}");
 }
 
 async fn wishes_are_fulfilled_by_a_member_or_by_a_unit(backend: Backend) {
