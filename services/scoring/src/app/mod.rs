@@ -25,7 +25,7 @@ use sqlx::{AnyConnection, AnyPool};
 use crate::domain::ledger::{Entry, EntryKind, ProjectScorer, Rules, SpecialCategory};
 use crate::domain::market::{Item, Redemption, RedemptionStatus};
 use crate::domain::period::Period;
-use crate::domain::settlement::{Line, Settlement, SettlementStatus};
+use crate::domain::settlement::{Line, Settlement, SettlementStatus, SettlementsOf};
 use crate::domain::{Clock, Date, Result, ScoringError, Subject, SubjectKind, now_millis, service_date};
 use crate::storage::{self as db, AccountRow, BoardCursor, BoardRow};
 use dualreport_directory::{Directory, DirectoryError, MemberInfo, OrgInfo, OrgKind};

@@ -34,13 +34,16 @@ impl Scoring {
     }
 
     /// The community named in a write: it must be a community (or service centre).
+    /// The org a request names in `field`; an unknown id is the caller's error.
+    pub(super) async fn org(&self, field: &str, id: &str) -> Result<OrgInfo> {
+        match self.directory.org(id).await {
+            Err(DirectoryError::NotFound { .. }) => Err(ScoringError::invalid(field, format!("no organization {id}"))),
+            other => Ok(other?),
+        }
+    }
+
     pub(super) async fn community(&self, field: &str, id: &str) -> Result<OrgInfo> {
-        let org = match self.directory.org(id).await {
-            Err(DirectoryError::NotFound { .. }) => {
-                return Err(ScoringError::invalid(field, format!("no organization {id}")));
-            }
-            other => other?,
-        };
+        let org = self.org(field, id).await?;
         if org.kind != OrgKind::Community {
             return Err(ScoringError::invalid(field, format!("{id} is not a community")));
         }

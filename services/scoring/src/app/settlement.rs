@@ -271,21 +271,32 @@ impl Scoring {
     pub async fn list_settlements(
         &self,
         p: &Principal,
-        community_id: &str,
+        of: SettlementsOf,
         period: Option<Period>,
+        status: Option<SettlementStatus>,
         page: &PageRequest,
     ) -> Result<(Vec<Settlement>, String)> {
-        let community = self.community("community_id", community_id).await?;
-        let privileged = p.role == Role::Service || self.admin_covers(p, &community).await?;
+        let (org, of) = match of {
+            SettlementsOf::Community(id) => {
+                let community = self.community("community_id", &id).await?;
+                (community, SettlementsOf::Community(id))
+            }
+            SettlementsOf::Subtree(org_id) => {
+                let org = self.org("org_id", &org_id).await?;
+                let path = org.path();
+                (org, SettlementsOf::Subtree(path))
+            }
+        };
+        let privileged = p.role == Role::Service || self.admin_covers(p, &org).await?;
+        // Others see published versions only: a drafts queue is not theirs.
+        let status = match (privileged, status) {
+            (true, status) => status,
+            (false, None | Some(SettlementStatus::Published)) => Some(SettlementStatus::Published),
+            (false, Some(_)) => return Ok((Vec::new(), String::new())),
+        };
         let mut conn = self.pool.acquire().await?;
-        let rows = db::list_settlements(&mut conn, community_id, period, page).await?;
-        let (rows, token) = page.finish(rows, |s| &s.id);
-        // Others see the published versions of the page only.
-        let rows = rows
-            .into_iter()
-            .filter(|s| privileged || s.status == SettlementStatus::Published)
-            .collect();
-        Ok((rows, token))
+        let rows = db::list_settlements(&mut conn, &of, period, status, page).await?;
+        Ok(page.finish(rows, |s| &s.id))
     }
 
     /// The vanguard board: public to every authenticated caller.

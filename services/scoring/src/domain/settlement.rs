@@ -15,6 +15,14 @@ pub enum SettlementStatus {
     Published,
 }
 
+/// Whose settlements a list reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SettlementsOf {
+    Community(String),
+    /// Every community under this org path (`/city/…/org/`).
+    Subtree(String),
+}
+
 stored_enum!(SettlementStatus { Draft => "draft", Reviewed => "reviewed", Published => "published" });
 
 /// One subject's frozen result.

@@ -48,7 +48,7 @@ pub static ACCESS: AccessTable = AccessTable {
         Rule {
             rpcs: &["GetSettlement", "ListSettlementLines", "ListSettlements"],
             roles: INSIDERS,
-            scope: "published versions: everyone; drafts and reviewed versions: admins at or above the community, `service`",
+            scope: "published versions: everyone; drafts and reviewed versions: admins at or above the community (or the `org_id` listed), `service`",
         },
         Rule {
             rpcs: &["GetBoard", "GetScoringRules", "ListItems"],

@@ -9,7 +9,7 @@ mod supermarket;
 
 use dualreport_platform::auth::principal;
 use dualreport_platform::error::{self as err, FieldError};
-use dualreport_platform::validate::{Violations, text};
+use dualreport_platform::validate::{Violations, known, text};
 use dualreport_platform::wire::page;
 use dualreport_proto::common::v1::ErrorReason;
 use dualreport_proto::scoring::v1 as pb;
@@ -19,6 +19,7 @@ use tonic::{Code, Request, Response, Status};
 use crate::app::{Correction, ItemChange, ProjectAward, Scoring, ServiceAward, SpecialAward};
 use crate::domain::market::{self, Item};
 use crate::domain::{ScoringError, id, now_millis};
+use crate::domain::settlement::{SettlementStatus, SettlementsOf};
 use crate::storage::{BoardCursor, LineCursor};
 use convert::*;
 use dualreport_platform::paging::PageRequest;

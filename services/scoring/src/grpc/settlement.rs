@@ -103,12 +103,27 @@ pub(super) async fn list_settlements(
 ) -> R<pb::ListSettlementsResponse> {
     let p = principal(&request)?;
     let req = request.into_inner();
-    let community_id = field(id("community_id", &req.community_id))?;
+    let of = match (req.community_id.is_empty(), req.org_id.is_empty()) {
+        (false, true) => SettlementsOf::Community(field(id("community_id", &req.community_id))?),
+        (true, false) => SettlementsOf::Subtree(field(id("org_id", &req.org_id))?),
+        _ => {
+            return Err(err::invalid_field(
+                "community_id",
+                "give exactly one of community_id and org_id",
+            ));
+        }
+    };
     let period = opt_period_from_pb("period", req.period.as_ref())?;
+    let status = match known::<pb::SettlementStatus>("status", req.status)? {
+        pb::SettlementStatus::Unspecified => None,
+        pb::SettlementStatus::Draft => Some(SettlementStatus::Draft),
+        pb::SettlementStatus::Reviewed => Some(SettlementStatus::Reviewed),
+        pb::SettlementStatus::Published => Some(SettlementStatus::Published),
+    };
     let page = page(req.page_size, &req.page_token)?;
     let (rows, next_page_token) = api
         .scoring
-        .list_settlements(&p, &community_id, period, &page)
+        .list_settlements(&p, of, period, status, &page)
         .await
         .map_err(to_status)?;
     Ok(Response::new(pb::ListSettlementsResponse {

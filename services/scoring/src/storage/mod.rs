@@ -31,7 +31,7 @@ use sqlx::{AnyConnection, Row};
 use crate::domain::ledger::{Entry, EntryKind, ProjectScorer, SpecialCategory};
 use crate::domain::market::{Item, Redemption, RedemptionStatus};
 use crate::domain::period::{Half, Period};
-use crate::domain::settlement::{Line, Settlement, SettlementStatus};
+use crate::domain::settlement::{Line, Settlement, SettlementStatus, SettlementsOf};
 use crate::domain::{Date, Result, ScoringError, Subject, SubjectKind};
 
 use dualreport_platform::rows::date;

@@ -144,19 +144,27 @@ pub async fn latest_settlement(conn: &mut AnyConnection, community_id: &str, p: 
 /// A community's settlements, newest first, without lines.
 pub async fn list_settlements(
     conn: &mut AnyConnection,
-    community_id: &str,
+    of: &SettlementsOf,
     p: Option<Period>,
+    status: Option<SettlementStatus>,
     page: &PageRequest,
 ) -> Result<Vec<Settlement>> {
+    let (community_id, path) = match of {
+        SettlementsOf::Community(id) => (id.as_str(), ""),
+        SettlementsOf::Subtree(path) => ("", path.as_str()),
+    };
     let rows = sqlx::query(&format!(
         "SELECT {SETTLEMENT_COLUMNS} FROM settlements \
-         WHERE community_id = $1 AND ($2 = '' OR period = $2) AND ($3 = '' OR id < $3) \
+         WHERE ($1 = '' OR community_id = $1) AND ($5 = '' OR substr(scope_path, 1, length($5)) = $5) \
+           AND ($2 = '' OR period = $2) AND ($6 = '' OR status = $6) AND ($3 = '' OR id < $3) \
          ORDER BY id DESC LIMIT $4"
     ))
     .bind(community_id)
     .bind(p.map(Period::key).unwrap_or_default())
     .bind(&page.after)
     .bind(page.fetch_limit())
+    .bind(path)
+    .bind(status.map_or("", SettlementStatus::as_str))
     .fetch_all(conn)
     .await?;
     rows.iter().map(settlement_from_row).collect()

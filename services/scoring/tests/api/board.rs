@@ -150,6 +150,47 @@ async fn the_board_lists_only_published_results_in_rank_order(backend: Backend) 
         .into_inner()
         .settlements;
     assert_eq!(b_versions.len(), 1);
+    // The district's queue of settlements still to review, across its communities.
+    let queue = |status: pb::SettlementStatus| pb::ListSettlementsRequest {
+        org_id: suite.city.district.id.clone(),
+        status: status.into(),
+        ..Default::default()
+    };
+    let drafts = suite
+        .admin(Role::DistrictAdmin, &suite.city.district.id)
+        .list_settlements(queue(pb::SettlementStatus::Draft))
+        .await
+        .expect("drafts")
+        .into_inner()
+        .settlements;
+    assert_eq!(drafts.len(), 1, "{drafts:?}");
+    assert_eq!(drafts[0].id, b_versions[0].id);
+    let published = suite
+        .admin(Role::DistrictAdmin, &suite.city.district.id)
+        .list_settlements(queue(pb::SettlementStatus::Published))
+        .await
+        .expect("published")
+        .into_inner()
+        .settlements;
+    assert!(published.iter().all(|s| s.status == pb::SettlementStatus::Published as i32));
+    assert!(published.iter().all(|s| s.community_id != b_versions[0].community_id));
+    let hidden_drafts = suite
+        .member(&hidden)
+        .list_settlements(queue(pb::SettlementStatus::Draft))
+        .await
+        .expect("a member's view")
+        .into_inner()
+        .settlements;
+    assert!(hidden_drafts.is_empty(), "drafts are not a member's: {hidden_drafts:?}");
+    let status = suite
+        .admin(Role::DistrictAdmin, &suite.city.district.id)
+        .list_settlements(pb::ListSettlementsRequest {
+            community_id: suite.a().into(),
+            ..queue(pb::SettlementStatus::Unspecified)
+        })
+        .await
+        .expect_err("both");
+    assert_invalid(&status, "community_id");
 }
 
 async fn the_registration_table_lists_the_half_year_with_csv(backend: Backend) {
