@@ -337,7 +337,13 @@ impl Feedback {
     }
 
     /// A member's or unit admin's own objections; or those at communities under an org.
-    pub async fn list_objections(&self, p: &Principal, org_id: &str, page: &PageRequest) -> Result<Page<Objection>> {
+    pub async fn list_objections(
+        &self,
+        p: &Principal,
+        org_id: &str,
+        filter: &ObjectionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Objection>> {
         // Either the raiser's own card (subject) or everything at communities under an org (path).
         let (subject, path) = match (org_id.is_empty(), &p.scope, p.role) {
             (true, Scope::Member(me), _) => (me.clone(), String::new()),
@@ -345,7 +351,7 @@ impl Feedback {
             _ => (String::new(), self.list_root(p, org_id).await?.path()),
         };
         let mut conn = self.conn().await?;
-        let rows = db::list_objections(&mut conn, &subject, &path, page).await?;
+        let rows = db::list_objections(&mut conn, &subject, &path, filter, page).await?;
         Ok(page.finish(rows, |o| &o.id))
     }
 
@@ -357,7 +363,7 @@ impl Feedback {
             after: String::new(),
         };
         loop {
-            let (rows, next) = self.list_objections(p, org_id, &page).await?;
+            let (rows, next) = self.list_objections(p, org_id, &ObjectionFilter::default(), &page).await?;
             let last = rows.last().map(|o| o.id.clone());
             out.extend(rows);
             match (next.is_empty(), last) {

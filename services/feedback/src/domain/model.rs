@@ -120,6 +120,13 @@ pub enum ObjectionStatus {
     Upheld,
     Rejected,
 }
+/// The filters of an objection list (a work queue by stage and day raised).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ObjectionFilter {
+    pub status: Option<ObjectionStatus>,
+    pub raised: dualreport_platform::filter::DateWindow,
+}
+
 stored_enum!(ObjectionStatus { Open => "open", Assigned => "assigned", Upheld => "upheld", Rejected => "rejected" });
 
 impl ObjectionStatus {

@@ -1,6 +1,9 @@
 //! Objections and spot checks: parse, call the use case, answer.
 
 use super::*;
+use crate::domain::model::{ObjectionFilter, ObjectionStatus};
+use dualreport_platform::filter::DateWindow;
+use dualreport_platform::validate::known;
 
 pub(super) async fn raise_objection(
     api: &FeedbackApi,
@@ -126,7 +129,21 @@ pub(super) async fn list_objections(
     let r = request.into_inner();
     let org = optional_id("org_id", &r.org_id)?;
     let page = page(r.page_size, &r.page_token)?;
-    let (objections, next) = api.app.list_objections(&p, &org, &page).await.map_err(to_status)?;
+    let filter = ObjectionFilter {
+        status: match known::<pb::ObjectionStatus>("status", r.status)? {
+            pb::ObjectionStatus::Unspecified => None,
+            pb::ObjectionStatus::Open => Some(ObjectionStatus::Open),
+            pb::ObjectionStatus::Assigned => Some(ObjectionStatus::Assigned),
+            pb::ObjectionStatus::Upheld => Some(ObjectionStatus::Upheld),
+            pb::ObjectionStatus::Rejected => Some(ObjectionStatus::Rejected),
+        },
+        raised: DateWindow::parse("raised", r.raised.as_ref())?,
+    };
+    let (objections, next) = api
+        .app
+        .list_objections(&p, &org, &filter, &page)
+        .await
+        .map_err(to_status)?;
     ok(pb::ListObjectionsResponse {
         objections: objections.into_iter().map(objection_to_pb).collect(),
         next_page_token: next,

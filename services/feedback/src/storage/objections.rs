@@ -109,16 +109,22 @@ pub async fn list_objections(
     conn: &mut AnyConnection,
     subject_id: &str,
     path: &str,
+    filter: &ObjectionFilter,
     page: &PageRequest,
 ) -> Result<Vec<Objection>> {
+    let (from, until) = filter.raised.millis();
     let rows = sqlx::query(&format!(
         "SELECT {OBJECTION_COLUMNS} FROM objections WHERE ($1 = '' OR subject_id = $1) \
-         AND ($2 = '' OR substr(community_path, 1, length($2)) = $2) AND id > $3 ORDER BY id LIMIT $4"
+         AND ($2 = '' OR substr(community_path, 1, length($2)) = $2) AND ($5 = '' OR status = $5) \
+         AND raised_at >= $6 AND raised_at < $7 AND id > $3 ORDER BY id LIMIT $4"
     ))
     .bind(subject_id)
     .bind(path)
     .bind(&page.after)
     .bind(page.fetch_limit())
+    .bind(filter.status.map_or("", ObjectionStatus::as_str))
+    .bind(from)
+    .bind(until)
     .fetch_all(conn)
     .await?;
     rows.iter().map(objection_from_row).collect()

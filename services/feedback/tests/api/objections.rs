@@ -45,6 +45,31 @@ async fn an_upheld_objection_changes_points_exactly_once(backend: Backend) {
         .expect("retry");
     assert_eq!(retried.into_inner().objection.expect("objection").id, raised.id);
 
+    // The community's queues by stage and by the day raised.
+    let today = feedback::domain::china_today();
+    let day = |d| dualreport_platform::wire::date_to_pb(d);
+    let queue = |status: pb::ObjectionStatus, first: chrono::NaiveDate, last: chrono::NaiveDate| {
+        let mut admin = suite.admin_a();
+        let request = pb::ListObjectionsRequest {
+            org_id: suite.a().into(),
+            status: status.into(),
+            raised: Some(dualreport_proto::common::v1::DateRange {
+                first: Some(day(first)),
+                last: Some(day(last)),
+            }),
+            ..Default::default()
+        };
+        async move {
+            let listed = admin.list_objections(request).await.expect("queue").into_inner();
+            listed.objections.into_iter().map(|o| o.id).collect::<Vec<_>>()
+        }
+    };
+    let week_ago = today - chrono::Days::new(7);
+    let yesterday = today - chrono::Days::new(1);
+    assert_eq!(queue(pb::ObjectionStatus::Open, yesterday, today).await, [raised.id.clone()]);
+    assert!(queue(pb::ObjectionStatus::Open, week_ago, week_ago).await.is_empty());
+    assert!(queue(pb::ObjectionStatus::Assigned, yesterday, today).await.is_empty());
+
     suite
         .admin_a()
         .assign_objection(pb::AssignObjectionRequest {
@@ -53,6 +78,8 @@ async fn an_upheld_objection_changes_points_exactly_once(backend: Backend) {
         })
         .await
         .expect("assign");
+    assert!(queue(pb::ObjectionStatus::Open, yesterday, today).await.is_empty());
+    assert_eq!(queue(pb::ObjectionStatus::Assigned, yesterday, today).await, [raised.id.clone()]);
     let note = pb::AddInvestigationNoteRequest {
         objection_id: raised.id.clone(),
         note: "走访服务对象，确认服务两小时".into(),
