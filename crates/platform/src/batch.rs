@@ -43,6 +43,15 @@ where
     Ok(results)
 }
 
+/// An item's outcome as the two optional fields of its result message
+/// (`pb::XResult { x, error }`).
+pub fn split<T>(outcome: Result<T, pb::ItemError>) -> (Option<T>, Option<pb::ItemError>) {
+    match outcome {
+        Ok(value) => (Some(value), None),
+        Err(error) => (None, Some(error)),
+    }
+}
+
 /// Item `index` of `field` refused with `status`, as its result reports it:
 /// the code, the `ErrorInfo` reason, the message, and for `INVALID_ARGUMENT`
 /// each bad field with the item's path (`requests[3].adjustment`).

@@ -235,6 +235,13 @@ impl RegistryService for RegistryApi {
         reports::issue_introduction_letter(self, request).await
     }
 
+    async fn batch_issue_introduction_letters(
+        &self,
+        request: Request<pb::BatchIssueIntroductionLettersRequest>,
+    ) -> R<pb::BatchIssueIntroductionLettersResponse> {
+        reports::batch_issue_introduction_letters(self, request).await
+    }
+
     async fn submit_member_report(
         &self,
         request: Request<pb::SubmitMemberReportRequest>,

@@ -1,6 +1,7 @@
 //! Unit and member reports, letters, receipts and the register: parse, call the use case, answer.
 
 use super::*;
+use dualreport_platform::batch;
 
 impl TryFrom<&pb::ListUnitReportsRequest> for UnitReportFilter {
     type Error = Status;
@@ -123,17 +124,42 @@ pub(super) async fn issue_introduction_letter(
     request: Request<pb::IssueIntroductionLetterRequest>,
 ) -> R<pb::IssueIntroductionLetterResponse> {
     let p = principal(&request)?;
-    let req = request.into_inner();
+    let letter = issue_one(api, &p, request.into_inner()).await?;
+    Ok(Response::new(pb::IssueIntroductionLetterResponse { letter: Some(letter) }))
+}
+
+async fn issue_one(
+    api: &RegistryApi,
+    p: &Principal,
+    req: pb::IssueIntroductionLetterRequest,
+) -> Result<pb::IntroductionLetter, Status> {
     required("member_id", &req.member_id)?;
     required("community_id", &req.community_id)?;
     let letter = api
         .registry
-        .issue_letter(&p, &req.request_id, &req.member_id, &req.community_id, req.year)
+        .issue_letter(p, &req.request_id, &req.member_id, &req.community_id, req.year)
         .await
         .map_err(to_status)?;
-    Ok(Response::new(pb::IssueIntroductionLetterResponse {
-        letter: Some(letter_to_pb(letter)),
-    }))
+    Ok(letter_to_pb(letter))
+}
+
+/// A unit's roster: each letter issued as `IssueIntroductionLetter` would.
+pub(super) async fn batch_issue_introduction_letters(
+    api: &RegistryApi,
+    request: Request<pb::BatchIssueIntroductionLettersRequest>,
+) -> R<pb::BatchIssueIntroductionLettersResponse> {
+    let p = principal(&request)?;
+    let results = batch::each(
+        "requests",
+        request.into_inner().requests,
+        |item| issue_one(api, &p, item),
+        |outcome| {
+            let (letter, error) = batch::split(outcome);
+            pb::IssueIntroductionLetterResult { letter, error }
+        },
+    )
+    .await?;
+    Ok(Response::new(pb::BatchIssueIntroductionLettersResponse { results }))
 }
 
 pub(super) async fn submit_member_report(
@@ -194,20 +220,13 @@ pub(super) async fn batch_confirm_member_reports(
     request: Request<pb::BatchConfirmMemberReportsRequest>,
 ) -> R<pb::BatchConfirmMemberReportsResponse> {
     let p = principal(&request)?;
-    let requests = request.into_inner().requests;
-    let results = dualreport_platform::batch::each(
+    let results = batch::each(
         "requests",
-        requests,
+        request.into_inner().requests,
         |item| confirm_one(api, &p, item),
-        |outcome| match outcome {
-            Ok(report) => pb::ConfirmMemberReportResult {
-                report: Some(report),
-                error: None,
-            },
-            Err(error) => pb::ConfirmMemberReportResult {
-                report: None,
-                error: Some(error),
-            },
+        |outcome| {
+            let (report, error) = batch::split(outcome);
+            pb::ConfirmMemberReportResult { report, error }
         },
     )
     .await?;

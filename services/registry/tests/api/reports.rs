@@ -220,6 +220,7 @@ async fn reports_outside_the_window_are_refused(backend: Backend) {
 }
 
 dualreport_testkit::on_both_backends!(
+    a_unit_issues_letters_for_its_roster_in_one_batch,
     a_community_confirms_its_queue_in_one_batch,
     parallel_reports_and_confirmations_do_not_duplicate,
     members_report_with_a_letter_and_are_confirmed,
@@ -411,4 +412,84 @@ async fn a_community_confirms_its_queue_in_one_batch(backend: Backend) {
         .into_inner()
         .reports;
     assert_eq!(done.len(), 3);
+}
+
+/// A unit admin walks its roster and issues every letter in one batch: the
+/// unit's members get theirs, another unit's member and a bad item are
+/// refused item by item, and the batch retried issues nothing twice.
+async fn a_unit_issues_letters_for_its_roster_in_one_batch(backend: Backend) {
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    let mut unit_admin = app.admin(Role::UnitAdmin, &city.unit.id);
+    for name in ["函一", "函二", "函三"] {
+        unit_member(&app, &city, name).await;
+    }
+    let outsider = dualreport_testkit::registry::create_member(
+        &mut app.admin(Role::UnitAdmin, &city.committee.id),
+        dualreport_testkit::registry::profile("外单位", &city.committee.id, &city.community_a.id),
+    )
+    .await;
+    let roster: Vec<String> = unit_admin
+        .list_members(pb::ListMembersRequest {
+            unit_org_id: city.unit.id.clone(),
+            page_size: 200,
+            ..Default::default()
+        })
+        .await
+        .expect("roster")
+        .into_inner()
+        .members
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(roster.len(), 3);
+    let letter = |member_id: &str, community_id: &str| pb::IssueIntroductionLetterRequest {
+        request_id: format!("letter-{member_id}"),
+        member_id: member_id.into(),
+        community_id: community_id.into(),
+        year: this_year(),
+    };
+    let mut requests: Vec<_> = roster.iter().map(|id| letter(id, &city.community_a.id)).collect();
+    requests.insert(1, letter(&outsider.id, &city.community_a.id));
+    requests.push(letter(&roster[0], ""));
+    let batch = pb::BatchIssueIntroductionLettersRequest { requests };
+    let results = unit_admin
+        .batch_issue_introduction_letters(batch.clone())
+        .await
+        .expect("batch")
+        .into_inner()
+        .results;
+    assert_eq!(results.len(), 5, "one result per item, in order");
+    assert_eq!(
+        results[1].error.as_ref().map(|e| e.code),
+        Some(Code::PermissionDenied as i32),
+        "another unit's member"
+    );
+    let bad = results[4].error.as_ref().expect("no community");
+    assert_eq!(bad.code, Code::InvalidArgument as i32);
+    assert_eq!(bad.fields, ["requests[4].community_id"]);
+    let issued: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.letter.as_ref())
+        .map(|l| l.number.clone())
+        .collect();
+    assert_eq!(issued.len(), 3);
+
+    let again = unit_admin
+        .batch_issue_introduction_letters(batch)
+        .await
+        .expect("retried batch")
+        .into_inner()
+        .results;
+    let reissued: Vec<String> = again
+        .iter()
+        .filter_map(|r| r.letter.as_ref())
+        .map(|l| l.number.clone())
+        .collect();
+    assert_eq!(reissued, issued, "the same letters, none twice");
+    let status = unit_admin
+        .batch_issue_introduction_letters(pb::BatchIssueIntroductionLettersRequest { requests: Vec::new() })
+        .await
+        .expect_err("empty batch");
+    assert_invalid(&status, "requests");
 }

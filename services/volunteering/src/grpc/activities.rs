@@ -171,15 +171,9 @@ pub(super) async fn batch_confirm_attendance(
         "requests",
         requests,
         |item| confirm_one(api, &p, item),
-        |outcome| match outcome {
-            Ok(attendance) => pb::ConfirmAttendanceResult {
-                attendance: Some(attendance),
-                error: None,
-            },
-            Err(error) => pb::ConfirmAttendanceResult {
-                attendance: None,
-                error: Some(error),
-            },
+        |outcome| {
+            let (attendance, error) = dualreport_platform::batch::split(outcome);
+            pb::ConfirmAttendanceResult { attendance, error }
         },
     )
     .await?;
