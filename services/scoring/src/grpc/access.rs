@@ -10,7 +10,7 @@ pub static ACCESS: AccessTable = AccessTable {
     service: crate::startup::SERVICE_NAME,
     rules: &[
         Rule {
-            rpcs: &["RecordService", "RecordProjectScore"],
+            rpcs: &["RecordService", "BatchRecordServices", "RecordProjectScore"],
             roles: COMMUNITY_ADMIN_OR_SERVICE,
             scope: "the community's admin (token org = that community); `service` (volunteering pays confirmed attendance)",
         },

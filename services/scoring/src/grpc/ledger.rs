@@ -67,11 +67,36 @@ pub(super) async fn record_service(
     request: Request<pb::RecordServiceRequest>,
 ) -> R<pb::RecordServiceResponse> {
     let p = principal(&request)?;
-    let award = ServiceAward::try_from(request.get_ref())?;
-    let entry = api.scoring.record_service(&p, award).await.map_err(to_status)?;
-    Ok(Response::new(pb::RecordServiceResponse {
-        entry: Some(entry_to_pb(entry)),
-    }))
+    let entry = record_one(api, &p, request.get_ref()).await?;
+    Ok(Response::new(pb::RecordServiceResponse { entry: Some(entry) }))
+}
+
+async fn record_one(api: &ScoringApi, p: &dualreport_platform::auth::Principal, req: &pb::RecordServiceRequest) -> Result<pb::Entry, Status> {
+    let award = ServiceAward::try_from(req)?;
+    let entry = api.scoring.record_service(p, award).await.map_err(to_status)?;
+    Ok(entry_to_pb(entry))
+}
+
+/// Back-filled services: each recorded as `RecordService` would.
+pub(super) async fn batch_record_services(
+    api: &ScoringApi,
+    request: Request<pb::BatchRecordServicesRequest>,
+) -> R<pb::BatchRecordServicesResponse> {
+    let p = principal(&request)?;
+    let results = dualreport_platform::batch::each(
+        "requests",
+        request.into_inner().requests,
+        |item| {
+            let p = &p;
+            async move { record_one(api, p, &item).await }
+        },
+        |outcome| {
+            let (entry, error) = dualreport_platform::batch::split(outcome);
+            pb::RecordServiceResult { entry, error }
+        },
+    )
+    .await?;
+    Ok(Response::new(pb::BatchRecordServicesResponse { results }))
 }
 
 pub(super) async fn record_special(

@@ -85,6 +85,13 @@ impl ScoringService for ScoringApi {
         ledger::record_service(self, request).await
     }
 
+    async fn batch_record_services(
+        &self,
+        request: Request<pb::BatchRecordServicesRequest>,
+    ) -> R<pb::BatchRecordServicesResponse> {
+        ledger::batch_record_services(self, request).await
+    }
+
     async fn record_special(&self, request: Request<pb::RecordSpecialRequest>) -> R<pb::RecordSpecialResponse> {
         ledger::record_special(self, request).await
     }

@@ -210,6 +210,81 @@ async fn special_records_project_scores_and_corrections_follow_their_bounds(back
 }
 
 dualreport_testkit::on_both_backends!(
+    back_filled_services_are_recorded_in_one_batch,
     bad_awards_are_refused_and_leave_nothing,
     special_records_project_scores_and_corrections_follow_their_bounds,
 );
+
+/// A community back-fills its paper records in one batch: each good item is
+/// an entry, a bad adjustment and a service at another community are
+/// refused item by item, and the batch retried records nothing twice.
+async fn back_filled_services_are_recorded_in_one_batch(backend: Backend) {
+    let suite = spawn(backend).await;
+    let member = suite.registered_member("补录", suite.a()).await;
+    let requests = vec![
+        service_request(&suite, &member, "paper:1", 0),
+        service_request(&suite, &member, "paper:2", 9),
+        pb::RecordServiceRequest {
+            community_id: suite.city.community_b.id.clone(),
+            ..service_request(&suite, &member, "paper:3", 0)
+        },
+        service_request(&suite, &member, "paper:4", 1),
+    ];
+    let batch = pb::BatchRecordServicesRequest { requests };
+    let results = suite
+        .admin_a()
+        .batch_record_services(batch.clone())
+        .await
+        .expect("batch")
+        .into_inner()
+        .results;
+    assert_eq!(results.len(), 4, "one result per item, in order");
+    let bad = results[1].error.as_ref().expect("adjustment 9");
+    assert_eq!(bad.code, Code::InvalidArgument as i32);
+    assert_eq!(bad.fields, ["requests[1].adjustment"]);
+    assert_eq!(
+        results[2].error.as_ref().map(|e| e.code),
+        Some(Code::PermissionDenied as i32),
+        "another community's service"
+    );
+    let entries: Vec<&str> = results
+        .iter()
+        .filter_map(|r| r.entry.as_ref())
+        .map(|e| e.id.as_str())
+        .collect();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(suite.balance(&member).await.lifetime_earned, 5 + 6);
+
+    let again = suite
+        .admin_a()
+        .batch_record_services(batch)
+        .await
+        .expect("retried")
+        .into_inner()
+        .results;
+    let same: Vec<&str> = again
+        .iter()
+        .filter_map(|r| r.entry.as_ref())
+        .map(|e| e.id.as_str())
+        .collect();
+    assert_eq!(same, entries, "the source keys hold: nothing recorded twice");
+    assert_eq!(suite.balance(&member).await.lifetime_earned, 11);
+    // Members may not back-fill their own services.
+    let status = suite
+        .member(&member)
+        .batch_record_services(pb::BatchRecordServicesRequest {
+            requests: vec![service_request(&suite, &member, "paper:5", 0)],
+        })
+        .await
+        .expect_err("a member");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let too_many = (0..201)
+        .map(|i| service_request(&suite, &member, &format!("paper:x{i}"), 0))
+        .collect();
+    let status = suite
+        .admin_a()
+        .batch_record_services(pb::BatchRecordServicesRequest { requests: too_many })
+        .await
+        .expect_err("201 items");
+    assert_invalid(&status, "requests");
+}
