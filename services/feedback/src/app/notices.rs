@@ -116,11 +116,12 @@ impl Feedback {
         p: &Principal,
         org_id: &str,
         year: i32,
+        status: Option<NoticeStatus>,
         page: &PageRequest,
     ) -> Result<Page<Notice>> {
         let root = self.list_root(p, org_id).await?;
         let mut conn = self.conn().await?;
-        let rows = db::list_notices(&mut conn, &root.path(), year, page).await?;
+        let rows = db::list_notices(&mut conn, &root.path(), year, status, page).await?;
         Ok(page.finish(rows, |n| &n.id))
     }
 

@@ -27,7 +27,7 @@ pub static ACCESS: AccessTable = AccessTable {
             scope: "admins over either end (the community, the unit — so district and city admins too)",
         },
         Rule {
-            rpcs: &["AcknowledgeNotice"],
+            rpcs: &["AcknowledgeNotice", "BatchAcknowledgeNotices"],
             roles: &[Role::UnitAdmin],
             scope: "the addressed unit org's admin",
         },

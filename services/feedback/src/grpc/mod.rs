@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use dualreport_platform::auth::{Principal, principal};
 use dualreport_platform::error as err;
-use dualreport_platform::validate::{Violations, id, optional_id, text};
+use dualreport_platform::validate::{Violations, id, known, optional_id, text};
 use dualreport_platform::wire::{date_from_pb, page};
 use dualreport_proto::common::v1::ErrorReason;
 use dualreport_proto::feedback::v1 as pb;
@@ -138,6 +138,13 @@ impl FeedbackService for FeedbackApi {
         request: Request<pb::AcknowledgeNoticeRequest>,
     ) -> R<pb::AcknowledgeNoticeResponse> {
         summary::acknowledge_notice(self, request).await
+    }
+
+    async fn batch_acknowledge_notices(
+        &self,
+        request: Request<pb::BatchAcknowledgeNoticesRequest>,
+    ) -> R<pb::BatchAcknowledgeNoticesResponse> {
+        summary::batch_acknowledge_notices(self, request).await
     }
 
     async fn rate_unit(&self, request: Request<pb::RateUnitRequest>) -> R<pb::RateUnitResponse> {

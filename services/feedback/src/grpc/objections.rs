@@ -3,7 +3,6 @@
 use super::*;
 use crate::domain::model::{ObjectionFilter, ObjectionStatus};
 use dualreport_platform::filter::DateWindow;
-use dualreport_platform::validate::known;
 
 pub(super) async fn raise_objection(
     api: &FeedbackApi,

@@ -1,6 +1,7 @@
 //! Summary tables, comments and notices: parse, call the use case, answer.
 
 use super::*;
+use crate::domain::model::NoticeStatus;
 
 pub(super) async fn get_summary_table(
     api: &FeedbackApi,
@@ -92,7 +93,16 @@ pub(super) async fn list_notices(
     let org = optional_id("org_id", &r.org_id)?;
     let year = any_year(r.year)?;
     let page = page(r.page_size, &r.page_token)?;
-    let (notices, next) = api.app.list_notices(&p, &org, year, &page).await.map_err(to_status)?;
+    let status = match known::<pb::NoticeStatus>("status", r.status)? {
+        pb::NoticeStatus::Unspecified => None,
+        pb::NoticeStatus::Sent => Some(NoticeStatus::Sent),
+        pb::NoticeStatus::Acknowledged => Some(NoticeStatus::Acknowledged),
+    };
+    let (notices, next) = api
+        .app
+        .list_notices(&p, &org, year, status, &page)
+        .await
+        .map_err(to_status)?;
     ok(pb::ListNoticesResponse {
         notices: notices.into_iter().map(notice_to_pb).collect(),
         next_page_token: next,
@@ -104,11 +114,40 @@ pub(super) async fn acknowledge_notice(
     request: Request<pb::AcknowledgeNoticeRequest>,
 ) -> R<pb::AcknowledgeNoticeResponse> {
     let p = who(&request)?;
-    let notice_id = id("notice_id", &request.get_ref().notice_id)?;
-    let notice = api.app.acknowledge_notice(&p, &notice_id).await.map_err(to_status)?;
-    ok(pb::AcknowledgeNoticeResponse {
-        notice: Some(notice_to_pb(notice)),
-    })
+    let notice = acknowledge_one(api, &p, request.get_ref()).await?;
+    ok(pb::AcknowledgeNoticeResponse { notice: Some(notice) })
+}
+
+async fn acknowledge_one(
+    api: &FeedbackApi,
+    p: &Principal,
+    req: &pb::AcknowledgeNoticeRequest,
+) -> Result<pb::Notice, Status> {
+    let notice_id = id("notice_id", &req.notice_id)?;
+    let notice = api.app.acknowledge_notice(p, &notice_id).await.map_err(to_status)?;
+    Ok(notice_to_pb(notice))
+}
+
+/// A unit's receipts (回执) for many notices, each as `AcknowledgeNotice` would.
+pub(super) async fn batch_acknowledge_notices(
+    api: &FeedbackApi,
+    request: Request<pb::BatchAcknowledgeNoticesRequest>,
+) -> R<pb::BatchAcknowledgeNoticesResponse> {
+    let p = who(&request)?;
+    let results = dualreport_platform::batch::each(
+        "requests",
+        request.into_inner().requests,
+        |item| {
+            let p = &p;
+            async move { acknowledge_one(api, p, &item).await }
+        },
+        |outcome| {
+            let (notice, error) = dualreport_platform::batch::split(outcome);
+            pb::AcknowledgeNoticeResult { notice, error }
+        },
+    )
+    .await?;
+    ok(pb::BatchAcknowledgeNoticesResponse { results })
 }
 
 pub(super) async fn export_table(

@@ -73,15 +73,23 @@ pub async fn notice(conn: &mut AnyConnection, id: &str) -> Result<Option<Notice>
 }
 
 /// Notices from or to orgs under `path` (summaries left out).
-pub async fn list_notices(conn: &mut AnyConnection, path: &str, year: i32, page: &PageRequest) -> Result<Vec<Notice>> {
+pub async fn list_notices(
+    conn: &mut AnyConnection,
+    path: &str,
+    year: i32,
+    status: Option<NoticeStatus>,
+    page: &PageRequest,
+) -> Result<Vec<Notice>> {
     let rows = sqlx::query(&format!(
         "SELECT {NOTICE_COLUMNS} FROM notices WHERE (substr(community_path, 1, length($1)) = $1 \
-         OR substr(unit_path, 1, length($1)) = $1) AND ($2 = 0 OR year = $2) AND id > $3 ORDER BY id LIMIT $4"
+         OR substr(unit_path, 1, length($1)) = $1) AND ($2 = 0 OR year = $2) AND ($5 = '' OR status = $5) \
+         AND id > $3 ORDER BY id LIMIT $4"
     ))
     .bind(path)
     .bind(i64::from(year))
     .bind(&page.after)
     .bind(page.fetch_limit())
+    .bind(status.map_or("", NoticeStatus::as_str))
     .fetch_all(conn)
     .await?;
     rows.iter().map(|r| notice_from_row(r, false)).collect()

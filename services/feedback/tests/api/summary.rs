@@ -281,6 +281,7 @@ async fn notices_and_ratings_between_paired_orgs(backend: Backend) {
 }
 
 on_both_backends!(
+    a_unit_acknowledges_its_queue_of_notices_in_one_batch,
     summary_matches_sources_and_marks_rows_incomplete_without_scoring,
     a_hung_peer_costs_a_big_table_one_deadline,
     notices_and_ratings_between_paired_orgs
@@ -338,4 +339,96 @@ async fn a_hung_peer_costs_a_big_table_one_deadline(backend: Backend) {
     assert!(table.rows.iter().all(|r| r.incomplete && r.missing == ["scoring"]));
     // One 1 s deadline for scoring, well inside the 10 s request timeout.
     assert!(took < std::time::Duration::from_secs(8), "took {took:?}");
+}
+
+/// A unit lists the notices waiting for its receipt and acknowledges them in
+/// one batch: an unknown id is refused on its own, acknowledging again
+/// changes nothing, and a community's admin may not acknowledge for the unit.
+async fn a_unit_acknowledges_its_queue_of_notices_in_one_batch(backend: Backend) {
+    let suite = spawn(backend).await;
+    suite.registered_member("回执", suite.a()).await;
+    suite.pair_unit_with_a().await;
+    let mut sent = Vec::new();
+    for half in [1, 2] {
+        let notice = suite
+            .admin_a()
+            .send_notice(pb::SendNoticeRequest {
+                request_id: format!("half-{half}"),
+                community_id: suite.a().into(),
+                unit_org_id: suite.unit().into(),
+                period: period(suite.year, half),
+                title: format!("第{half}半年反馈"),
+                body: "请查收。".into(),
+                urgent: false,
+            })
+            .await
+            .expect("send")
+            .into_inner()
+            .notice
+            .expect("notice");
+        sent.push(notice.id);
+    }
+    let queue = |status: pb::NoticeStatus| pb::ListNoticesRequest {
+        org_id: suite.unit().into(),
+        status: status.into(),
+        ..Default::default()
+    };
+    let ids = |listed: pb::ListNoticesResponse| {
+        let mut ids: Vec<String> = listed.notices.into_iter().map(|n| n.id).collect();
+        ids.sort();
+        ids
+    };
+    let mut expected = sent.clone();
+    expected.sort();
+    let waiting = suite
+        .unit_admin()
+        .list_notices(queue(pb::NoticeStatus::Sent))
+        .await
+        .expect("queue")
+        .into_inner();
+    assert_eq!(ids(waiting), expected);
+
+    let item = |id: &str| pb::AcknowledgeNoticeRequest { notice_id: id.into() };
+    let status = suite
+        .admin_a()
+        .batch_acknowledge_notices(pb::BatchAcknowledgeNoticesRequest {
+            requests: vec![item(&sent[0])],
+        })
+        .await
+        .expect_err("only the unit acknowledges");
+    assert_reason(&status, Code::PermissionDenied, "ERROR_REASON_OUT_OF_SCOPE");
+    let results = suite
+        .unit_admin()
+        .batch_acknowledge_notices(pb::BatchAcknowledgeNoticesRequest {
+            requests: vec![item(&sent[0]), item("no-such-notice"), item(&sent[1]), item(&sent[0])],
+        })
+        .await
+        .expect("batch")
+        .into_inner()
+        .results;
+    assert_eq!(results.len(), 4);
+    assert_eq!(results[1].error.as_ref().map(|e| e.code), Some(Code::NotFound as i32));
+    for i in [0, 2, 3] {
+        let notice = results[i].notice.as_ref().unwrap_or_else(|| panic!("item {i}: {results:?}"));
+        assert_eq!(notice.status, pb::NoticeStatus::Acknowledged as i32);
+    }
+    assert_eq!(
+        results[0].notice.as_ref().map(|n| n.acknowledge_time.clone()),
+        results[3].notice.as_ref().map(|n| n.acknowledge_time.clone()),
+        "acknowledged once"
+    );
+    let left = suite
+        .unit_admin()
+        .list_notices(queue(pb::NoticeStatus::Sent))
+        .await
+        .expect("queue")
+        .into_inner();
+    assert!(left.notices.is_empty(), "{left:?}");
+    let done = suite
+        .unit_admin()
+        .list_notices(queue(pb::NoticeStatus::Acknowledged))
+        .await
+        .expect("done")
+        .into_inner();
+    assert_eq!(ids(done), expected);
 }
