@@ -196,7 +196,11 @@ async fn main() {
         let mut c = city.clone();
         let district = district.clone();
         async move {
-            c.get_report_statistics(pb::GetReportStatisticsRequest { org_id: district, year })
+            c.get_report_statistics(pb::GetReportStatisticsRequest {
+                org_id: district,
+                year,
+                ..Default::default()
+            })
                 .await
                 .expect("statistics");
         }

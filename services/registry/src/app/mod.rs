@@ -69,6 +69,14 @@ pub struct CommunityStats {
     pub members_reported: i64,
 }
 
+/// One page of the statistics table: units by id, then communities by id.
+#[derive(Debug, Clone, Default)]
+pub struct StatisticsPage {
+    pub units: Vec<UnitStats>,
+    pub communities: Vec<CommunityStats>,
+    pub next_page_token: String,
+}
+
 /// The registry's state: the pool, the personal-information cipher, the policy.
 #[derive(Clone)]
 pub struct Registry {

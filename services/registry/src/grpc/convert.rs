@@ -5,7 +5,7 @@ use dualreport_proto::registry::v1 as pb;
 use tonic::Status;
 
 use super::org_type_from_pb;
-use crate::app::{CommunityStats, MemberView, UnitStats};
+use crate::app::{MemberView, StatisticsPage};
 use crate::domain::member::{Category, Gender, MembershipStatus, Profile, ProfileDraft};
 use crate::domain::org::{self, Org, OrgDetails, OrgInput, OrgType, UnitKind};
 use crate::domain::policy::{Policy, Window};
@@ -347,13 +347,15 @@ fn count(n: i64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-pub fn statistics_to_pb(
-    year: i32,
-    units: Vec<UnitStats>,
-    communities: Vec<CommunityStats>,
-) -> pb::GetReportStatisticsResponse {
+pub fn statistics_to_pb(year: i32, lines: StatisticsPage) -> pb::GetReportStatisticsResponse {
+    let StatisticsPage {
+        units,
+        communities,
+        next_page_token,
+    } = lines;
     pb::GetReportStatisticsResponse {
         year,
+        next_page_token,
         units: units
             .into_iter()
             .map(|u| pb::UnitStatistics {

@@ -73,12 +73,13 @@ pub(super) async fn get_report_statistics(
 ) -> R<pb::GetReportStatisticsResponse> {
     let p = principal(&request)?;
     let req = request.into_inner();
-    let (units, communities) = api
+    let page = page(req.page_size, &req.page_token)?;
+    let lines = api
         .registry
-        .statistics(&p, &req.org_id, req.year)
+        .statistics(&p, &req.org_id, req.year, &page)
         .await
         .map_err(to_status)?;
-    Ok(Response::new(statistics_to_pb(req.year, units, communities)))
+    Ok(Response::new(statistics_to_pb(req.year, lines)))
 }
 
 pub(super) async fn list_not_reported_members(

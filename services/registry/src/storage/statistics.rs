@@ -25,6 +25,45 @@ pub async fn upsert_non_report_reason(
     Ok(())
 }
 
+/// The lines of a statistics page: units or communities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsSection {
+    Units,
+    Communities,
+}
+
+/// The ids of one page of orgs, `after` (exclusive) through `last`: the
+/// counts of a page are restricted to it.
+#[derive(Debug, Clone, Copy)]
+pub struct IdRange<'a> {
+    pub after: &'a str,
+    pub last: &'a str,
+}
+
+/// Up to `limit` units (or communities) inside `path` after the id `after`, by id.
+pub async fn stats_orgs_under(
+    conn: &mut AnyConnection,
+    path: &str,
+    section: StatsSection,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<Org>> {
+    let kind = match section {
+        StatsSection::Units => "org_type NOT IN ('CITY', 'DISTRICT', 'STREET', 'COMMUNITY', 'SERVICE_CENTER')",
+        StatsSection::Communities => "org_type = 'COMMUNITY'",
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT {ORG_COLUMNS} FROM organizations WHERE path LIKE $1 || '%' AND {kind} AND id > $2 \
+         ORDER BY id LIMIT $3"
+    ))
+    .bind(path)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(org_from_row).collect()
+}
+
 /// One in-service member of a unit and whether it reported in the year.
 #[derive(Debug, Clone)]
 pub struct UnitMemberStatus {
@@ -41,16 +80,20 @@ pub async fn unit_member_counts_under(
     conn: &mut AnyConnection,
     path: &str,
     year: i32,
+    ids: &IdRange<'_>,
 ) -> Result<Vec<(String, i64, i64)>> {
     let rows = sqlx::query(
         "SELECT m.unit_org_id, COUNT(*) AS registered, \
            SUM(CASE WHEN EXISTS (SELECT 1 FROM member_reports r \
               WHERE r.member_id = m.id AND r.year = $2 AND r.confirmed_at IS NOT NULL) THEN 1 ELSE 0 END) AS reported \
          FROM members m JOIN organizations u ON u.id = m.unit_org_id \
-         WHERE u.path LIKE $1 || '%' AND m.category = 'IN_SERVICE' GROUP BY m.unit_org_id",
+         WHERE u.path LIKE $1 || '%' AND m.category = 'IN_SERVICE' \
+           AND m.unit_org_id > $3 AND m.unit_org_id <= $4 GROUP BY m.unit_org_id",
     )
     .bind(path)
     .bind(i64::from(year))
+    .bind(ids.after)
+    .bind(ids.last)
     .fetch_all(conn)
     .await?;
     rows.iter()
@@ -101,13 +144,21 @@ pub async fn not_reported_under(
 }
 
 /// Ids of the units inside `path` whose report of `year` was received.
-pub async fn units_reported_under(conn: &mut AnyConnection, path: &str, year: i32) -> Result<Vec<String>> {
+pub async fn units_reported_under(
+    conn: &mut AnyConnection,
+    path: &str,
+    year: i32,
+    ids: &IdRange<'_>,
+) -> Result<Vec<String>> {
     let rows = sqlx::query(
         "SELECT r.unit_org_id FROM unit_reports r JOIN organizations u ON u.id = r.unit_org_id \
-         WHERE u.path LIKE $1 || '%' AND r.year = $2 AND r.status = 'RECEIVED'",
+         WHERE u.path LIKE $1 || '%' AND r.year = $2 AND r.status = 'RECEIVED' \
+           AND r.unit_org_id > $3 AND r.unit_org_id <= $4",
     )
     .bind(path)
     .bind(i64::from(year))
+    .bind(ids.after)
+    .bind(ids.last)
     .fetch_all(conn)
     .await?;
     rows.iter().map(|row| Ok(row.try_get("unit_org_id")?)).collect()
@@ -118,6 +169,7 @@ pub async fn community_counts_under(
     conn: &mut AnyConnection,
     path: &str,
     year: i32,
+    ids: &IdRange<'_>,
 ) -> Result<Vec<(String, i64, i64)>> {
     let rows = sqlx::query(
         "SELECT c.id, \
@@ -125,10 +177,13 @@ pub async fn community_counts_under(
               AND r.status = 'RECEIVED') AS units, \
            (SELECT COUNT(DISTINCT r.member_id) FROM member_reports r WHERE r.community_id = c.id AND r.year = $2 \
               AND r.confirmed_at IS NOT NULL) AS members \
-         FROM organizations c WHERE c.path LIKE $1 || '%' AND c.org_type = 'COMMUNITY'",
+         FROM organizations c WHERE c.path LIKE $1 || '%' AND c.org_type = 'COMMUNITY' \
+           AND c.id > $3 AND c.id <= $4",
     )
     .bind(path)
     .bind(i64::from(year))
+    .bind(ids.after)
+    .bind(ids.last)
     .fetch_all(conn)
     .await?;
     rows.iter()

@@ -112,6 +112,7 @@ pub(crate) async fn district_statistics_get_the_long_deadline_and_other_calls_do
             .get_report_statistics(pb::GetReportStatisticsRequest {
                 org_id: city.district.id.clone(),
                 year: this_year(),
+                ..Default::default()
             })
             .await
         {

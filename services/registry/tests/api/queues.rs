@@ -10,6 +10,8 @@ use dualreport_testkit::member_token;
 use registry::domain::china_today;
 use tonic::Code;
 
+use std::collections::HashMap;
+
 use crate::helpers::*;
 use crate::unit_reports::unit_report;
 
@@ -172,6 +174,86 @@ async fn member_reports_and_relocations_filter_by_day_and_status(backend: Backen
 }
 
 dualreport_testkit::on_both_backends!(
+    report_statistics_page_through_units_then_communities,
     a_community_lists_unit_reports_waiting_for_its_receipt,
     member_reports_and_relocations_filter_by_day_and_status,
 );
+
+/// The district's statistics walked a few lines at a time give every unit
+/// and every community exactly once, with the counts the one-page answer
+/// gives — whatever the page size, including one the units fill exactly.
+async fn report_statistics_page_through_units_then_communities(backend: Backend) {
+    use pb::OrganizationType as T;
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    let mut admin = app.city();
+    for n in 0..3 {
+        create_org(&mut admin, &format!("第{n}委办局"), T::Institution, &city.committee.id).await;
+        create_org(&mut admin, &format!("第{n}社区"), T::Community, &city.street.id).await;
+    }
+    let member = unit_member(&app, &city, "统计").await;
+    report_and_confirm(&app, &member.id, &city.community_a.id, "一支部").await;
+    let request = |page_size: i32, page_token: String| pb::GetReportStatisticsRequest {
+        org_id: city.district.id.clone(),
+        year: this_year(),
+        page_size,
+        page_token,
+    };
+    let whole = admin
+        .get_report_statistics(request(500, String::new()))
+        .await
+        .expect("one page")
+        .into_inner();
+    assert!(whole.next_page_token.is_empty());
+    // committee, unit and three institutions; A, B and three more communities.
+    assert_eq!((whole.units.len(), whole.communities.len()), (5, 5));
+    let units: HashMap<String, (i32, i32)> = whole
+        .units
+        .iter()
+        .map(|u| (u.unit_org_id.clone(), (u.registered_members, u.reported_members)))
+        .collect();
+    assert_eq!(units[&city.unit.id], (1, 1));
+    let communities: HashMap<String, i32> = whole
+        .communities
+        .iter()
+        .map(|c| (c.community_id.clone(), c.members_reported))
+        .collect();
+    assert_eq!(communities[&city.community_a.id], 1);
+
+    for page_size in [1, 2, 3, 5] {
+        let (mut seen_units, mut seen_communities) = (HashMap::new(), HashMap::new());
+        let mut token = String::new();
+        let mut pages = 0;
+        loop {
+            let page = admin
+                .get_report_statistics(request(page_size, token))
+                .await
+                .expect("a page")
+                .into_inner();
+            pages += 1;
+            assert!(page.units.len() + page.communities.len() <= page_size as usize);
+            for u in page.units {
+                let counts = (u.registered_members, u.reported_members);
+                assert!(seen_units.insert(u.unit_org_id, counts).is_none(), "a unit twice");
+            }
+            for c in page.communities {
+                assert!(
+                    seen_communities.insert(c.community_id, c.members_reported).is_none(),
+                    "a community twice"
+                );
+            }
+            token = page.next_page_token;
+            if token.is_empty() {
+                break;
+            }
+            assert!(pages < 20, "paging ends");
+        }
+        assert_eq!(seen_units, units, "page size {page_size}");
+        assert_eq!(seen_communities, communities, "page size {page_size}");
+    }
+    let status = admin
+        .get_report_statistics(request(2, "bm90LWEtdG9rZW4".into()))
+        .await
+        .expect_err("a forged token");
+    assert_invalid(&status, "page_token");
+}

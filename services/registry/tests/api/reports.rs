@@ -136,6 +136,7 @@ async fn members_report_with_a_letter_and_are_confirmed(backend: Backend) {
         .get_report_statistics(pb::GetReportStatisticsRequest {
             org_id: city.district.id.clone(),
             year: this_year(),
+            ..Default::default()
         })
         .await
         .expect("statistics")
@@ -168,6 +169,7 @@ async fn members_report_with_a_letter_and_are_confirmed(backend: Backend) {
         .get_report_statistics(pb::GetReportStatisticsRequest {
             org_id: city.district.id.clone(),
             year: this_year(),
+            ..Default::default()
         })
         .await
         .expect_err("a community does not read the district's statistics");
@@ -283,6 +285,7 @@ async fn parallel_reports_and_confirmations_do_not_duplicate(backend: Backend) {
         .get_report_statistics(pb::GetReportStatisticsRequest {
             org_id: city.district.id.clone(),
             year: this_year(),
+            ..Default::default()
         })
         .await
         .expect("statistics")

@@ -47,6 +47,7 @@ async fn a_district_of_100k_members_imports_in_one_call_and_its_statistics_answe
         .get_report_statistics(pb::GetReportStatisticsRequest {
             org_id: city.district.id.clone(),
             year: this_year(),
+            ..Default::default()
         })
         .await
         .expect("statistics of a 100k district")

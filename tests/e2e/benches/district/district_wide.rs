@@ -21,6 +21,7 @@ pub async fn reads(b: &Bench<'_>, units: &[String]) {
         .get_report_statistics(reg::GetReportStatisticsRequest {
             org_id: district.clone(),
             year,
+            ..Default::default()
         })
         .await;
     line(
