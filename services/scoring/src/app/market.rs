@@ -46,7 +46,10 @@ impl Scoring {
         if let Some(id) = idempotency::replayed_by(&mut tx, p, request_id, "UpdateItem").await? {
             return self.require_item(&mut tx, &id).await;
         }
+        etag::check("item", id, &change.etag, item.updated_at)?;
         let before = item_fields(&item);
+        let previous = item.updated_at;
+        item.updated_at = etag::next_update_time(previous, now_millis());
         if let Some(name) = change.name {
             item.name = name;
         }
@@ -59,7 +62,11 @@ impl Scoring {
         if let Some(active) = change.active {
             item.active = active;
         }
-        if !db::update_item(&mut tx, &item, change.add_stock, now_millis()).await? {
+        if !db::update_item(&mut tx, &item, change.add_stock, previous).await? {
+            let now = self.require_item(&mut tx, id).await?;
+            if now.updated_at != previous {
+                return Err(etag::changed_meanwhile("item", id).into());
+            }
             return Err(ScoringError::invalid(
                 "add_stock",
                 format!(

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use dualreport_platform::auth::{Principal, Role, Scope};
 use dualreport_platform::paging::PageRequest;
-use dualreport_platform::{idempotency, journal};
+use dualreport_platform::{etag, idempotency, journal};
 use sqlx::{AnyConnection, AnyPool};
 
 use crate::domain::ledger::{Entry, EntryKind, ProjectScorer, Rules, SpecialCategory};
@@ -80,6 +80,8 @@ pub struct ItemChange {
     pub price_points: Option<i64>,
     pub add_stock: i64,
     pub active: Option<bool>,
+    /// The version the caller read (`platform::etag`); empty: no check.
+    pub etag: String,
 }
 
 /// A subject's balance.

@@ -220,6 +220,8 @@ pub fn item_to_pb(i: Item) -> pb::Item {
         stock: points(i.stock),
         active: i.active,
         update_time: Some(timestamp(i.updated_at)),
+        create_time: Some(timestamp(i.created_at)),
+        etag: dualreport_platform::etag::of(i.updated_at),
     }
 }
 

@@ -57,6 +57,7 @@ pub(super) async fn update_item(
         price_points: req.price_points.and_then(|price| market::price(i64_of(price), &mut v)),
         add_stock: i64_of(req.add_stock),
         active: req.active,
+        etag: req.etag.clone(),
     };
     if !v.is_empty() {
         return Err(err::invalid_fields(&v.0));

@@ -47,11 +47,14 @@ pub async fn item(conn: &mut AnyConnection, id: &str) -> Result<Option<Item>> {
 
 /// Writes name, description, price and active; adds `add_stock` unless the
 /// stock would leave 0 ..= `MAX_STOCK` (false then).
-pub async fn update_item(conn: &mut AnyConnection, item: &Item, add_stock: i64, now: i64) -> Result<bool> {
+/// Writes `item` over the version last updated at `previous` (see
+/// `platform::etag`); false when another update came first or the stock
+/// would leave its bounds.
+pub async fn update_item(conn: &mut AnyConnection, item: &Item, add_stock: i64, previous: i64) -> Result<bool> {
     let result = sqlx::query(
         "UPDATE items SET name = $2, description = $3, price_points = $4, active = $5, \
            stock = stock + $6, updated_at = $7 \
-         WHERE id = $1 AND stock + $6 >= 0 AND stock + $6 <= $8",
+         WHERE id = $1 AND stock + $6 >= 0 AND stock + $6 <= $8 AND updated_at = $9",
     )
     .bind(&item.id)
     .bind(&item.name)
@@ -59,8 +62,9 @@ pub async fn update_item(conn: &mut AnyConnection, item: &Item, add_stock: i64, 
     .bind(item.price_points)
     .bind(i64::from(item.active))
     .bind(add_stock)
-    .bind(now)
+    .bind(item.updated_at)
     .bind(crate::domain::market::MAX_STOCK)
+    .bind(previous)
     .execute(conn)
     .await?;
     Ok(result.rows_affected() == 1)
