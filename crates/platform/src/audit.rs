@@ -27,7 +27,7 @@ pub const SERVICE_NAME: &str = "dualreport.common.v1.AuditLogService";
 pub static ACCESS: AccessTable = AccessTable {
     service: SERVICE_NAME,
     rules: &[Rule {
-        rpcs: &["ListAuditRecords"],
+        rpcs: &["ListAuditRecords", "ExportAuditRecords"],
         roles: ADMINS,
         scope: "admins at or above `org_id`: the changes to resources inside its subtree",
     }],
@@ -170,6 +170,78 @@ impl<S: Subtrees> AuditApi<S> {
     }
 }
 
+/// The filters of a list or an export, refusing an instant whose nanos are
+/// out of range.
+fn filter_of(
+    resource_id: &str,
+    method: &str,
+    subject: &str,
+    start_time: Option<&prost_types::Timestamp>,
+    end_time: Option<&prost_types::Timestamp>,
+) -> Result<Filter, Status> {
+    let millis = |field: &str, ts: Option<&prost_types::Timestamp>| -> Result<Option<i64>, Status> {
+        match ts {
+            None => Ok(None),
+            Some(t) if (0..1_000_000_000).contains(&t.nanos) => Ok(Some(crate::wire::millis_of(t))),
+            Some(_) => Err(crate::error::invalid_field(
+                field,
+                "nanos must be between 0 and 999,999,999",
+            )),
+        }
+    };
+    Ok(Filter {
+        resource_id: resource_id.chars().take(128).collect(),
+        method: method.chars().take(128).collect(),
+        subject: subject.chars().take(128).collect(),
+        start: millis("start_time", start_time)?,
+        end: millis("end_time", end_time)?,
+    })
+}
+
+/// The export's columns, in the order of [`csv_lines`].
+const CSV_HEADERS: [&str; 11] = [
+    "时间",
+    "操作者",
+    "角色",
+    "操作者组织",
+    "操作",
+    "对象类型",
+    "对象",
+    "所属组织",
+    "记录",
+    "变更前",
+    "变更后",
+];
+
+/// The CSV lines of `records` (RFC 3339 times in UTC).
+fn csv_lines(records: &[pb::AuditRecord], out: &mut String) {
+    for r in records {
+        let at = r.time.as_ref().map_or(0, crate::wire::millis_of);
+        let time = chrono::DateTime::from_timestamp_millis(at)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .unwrap_or_default();
+        crate::csv::line(
+            [
+                time.as_str(),
+                &r.subject,
+                &r.role,
+                &r.actor_org_id,
+                &r.method,
+                &r.resource_kind,
+                &r.resource_id,
+                &r.org_id,
+                &r.id,
+                &r.before,
+                &r.after,
+            ],
+            out,
+        );
+    }
+}
+
+type ExportStream =
+    std::pin::Pin<Box<dyn futures::Stream<Item = Result<pb::ExportAuditRecordsResponse, Status>> + Send + 'static>>;
+
 #[tonic::async_trait]
 impl<S: Subtrees> AuditLogService for AuditApi<S> {
     async fn list_audit_records(
@@ -179,23 +251,13 @@ impl<S: Subtrees> AuditLogService for AuditApi<S> {
         let p = principal(&request)?;
         let r = request.into_inner();
         let org_id = crate::validate::id("org_id", &r.org_id).map_err(|e| crate::error::invalid_fields(&[e]))?;
-        let millis = |field: &str, ts: Option<&prost_types::Timestamp>| -> Result<Option<i64>, Status> {
-            match ts {
-                None => Ok(None),
-                Some(t) if (0..1_000_000_000).contains(&t.nanos) => Ok(Some(crate::wire::millis_of(t))),
-                Some(_) => Err(crate::error::invalid_field(
-                    field,
-                    "nanos must be between 0 and 999,999,999",
-                )),
-            }
-        };
-        let filter = Filter {
-            resource_id: r.resource_id.chars().take(128).collect(),
-            method: r.method.chars().take(128).collect(),
-            subject: r.subject.chars().take(128).collect(),
-            start: millis("start_time", r.start_time.as_ref())?,
-            end: millis("end_time", r.end_time.as_ref())?,
-        };
+        let filter = filter_of(
+            &r.resource_id,
+            &r.method,
+            &r.subject,
+            r.start_time.as_ref(),
+            r.end_time.as_ref(),
+        )?;
         let page = crate::wire::page(r.page_size, &r.page_token)?;
         let path = self.subtrees.readable_subtree(&p, &org_id).await?;
         let mut conn = self.pool.acquire().await.map_err(db_status)?;
@@ -204,5 +266,73 @@ impl<S: Subtrees> AuditLogService for AuditApi<S> {
             records,
             next_page_token,
         }))
+    }
+
+    type ExportAuditRecordsStream = ExportStream;
+
+    /// Pages through the trail as `ListAuditRecords` would, one message per
+    /// page, reading the next page only when the client has taken the last.
+    async fn export_audit_records(
+        &self,
+        request: Request<pb::ExportAuditRecordsRequest>,
+    ) -> Result<Response<ExportStream>, Status> {
+        let p = principal(&request)?;
+        let r = request.into_inner();
+        let org_id = crate::validate::id("org_id", &r.org_id).map_err(|e| crate::error::invalid_fields(&[e]))?;
+        let filter = filter_of(
+            &r.resource_id,
+            &r.method,
+            &r.subject,
+            r.start_time.as_ref(),
+            r.end_time.as_ref(),
+        )?;
+        let size = if r.page_size == 0 {
+            i32::try_from(crate::paging::MAX_PAGE_SIZE).unwrap_or(500)
+        } else {
+            r.page_size
+        };
+        let page = crate::wire::page(size, &r.page_token)?;
+        let path = self.subtrees.readable_subtree(&p, &org_id).await?;
+        let first = r.page_token.is_empty();
+        let state = Some((self.pool.clone(), page, first));
+        let stream = futures::stream::try_unfold(state, move |state| {
+            let (path, filter, org_id) = (path.clone(), filter.clone(), org_id.clone());
+            async move {
+                let Some((pool, page, first)) = state else {
+                    return Ok(None);
+                };
+                let mut conn = pool.acquire().await.map_err(db_status)?;
+                let (records, next_page_token) = list(&mut conn, &path, &filter, &page).await?;
+                drop(conn);
+                let mut chunk = String::new();
+                if first {
+                    chunk.push_str(crate::csv::BOM);
+                    crate::csv::line(CSV_HEADERS, &mut chunk);
+                }
+                csv_lines(&records, &mut chunk);
+                let message = pb::ExportAuditRecordsResponse {
+                    file_name: if first {
+                        format!("audit-{org_id}.csv")
+                    } else {
+                        String::new()
+                    },
+                    content_type: if first {
+                        "text/csv; charset=utf-8".to_owned()
+                    } else {
+                        String::new()
+                    },
+                    chunk: chunk.into_bytes(),
+                    next_page_token: next_page_token.clone(),
+                };
+                let next = if next_page_token.is_empty() {
+                    None
+                } else {
+                    let next = crate::wire::page(size, &next_page_token)?;
+                    Some((pool, next, false))
+                };
+                Ok(Some((message, next)))
+            }
+        });
+        Ok(Response::new(Box::pin(stream)))
     }
 }

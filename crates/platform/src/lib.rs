@@ -10,6 +10,7 @@ pub mod batch;
 pub mod cli;
 pub mod client;
 pub mod crypto;
+pub mod csv;
 pub mod db;
 pub mod deadline;
 pub mod edge;

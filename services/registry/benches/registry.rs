@@ -201,8 +201,8 @@ async fn main() {
                 year,
                 ..Default::default()
             })
-                .await
-                .expect("statistics");
+            .await
+            .expect("statistics");
         }
     })
     .await;

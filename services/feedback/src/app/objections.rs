@@ -363,7 +363,9 @@ impl Feedback {
             after: String::new(),
         };
         loop {
-            let (rows, next) = self.list_objections(p, org_id, &ObjectionFilter::default(), &page).await?;
+            let (rows, next) = self
+                .list_objections(p, org_id, &ObjectionFilter::default(), &page)
+                .await?;
             let last = rows.last().map(|o| o.id.clone());
             out.extend(rows);
             match (next.is_empty(), last) {

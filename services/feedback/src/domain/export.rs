@@ -11,31 +11,13 @@ pub struct Table {
 }
 
 pub fn csv(table: &Table) -> Vec<u8> {
-    let mut out = String::from("\u{feff}");
-    let line = |cells: &mut dyn Iterator<Item = &str>, out: &mut String| {
-        let cells: Vec<String> = cells.map(csv_cell).collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
-    };
-    line(&mut table.headers.iter().copied(), &mut out);
+    use dualreport_platform::csv;
+    let mut out = String::from(csv::BOM);
+    csv::line(table.headers.iter().copied(), &mut out);
     for row in &table.rows {
-        line(&mut row.iter().map(String::as_str), &mut out);
+        csv::line(row.iter().map(String::as_str), &mut out);
     }
     out.into_bytes()
-}
-
-fn csv_cell(value: &str) -> String {
-    // A leading =, +, - or @ would be a formula in a spreadsheet: quote it away.
-    let guarded = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
 }
 
 pub fn xlsx(table: &Table) -> Vec<u8> {

@@ -66,7 +66,10 @@ async fn an_upheld_objection_changes_points_exactly_once(backend: Backend) {
     };
     let week_ago = today - chrono::Days::new(7);
     let yesterday = today - chrono::Days::new(1);
-    assert_eq!(queue(pb::ObjectionStatus::Open, yesterday, today).await, [raised.id.clone()]);
+    assert_eq!(
+        queue(pb::ObjectionStatus::Open, yesterday, today).await,
+        std::slice::from_ref(&raised.id)
+    );
     assert!(queue(pb::ObjectionStatus::Open, week_ago, week_ago).await.is_empty());
     assert!(queue(pb::ObjectionStatus::Assigned, yesterday, today).await.is_empty());
 
@@ -79,7 +82,10 @@ async fn an_upheld_objection_changes_points_exactly_once(backend: Backend) {
         .await
         .expect("assign");
     assert!(queue(pb::ObjectionStatus::Open, yesterday, today).await.is_empty());
-    assert_eq!(queue(pb::ObjectionStatus::Assigned, yesterday, today).await, [raised.id.clone()]);
+    assert_eq!(
+        queue(pb::ObjectionStatus::Assigned, yesterday, today).await,
+        std::slice::from_ref(&raised.id)
+    );
     let note = pb::AddInvestigationNoteRequest {
         objection_id: raised.id.clone(),
         note: "走访服务对象，确认服务两小时".into(),

@@ -409,12 +409,15 @@ async fn a_unit_acknowledges_its_queue_of_notices_in_one_batch(backend: Backend)
     assert_eq!(results.len(), 4);
     assert_eq!(results[1].error.as_ref().map(|e| e.code), Some(Code::NotFound as i32));
     for i in [0, 2, 3] {
-        let notice = results[i].notice.as_ref().unwrap_or_else(|| panic!("item {i}: {results:?}"));
+        let notice = results[i]
+            .notice
+            .as_ref()
+            .unwrap_or_else(|| panic!("item {i}: {results:?}"));
         assert_eq!(notice.status, pb::NoticeStatus::Acknowledged as i32);
     }
     assert_eq!(
-        results[0].notice.as_ref().map(|n| n.acknowledge_time.clone()),
-        results[3].notice.as_ref().map(|n| n.acknowledge_time.clone()),
+        results[0].notice.as_ref().map(|n| n.acknowledge_time),
+        results[3].notice.as_ref().map(|n| n.acknowledge_time),
         "acknowledged once"
     );
     let left = suite

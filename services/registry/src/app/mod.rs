@@ -33,8 +33,8 @@ use crate::domain::org::{Org, OrgDetails, OrgInput, OrgType, check_parent, distr
 use crate::domain::policy::Policy;
 use crate::domain::report::{
     Assignment, Letter, MemberReport, MemberReportFilter, MemberReportStatus, Receipt, ReceiptKind, Relocation,
-    RelocationFilter, RelocationStatus, UnitReport, UnitReportFilter, UnitReportStatus, letter_number,
-    receipt_number, relocation_due, valid_year,
+    RelocationFilter, RelocationStatus, UnitReport, UnitReportFilter, UnitReportStatus, letter_number, receipt_number,
+    relocation_due, valid_year,
 };
 use crate::domain::{RegistryError, Result, china_today, now_millis};
 use crate::org_cache::OrgCache;

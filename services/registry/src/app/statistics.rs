@@ -54,7 +54,12 @@ impl Registry {
             Some(fields) => match fields[0].as_str() {
                 "u" => (db::StatsSection::Units, fields[1].clone()),
                 "c" => (db::StatsSection::Communities, fields[1].clone()),
-                _ => return Err(RegistryError::invalid("page_token", "is not a token this service issued")),
+                _ => {
+                    return Err(RegistryError::invalid(
+                        "page_token",
+                        "is not a token this service issued",
+                    ));
+                }
             },
         };
         let mut conn = self.pool.acquire().await?;
@@ -70,9 +75,12 @@ impl Registry {
             if let Some(last) = &last {
                 let ids = db::IdRange { after: &after, last };
                 match section {
-                    db::StatsSection::Units => out.units.extend(unit_lines(&mut conn, &org.path, year, &ids, orgs).await?),
+                    db::StatsSection::Units => out
+                        .units
+                        .extend(unit_lines(&mut conn, &org.path, year, &ids, orgs).await?),
                     db::StatsSection::Communities => {
-                        out.communities.extend(community_lines(&mut conn, &org.path, year, &ids, orgs).await?);
+                        out.communities
+                            .extend(community_lines(&mut conn, &org.path, year, &ids, orgs).await?);
                     }
                 }
             }
@@ -89,7 +97,8 @@ impl Registry {
                 (false, db::StatsSection::Communities) => return Ok(out),
                 (false, db::StatsSection::Units) if room == 0 => {
                     // The units filled the page exactly: communities follow.
-                    let first = db::stats_orgs_under(&mut conn, &org.path, db::StatsSection::Communities, "", 1).await?;
+                    let first =
+                        db::stats_orgs_under(&mut conn, &org.path, db::StatsSection::Communities, "", 1).await?;
                     if !first.is_empty() {
                         out.next_page_token = page.token_for(&compound_key(&["c", ""]));
                     }
@@ -102,7 +111,6 @@ impl Registry {
             }
         }
     }
-
 
     /// One page of the members inside `org_id` who have not reported in `year`.
     pub async fn not_reported(

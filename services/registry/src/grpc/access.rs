@@ -56,7 +56,11 @@ pub static ACCESS: AccessTable = AccessTable {
             scope: "an admin over the community (another community's admin is refused)",
         },
         Rule {
-            rpcs: &["IssueIntroductionLetter", "BatchIssueIntroductionLetters", "RecordNonReportReason"],
+            rpcs: &[
+                "IssueIntroductionLetter",
+                "BatchIssueIntroductionLetters",
+                "RecordNonReportReason",
+            ],
             roles: ADMINS,
             scope: "an admin over the member's unit",
         },

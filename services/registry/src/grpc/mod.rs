@@ -29,9 +29,9 @@ use crate::domain::org::OrgType;
 use crate::domain::report::{
     MemberReportFilter, MemberReportStatus, RelocationFilter, RelocationStatus, UnitReportFilter, UnitReportStatus,
 };
-use dualreport_platform::filter::DateWindow;
 use crate::storage::OrgFilter;
 use convert::*;
+use dualreport_platform::filter::DateWindow;
 
 pub struct RegistryApi {
     registry: Registry,

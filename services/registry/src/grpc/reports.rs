@@ -125,7 +125,9 @@ pub(super) async fn issue_introduction_letter(
 ) -> R<pb::IssueIntroductionLetterResponse> {
     let p = principal(&request)?;
     let letter = issue_one(api, &p, request.into_inner()).await?;
-    Ok(Response::new(pb::IssueIntroductionLetterResponse { letter: Some(letter) }))
+    Ok(Response::new(pb::IssueIntroductionLetterResponse {
+        letter: Some(letter),
+    }))
 }
 
 async fn issue_one(

@@ -189,4 +189,72 @@ async fn every_change_is_audited_with_before_and_after(backend: Backend) {
     assert_invalid(&status, "org_id");
 }
 
-dualreport_testkit::on_both_backends!(every_change_is_audited_with_before_and_after,);
+/// The whole export, message by message.
+async fn export(
+    app: &TestApp,
+    token: &str,
+    request: cpb::ExportAuditRecordsRequest,
+) -> Result<Vec<cpb::ExportAuditRecordsResponse>, tonic::Status> {
+    let mut stream = audit_client(app, token)
+        .export_audit_records(request)
+        .await?
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(message) = stream.message().await? {
+        out.push(message);
+    }
+    Ok(out)
+}
+
+/// The trail of a subtree exports as one CSV file streamed a page per
+/// message: every record once, the header first, and an interrupted export
+/// resumes from the token of the last message received.
+async fn the_trail_exports_as_csv_a_page_per_message(backend: Backend) {
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    for name in ["导一", "导二", "导三", "导四", "导五"] {
+        unit_member(&app, &city, name).await;
+    }
+    let city_token = admin_token(Role::CityAdmin, "city");
+    let records = all_records(&app, &city_token, dualreport_testkit::audit::of_org(&city.district.id)).await;
+    assert!(records.len() >= 11, "six orgs and five members: {}", records.len());
+    let request = |page_token: String| cpb::ExportAuditRecordsRequest {
+        org_id: city.district.id.clone(),
+        page_size: 2,
+        page_token,
+        ..Default::default()
+    };
+    let messages = export(&app, &city_token, request(String::new())).await.expect("export");
+    assert_eq!(messages.len(), records.len().div_ceil(2), "two records a message");
+    assert_eq!(messages[0].file_name, format!("audit-{}.csv", city.district.id));
+    assert!(messages[0].content_type.starts_with("text/csv"));
+    assert!(messages.last().expect("last").next_page_token.is_empty());
+    let file: Vec<u8> = messages.iter().flat_map(|m| m.chunk.clone()).collect();
+    let text = String::from_utf8(file).expect("utf-8");
+    assert!(text.starts_with("\u{feff}时间,操作者,角色"), "{text}");
+    let lines: Vec<&str> = text.trim_end().split("\r\n").collect();
+    assert_eq!(lines.len(), records.len() + 1, "the header and one line per record");
+    for (line, record) in lines[1..].iter().zip(&records) {
+        assert!(line.contains(&record.id), "newest first, as the list: {line}");
+    }
+    let resumed = export(&app, &city_token, request(messages[0].next_page_token.clone()))
+        .await
+        .expect("resume");
+    let rest: Vec<u8> = resumed.iter().flat_map(|m| m.chunk.clone()).collect();
+    let expected: Vec<u8> = messages[1..].iter().flat_map(|m| m.chunk.clone()).collect();
+    assert_eq!(rest, expected, "the rest of the file, without a second header");
+
+    let status = export(
+        &app,
+        &admin_token(Role::CommunityAdmin, &city.community_b.id),
+        request(String::new()),
+    )
+    .await
+    .expect_err("outside its subtree");
+    assert_eq!(status.code(), Code::PermissionDenied);
+}
+
+dualreport_testkit::on_both_backends!(
+    every_change_is_audited_with_before_and_after,
+    the_trail_exports_as_csv_a_page_per_message,
+);

@@ -50,15 +50,27 @@ async fn a_community_lists_unit_reports_waiting_for_its_receipt(backend: Backend
     let reader = community.clone();
     let list = |request: pb::ListUnitReportsRequest| {
         let mut client = reader.clone();
-        async move { ids(client.list_unit_reports(request).await.expect("list").into_inner().reports) }
+        async move {
+            ids(client
+                .list_unit_reports(request)
+                .await
+                .expect("list")
+                .into_inner()
+                .reports)
+        }
     };
-    assert_eq!(list(queue(pb::UnitReportStatus::Submitted, None)).await, [report.id.clone()]);
     assert_eq!(
-        list(queue(pb::UnitReportStatus::Submitted, Some(today.clone()))).await,
-        [report.id.clone()]
+        list(queue(pb::UnitReportStatus::Submitted, None)).await,
+        std::slice::from_ref(&report.id)
+    );
+    assert_eq!(
+        list(queue(pb::UnitReportStatus::Submitted, Some(today))).await,
+        std::slice::from_ref(&report.id)
     );
     assert!(
-        list(queue(pb::UnitReportStatus::Submitted, Some(yesterday.clone()))).await.is_empty(),
+        list(queue(pb::UnitReportStatus::Submitted, Some(yesterday)))
+            .await
+            .is_empty(),
         "submitted today, not yesterday"
     );
     assert!(list(queue(pb::UnitReportStatus::Received, None)).await.is_empty());
@@ -70,13 +82,19 @@ async fn a_community_lists_unit_reports_waiting_for_its_receipt(backend: Backend
         })
         .await
         .expect("receive");
-    assert!(list(queue(pb::UnitReportStatus::Submitted, None)).await.is_empty(), "the queue is done");
-    assert_eq!(list(queue(pb::UnitReportStatus::Received, None)).await, [report.id.clone()]);
+    assert!(
+        list(queue(pb::UnitReportStatus::Submitted, None)).await.is_empty(),
+        "the queue is done"
+    );
+    assert_eq!(
+        list(queue(pb::UnitReportStatus::Received, None)).await,
+        std::slice::from_ref(&report.id)
+    );
 
     // A range that ends before it starts names the field.
     let backwards = DateRange {
-        first: today.first.clone(),
-        last: yesterday.last.clone(),
+        first: today.first,
+        last: yesterday.last,
     };
     let status = community
         .list_unit_reports(queue(pb::UnitReportStatus::Unspecified, Some(backwards)))
@@ -114,14 +132,14 @@ async fn member_reports_and_relocations_filter_by_day_and_status(backend: Backen
         ..Default::default()
     };
     let found = district
-        .list_member_reports(reports(today.clone()))
+        .list_member_reports(reports(today))
         .await
         .expect("today")
         .into_inner()
         .reports;
     assert_eq!(found.len(), 1);
     let none = district
-        .list_member_reports(reports(yesterday.clone()))
+        .list_member_reports(reports(yesterday))
         .await
         .expect("yesterday")
         .into_inner()
@@ -146,11 +164,22 @@ async fn member_reports_and_relocations_filter_by_day_and_status(backend: Backen
     let reader = district.clone();
     let count = |request: pb::ListRelocationsRequest| {
         let mut client = reader.clone();
-        async move { client.list_relocations(request).await.expect("list").into_inner().relocations.len() }
+        async move {
+            client
+                .list_relocations(request)
+                .await
+                .expect("list")
+                .into_inner()
+                .relocations
+                .len()
+        }
     };
     assert_eq!(count(relocations(pb::RelocationStatus::Pending, None)).await, 1);
     assert_eq!(count(relocations(pb::RelocationStatus::Pending, Some(today))).await, 1);
-    assert_eq!(count(relocations(pb::RelocationStatus::Pending, Some(yesterday))).await, 0);
+    assert_eq!(
+        count(relocations(pb::RelocationStatus::Pending, Some(yesterday))).await,
+        0
+    );
     assert_eq!(count(relocations(pb::RelocationStatus::Fulfilled, None)).await, 0);
 
     report_and_confirm(&app, &member.id, &city.community_b.id, "二支部").await;

@@ -71,7 +71,11 @@ pub(super) async fn record_service(
     Ok(Response::new(pb::RecordServiceResponse { entry: Some(entry) }))
 }
 
-async fn record_one(api: &ScoringApi, p: &dualreport_platform::auth::Principal, req: &pb::RecordServiceRequest) -> Result<pb::Entry, Status> {
+async fn record_one(
+    api: &ScoringApi,
+    p: &dualreport_platform::auth::Principal,
+    req: &pb::RecordServiceRequest,
+) -> Result<pb::Entry, Status> {
     let award = ServiceAward::try_from(req)?;
     let entry = api.scoring.record_service(p, award).await.map_err(to_status)?;
     Ok(entry_to_pb(entry))

@@ -18,8 +18,8 @@ use tonic::{Code, Request, Response, Status};
 
 use crate::app::{Correction, ItemChange, ProjectAward, Scoring, ServiceAward, SpecialAward};
 use crate::domain::market::{self, Item};
-use crate::domain::{ScoringError, id, now_millis};
 use crate::domain::settlement::{SettlementStatus, SettlementsOf};
+use crate::domain::{ScoringError, id, now_millis};
 use crate::storage::{BoardCursor, LineCursor};
 use convert::*;
 use dualreport_platform::paging::PageRequest;

@@ -172,7 +172,11 @@ async fn the_board_lists_only_published_results_in_rank_order(backend: Backend) 
         .expect("published")
         .into_inner()
         .settlements;
-    assert!(published.iter().all(|s| s.status == pb::SettlementStatus::Published as i32));
+    assert!(
+        published
+            .iter()
+            .all(|s| s.status == pb::SettlementStatus::Published as i32)
+    );
     assert!(published.iter().all(|s| s.community_id != b_versions[0].community_id));
     let hidden_drafts = suite
         .member(&hidden)

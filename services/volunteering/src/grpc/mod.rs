@@ -13,8 +13,8 @@ mod wishes;
 
 use dualreport_platform::auth::principal;
 use dualreport_platform::error as err;
-use dualreport_platform::ids::new_id;
 use dualreport_platform::filter::DateWindow;
+use dualreport_platform::ids::new_id;
 use dualreport_platform::validate::{Violations, id, known, optional_id, text};
 use dualreport_platform::wire::{date_from_pb, page};
 use dualreport_proto::common::v1::ErrorReason;

@@ -55,8 +55,15 @@ async fn a_community_lists_what_waits_for_its_confirmation(backend: Backend) {
     waiting.sort();
     assert_eq!(ids(queue(pb::AttendanceStatus::CheckedIn, None)).await, waiting);
     // The activity runs now: served today (or yesterday, just after midnight).
-    assert_eq!(ids(queue(pb::AttendanceStatus::CheckedIn, Some(days(1, 0)))).await, waiting);
-    assert!(ids(queue(pb::AttendanceStatus::CheckedIn, Some(days(9, 3)))).await.is_empty());
+    assert_eq!(
+        ids(queue(pb::AttendanceStatus::CheckedIn, Some(days(1, 0)))).await,
+        waiting
+    );
+    assert!(
+        ids(queue(pb::AttendanceStatus::CheckedIn, Some(days(9, 3))))
+            .await
+            .is_empty()
+    );
     assert_eq!(
         ids(queue(pb::AttendanceStatus::Confirmed, None)).await,
         [checked_in[0].clone()]
@@ -87,7 +94,10 @@ async fn a_community_lists_what_waits_for_its_confirmation(backend: Backend) {
     assert!(ids(queue(pb::AttendanceStatus::CheckedIn, None)).await.is_empty());
 
     // Another community's admin, and a member, may not read A's queue.
-    for mut outsider in [suite.admin_b(), suite.member(&suite.registered_member("旁人", suite.a()).await)] {
+    for mut outsider in [
+        suite.admin_b(),
+        suite.member(&suite.registered_member("旁人", suite.a()).await),
+    ] {
         let status = outsider
             .list_attendance(queue(pb::AttendanceStatus::CheckedIn, None))
             .await

@@ -143,9 +143,19 @@ async fn an_order_goes_from_resident_to_rating_and_is_paid(backend: Backend) {
             ..Default::default()
         }
     };
-    let recent = suite.admin_a().list_orders(recorded(1, 0)).await.expect("recent").into_inner();
+    let recent = suite
+        .admin_a()
+        .list_orders(recorded(1, 0))
+        .await
+        .expect("recent")
+        .into_inner();
     assert_eq!(recent.orders.len(), 1);
-    let last_week = suite.admin_a().list_orders(recorded(9, 3)).await.expect("last week").into_inner();
+    let last_week = suite
+        .admin_a()
+        .list_orders(recorded(9, 3))
+        .await
+        .expect("last week")
+        .into_inner();
     assert!(last_week.orders.is_empty(), "{last_week:?}");
 }
 
