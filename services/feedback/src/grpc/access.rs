@@ -12,7 +12,7 @@ pub static ACCESS: AccessTable = AccessTable {
             scope: "admins over the unit org; a community's admin for its own view (`community_id`) of a unit paired with it",
         },
         Rule {
-            rpcs: &["ExportTable"],
+            rpcs: &["ExportTable", "DownloadTable"],
             roles: PEOPLE,
             scope: "as the table exported: the summary as GetSummaryTable, objections as ListObjections, the registration table as admins over the community",
         },

@@ -110,6 +110,7 @@ fn who<T>(request: &Request<T>) -> Result<Principal, Status> {
 }
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<pb::WatchEventsResponse, Status>> + Send>>;
+type DownloadStream = Pin<Box<dyn Stream<Item = Result<pb::DownloadTableResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl FeedbackService for FeedbackApi {
@@ -246,6 +247,14 @@ impl FeedbackService for FeedbackApi {
 
     async fn export_table(&self, request: Request<pb::ExportTableRequest>) -> R<pb::ExportTableResponse> {
         summary::export_table(self, request).await
+    }
+
+    type DownloadTableStream = DownloadStream;
+
+    async fn download_table(&self, request: Request<pb::DownloadTableRequest>) -> R<DownloadStream> {
+        let (metadata, extensions, message) = request.into_parts();
+        let table = message.table.unwrap_or_default();
+        summary::download_table(self, Request::from_parts(metadata, extensions, table)).await
     }
 }
 

@@ -155,7 +155,41 @@ pub(super) async fn export_table(
     request: Request<pb::ExportTableRequest>,
 ) -> R<pb::ExportTableResponse> {
     let p = who(&request)?;
-    let r = request.into_inner();
+    ok(build_table(api, &p, request.into_inner()).await?)
+}
+
+/// The bytes of one `DownloadTable` message at most: well inside any
+/// client's default 4 MiB message limit.
+pub(super) const DOWNLOAD_CHUNK_BYTES: usize = 256 * 1024;
+
+/// The same file as `ExportTable`, streamed in chunks of at most
+/// [`DOWNLOAD_CHUNK_BYTES`]; the first message names it.
+pub(super) async fn download_table(api: &FeedbackApi, request: Request<pb::ExportTableRequest>) -> R<DownloadStream> {
+    let p = who(&request)?;
+    let file = build_table(api, &p, request.into_inner()).await?;
+    let chunks: Vec<pb::DownloadTableResponse> = file
+        .content
+        .chunks(DOWNLOAD_CHUNK_BYTES)
+        .enumerate()
+        .map(|(i, chunk)| pb::DownloadTableResponse {
+            file_name: if i == 0 { file.file_name.clone() } else { String::new() },
+            content_type: if i == 0 {
+                file.content_type.clone()
+            } else {
+                String::new()
+            },
+            incomplete: i == 0 && file.incomplete,
+            chunk: chunk.to_vec(),
+        })
+        .collect();
+    ok(Box::pin(futures::stream::iter(chunks.into_iter().map(Ok))))
+}
+
+async fn build_table(
+    api: &FeedbackApi,
+    p: &Principal,
+    r: pb::ExportTableRequest,
+) -> Result<pb::ExportTableResponse, Status> {
     let format = pb::ExportFormat::try_from(r.format).unwrap_or(pb::ExportFormat::Unspecified);
     if format == pb::ExportFormat::Unspecified {
         return Err(err::invalid_field("format", "must be CSV or XLSX"));
@@ -167,7 +201,7 @@ pub(super) async fn export_table(
             let period = period(r.period.as_ref())?;
             let t = api
                 .app
-                .summary_table(&p, &unit, &community, period)
+                .summary_table(p, &unit, &community, period)
                 .await
                 .map_err(to_status)?;
             let incomplete = !t.complete();
@@ -176,7 +210,7 @@ pub(super) async fn export_table(
         }
         pb::TableKind::Objections => {
             let org = optional_id("org_id", &r.org_id)?;
-            let objections = api.app.all_objections(&p, &org).await.map_err(to_status)?;
+            let objections = api.app.all_objections(p, &org).await.map_err(to_status)?;
             (crate::tables::objections(&objections), false, "objections".to_owned())
         }
         pb::TableKind::Registration => {
@@ -191,7 +225,7 @@ pub(super) async fn export_table(
             }
             let t = api
                 .app
-                .registration_table(&p, &member, &community, period)
+                .registration_table(p, &member, &community, period)
                 .await
                 .map_err(to_status)?;
             let name = format!("registration-{member}-{}", period.label());
@@ -204,5 +238,5 @@ pub(super) async fn export_table(
             ));
         }
     };
-    ok(render(&table, format, &base, incomplete))
+    Ok(render(&table, format, &base, incomplete))
 }

@@ -178,6 +178,47 @@ async fn an_upheld_objection_changes_points_exactly_once(backend: Backend) {
         .await
         .expect("export")
         .into_inner();
+    // The same file streamed in chunks (DownloadTable), for tables at district size.
+    let request = pb::ExportTableRequest {
+        kind: pb::TableKind::Objections.into(),
+        format: pb::ExportFormat::Xlsx.into(),
+        ..Default::default()
+    };
+    let xlsx = suite
+        .admin_a()
+        .export_table(request.clone())
+        .await
+        .expect("xlsx")
+        .into_inner();
+    let mut stream = suite
+        .admin_a()
+        .download_table(pb::DownloadTableRequest {
+            table: Some(request.clone()),
+        })
+        .await
+        .expect("download")
+        .into_inner();
+    let mut chunks = Vec::new();
+    while let Some(message) = stream.message().await.expect("a chunk") {
+        assert!(message.chunk.len() <= 256 * 1024);
+        chunks.push(message);
+    }
+    assert_eq!(chunks[0].file_name, xlsx.file_name);
+    assert_eq!(chunks[0].content_type, xlsx.content_type);
+    let downloaded: Vec<u8> = chunks.iter().flat_map(|m| m.chunk.clone()).collect();
+    assert_eq!(downloaded, xlsx.content, "the same file");
+    let status = suite
+        .admin_a()
+        .download_table(pb::DownloadTableRequest {
+            table: Some(pb::ExportTableRequest {
+                format: pb::ExportFormat::Unspecified.into(),
+                ..request
+            }),
+        })
+        .await
+        .expect_err("no format");
+    assert_invalid(&status, "format");
+
     let text = String::from_utf8(csv.content).expect("utf-8");
     assert!(
         text.starts_with("\u{feff}序号,提出人,异议内容,执行部门,处理结果"),
