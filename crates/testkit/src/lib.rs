@@ -168,6 +168,7 @@ pub mod bench;
 pub mod process;
 pub mod raw;
 pub mod registry;
+pub mod paging;
 pub mod seed;
 pub mod tls;
 

@@ -2,38 +2,12 @@
 //! item exactly once and in the order one big page gives them; a token of
 //! another list is refused.
 
-use std::collections::HashSet;
-use std::future::Future;
-
 use dualreport_proto::volunteering::v1 as pb;
 use tonic::Code;
 
-use crate::helpers::*;
+use dualreport_testkit::paging::walk;
 
-/// Walks `list(page_size, token) -> (ids, next token)` to its end.
-async fn walk<F, Fut>(what: &str, mut list: F) -> Vec<String>
-where
-    F: FnMut(i32, String) -> Fut,
-    Fut: Future<Output = (Vec<String>, String)>,
-{
-    let (all, next) = list(500, String::new()).await;
-    assert!(next.is_empty(), "{what}: everything fits one page of 500");
-    let mut walked = Vec::new();
-    let mut token = String::new();
-    for _ in 0..1000 {
-        let (ids, next) = list(2, token).await;
-        assert!(ids.len() <= 2, "{what}: a page holds at most page_size items");
-        walked.extend(ids);
-        if next.is_empty() {
-            break;
-        }
-        token = next;
-    }
-    let unique: HashSet<&String> = walked.iter().collect();
-    assert_eq!(unique.len(), walked.len(), "{what}: no item twice");
-    assert_eq!(walked, all, "{what}: the pages give every item once, in order");
-    walked
-}
+use crate::helpers::*;
 
 async fn every_volunteering_list_pages(backend: Backend) {
     let suite = spawn(backend).await;
@@ -184,4 +158,134 @@ async fn every_volunteering_list_pages(backend: Backend) {
     assert!(refused.message().contains("page_token"), "{}", refused.message());
 }
 
-dualreport_testkit::on_both_backends!(every_volunteering_list_pages,);
+/// The workflow lists page too: activities, an activity's and a community's
+/// attendance, orders, wishes and claims, each walked two at a time.
+async fn the_workflow_lists_page(backend: Backend) {
+    let suite = spawn(backend).await;
+    let activity = suite.running_activity("翻页活动", 10).await;
+    for n in 0..4 {
+        suite.activity(&format!("后续活动{n}"), 10, 60 * (n + 2), 60 * (n + 3)).await;
+    }
+    let code = suite.code(&activity.id).await;
+    let post = suite.standard_post(0).await;
+    for n in 0..5 {
+        let member = suite.registered_member(&format!("翻页{n}"), suite.a()).await;
+        suite.check_in(&member, &activity.id, &code).await.expect("check in");
+        suite
+            .member(&member)
+            .claim_post(pb::ClaimPostRequest {
+                request_id: format!("claim-{n}"),
+                member_id: member.clone(),
+                post_id: post.id.clone(),
+                year: suite.year,
+            })
+            .await
+            .expect("claim");
+        suite
+            .admin_a()
+            .place_order(pb::PlaceOrderRequest {
+                request_id: format!("order-{n}"),
+                community_id: suite.a().into(),
+                resident_name: format!("居民{n}"),
+                place: String::new(),
+                content: "代缴水电费".into(),
+                post_id: String::new(),
+            })
+            .await
+            .expect("order");
+        suite
+            .admin_a()
+            .post_wish(pb::PostWishRequest {
+                request_id: format!("wish-{n}"),
+                community_id: suite.a().into(),
+                beneficiary: format!("小明{n}"),
+                content: "一套课外书".into(),
+            })
+            .await
+            .expect("wish");
+    }
+    let activities = walk("activities", |page_size, page_token| {
+        let mut c = suite.admin_a();
+        let request = pb::ListActivitiesRequest {
+            community_id: suite.a().into(),
+            page_size,
+            page_token,
+            ..Default::default()
+        };
+        async move {
+            let r = c.list_activities(request).await.expect("activities").into_inner();
+            (r.activities.into_iter().map(|a| a.id).collect(), r.next_page_token)
+        }
+    })
+    .await;
+    assert_eq!(activities.len(), 5);
+    for of in ["activity", "community"] {
+        let attendance = walk(of, |page_size, page_token| {
+            let mut c = suite.admin_a();
+            let mut request = pb::ListAttendanceRequest {
+                page_size,
+                page_token,
+                ..Default::default()
+            };
+            if of == "activity" {
+                request.activity_id = activity.id.clone();
+            } else {
+                request.community_id = suite.a().into();
+            }
+            async move {
+                let r = c.list_attendance(request).await.expect("attendance").into_inner();
+                (r.attendance.into_iter().map(|a| a.id).collect(), r.next_page_token)
+            }
+        })
+        .await;
+        assert_eq!(attendance.len(), 5, "{of}");
+    }
+    let orders = walk("orders", |page_size, page_token| {
+        let mut c = suite.admin_a();
+        let request = pb::ListOrdersRequest {
+            community_id: suite.a().into(),
+            page_size,
+            page_token,
+            ..Default::default()
+        };
+        async move {
+            let r = c.list_orders(request).await.expect("orders").into_inner();
+            (r.orders.into_iter().map(|o| o.id).collect(), r.next_page_token)
+        }
+    })
+    .await;
+    assert_eq!(orders.len(), 5);
+    let wishes = walk("wishes", |page_size, page_token| {
+        let mut c = suite.admin_a();
+        let request = pb::ListWishesRequest {
+            community_id: suite.a().into(),
+            page_size,
+            page_token,
+            ..Default::default()
+        };
+        async move {
+            let r = c.list_wishes(request).await.expect("wishes").into_inner();
+            (r.wishes.into_iter().map(|w| w.id).collect(), r.next_page_token)
+        }
+    })
+    .await;
+    assert_eq!(wishes.len(), 5);
+    let claims = walk("claims", |page_size, page_token| {
+        let mut c = suite.admin_a();
+        let request = pb::ListClaimsRequest {
+            community_id: suite.a().into(),
+            year: suite.year,
+            page_size,
+            page_token,
+            ..Default::default()
+        };
+        async move {
+            let r = c.list_claims(request).await.expect("claims").into_inner();
+            (r.claims.into_iter().map(|c| c.id).collect(), r.next_page_token)
+        }
+    })
+    .await;
+    assert_eq!(claims.len(), 5);
+}
+
+dualreport_testkit::on_both_backends!(every_volunteering_list_pages, the_workflow_lists_page,);
