@@ -8,6 +8,7 @@ mod board;
 mod helpers;
 mod ledger;
 mod market;
+mod paging;
 mod scale;
 mod settlement;
 mod who_may_call;
