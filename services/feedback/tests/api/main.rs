@@ -6,6 +6,7 @@ mod audit;
 mod feed;
 mod helpers;
 mod objections;
+mod paging;
 mod spot_checks;
 mod summary;
 mod warnings;

@@ -1,0 +1,77 @@
+//! Every List pages (AIP-158): objections and notices walked two at a time
+//! give each item exactly once, in the order one big page gives them.
+
+use dualreport_proto::feedback::v1 as pb;
+use dualreport_testkit::paging::walk;
+
+use crate::helpers::*;
+
+async fn objections_and_notices_page(backend: Backend) {
+    let suite = spawn(backend).await;
+    let member = suite.registered_member("翻页", suite.a()).await;
+    for n in 0..5 {
+        let entry = suite.award(&member, &format!("page:{n}"), 0).await;
+        suite
+            .member(&member)
+            .raise_objection(pb::RaiseObjectionRequest {
+                request_id: format!("raise-{n}"),
+                entry_id: entry.id,
+                content: "服务时长记少了".into(),
+            })
+            .await
+            .expect("raise");
+    }
+    suite.pair_unit_with_a().await;
+    for half in [1, 2] {
+        suite
+            .admin_a()
+            .send_notice(pb::SendNoticeRequest {
+                request_id: format!("notice-{half}"),
+                community_id: suite.a().into(),
+                unit_org_id: suite.unit().into(),
+                period: period(suite.year, half),
+                title: "反馈".into(),
+                body: "请查收。".into(),
+                urgent: false,
+            })
+            .await
+            .expect("notice");
+    }
+    for (who, org) in [("community", suite.a().to_owned()), ("member", String::new())] {
+        let objections = walk(who, |page_size, page_token| {
+            let mut c = if who == "member" {
+                suite.member(&member)
+            } else {
+                suite.admin_a()
+            };
+            let request = pb::ListObjectionsRequest {
+                org_id: org.clone(),
+                page_size,
+                page_token,
+                ..Default::default()
+            };
+            async move {
+                let r = c.list_objections(request).await.expect("objections").into_inner();
+                (r.objections.into_iter().map(|o| o.id).collect(), r.next_page_token)
+            }
+        })
+        .await;
+        assert_eq!(objections.len(), 5, "{who}");
+    }
+    let notices = walk("notices", |page_size, page_token| {
+        let mut c = suite.unit_admin();
+        let request = pb::ListNoticesRequest {
+            page_size,
+            page_token,
+            ..Default::default()
+        };
+        async move {
+            let r = c.list_notices(request).await.expect("notices").into_inner();
+            (r.notices.into_iter().map(|n| n.id).collect(), r.next_page_token)
+        }
+    })
+    .await;
+    assert_eq!(notices.len(), 2);
+}
+
+dualreport_testkit::on_both_backends!(objections_and_notices_page,);
