@@ -165,10 +165,10 @@ pub fn authed(channel: Channel, token: &str) -> InterceptedService<Channel, Clie
 pub mod access;
 pub mod audit;
 pub mod bench;
+pub mod paging;
 pub mod process;
 pub mod raw;
 pub mod registry;
-pub mod paging;
 pub mod seed;
 pub mod tls;
 

@@ -203,6 +203,7 @@ async fn member_reports_and_relocations_filter_by_day_and_status(backend: Backen
 }
 
 dualreport_testkit::on_both_backends!(
+    the_report_lists_page,
     report_statistics_page_through_units_then_communities,
     a_community_lists_unit_reports_waiting_for_its_receipt,
     member_reports_and_relocations_filter_by_day_and_status,
@@ -285,4 +286,88 @@ async fn report_statistics_page_through_units_then_communities(backend: Backend)
         .await
         .expect_err("a forged token");
     assert_invalid(&status, "page_token");
+}
+
+/// Unit reports, member reports and relocations walked two at a time give
+/// each exactly once, in the order one big page gives them.
+async fn the_report_lists_page(backend: Backend) {
+    use pb::OrganizationType as T;
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    let mut admin = app.city();
+    for n in 0..5 {
+        let unit = create_org(&mut admin, &format!("翻页单位{n}"), T::Institution, &city.committee.id).await;
+        app.admin(Role::UnitAdmin, &unit.id)
+            .submit_unit_report(pb::SubmitUnitReportRequest {
+                request_id: format!("unit-{n}"),
+                unit_org_id: unit.id.clone(),
+                community_id: city.community_a.id.clone(),
+                year: this_year(),
+                resources: "场地".into(),
+                suggestions: String::new(),
+            })
+            .await
+            .expect("unit report");
+        let member = unit_member(&app, &city, &format!("翻页{n}")).await;
+        report_and_confirm(&app, &member.id, &city.community_a.id, "一支部").await;
+        app.client(&member_token(&member.id))
+            .declare_relocation(pb::DeclareRelocationRequest {
+                request_id: String::new(),
+                member_id: member.id.clone(),
+                to_community_id: city.community_b.id.clone(),
+                reason: "搬家".into(),
+            })
+            .await
+            .expect("relocate");
+    }
+    let district = city.district.id.clone();
+    let units = dualreport_testkit::paging::walk("unit reports", |page_size, page_token| {
+        let mut c = app.city();
+        let request = pb::ListUnitReportsRequest {
+            org_id: district.clone(),
+            page_size,
+            page_token,
+            ..Default::default()
+        };
+        async move {
+            let r = c.list_unit_reports(request).await.expect("unit reports").into_inner();
+            (r.reports.into_iter().map(|x| x.id).collect(), r.next_page_token)
+        }
+    })
+    .await;
+    assert_eq!(units.len(), 5);
+    let members = dualreport_testkit::paging::walk("member reports", |page_size, page_token| {
+        let mut c = app.city();
+        let request = pb::ListMemberReportsRequest {
+            org_id: district.clone(),
+            page_size,
+            page_token,
+            ..Default::default()
+        };
+        async move {
+            let r = c
+                .list_member_reports(request)
+                .await
+                .expect("member reports")
+                .into_inner();
+            (r.reports.into_iter().map(|x| x.id).collect(), r.next_page_token)
+        }
+    })
+    .await;
+    assert_eq!(members.len(), 5, "ended by the moves, still listed");
+    let relocations = dualreport_testkit::paging::walk("relocations", |page_size, page_token| {
+        let mut c = app.city();
+        let request = pb::ListRelocationsRequest {
+            org_id: district.clone(),
+            page_size,
+            page_token,
+            ..Default::default()
+        };
+        async move {
+            let r = c.list_relocations(request).await.expect("relocations").into_inner();
+            (r.relocations.into_iter().map(|x| x.id).collect(), r.next_page_token)
+        }
+    })
+    .await;
+    assert_eq!(relocations.len(), 5);
 }

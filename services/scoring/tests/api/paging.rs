@@ -58,7 +58,10 @@ async fn the_ledger_and_the_supermarket_page(backend: Backend) {
         }
     })
     .await;
-    assert!(entries.len() >= 5, "five services (and the redemptions' debits): {entries:?}");
+    assert!(
+        entries.len() >= 5,
+        "five services (and the redemptions' debits): {entries:?}"
+    );
     let listed = walk("items", |page_size, page_token| {
         let mut c = suite.admin_a();
         let request = pb::ListItemsRequest {

@@ -164,7 +164,9 @@ async fn the_workflow_lists_page(backend: Backend) {
     let suite = spawn(backend).await;
     let activity = suite.running_activity("翻页活动", 10).await;
     for n in 0..4 {
-        suite.activity(&format!("后续活动{n}"), 10, 60 * (n + 2), 60 * (n + 3)).await;
+        suite
+            .activity(&format!("后续活动{n}"), 10, 60 * (n + 2), 60 * (n + 3))
+            .await;
     }
     let code = suite.code(&activity.id).await;
     let post = suite.standard_post(0).await;
