@@ -170,32 +170,37 @@ impl<S: Subtrees> AuditApi<S> {
     }
 }
 
-/// The filters of a list or an export, refusing an instant whose nanos are
-/// out of range.
-fn filter_of(
-    resource_id: &str,
-    method: &str,
-    subject: &str,
-    start_time: Option<&prost_types::Timestamp>,
-    end_time: Option<&prost_types::Timestamp>,
-) -> Result<Filter, Status> {
-    let millis = |field: &str, ts: Option<&prost_types::Timestamp>| -> Result<Option<i64>, Status> {
-        match ts {
-            None => Ok(None),
-            Some(t) if (0..1_000_000_000).contains(&t.nanos) => Ok(Some(crate::wire::millis_of(t))),
-            Some(_) => Err(crate::error::invalid_field(
-                field,
-                "nanos must be between 0 and 999,999,999",
-            )),
-        }
-    };
-    Ok(Filter {
-        resource_id: resource_id.chars().take(128).collect(),
-        method: method.chars().take(128).collect(),
-        subject: subject.chars().take(128).collect(),
-        start: millis("start_time", start_time)?,
-        end: millis("end_time", end_time)?,
-    })
+impl<S: Subtrees> AuditApi<S> {
+    /// What a list or an export reads: the caller's readable subtree, the
+    /// filters (an instant's nanos must be in range) and the page.
+    async fn query(
+        &self,
+        p: &Principal,
+        r: &pb::ListAuditRecordsRequest,
+        page_size: i32,
+    ) -> Result<(String, Filter, PageRequest), Status> {
+        let org_id = crate::validate::id("org_id", &r.org_id).map_err(|e| crate::error::invalid_fields(&[e]))?;
+        let millis = |field: &str, ts: Option<&prost_types::Timestamp>| -> Result<Option<i64>, Status> {
+            match ts {
+                None => Ok(None),
+                Some(t) if (0..1_000_000_000).contains(&t.nanos) => Ok(Some(crate::wire::millis_of(t))),
+                Some(_) => Err(crate::error::invalid_field(
+                    field,
+                    "nanos must be between 0 and 999,999,999",
+                )),
+            }
+        };
+        let filter = Filter {
+            resource_id: r.resource_id.chars().take(128).collect(),
+            method: r.method.chars().take(128).collect(),
+            subject: r.subject.chars().take(128).collect(),
+            start: millis("start_time", r.start_time.as_ref())?,
+            end: millis("end_time", r.end_time.as_ref())?,
+        };
+        let page = crate::wire::page(page_size, &r.page_token)?;
+        let path = self.subtrees.readable_subtree(p, &org_id).await?;
+        Ok((path, filter, page))
+    }
 }
 
 /// The export's columns, in the order of [`csv_lines`].
@@ -250,16 +255,7 @@ impl<S: Subtrees> AuditLogService for AuditApi<S> {
     ) -> Result<Response<pb::ListAuditRecordsResponse>, Status> {
         let p = principal(&request)?;
         let r = request.into_inner();
-        let org_id = crate::validate::id("org_id", &r.org_id).map_err(|e| crate::error::invalid_fields(&[e]))?;
-        let filter = filter_of(
-            &r.resource_id,
-            &r.method,
-            &r.subject,
-            r.start_time.as_ref(),
-            r.end_time.as_ref(),
-        )?;
-        let page = crate::wire::page(r.page_size, &r.page_token)?;
-        let path = self.subtrees.readable_subtree(&p, &org_id).await?;
+        let (path, filter, page) = self.query(&p, &r, r.page_size).await?;
         let mut conn = self.pool.acquire().await.map_err(db_status)?;
         let (records, next_page_token) = list(&mut conn, &path, &filter, &page).await?;
         Ok(Response::new(pb::ListAuditRecordsResponse {
@@ -277,22 +273,14 @@ impl<S: Subtrees> AuditLogService for AuditApi<S> {
         request: Request<pb::ExportAuditRecordsRequest>,
     ) -> Result<Response<ExportStream>, Status> {
         let p = principal(&request)?;
-        let r = request.into_inner();
-        let org_id = crate::validate::id("org_id", &r.org_id).map_err(|e| crate::error::invalid_fields(&[e]))?;
-        let filter = filter_of(
-            &r.resource_id,
-            &r.method,
-            &r.subject,
-            r.start_time.as_ref(),
-            r.end_time.as_ref(),
-        )?;
+        let r = request.into_inner().query.unwrap_or_default();
         let size = if r.page_size == 0 {
             i32::try_from(crate::paging::MAX_PAGE_SIZE).unwrap_or(500)
         } else {
             r.page_size
         };
-        let page = crate::wire::page(size, &r.page_token)?;
-        let path = self.subtrees.readable_subtree(&p, &org_id).await?;
+        let (path, filter, page) = self.query(&p, &r, size).await?;
+        let org_id = r.org_id.clone();
         let first = r.page_token.is_empty();
         let state = Some((self.pool.clone(), page, first));
         let stream = futures::stream::try_unfold(state, move |state| {

@@ -219,10 +219,12 @@ async fn the_trail_exports_as_csv_a_page_per_message(backend: Backend) {
     let records = all_records(&app, &city_token, dualreport_testkit::audit::of_org(&city.district.id)).await;
     assert!(records.len() >= 11, "six orgs and five members: {}", records.len());
     let request = |page_token: String| cpb::ExportAuditRecordsRequest {
-        org_id: city.district.id.clone(),
-        page_size: 2,
-        page_token,
-        ..Default::default()
+        query: Some(cpb::ListAuditRecordsRequest {
+            org_id: city.district.id.clone(),
+            page_size: 2,
+            page_token,
+            ..Default::default()
+        }),
     };
     let messages = export(&app, &city_token, request(String::new())).await.expect("export");
     assert_eq!(messages.len(), records.len().div_ceil(2), "two records a message");
