@@ -23,6 +23,7 @@ use dualreport_platform::client::{PeerSettings, ServiceCredentials, authed_chann
 
 mod audit;
 mod cache;
+mod communities;
 mod registrations;
 mod scope;
 
@@ -122,6 +123,7 @@ pub struct Directory {
     members: Arc<TtlCache<String, MemberInfo>>,
     orgs: Arc<TtlCache<String, OrgInfo>>,
     registrations: Arc<TtlCache<(String, String, i32), ()>>,
+    communities: Arc<TtlCache<String, Arc<Vec<String>>>>,
 }
 
 impl Directory {
@@ -137,6 +139,7 @@ impl Directory {
             members: Arc::new(TtlCache::new(ttl, capacity)),
             orgs: Arc::new(TtlCache::new(ttl, capacity)),
             registrations: Arc::new(TtlCache::new(ttl, capacity)),
+            communities: Arc::new(TtlCache::new(ttl, capacity)),
         })
     }
 

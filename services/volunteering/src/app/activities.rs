@@ -389,22 +389,35 @@ impl Volunteering {
         filter: &AttendanceFilter,
         page: &PageRequest,
     ) -> Result<Page<Attendance>> {
-        match of {
-            AttendanceOf::Member(member_id) => self.require_member_reader(p, member_id).await?,
+        let communities: Arc<Vec<String>>;
+        let rows = match of {
+            AttendanceOf::Member(member_id) => {
+                self.require_member_reader(p, member_id).await?;
+                db::AttendanceRows::Member(member_id)
+            }
             AttendanceOf::Activity(activity_id) => {
                 let activity = self.activity(activity_id).await?;
                 let org = self.community("community_id", &activity.community_id).await?;
                 self.require_overseer(p, &org, &format!("the attendance of activity {activity_id}"))
                     .await?;
+                db::AttendanceRows::Activity(activity_id)
             }
             AttendanceOf::Community(community_id) => {
                 let org = self.community("community_id", community_id).await?;
                 self.require_overseer(p, &org, &format!("the attendance at community {community_id}"))
                     .await?;
+                db::AttendanceRows::Communities(std::slice::from_ref(community_id))
             }
-        }
+            AttendanceOf::Subtree(org_id) => {
+                let org = self.org("org_id", org_id).await?;
+                self.require_overseer(p, &org, &format!("the attendance inside {org_id}"))
+                    .await?;
+                communities = self.directory.communities_within(&org).await?;
+                db::AttendanceRows::Communities(&communities)
+            }
+        };
         let mut conn = self.conn().await?;
-        let rows = db::list_attendance(&mut conn, of, filter, page).await?;
+        let rows = db::list_attendance(&mut conn, rows, filter, page).await?;
         Ok(page.finish(rows, |a| &a.id))
     }
 }

@@ -4,13 +4,18 @@ use super::*;
 
 impl Volunteering {
     /// The community named in a call: it must be a community (or service centre).
-    pub(super) async fn community(&self, field: &str, id: &str) -> Result<OrgInfo> {
-        let org = match self.directory.org(id).await {
+    /// The org a request names in `field`; an unknown id is the caller's error.
+    pub(super) async fn org(&self, field: &str, id: &str) -> Result<OrgInfo> {
+        match self.directory.org(id).await {
             Err(DirectoryError::NotFound { .. }) => {
-                return Err(VolunteeringError::invalid(field, format!("no organization {id}")));
+                Err(VolunteeringError::invalid(field, format!("no organization {id}")))
             }
-            other => other?,
-        };
+            other => Ok(other?),
+        }
+    }
+
+    pub(super) async fn community(&self, field: &str, id: &str) -> Result<OrgInfo> {
+        let org = self.org(field, id).await?;
         if org.kind != OrgKind::Community {
             return Err(VolunteeringError::invalid(field, format!("{id} is not a community")));
         }

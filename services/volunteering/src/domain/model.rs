@@ -253,6 +253,8 @@ pub enum AttendanceOf {
     Member(String),
     /// 社区的确认队列 — a community's queue, with `status = CheckedIn`.
     Community(String),
+    /// Every community inside this org's subtree.
+    Subtree(String),
 }
 
 /// The filters of an attendance list.

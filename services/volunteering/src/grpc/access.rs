@@ -82,7 +82,7 @@ pub static ACCESS: AccessTable = AccessTable {
         Rule {
             rpcs: &["ListClaims", "GetPledge", "ListHouseholds", "ListAttendance"],
             roles: INSIDERS,
-            scope: "a member's: the member, admins over their unit or residence community, `service`; an activity's or a community's attendance: admins at or above the community, `service`",
+            scope: "a member's: the member, admins over their unit or residence community, `service`; an activity's, a community's or a subtree's attendance: admins at or above the community (or `org_id`), `service`",
         },
         Rule {
             rpcs: &["ListUnitRecords"],

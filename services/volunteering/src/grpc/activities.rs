@@ -180,24 +180,26 @@ pub(super) async fn batch_confirm_attendance(
     ok(pb::BatchConfirmAttendanceResponse { results })
 }
 
-/// Exactly one of `activity_id`, `member_id` and `community_id`.
+/// Exactly one of `activity_id`, `member_id`, `community_id` and `org_id`.
 fn attendance_of(req: &pb::ListAttendanceRequest) -> Result<AttendanceOf, Status> {
-    let given = [&req.activity_id, &req.member_id, &req.community_id]
+    let given = [&req.activity_id, &req.member_id, &req.community_id, &req.org_id]
         .iter()
         .filter(|id| !id.is_empty())
         .count();
     if given != 1 {
         return Err(err::invalid_field(
             "activity_id",
-            "give exactly one of activity_id, member_id and community_id",
+            "give exactly one of activity_id, member_id, community_id and org_id",
         ));
     }
     Ok(if !req.activity_id.is_empty() {
         AttendanceOf::Activity(optional_id("activity_id", &req.activity_id)?)
     } else if !req.member_id.is_empty() {
         AttendanceOf::Member(optional_id("member_id", &req.member_id)?)
-    } else {
+    } else if !req.community_id.is_empty() {
         AttendanceOf::Community(optional_id("community_id", &req.community_id)?)
+    } else {
+        AttendanceOf::Subtree(optional_id("org_id", &req.org_id)?)
     })
 }
 

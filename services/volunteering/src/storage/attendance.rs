@@ -101,17 +101,34 @@ pub async fn confirm(conn: &mut AnyConnection, a: &Attendance) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Attendance of an activity, a member or a community, filtered, in id order.
+/// Whose attendance [`list_attendance`] reads.
+#[derive(Debug, Clone, Copy)]
+pub enum AttendanceRows<'a> {
+    Activity(&'a str),
+    Member(&'a str),
+    /// At any of these communities.
+    Communities(&'a [String]),
+}
+
+/// Attendance of an activity, a member or some communities, filtered, in id order.
 pub async fn list_attendance(
     conn: &mut AnyConnection,
-    of: &AttendanceOf,
+    of: AttendanceRows<'_>,
     filter: &AttendanceFilter,
     page: &PageRequest,
 ) -> Result<Vec<Attendance>> {
-    let (activity_id, member_id, community_id) = match of {
-        AttendanceOf::Activity(id) => (id.as_str(), "", ""),
-        AttendanceOf::Member(id) => ("", id.as_str(), ""),
-        AttendanceOf::Community(id) => ("", "", id.as_str()),
+    let (activity_id, member_id, communities) = match of {
+        AttendanceRows::Activity(id) => (id, "", &[][..]),
+        AttendanceRows::Member(id) => ("", id, &[][..]),
+        AttendanceRows::Communities([]) => return Ok(Vec::new()),
+        AttendanceRows::Communities(ids) => ("", "", ids),
+    };
+    // $11 on: the communities, bound one by one.
+    let within = if communities.is_empty() {
+        String::new()
+    } else {
+        let marks: Vec<String> = (0..communities.len()).map(|i| format!("${}", i + 11)).collect();
+        format!(" AND community_id IN ({})", marks.join(", "))
     };
     let payment = match filter.payment {
         None => "",
@@ -120,31 +137,30 @@ pub async fn list_attendance(
         Some(Payment::Paid) => "paid",
     };
     let (first, last) = filter.served.days();
-    sqlx::query(
+    let sql = format!(
         "SELECT * FROM attendance \
-         WHERE ($1 = '' OR activity_id = $1) AND ($2 = '' OR member_id = $2) AND ($3 = '' OR community_id = $3) \
-           AND ($4 = 0 OR year = $4) AND ($5 = '' OR status = $5) \
-           AND ($6 = '' OR ($6 = 'none' AND status <> 'confirmed') \
-                OR ($6 = 'pending' AND status = 'confirmed' AND entry_id = '') \
-                OR ($6 = 'paid' AND status = 'confirmed' AND entry_id <> '')) \
-           AND ($7 = 0 OR (status = 'confirmed' AND entry_id = '' AND payment_error <> '')) \
-           AND served_on >= $8 AND served_on <= $9 AND id > $10 \
-         ORDER BY id LIMIT $11",
-    )
-    .bind(activity_id)
-    .bind(member_id)
-    .bind(community_id)
-    .bind(i64::from(filter.year))
-    .bind(filter.status.map_or("", AttendanceStatus::as_str))
-    .bind(payment)
-    .bind(i64::from(filter.payment_failing))
-    .bind(first)
-    .bind(last)
-    .bind(&page.after)
-    .bind(page.fetch_limit())
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(attendance)
-    .collect()
+         WHERE ($1 = '' OR activity_id = $1) AND ($2 = '' OR member_id = $2) \
+           AND ($3 = 0 OR year = $3) AND ($4 = '' OR status = $4) \
+           AND ($5 = '' OR ($5 = 'none' AND status <> 'confirmed') \
+                OR ($5 = 'pending' AND status = 'confirmed' AND entry_id = '') \
+                OR ($5 = 'paid' AND status = 'confirmed' AND entry_id <> '')) \
+           AND ($6 = 0 OR (status = 'confirmed' AND entry_id = '' AND payment_error <> '')) \
+           AND served_on >= $7 AND served_on <= $8 AND id > $9{within} \
+         ORDER BY id LIMIT $10"
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(activity_id)
+        .bind(member_id)
+        .bind(i64::from(filter.year))
+        .bind(filter.status.map_or("", AttendanceStatus::as_str))
+        .bind(payment)
+        .bind(i64::from(filter.payment_failing))
+        .bind(first)
+        .bind(last)
+        .bind(&page.after)
+        .bind(page.fetch_limit());
+    for id in communities {
+        query = query.bind(id);
+    }
+    query.fetch_all(conn).await?.iter().map(attendance).collect()
 }

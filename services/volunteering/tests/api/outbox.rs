@@ -38,15 +38,19 @@ async fn confirmations_while_scoring_is_down_are_paid_exactly_once_later(backend
         pending.iter().any(|a| !a.payment_error.is_empty()),
         "the last delivery error is visible: {pending:?}"
     );
-    // Operators list the payments that keep failing, across the community.
+    // Operators list the payments that keep failing, across the district.
     let failing = pb::ListAttendanceRequest {
-        community_id: suite.a().into(),
+        org_id: suite.city.district.id.clone(),
         payment_failing: true,
         page_size: 500,
         ..Default::default()
     };
-    let stuck = suite
-        .admin_a()
+    let operator = suite.client(&dualreport_testkit::admin_token(
+        dualreport_platform::auth::Role::DistrictAdmin,
+        &suite.city.district.id,
+    ));
+    let stuck = operator
+        .clone()
         .list_attendance(failing.clone())
         .await
         .expect("failing payments")
@@ -74,8 +78,8 @@ async fn confirmations_while_scoring_is_down_are_paid_exactly_once_later(backend
         }
     }
     assert_eq!(keys.len(), 100);
-    let stuck = suite
-        .admin_a()
+    let stuck = operator
+        .clone()
         .list_attendance(failing)
         .await
         .expect("failing payments")

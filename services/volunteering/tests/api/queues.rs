@@ -68,6 +68,33 @@ async fn a_community_lists_what_waits_for_its_confirmation(backend: Backend) {
         ids(queue(pb::AttendanceStatus::Confirmed, None)).await,
         [checked_in[0].clone()]
     );
+    // The district sees the same queue across its communities; B's admin does not.
+    let district = |status: pb::AttendanceStatus| pb::ListAttendanceRequest {
+        org_id: suite.city.district.id.clone(),
+        status: status.into(),
+        page_size: 500,
+        ..Default::default()
+    };
+    let mut district_admin = suite.client(&dualreport_testkit::admin_token(
+        dualreport_platform::auth::Role::DistrictAdmin,
+        &suite.city.district.id,
+    ));
+    let across: Vec<String> = district_admin
+        .list_attendance(district(pb::AttendanceStatus::CheckedIn))
+        .await
+        .expect("the district's queue")
+        .into_inner()
+        .attendance
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(across, waiting);
+    let status = suite
+        .admin_b()
+        .list_attendance(district(pb::AttendanceStatus::CheckedIn))
+        .await
+        .expect_err("a community admin is not over the district");
+    assert_eq!(status.code(), Code::PermissionDenied);
     let owed = pb::ListAttendanceRequest {
         payment: pb::PaymentStatus::None.into(),
         ..queue(pb::AttendanceStatus::Unspecified, None)
