@@ -190,13 +190,13 @@ impl Volunteering {
     pub async fn list_orders(
         &self,
         p: &Principal,
-        community_id: &str,
+        area: &Area,
         status: Option<OrderStatus>,
         created: &DateWindow,
         page: &PageRequest,
     ) -> Result<Page<Order>> {
-        self.require_community_reader(p, community_id).await?;
-        let rows = db::list_orders(&mut *self.conn().await?, community_id, status, created, page).await?;
+        let communities = self.communities_of(p, area, "orders").await?;
+        let rows = db::list_orders(&mut *self.conn().await?, &communities, status, created, page).await?;
         Ok(page.finish(rows, |o| &o.id))
     }
 

@@ -48,6 +48,24 @@ impl Volunteering {
         )))
     }
 
+    /// The communities `area` names, once `p` may read `what` there: a
+    /// community's readers (members registered there, paired units, admins
+    /// above it), or for a subtree its admins and `service`.
+    pub(super) async fn communities_of(&self, p: &Principal, area: &Area, what: &str) -> Result<Arc<Vec<String>>> {
+        match area {
+            Area::Community(id) => {
+                self.require_community_reader(p, id).await?;
+                Ok(Arc::new(vec![id.clone()]))
+            }
+            Area::Subtree(org_id) => {
+                let org = self.org("org_id", org_id).await?;
+                self.require_overseer(p, &org, &format!("the {what} inside {org_id}"))
+                    .await?;
+                Ok(self.directory.communities_within(&org).await?)
+            }
+        }
+    }
+
     /// Members act for themselves only.
     pub(super) fn require_self(p: &Principal, member_id: &str) -> Result<()> {
         if p.member() == Some(member_id) {

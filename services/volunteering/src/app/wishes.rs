@@ -188,13 +188,13 @@ impl Volunteering {
     pub async fn list_wishes(
         &self,
         p: &Principal,
-        community_id: &str,
+        area: &Area,
         status: Option<WishStatus>,
         created: &DateWindow,
         page: &PageRequest,
     ) -> Result<Page<Wish>> {
-        self.require_community_reader(p, community_id).await?;
-        let rows = db::list_wishes(&mut *self.conn().await?, community_id, status, created, page).await?;
+        let communities = self.communities_of(p, area, "wishes").await?;
+        let rows = db::list_wishes(&mut *self.conn().await?, &communities, status, created, page).await?;
         Ok(page.finish(rows, |w| &w.id))
     }
 }

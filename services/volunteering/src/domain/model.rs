@@ -245,6 +245,14 @@ pub enum Payment {
     Paid,
 }
 
+/// Where a community's list reads (辖区): one community, or every community
+/// inside an org's subtree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Area {
+    Community(String),
+    Subtree(String),
+}
+
 /// Whose attendance a list reads: exactly one of an activity's, a member's
 /// or a community's.
 #[derive(Debug, Clone, PartialEq, Eq)]

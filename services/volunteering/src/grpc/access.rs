@@ -77,7 +77,7 @@ pub static ACCESS: AccessTable = AccessTable {
                 "GetEvidence",
             ],
             roles: INSIDERS,
-            scope: "admins at or above the community, members registered there (this year or last), paired unit admins, `service`",
+            scope: "admins at or above the community, members registered there (this year or last), paired unit admins, `service`; ListOrders and ListWishes of an `org_id` subtree: its admins and `service`",
         },
         Rule {
             rpcs: &["ListClaims", "GetPledge", "ListHouseholds", "ListAttendance"],

@@ -294,3 +294,15 @@ impl VolunteeringService for VolunteeringApi {
         records::list_unit_records(self, request).await
     }
 }
+
+/// Exactly one of a community and an org subtree.
+fn area(community_id: &str, org_id: &str) -> Result<Area, Status> {
+    match (community_id.is_empty(), org_id.is_empty()) {
+        (false, true) => Ok(Area::Community(id("community_id", community_id)?)),
+        (true, false) => Ok(Area::Subtree(id("org_id", org_id)?)),
+        _ => Err(err::invalid_field(
+            "community_id",
+            "give exactly one of community_id and org_id",
+        )),
+    }
+}

@@ -122,13 +122,13 @@ pub(super) async fn list_orders(
 ) -> R<pb::ListOrdersResponse> {
     let p = principal(&request)?;
     let req = request.into_inner();
-    let community_id = id("community_id", &req.community_id)?;
+    let area = area(&req.community_id, &req.org_id)?;
     let status = order_status_from_pb(req.status)?;
     let created = DateWindow::parse("created", req.created.as_ref())?;
     let page = page(req.page_size, &req.page_token)?;
     let (orders, next_page_token) = api
         .app
-        .list_orders(&p, &community_id, status, &created, &page)
+        .list_orders(&p, &area, status, &created, &page)
         .await
         .map_err(to_status)?;
     ok(pb::ListOrdersResponse {

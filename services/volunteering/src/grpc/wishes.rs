@@ -76,13 +76,13 @@ pub(super) async fn list_wishes(
 ) -> R<pb::ListWishesResponse> {
     let p = principal(&request)?;
     let req = request.into_inner();
-    let community_id = id("community_id", &req.community_id)?;
+    let area = area(&req.community_id, &req.org_id)?;
     let status = wish_status_from_pb(req.status)?;
     let created = DateWindow::parse("created", req.created.as_ref())?;
     let page = page(req.page_size, &req.page_token)?;
     let (wishes, next_page_token) = api
         .app
-        .list_wishes(&p, &community_id, status, &created, &page)
+        .list_wishes(&p, &area, status, &created, &page)
         .await
         .map_err(to_status)?;
     ok(pb::ListWishesResponse {

@@ -127,8 +127,7 @@ pub async fn list_attendance(
     let within = if communities.is_empty() {
         String::new()
     } else {
-        let marks: Vec<String> = (0..communities.len()).map(|i| format!("${}", i + 11)).collect();
-        format!(" AND community_id IN ({})", marks.join(", "))
+        format!(" AND community_id IN ({})", marks(11, communities.len()))
     };
     let payment = match filter.payment {
         None => "",

@@ -65,3 +65,11 @@ async fn year_page<T>(
         .map(decode)
         .collect()
 }
+
+/// `$first, $first+1, …` for `n` values bound one by one (an `IN` list).
+pub(crate) fn marks(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -82,25 +82,28 @@ pub async fn get_order(conn: &mut AnyConnection, id: &str) -> Result<Option<Orde
 
 pub async fn list_orders(
     conn: &mut AnyConnection,
-    community_id: &str,
+    communities: &[String],
     status: Option<OrderStatus>,
     created: &DateWindow,
     page: &PageRequest,
 ) -> Result<Vec<Order>> {
+    if communities.is_empty() {
+        return Ok(Vec::new());
+    }
     let (from, until) = created.millis();
-    sqlx::query(
-        "SELECT * FROM orders WHERE community_id = $1 AND ($2 = '' OR status = $2) \
-         AND created_at >= $5 AND created_at < $6 AND id > $3 ORDER BY id LIMIT $4",
-    )
-    .bind(community_id)
-    .bind(status.map(OrderStatus::as_str).unwrap_or(""))
-    .bind(&page.after)
-    .bind(page.fetch_limit())
-    .bind(from)
-    .bind(until)
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(order)
-    .collect()
+    let sql = format!(
+        "SELECT * FROM orders WHERE community_id IN ({}) AND ($1 = '' OR status = $1) \
+         AND created_at >= $4 AND created_at < $5 AND id > $2 ORDER BY id LIMIT $3",
+        marks(6, communities.len())
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(status.map(OrderStatus::as_str).unwrap_or(""))
+        .bind(&page.after)
+        .bind(page.fetch_limit())
+        .bind(from)
+        .bind(until);
+    for id in communities {
+        query = query.bind(id);
+    }
+    query.fetch_all(conn).await?.iter().map(order).collect()
 }

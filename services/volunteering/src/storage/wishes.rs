@@ -73,25 +73,28 @@ pub async fn get_wish(conn: &mut AnyConnection, id: &str) -> Result<Option<Wish>
 
 pub async fn list_wishes(
     conn: &mut AnyConnection,
-    community_id: &str,
+    communities: &[String],
     status: Option<WishStatus>,
     created: &DateWindow,
     page: &PageRequest,
 ) -> Result<Vec<Wish>> {
+    if communities.is_empty() {
+        return Ok(Vec::new());
+    }
     let (from, until) = created.millis();
-    sqlx::query(
-        "SELECT * FROM wishes WHERE community_id = $1 AND ($2 = '' OR status = $2) \
-         AND created_at >= $5 AND created_at < $6 AND id > $3 ORDER BY id LIMIT $4",
-    )
-    .bind(community_id)
-    .bind(status.map(WishStatus::as_str).unwrap_or(""))
-    .bind(&page.after)
-    .bind(page.fetch_limit())
-    .bind(from)
-    .bind(until)
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(wish)
-    .collect()
+    let sql = format!(
+        "SELECT * FROM wishes WHERE community_id IN ({}) AND ($1 = '' OR status = $1) \
+         AND created_at >= $4 AND created_at < $5 AND id > $2 ORDER BY id LIMIT $3",
+        marks(6, communities.len())
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(status.map(WishStatus::as_str).unwrap_or(""))
+        .bind(&page.after)
+        .bind(page.fetch_limit())
+        .bind(from)
+        .bind(until);
+    for id in communities {
+        query = query.bind(id);
+    }
+    query.fetch_all(conn).await?.iter().map(wish).collect()
 }

@@ -157,6 +157,36 @@ async fn an_order_goes_from_resident_to_rating_and_is_paid(backend: Backend) {
         .expect("last week")
         .into_inner();
     assert!(last_week.orders.is_empty(), "{last_week:?}");
+    // The district's admin sees the open orders across its communities.
+    let across = pb::ListOrdersRequest {
+        org_id: suite.city.district.id.clone(),
+        status: pb::OrderStatus::Open.into(),
+        ..Default::default()
+    };
+    let mut district_admin = suite.client(&dualreport_testkit::admin_token(
+        dualreport_platform::auth::Role::DistrictAdmin,
+        &suite.city.district.id,
+    ));
+    let listed = district_admin
+        .list_orders(across.clone())
+        .await
+        .expect("the district's orders")
+        .into_inner();
+    assert_eq!(listed.orders.len(), 1);
+    let status = suite
+        .admin_b()
+        .list_orders(across.clone())
+        .await
+        .expect_err("a community admin is not over the district");
+    assert_eq!(status.code(), tonic::Code::PermissionDenied);
+    let status = district_admin
+        .list_orders(pb::ListOrdersRequest {
+            community_id: suite.a().into(),
+            ..across
+        })
+        .await
+        .expect_err("both a community and an org");
+    assert_invalid(&status, "community_id");
 }
 
 async fn wishes_are_fulfilled_by_a_member_or_by_a_unit(backend: Backend) {
