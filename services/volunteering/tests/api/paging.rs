@@ -175,6 +175,19 @@ async fn the_workflow_lists_page(backend: Backend) {
         suite.check_in(&member, &activity.id, &code).await.expect("check in");
         suite
             .member(&member)
+            .set_pledge(pb::SetPledgeRequest {
+                member_id: member.clone(),
+                community_id: suite.a().into(),
+                year: suite.year,
+                items: vec!["楼道清洁".into(), "垃圾分类督导".into()],
+                services: 2,
+                hours: 2,
+                way: "周末到社区".into(),
+            })
+            .await
+            .expect("pledge");
+        suite
+            .member(&member)
             .claim_post(pb::ClaimPostRequest {
                 request_id: format!("claim-{n}"),
                 member_id: member.clone(),
@@ -288,6 +301,55 @@ async fn the_workflow_lists_page(backend: Backend) {
     })
     .await;
     assert_eq!(claims.len(), 5);
+    let pledges = walk("pledges", |page_size, page_token| {
+        let mut c = suite.admin_a();
+        let request = pb::ListPledgesRequest {
+            community_id: suite.a().into(),
+            year: suite.year,
+            page_size,
+            page_token,
+        };
+        async move {
+            let r = c.list_pledges(request).await.expect("pledges").into_inner();
+            (r.pledges.into_iter().map(|p| p.member_id).collect(), r.next_page_token)
+        }
+    })
+    .await;
+    assert_eq!(pledges.len(), 5);
+
+    suite.pair_unit_with_a().await;
+    for n in 0..5 {
+        suite
+            .admin_a()
+            .record_unit_service(pb::RecordUnitServiceRequest {
+                request_id: format!("unit-{n}"),
+                unit_org_id: suite.city.unit.id.clone(),
+                community_id: suite.a().into(),
+                served_on: Some(dualreport_platform::wire::date_to_pb(
+                    volunteering::domain::china_today(),
+                )),
+                content: format!("义诊{n}"),
+                minutes: 60,
+                ..Default::default()
+            })
+            .await
+            .expect("unit record");
+    }
+    let records = walk("unit records", |page_size, page_token| {
+        let mut c = suite.unit_admin();
+        let request = pb::ListUnitRecordsRequest {
+            unit_org_id: suite.city.unit.id.clone(),
+            page_size,
+            page_token,
+            ..Default::default()
+        };
+        async move {
+            let r = c.list_unit_records(request).await.expect("unit records").into_inner();
+            (r.records.into_iter().map(|x| x.id).collect(), r.next_page_token)
+        }
+    })
+    .await;
+    assert_eq!(records.len(), 5);
 }
 
 dualreport_testkit::on_both_backends!(every_volunteering_list_pages, the_workflow_lists_page,);
