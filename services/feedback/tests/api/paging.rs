@@ -1,4 +1,4 @@
-//! Every List pages (AIP-158): objections and notices walked two at a time
+//! Every List pages (AIP-158): objections, notices and warnings walked two at a time
 //! give each item exactly once, in the order one big page gives them.
 
 use dualreport_proto::feedback::v1 as pb;
@@ -6,7 +6,7 @@ use dualreport_testkit::paging::walk;
 
 use crate::helpers::*;
 
-async fn objections_and_notices_page(backend: Backend) {
+async fn objections_notices_and_warnings_page(backend: Backend) {
     let suite = spawn(backend).await;
     let member = suite.registered_member("翻页", suite.a()).await;
     for n in 0..5 {
@@ -72,6 +72,28 @@ async fn objections_and_notices_page(backend: Backend) {
     })
     .await;
     assert_eq!(notices.len(), 2);
+
+    for n in 0..4 {
+        suite.unreported_member(&format!("未报{n}")).await;
+    }
+    let raised = suite.evaluate((suite.year, 4, 1)).await;
+    assert!(raised.warnings.len() >= 4, "{raised:?}");
+    let warnings = walk("warnings", |page_size, page_token| {
+        let mut c = suite.unit_admin();
+        let request = pb::ListWarningsRequest {
+            org_id: suite.unit().into(),
+            year: suite.year,
+            page_size,
+            page_token,
+            ..Default::default()
+        };
+        async move {
+            let r = c.list_warnings(request).await.expect("warnings").into_inner();
+            (r.warnings.into_iter().map(|w| w.id).collect(), r.next_page_token)
+        }
+    })
+    .await;
+    assert_eq!(warnings.len(), raised.warnings.len());
 }
 
-dualreport_testkit::on_both_backends!(objections_and_notices_page,);
+dualreport_testkit::on_both_backends!(objections_notices_and_warnings_page,);
