@@ -9,6 +9,7 @@
 
 mod activities;
 mod agreements;
+mod attendance;
 mod evidence;
 mod households;
 mod orders;

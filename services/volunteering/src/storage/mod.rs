@@ -73,3 +73,36 @@ pub(crate) fn marks(first: usize, n: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The rows of a table whose records move through stages at a community
+/// (`orders`, `wishes`): at any of `communities`, in `status` (empty: any),
+/// created in `created`, by id.
+async fn staged_rows<T>(
+    conn: &mut AnyConnection,
+    table: &str,
+    communities: &[String],
+    status: &str,
+    created: &DateWindow,
+    page: &PageRequest,
+    decode: fn(&AnyRow) -> Result<T>,
+) -> Result<Vec<T>> {
+    if communities.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (from, until) = created.millis();
+    let sql = format!(
+        "SELECT * FROM {table} WHERE community_id IN ({}) AND ($1 = '' OR status = $1) \
+         AND created_at >= $4 AND created_at < $5 AND id > $2 ORDER BY id LIMIT $3",
+        marks(6, communities.len())
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(status)
+        .bind(&page.after)
+        .bind(page.fetch_limit())
+        .bind(from)
+        .bind(until);
+    for id in communities {
+        query = query.bind(id);
+    }
+    query.fetch_all(conn).await?.iter().map(decode).collect()
+}

@@ -80,6 +80,7 @@ pub async fn get_order(conn: &mut AnyConnection, id: &str) -> Result<Option<Orde
         .transpose()
 }
 
+/// The orders at `communities` in a status, recorded in `created`, by id.
 pub async fn list_orders(
     conn: &mut AnyConnection,
     communities: &[String],
@@ -87,23 +88,6 @@ pub async fn list_orders(
     created: &DateWindow,
     page: &PageRequest,
 ) -> Result<Vec<Order>> {
-    if communities.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (from, until) = created.millis();
-    let sql = format!(
-        "SELECT * FROM orders WHERE community_id IN ({}) AND ($1 = '' OR status = $1) \
-         AND created_at >= $4 AND created_at < $5 AND id > $2 ORDER BY id LIMIT $3",
-        marks(6, communities.len())
-    );
-    let mut query = sqlx::query(&sql)
-        .bind(status.map(OrderStatus::as_str).unwrap_or(""))
-        .bind(&page.after)
-        .bind(page.fetch_limit())
-        .bind(from)
-        .bind(until);
-    for id in communities {
-        query = query.bind(id);
-    }
-    query.fetch_all(conn).await?.iter().map(order).collect()
+    let stage = status.map_or("", OrderStatus::as_str);
+    staged_rows(conn, "orders", communities, stage, created, page, order).await
 }

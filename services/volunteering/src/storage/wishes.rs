@@ -71,6 +71,7 @@ pub async fn get_wish(conn: &mut AnyConnection, id: &str) -> Result<Option<Wish>
         .transpose()
 }
 
+/// The wishes at `communities` in a status, recorded in `created`, by id.
 pub async fn list_wishes(
     conn: &mut AnyConnection,
     communities: &[String],
@@ -78,23 +79,6 @@ pub async fn list_wishes(
     created: &DateWindow,
     page: &PageRequest,
 ) -> Result<Vec<Wish>> {
-    if communities.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (from, until) = created.millis();
-    let sql = format!(
-        "SELECT * FROM wishes WHERE community_id IN ({}) AND ($1 = '' OR status = $1) \
-         AND created_at >= $4 AND created_at < $5 AND id > $2 ORDER BY id LIMIT $3",
-        marks(6, communities.len())
-    );
-    let mut query = sqlx::query(&sql)
-        .bind(status.map(WishStatus::as_str).unwrap_or(""))
-        .bind(&page.after)
-        .bind(page.fetch_limit())
-        .bind(from)
-        .bind(until);
-    for id in communities {
-        query = query.bind(id);
-    }
-    query.fetch_all(conn).await?.iter().map(wish).collect()
+    let stage = status.map_or("", WishStatus::as_str);
+    staged_rows(conn, "wishes", communities, stage, created, page, wish).await
 }
