@@ -12,18 +12,30 @@ pub fn line<'a>(cells: impl IntoIterator<Item = &'a str>, out: &mut String) {
     out.push_str("\r\n");
 }
 
-/// One cell: a leading `=`, `+`, `-` or `@` would be a formula in a
-/// spreadsheet, so it gets a `'` first; a cell with a comma, quote or line
-/// break is quoted.
+/// One cell (RFC 4180): a leading `=`, `+`, `@` or `-` would be a formula in
+/// a spreadsheet, so it gets a `'` first (a negative number stays a number);
+/// a cell with a comma, quote or line break is quoted.
 pub fn cell(value: &str) -> String {
-    let guarded = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
+    let formula = value.starts_with(['=', '+', '@']) || (value.starts_with('-') && value.parse::<i64>().is_err());
+    let guarded = if formula { format!("'{value}") } else { value.to_owned() };
     if guarded.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {
         guarded
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn cells_are_quoted_and_never_formulas() {
+        assert_eq!(cell("扫雪, 清路"), "\"扫雪, 清路\"");
+        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(cell("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(cell("-3"), "-3", "negative numbers stay numbers");
+        assert_eq!(cell("-cmd"), "'-cmd");
+        assert_eq!(cell("@x"), "'@x");
     }
 }

@@ -279,11 +279,7 @@ pub fn registration_table_to_pb(t: RegistrationTable) -> pb::RegistrationTable {
 /// 序号/服务时间/服务内容/积分 rows and the half-year total and stars.
 pub fn registration_csv(t: &pb::RegistrationTable, period: Period) -> String {
     let mut out = String::new();
-    let mut row = |cells: &[&str]| {
-        let line: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
-    };
+    let mut row = |cells: &[&str]| dualreport_platform::csv::line(cells.iter().copied(), &mut out);
     row(&["(半年度)在职党员志愿服务积分评星登记表"]);
     row(&[
         "姓名",
@@ -308,21 +304,6 @@ pub fn registration_csv(t: &pb::RegistrationTable, period: Period) -> String {
     out
 }
 
-/// RFC 4180 quoting; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a
-/// spreadsheet never runs a cell as a formula.
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '@']) || (value.starts_with('-') && value.parse::<i64>().is_err()) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
 pub fn rules_to_pb(r: &Rules) -> pb::ScoringRules {
     pb::ScoringRules {
         preset: r.preset.to_owned(),
@@ -331,19 +312,5 @@ pub fn rules_to_pb(r: &Rules) -> pb::ScoringRules {
         project_points_cap: points(r.project_points_cap),
         points_per_star: points(r.points_per_star),
         max_stars: points(r.max_stars),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_and_never_formulas() {
-        assert_eq!(csv_field("扫雪, 清路"), "\"扫雪, 清路\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(csv_field("-3"), "-3", "negative numbers stay numbers");
-        assert_eq!(csv_field("-cmd"), "'-cmd");
     }
 }
