@@ -110,3 +110,24 @@ def test_a_confirmed_report_reaches_the_cloud_feed_and_the_summary(suite):
     table = feedback.call("GetSummaryTable", unit_admin, unit_org_id=unit, period=period).table
     assert table.complete
     assert [(r.name, r.reported) for r in table.rows] == [("韩梅", True)]
+
+    # The same table as a file: in one reply, and streamed in chunks.
+    export = feedback.message(
+        "dualreport.feedback.v1.ExportTableRequest",
+        kind=feedback.enum("dualreport.feedback.v1.TableKind", "TABLE_KIND_SUMMARY"),
+        format=feedback.enum("dualreport.feedback.v1.ExportFormat", "EXPORT_FORMAT_CSV"),
+        unit_org_id=unit,
+        period=period,
+    )
+    whole = feedback.call(
+        "ExportTable",
+        unit_admin,
+        kind=export.kind,
+        format=export.format,
+        unit_org_id=unit,
+        period=period,
+    )
+    chunks = feedback.stream("DownloadTable", unit_admin, table=export)
+    assert chunks[0].file_name == whole.file_name
+    assert b"".join(c.chunk for c in chunks) == whole.content
+    assert "韩梅" in whole.content.decode("utf-8-sig")

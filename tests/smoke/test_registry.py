@@ -134,10 +134,30 @@ def test_letter_report_confirm_receipt_statistics(server):
         year=year,
         letter_id=letter.id,
     ).report
-    confirmed = registry.call(
-        "ConfirmMemberReport", community_admin, report_id=report.id, branch="第一党支部"
-    ).report
+    # The community works from its queue and confirms it in one batch.
+    submitted = registry.enum("dualreport.registry.v1.MemberReportStatus", "MEMBER_REPORT_STATUS_SUBMITTED")
+    queue = registry.call("ListMemberReports", community_admin, org_id=community, status=submitted).reports
+    assert [r.id for r in queue] == [report.id]
+    confirm = registry.message(
+        "dualreport.registry.v1.ConfirmMemberReportRequest",
+        request_id="smoke-confirm",
+        report_id=report.id,
+        branch="第一党支部",
+    )
+    results = registry.call("BatchConfirmMemberReports", community_admin, requests=[confirm]).results
+    assert len(results) == 1 and not results[0].HasField("error"), results
+    confirmed = results[0].report
     assert confirmed.receipt.number.endswith("-M-000001")
+    assert not registry.call("ListMemberReports", community_admin, org_id=community, status=submitted).reports
+
+    # Every change is in the trail, and the trail exports as one CSV streamed a page at a time.
+    audit = Reflected(server["channel"], "dualreport.common.v1.AuditLogService")
+    query = audit.message("dualreport.common.v1.ListAuditRecordsRequest", org_id=district, page_size=2)
+    chunks = audit.stream("ExportAuditRecords", city, query=query)
+    assert chunks[0].file_name == f"audit-{district}.csv" and len(chunks) >= 3, chunks
+    lines = b"".join(c.chunk for c in chunks).decode("utf-8-sig").strip().split("\r\n")
+    assert lines[0].startswith("时间,操作者,角色")
+    assert any("ConfirmMemberReport" in line for line in lines[1:]), lines
 
     receipt = registry.call("GetReceipt", unit_admin, number=confirmed.receipt.number).receipt
     assert receipt.unit_org_id == unit and receipt.member_id == member.id
