@@ -279,7 +279,10 @@ impl<S: Subtrees> AuditLogService for AuditApi<S> {
         } else {
             r.page_size
         };
-        let (path, filter, page) = self.query(&p, &r, size).await?;
+        let (path, filter, page) = self
+            .query(&p, &r, size)
+            .await
+            .map_err(|status| crate::error::nested("query", status))?;
         let org_id = r.org_id.clone();
         let first = r.page_token.is_empty();
         let state = Some((self.pool.clone(), page, first));

@@ -68,6 +68,29 @@ pub fn invalid_fields_because(reason: ErrorReason, errors: &[FieldError]) -> Sta
     Status::with_error_details(Code::InvalidArgument, message, details)
 }
 
+/// `status` of a request nested in another (`DownloadTableRequest.table`):
+/// an `INVALID_ARGUMENT`'s field paths gain `prefix.`, so they name the
+/// field as the caller sent it; any other status is unchanged.
+pub fn nested(prefix: &str, status: Status) -> Status {
+    if status.code() != Code::InvalidArgument {
+        return status;
+    }
+    let details = status.get_error_details();
+    let Some(bad) = details.bad_request() else {
+        return status;
+    };
+    let reason = details
+        .error_info()
+        .and_then(|info| ErrorReason::from_str_name(&info.reason))
+        .unwrap_or(ErrorReason::InvalidField);
+    let errors: Vec<FieldError> = bad
+        .field_violations
+        .iter()
+        .map(|v| FieldError::new(format!("{prefix}.{}", v.field), v.description.clone()))
+        .collect();
+    invalid_fields_because(reason, &errors)
+}
+
 /// One bad field is `INVALID_ARGUMENT` naming it, so gRPC layers can `?` a
 /// validator's result.
 impl From<FieldError> for Status {

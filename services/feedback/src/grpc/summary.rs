@@ -166,7 +166,9 @@ pub(super) const DOWNLOAD_CHUNK_BYTES: usize = 256 * 1024;
 /// [`DOWNLOAD_CHUNK_BYTES`]; the first message names it.
 pub(super) async fn download_table(api: &FeedbackApi, request: Request<pb::ExportTableRequest>) -> R<DownloadStream> {
     let p = who(&request)?;
-    let file = build_table(api, &p, request.into_inner()).await?;
+    let file = build_table(api, &p, request.into_inner())
+        .await
+        .map_err(|status| err::nested("table", status))?;
     let chunks: Vec<pb::DownloadTableResponse> = file
         .content
         .chunks(DOWNLOAD_CHUNK_BYTES)

@@ -217,7 +217,7 @@ async fn an_upheld_objection_changes_points_exactly_once(backend: Backend) {
         })
         .await
         .expect_err("no format");
-    assert_invalid(&status, "format");
+    assert_invalid(&status, "table.format");
 
     let text = String::from_utf8(csv.content).expect("utf-8");
     assert!(

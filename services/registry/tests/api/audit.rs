@@ -254,6 +254,10 @@ async fn the_trail_exports_as_csv_a_page_per_message(backend: Backend) {
     .await
     .expect_err("outside its subtree");
     assert_eq!(status.code(), Code::PermissionDenied);
+    let status = export(&app, &city_token, cpb::ExportAuditRecordsRequest::default())
+        .await
+        .expect_err("no org");
+    assert_invalid(&status, "query.org_id");
 }
 
 dualreport_testkit::on_both_backends!(
