@@ -165,6 +165,24 @@ async fn the_webhook_signs_retries_and_replays(backend: Backend) {
     assert!(replay.delivered, "{}", replay.error);
     assert!(failed_of(&suite, &refused).await.is_none());
     assert!(receiver.got(&refused));
+
+    // Failed deliveries page like every list.
+    *receiver.rejecting.lock().expect("lock") = true;
+    let mut rejected = Vec::new();
+    for n in 0..3 {
+        let member = suite.registered_member(&format!("拒收{n}"), suite.a()).await;
+        rejected.push(wait_for_failed(&suite, &member).await.id);
+    }
+    let walked = dualreport_testkit::paging::walk("failed deliveries", |page_size, page_token| {
+        let mut c = suite.city_admin();
+        let request = pb::ListFailedDeliveriesRequest { page_size, page_token };
+        async move {
+            let r = c.list_failed_deliveries(request).await.expect("failed").into_inner();
+            (r.deliveries.into_iter().map(|d| d.id).collect(), r.next_page_token)
+        }
+    })
+    .await;
+    assert!(rejected.iter().all(|id| walked.contains(id)), "{walked:?}");
 }
 
 /// Waits (up to 20 s) until `done` holds.
