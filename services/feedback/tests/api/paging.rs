@@ -73,6 +73,57 @@ async fn objections_notices_and_warnings_page(backend: Backend) {
     .await;
     assert_eq!(notices.len(), 2);
 
+    // Community A rates each unit paired with it: its own and three more.
+    let mut units = vec![suite.unit().to_owned()];
+    let mut city = dualreport_testkit::registry::client(
+        &suite.registry_channel,
+        &dualreport_testkit::admin_token(dualreport_platform::auth::Role::CityAdmin, "city"),
+    );
+    for n in 0..3 {
+        let unit = dualreport_testkit::registry::create_org(
+            &mut city,
+            &format!("共建单位{n}"),
+            dualreport_proto::registry::v1::OrganizationType::Institution,
+            &suite.city.committee.id,
+        )
+        .await;
+        dualreport_testkit::registry::unit_report_received(&suite.registry_channel, &unit.id, suite.a(), suite.year)
+            .await;
+        units.push(unit.id);
+    }
+    for (n, unit) in units.iter().enumerate() {
+        suite
+            .admin_a()
+            .rate_unit(pb::RateUnitRequest {
+                request_id: format!("rate-{n}"),
+                community_id: suite.a().into(),
+                unit_org_id: unit.clone(),
+                year: suite.year,
+                grade: pb::UnitGrade::Good.into(),
+                comment: "共建项目完成较好".into(),
+            })
+            .await
+            .expect("rate");
+    }
+    let ratings = walk("ratings", |page_size, page_token| {
+        let mut c = suite.admin_a();
+        let request = pb::ListUnitRatingsRequest {
+            org_id: suite.a().into(),
+            year: suite.year,
+            page_size,
+            page_token,
+        };
+        async move {
+            let r = c.list_unit_ratings(request).await.expect("ratings").into_inner();
+            (
+                r.ratings.into_iter().map(|x| x.unit_org_id).collect(),
+                r.next_page_token,
+            )
+        }
+    })
+    .await;
+    assert_eq!(ratings.len(), 4);
+
     for n in 0..4 {
         suite.unreported_member(&format!("未报{n}")).await;
     }
