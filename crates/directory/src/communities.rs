@@ -1,5 +1,6 @@
 //! The communities inside an org's subtree, for services whose tables hold
-//! only a community id and list a street's, a district's or the city's.
+//! only a community id and list a street's, a district's or the city's; and
+//! the city root, for what belongs to the whole city (the cloud's webhook).
 
 use super::*;
 
@@ -45,5 +46,32 @@ impl Directory {
         let ids = Arc::new(ids);
         self.communities.put(org.id.clone(), ids.clone());
         Ok(ids)
+    }
+
+    /// The root of the org tree (the one org of type city).
+    pub async fn city_root(&self) -> Result<OrgInfo> {
+        if let Some(id) = self.city_root.get(&()) {
+            return self.org(&id).await;
+        }
+        let root = self
+            .client
+            .clone()
+            .list_organizations(pb::ListOrganizationsRequest {
+                r#type: pb::OrganizationType::City.into(),
+                page_size: 1,
+                ..Default::default()
+            })
+            .await
+            .map_err(|status| upstream(status, "organization", "the city"))?
+            .into_inner()
+            .organizations
+            .into_iter()
+            .next()
+            .ok_or_else(|| DirectoryError::NotFound {
+                what: "organization",
+                id: "the city".to_owned(),
+            })?;
+        self.city_root.put((), root.id.clone());
+        self.org(&root.id).await
     }
 }

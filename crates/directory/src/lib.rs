@@ -124,6 +124,7 @@ pub struct Directory {
     orgs: Arc<TtlCache<String, OrgInfo>>,
     registrations: Arc<TtlCache<(String, String, i32), ()>>,
     communities: Arc<TtlCache<String, Arc<Vec<String>>>>,
+    city_root: Arc<TtlCache<(), String>>,
 }
 
 impl Directory {
@@ -140,6 +141,7 @@ impl Directory {
             orgs: Arc::new(TtlCache::new(ttl, capacity)),
             registrations: Arc::new(TtlCache::new(ttl, capacity)),
             communities: Arc::new(TtlCache::new(ttl, capacity)),
+            city_root: Arc::new(TtlCache::new(ttl, 1)),
         })
     }
 

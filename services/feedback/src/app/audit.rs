@@ -42,10 +42,11 @@ impl Feedback {
 
     /// Where a change by `p` with no org of its own (the webhook) is filed:
     /// the caller's org, or the root for a caller without one.
-    pub(super) async fn callers_org(&self, p: &Principal) -> Result<(String, String)> {
-        match p.org() {
-            Some(id) => Ok((id.to_owned(), self.directory.org(id).await?.path())),
-            None => Ok((String::new(), "/".to_owned())),
-        }
+    /// Where the webhook's changes are filed: under the city root, whoever
+    /// made them (a city admin or the cloud, which has no org), so the city's
+    /// admins read them in the city's trail.
+    pub(super) async fn city_org(&self) -> Result<(String, String)> {
+        let root = self.directory.city_root().await?;
+        Ok((root.id.clone(), root.path()))
     }
 }

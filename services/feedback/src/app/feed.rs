@@ -51,7 +51,7 @@ impl Feedback {
     pub async fn set_webhook(&self, p: &Principal, url: String, secret: String) -> Result<(Option<Webhook>, i64)> {
         self.require_webhook_admin(p).await?;
         let last = self.last_sequence().await?;
-        let (org_id, org_path) = self.callers_org(p).await?;
+        let (org_id, org_path) = self.city_org().await?;
         let mut tx = self.pool.begin().await?;
         let before = db::webhook(&mut tx).await?.map(|h| serde_json::json!({ "url": h.url }));
         db::set_webhook(&mut tx, &url, &secret, last, now_millis()).await?;
@@ -110,7 +110,7 @@ impl Feedback {
             Ok(()) => (true, String::new()),
             Err(e) => (false, e.message),
         };
-        let (org_id, org_path) = self.callers_org(p).await?;
+        let (org_id, org_path) = self.city_org().await?;
         let mut tx = self.pool.begin().await?;
         db::replay_result(&mut tx, id, delivered, &error).await?;
         let after =

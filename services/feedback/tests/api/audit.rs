@@ -96,10 +96,28 @@ async fn feedback_changes_are_audited(backend: Backend) {
         ack.before.contains("sent") && ack.after.contains("acknowledged"),
         "{ack:?}"
     );
+    // The cloud (a token without an org) changes the webhook too: its record
+    // is filed under the city, where the city's admins read it.
+    suite
+        .cloud()
+        .set_webhook(pb::SetWebhookRequest {
+            url: "https://cloud.example.invalid/hook2".into(),
+            secret: secret.clone(),
+        })
+        .await
+        .expect("the cloud sets its webhook");
     let city = trail(&suite, &admin_token(Role::CityAdmin, "city"), "city")
         .await
         .expect("the city's trail");
-    let hook = city.iter().find(|r| r.method == "SetWebhook").expect("webhook");
+    let by_cloud = city
+        .iter()
+        .find(|r| r.method == "SetWebhook" && r.role == "cloud")
+        .expect("the cloud's change is in the city's trail");
+    assert!(by_cloud.after.contains("hook2") && by_cloud.before.contains("cloud.example.invalid/hook"));
+    let hook = city
+        .iter()
+        .find(|r| r.method == "SetWebhook" && r.role == "city_admin")
+        .expect("webhook");
     assert!(
         hook.after.contains("cloud.example.invalid") && !hook.after.contains(&secret),
         "no secret in the trail"
