@@ -117,18 +117,21 @@ pub async fn list_attendance(
     filter: &AttendanceFilter,
     page: &PageRequest,
 ) -> Result<Vec<Attendance>> {
-    let (activity_id, member_id, communities) = match of {
-        AttendanceRows::Activity(id) => (id, "", &[][..]),
-        AttendanceRows::Member(id) => ("", id, &[][..]),
+    // The subject's clause comes first and alone, so the database uses its
+    // index whatever the other filters (a generic plan cannot see through
+    // `$1 = '' OR …`). Its values take the first placeholders.
+    let subject: Vec<&str> = match of {
+        AttendanceRows::Activity(id) | AttendanceRows::Member(id) => vec![id],
         AttendanceRows::Communities([]) => return Ok(Vec::new()),
-        AttendanceRows::Communities(ids) => ("", "", ids),
+        AttendanceRows::Communities(ids) => ids.iter().map(String::as_str).collect(),
     };
-    // $11 on: the communities, bound one by one.
-    let within = if communities.is_empty() {
-        String::new()
-    } else {
-        format!(" AND community_id IN ({})", marks(11, communities.len()))
+    let clause = match of {
+        AttendanceRows::Activity(_) => "activity_id = $1".to_owned(),
+        AttendanceRows::Member(_) => "member_id = $1".to_owned(),
+        AttendanceRows::Communities(ids) => format!("community_id IN ({})", marks(1, ids.len())),
     };
+    let n = subject.len();
+    let at = |k: usize| format!("${}", n + k);
     let payment = match filter.payment {
         None => "",
         Some(Payment::None) => "none",
@@ -136,20 +139,23 @@ pub async fn list_attendance(
         Some(Payment::Paid) => "paid",
     };
     let (first, last) = filter.served.days();
+    let (year, status, pay, failing, from, until, after, limit) =
+        (at(1), at(2), at(3), at(4), at(5), at(6), at(7), at(8));
     let sql = format!(
-        "SELECT * FROM attendance \
-         WHERE ($1 = '' OR activity_id = $1) AND ($2 = '' OR member_id = $2) \
-           AND ($3 = 0 OR year = $3) AND ($4 = '' OR status = $4) \
-           AND ($5 = '' OR ($5 = 'none' AND status <> 'confirmed') \
-                OR ($5 = 'pending' AND status = 'confirmed' AND entry_id = '') \
-                OR ($5 = 'paid' AND status = 'confirmed' AND entry_id <> '')) \
-           AND ($6 = 0 OR (status = 'confirmed' AND entry_id = '' AND payment_error <> '')) \
-           AND served_on >= $7 AND served_on <= $8 AND id > $9{within} \
-         ORDER BY id LIMIT $10"
+        "SELECT * FROM attendance WHERE {clause} \
+           AND ({year} = 0 OR year = {year}) AND ({status} = '' OR status = {status}) \
+           AND ({pay} = '' OR ({pay} = 'none' AND status <> 'confirmed') \
+                OR ({pay} = 'pending' AND status = 'confirmed' AND entry_id = '') \
+                OR ({pay} = 'paid' AND status = 'confirmed' AND entry_id <> '')) \
+           AND ({failing} = 0 OR (status = 'confirmed' AND entry_id = '' AND payment_error <> '')) \
+           AND served_on >= {from} AND served_on <= {until} AND id > {after} \
+         ORDER BY id LIMIT {limit}"
     );
-    let mut query = sqlx::query(&sql)
-        .bind(activity_id)
-        .bind(member_id)
+    let mut query = sqlx::query(&sql);
+    for value in subject {
+        query = query.bind(value);
+    }
+    let query = query
         .bind(i64::from(filter.year))
         .bind(filter.status.map_or("", AttendanceStatus::as_str))
         .bind(payment)
@@ -158,8 +164,5 @@ pub async fn list_attendance(
         .bind(last)
         .bind(&page.after)
         .bind(page.fetch_limit());
-    for id in communities {
-        query = query.bind(id);
-    }
     query.fetch_all(conn).await?.iter().map(attendance).collect()
 }
