@@ -165,18 +165,23 @@ pub async fn list_member_reports(
     page: &PageRequest,
 ) -> Result<Vec<MemberReport>> {
     let (from, until) = filter.submitted.millis();
+    // The subject stands alone as the first clause, so the database answers it
+    // from its index (`member_reports_by_member`, or the org tree's path) even
+    // under a generic plan, which cannot see through `$n = '' OR …`.
+    let (subject, value) = match (member_id, path) {
+        (Some(member), _) => ("r.member_id = $1", member),
+        (None, path) => ("(u.path LIKE $1 || '%' OR c.path LIKE $1 || '%')", path.unwrap_or("")),
+    };
     let rows = sqlx::query(&format!(
         "{} \
          JOIN organizations u ON u.id = r.unit_org_id JOIN organizations c ON c.id = r.community_id \
-         WHERE r.id > $1 AND ($2 = '' OR r.member_id = $2) \
-           AND ($3 = '' OR u.path LIKE $3 || '%' OR c.path LIKE $3 || '%') AND ($4 = 0 OR r.year = $4) \
-           AND ($6 = '' OR r.status = $6) AND r.submitted_at >= $7 AND r.submitted_at < $8 \
-         ORDER BY r.id LIMIT $5",
+         WHERE {subject} AND r.id > $2 AND ($3 = 0 OR r.year = $3) \
+           AND ($5 = '' OR r.status = $5) AND r.submitted_at >= $6 AND r.submitted_at < $7 \
+         ORDER BY r.id LIMIT $4",
         member_report_select()
     ))
+    .bind(value)
     .bind(&page.after)
-    .bind(member_id.unwrap_or(""))
-    .bind(path.unwrap_or(""))
     .bind(i64::from(filter.year))
     .bind(page.fetch_limit())
     .bind(filter.status.map_or("", MemberReportStatus::as_str))
