@@ -113,13 +113,18 @@ pub async fn list_objections(
     page: &PageRequest,
 ) -> Result<Vec<Objection>> {
     let (from, until) = filter.raised.millis();
+    // One subject's objections are read by the subject alone (its index even
+    // under a generic plan); otherwise the subtree's.
+    let (subject, value) = if subject_id.is_empty() {
+        ("substr(community_path, 1, length($1)) = $1", path)
+    } else {
+        ("subject_id = $1", subject_id)
+    };
     let rows = sqlx::query(&format!(
-        "SELECT {OBJECTION_COLUMNS} FROM objections WHERE ($1 = '' OR subject_id = $1) \
-         AND ($2 = '' OR substr(community_path, 1, length($2)) = $2) AND ($5 = '' OR status = $5) \
-         AND raised_at >= $6 AND raised_at < $7 AND id > $3 ORDER BY id LIMIT $4"
+        "SELECT {OBJECTION_COLUMNS} FROM objections WHERE {subject} AND ($4 = '' OR status = $4) \
+         AND raised_at >= $5 AND raised_at < $6 AND id > $2 ORDER BY id LIMIT $3"
     ))
-    .bind(subject_id)
-    .bind(path)
+    .bind(value)
     .bind(&page.after)
     .bind(page.fetch_limit())
     .bind(filter.status.map_or("", ObjectionStatus::as_str))

@@ -140,13 +140,22 @@ pub async fn list_warnings(
     year: i32,
     page: &PageRequest,
 ) -> Result<Vec<StoredWarning>> {
+    // A member's warnings are read by the subject alone (its index even under
+    // a generic plan, which cannot see through `$1 = '' OR …`); otherwise the
+    // subtree's.
+    let (subject, value) = if member_id.is_empty() {
+        (
+            "(substr(unit_path, 1, length($1)) = $1 OR substr(community_path, 1, length($1)) = $1)",
+            path,
+        )
+    } else {
+        ("subject_id = $1", member_id)
+    };
     let rows = sqlx::query(&format!(
-        "SELECT {WARNING_READ_COLUMNS} FROM warnings WHERE ($1 = '' OR subject_id = $1) \
-         AND ($2 = '' OR substr(unit_path, 1, length($2)) = $2 OR substr(community_path, 1, length($2)) = $2) \
-         AND ($3 = 0 OR year = $3) AND id > $4 ORDER BY id LIMIT $5"
+        "SELECT {WARNING_READ_COLUMNS} FROM warnings WHERE {subject} \
+         AND ($2 = 0 OR year = $2) AND id > $3 ORDER BY id LIMIT $4"
     ))
-    .bind(member_id)
-    .bind(path)
+    .bind(value)
     .bind(i64::from(year))
     .bind(&page.after)
     .bind(page.fetch_limit())
