@@ -1,7 +1,7 @@
 //! Feedback's audit trail (`platform::audit`): each change records who,
 //! when, what and the fields before and after, on the change's own
 //! transaction, filed under the org it concerns (the community, the unit,
-//! or for the webhook the caller's own org).
+//! or for the webhook the city root).
 
 use dualreport_platform::audit::{self, Change};
 use serde_json::Value;
@@ -40,8 +40,6 @@ impl Feedback {
         Ok(())
     }
 
-    /// Where a change by `p` with no org of its own (the webhook) is filed:
-    /// the caller's org, or the root for a caller without one.
     /// Where the webhook's changes are filed: under the city root, whoever
     /// made them (a city admin or the cloud, which has no org), so the city's
     /// admins read them in the city's trail.

@@ -51,10 +51,9 @@ impl Registry {
         }
         let (mut section, mut after) = match page.after_fields(2).map_err(RegistryError::from)? {
             None => (db::StatsSection::Units, String::new()),
-            Some(fields) => match fields[0].as_str() {
-                "u" => (db::StatsSection::Units, fields[1].clone()),
-                "c" => (db::StatsSection::Communities, fields[1].clone()),
-                _ => {
+            Some(fields) => match db::StatsSection::from_tag(&fields[0]) {
+                Some(section) => (section, fields[1].clone()),
+                None => {
                     return Err(RegistryError::invalid(
                         "page_token",
                         "is not a token this service issued",
@@ -84,14 +83,10 @@ impl Registry {
                     }
                 }
             }
-            let tag = match section {
-                db::StatsSection::Units => "u",
-                db::StatsSection::Communities => "c",
-            };
             match (more, section) {
                 (true, _) => {
                     let last = last.unwrap_or_default();
-                    out.next_page_token = page.token_for(&compound_key(&[tag, &last]));
+                    out.next_page_token = page.token_for(&compound_key(&[section.tag(), &last]));
                     return Ok(out);
                 }
                 (false, db::StatsSection::Communities) => return Ok(out),
@@ -100,7 +95,7 @@ impl Registry {
                     let first =
                         db::stats_orgs_under(&mut conn, &org.path, db::StatsSection::Communities, "", 1).await?;
                     if !first.is_empty() {
-                        out.next_page_token = page.token_for(&compound_key(&["c", ""]));
+                        out.next_page_token = page.token_for(&compound_key(&[db::StatsSection::Communities.tag(), ""]));
                     }
                     return Ok(out);
                 }

@@ -32,6 +32,22 @@ pub enum StatsSection {
     Communities,
 }
 
+impl StatsSection {
+    /// The section's tag in a page token.
+    pub fn tag(self) -> &'static str {
+        match self {
+            StatsSection::Units => "u",
+            StatsSection::Communities => "c",
+        }
+    }
+
+    pub fn from_tag(tag: &str) -> Option<Self> {
+        [StatsSection::Units, StatsSection::Communities]
+            .into_iter()
+            .find(|s| s.tag() == tag)
+    }
+}
+
 /// The ids of one page of orgs, `after` (exclusive) through `last`: the
 /// counts of a page are restricted to it.
 #[derive(Debug, Clone, Copy)]

@@ -283,10 +283,7 @@ impl Volunteering {
                 db::AttendanceRows::Communities(std::slice::from_ref(community_id))
             }
             AttendanceOf::Subtree(org_id) => {
-                let org = self.org("org_id", org_id).await?;
-                self.require_overseer(p, &org, &format!("the attendance inside {org_id}"))
-                    .await?;
-                communities = self.directory.communities_within(&org).await?;
+                communities = self.subtree_communities(p, org_id, "attendance").await?;
                 db::AttendanceRows::Communities(&communities)
             }
         };

@@ -57,13 +57,22 @@ impl Volunteering {
                 self.require_community_reader(p, id).await?;
                 Ok(Arc::new(vec![id.clone()]))
             }
-            Area::Subtree(org_id) => {
-                let org = self.org("org_id", org_id).await?;
-                self.require_overseer(p, &org, &format!("the {what} inside {org_id}"))
-                    .await?;
-                Ok(self.directory.communities_within(&org).await?)
-            }
+            Area::Subtree(org_id) => self.subtree_communities(p, org_id, what).await,
         }
+    }
+
+    /// The communities inside `org_id`'s subtree, once `p` may read `what`
+    /// there (its admins and `service`).
+    pub(super) async fn subtree_communities(
+        &self,
+        p: &Principal,
+        org_id: &str,
+        what: &str,
+    ) -> Result<Arc<Vec<String>>> {
+        let org = self.org("org_id", org_id).await?;
+        self.require_overseer(p, &org, &format!("the {what} inside {org_id}"))
+            .await?;
+        Ok(self.directory.communities_within(&org).await?)
     }
 
     /// Members act for themselves only.
