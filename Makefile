@@ -24,6 +24,21 @@ run: build ## Start the whole suite on SQLite and print where it listens and a d
 demo: build ## With `make run` going: fill it with a believable city (idempotent) and print what to try
 	$${CARGO_TARGET_DIR:-target}/debug/demo --config config/dev.toml
 
+.PHONY: run-city
+run-city: build ## Start a small city on SQLite: three district suites and the city tier over them
+	./scripts/run-city.sh
+
+.PHONY: demo-city
+demo-city: build ## With `make run-city` going: seed each district (idempotent); the city ingests them
+	@for i in 0 1 2; do \
+	  base=$$((50051 + 100 * i)); \
+	  echo "seeding district $$i (registry :$$base)"; \
+	  $${CARGO_TARGET_DIR:-target}/debug/demo --config config/dev.toml --district-layout $$i --members 100 \
+	    --registry-url http://127.0.0.1:$$base --volunteering-url http://127.0.0.1:$$((base + 1)) \
+	    --scoring-url http://127.0.0.1:$$((base + 2)) --feedback-url http://127.0.0.1:$$((base + 3)) > /dev/null || exit 1; \
+	done
+	@echo "seeded: the city ingests each district within a second; README \"Running a city locally\" shows what to call"
+
 $(VENV)/.installed: tests/requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt

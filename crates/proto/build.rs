@@ -8,6 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "dualreport/common/v1/common.proto",
         "dualreport/common/v1/journal.proto",
         "dualreport/common/v1/audit.proto",
+        "dualreport/city/v1/city.proto",
         "dualreport/feedback/v1/feedback.proto",
         "dualreport/registry/v1/registry.proto",
         "dualreport/scoring/v1/scoring.proto",

@@ -61,9 +61,10 @@ class Process:
         return self.proc.wait(timeout=30)
 
 
-def start_suite(data, registry_env=None, feedback_env=None):
+def start_suite(data, registry_env=None, feedback_env=None, with_city=False):
     """Registry, scoring, volunteering and feedback on fresh SQLite files in
-    `data`, wired to each other, started in dependency order: a dict by name."""
+    `data`, wired to each other, started in dependency order: a dict by name.
+    `with_city` adds the city tier reading this suite as its one district, `local`."""
     registry = Process(
         "registry",
         data,
@@ -90,7 +91,13 @@ def start_suite(data, registry_env=None, feedback_env=None):
         DUALREPORT__VOLUNTEERING__URL=url(volunteering),
         **(feedback_env or {}),
     )
-    return {"registry": registry, "scoring": scoring, "volunteering": volunteering, "feedback": feedback}
+    suite = {"registry": registry, "scoring": scoring, "volunteering": volunteering, "feedback": feedback}
+    if with_city:
+        districts = {
+            f"DUALREPORT__DISTRICTS__LOCAL__{name.upper()}__URL": url(process) for name, process in suite.items()
+        }
+        suite["city"] = Process("city", data, DUALREPORT__CITY__POLL_INTERVAL_MS="100", **districts)
+    return suite
 
 
 def stop_suite(processes):

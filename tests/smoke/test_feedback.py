@@ -2,7 +2,8 @@
 `registry`, `scoring`, `volunteering` and `feedback` binaries as processes. A
 member's confirmed report reaches the party-building cloud feed (read as the
 `cloud` role and resumed from a cursor), and the unit's summary table shows
-the member as reported."""
+the member as reported; the city tier, reading this suite as its district
+`local`, carries the same event on the city's feed."""
 
 import datetime
 import tempfile
@@ -16,12 +17,13 @@ from dualreport_smoke import Reflected, start_suite, stop_suite
 
 REGISTRY = "dualreport.registry.v1.RegistryService"
 FEEDBACK = "dualreport.feedback.v1.FeedbackService"
+CITY = "dualreport.city.v1.CityService"
 
 
 @pytest.fixture(scope="module")
 def suite():
     with tempfile.TemporaryDirectory() as data:
-        processes = start_suite(data, feedback_env=dict(DUALREPORT__FEED__POLL_INTERVAL_MS="100"))
+        processes = start_suite(data, feedback_env=dict(DUALREPORT__FEED__POLL_INTERVAL_MS="100"), with_city=True)
         try:
             yield list(processes.values())
         finally:
@@ -131,3 +133,22 @@ def test_a_confirmed_report_reaches_the_cloud_feed_and_the_summary(suite):
     assert chunks[0].file_name == whole.file_name
     assert b"".join(c.chunk for c in chunks) == whole.content
     assert "韩梅" in whole.content.decode("utf-8-sig")
+
+    # The city tier's feed: the same fact, once, with the district it came from.
+    city_tier = Reflected(suite[4].channel, CITY)
+    for _ in range(100):
+        fed = city_tier.stream("WatchEvents", cloud, backlog_only=True)
+        same = [r for r in fed if r.event.kind == "member_report.confirmed" and r.event.member_id == member.id]
+        if same:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"no confirmation in the city feed: {fed}")
+    assert len(same) == 1 and same[0].district == "local"
+    assert (same[0].event.subject_id, same[0].event.community_id) == (event.subject_id, event.community_id)
+    status = city_tier.call("ListDistricts", city).districts
+    assert {(d.district, d.journal) for d in status} == {("local", j) for j in ("registry", "volunteering", "scoring")}
+    assert all(d.up for d in status), status
+    with pytest.raises(grpc.RpcError) as refused:
+        city_tier.call("ListDistricts", admin)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -22,6 +22,7 @@ SERVICES = {
     "scoring": ["dualreport.scoring.v1.ScoringService", "dualreport.common.v1.EventJournalService"],
     "volunteering": ["dualreport.volunteering.v1.VolunteeringService", "dualreport.common.v1.EventJournalService"],
     "feedback": ["dualreport.feedback.v1.FeedbackService"],
+    "city": ["dualreport.city.v1.CityService"],
 }
 FORBIDDEN = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 INT_TYPES = {
@@ -60,6 +61,7 @@ def suite():
     with tempfile.TemporaryDirectory() as data:
         processes = start_suite(
             data,
+            with_city=True,
             registry_env=dict(
                 DUALREPORT__POLICY__UNIT_REPORT_WINDOW_START="01-01",
                 DUALREPORT__POLICY__UNIT_REPORT_WINDOW_END="12-31",

@@ -30,13 +30,14 @@ SERVED = {
         "dualreport.common.v1.AuditLogService",
     },
     "feedback": {"dualreport.feedback.v1.FeedbackService", "dualreport.common.v1.AuditLogService"},
+    "city": {"dualreport.city.v1.CityService"},
 }
 
 
 @pytest.fixture(scope="module")
 def suite():
     with tempfile.TemporaryDirectory() as data:
-        processes = start_suite(data)
+        processes = start_suite(data, with_city=True)
         try:
             yield processes
         finally:

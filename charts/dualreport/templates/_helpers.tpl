@@ -121,7 +121,7 @@ Sections are `section: {key: value}`; `svc.config` adds or overrides keys. */}}
 {{- $auth := dict "jwks_file" "/etc/dualreport/auth/jwks.json" -}}
 {{- with $root.Values.auth.issuer }}{{ $_ := set $auth "issuer" . }}{{ end -}}
 {{- with $root.Values.auth.audience }}{{ $_ := set $auth "audience" . }}{{ end -}}
-{{- if $svc.peers }}{{ $_ := set $auth "service_token_file" "/etc/dualreport/service-token/token" }}{{ end -}}
+{{- if include "dualreport.callsOut" (dict "name" .name "svc" $svc) }}{{ $_ := set $auth "service_token_file" "/etc/dualreport/service-token/token" }}{{ end -}}
 {{- $server := dict "host" "0.0.0.0" "port" $svc.grpcPort "metrics_port" $svc.metricsPort "request_timeout_ms" $svc.requestTimeoutMs -}}
 {{- if not (kindIs "invalid" $svc.concurrencyLimit) }}{{ $_ := set $server "concurrency_limit" $svc.concurrencyLimit }}{{ end -}}
 {{- $tls := $root.Values.tls -}}
@@ -139,6 +139,23 @@ Sections are `section: {key: value}`; `svc.config` adds or overrides keys. */}}
   "policy" $policy -}}
 {{- if eq .name "registry" -}}
 {{- $_ := set $config "registry" (dict "city_id" $root.Values.district.cityId "city_name" $root.Values.district.cityName "number_prefix" $root.Values.district.numberPrefix "pii_active_key" $root.Values.pii.activeKey "pii_keys_dir" "/etc/dualreport/pii") -}}
+{{- end -}}
+{{- if eq .name "city" -}}
+{{- $t := $root.Values.cityTier -}}
+{{- $_ := set $config "city" (dict "city_id" $root.Values.district.cityId "poll_interval_ms" $t.pollIntervalMs "batch_size" $t.batchSize "lease_ms" $t.leaseMs) -}}
+{{- $districts := dict -}}
+{{- range $district, $urls := $t.districts -}}
+{{- $peers := dict -}}
+{{- range $service := list "registry" "volunteering" "scoring" "feedback" -}}
+{{- $peer := dict "url" (index $urls $service) -}}
+{{- if $tls.enabled -}}
+{{- $_ := set $peer "tls" (dict "ca_file" "/etc/dualreport/tls/ca.crt" "cert_file" "/etc/dualreport/tls/tls.crt" "key_file" "/etc/dualreport/tls/tls.key") -}}
+{{- end -}}
+{{- $_ := set $peers $service $peer -}}
+{{- end -}}
+{{- $_ := set $districts $district $peers -}}
+{{- end -}}
+{{- $_ := set $config "districts" $districts -}}
 {{- end -}}
 {{- range $svc.peers -}}
 {{- $peer := index $root.Values.services . -}}
@@ -295,4 +312,17 @@ namespace, the environment, and any extra `telemetry.resourceAttributes`. */}}
 release (Grafana allows 40 characters), stable across upgrades. */}}
 {{- define "dualreport.dashboardUid" -}}
 {{- printf "dualreport-%s" (printf "%s/%s" .Release.Namespace .Release.Name | sha256sum | trunc 16) -}}
+{{- end -}}
+
+{{/* "true" when a service renders in this release: enabled, and of the
+release's profile (`city`: the city service alone; `district`: every other
+one). (dict "root" $ "name" "registry" "entry" $entry). */}}
+{{- define "dualreport.active" -}}
+{{- if and .entry.enabled (eq (eq .root.Values.profile "city") (eq .name "city")) -}}true{{- end -}}
+{{- end -}}
+
+{{/* "true" when a service calls other services and so needs the `service`
+token: its peers in the release, or (the city) the district releases. */}}
+{{- define "dualreport.callsOut" -}}
+{{- if or .svc.peers (eq .name "city") -}}true{{- end -}}
 {{- end -}}

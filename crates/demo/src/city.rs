@@ -34,8 +34,10 @@ pub struct City {
 }
 
 impl City {
-    /// Creates (or, on a re-run, finds again) the org tree under `city`.
-    pub async fn build(demo: &Demo, city: &str) -> anyhow::Result<City> {
+    /// Creates (or, on a re-run, finds again) the org tree under `city`:
+    /// both districts of the layout, or only the `only`-th (one district
+    /// release of `make run-city`).
+    pub async fn build(demo: &Demo, city: &str, only: Option<usize>) -> anyhow::Result<City> {
         let mut admin = demo.registry(As::Admin(Role::CityAdmin, city))?;
         use reg::OrganizationType as T;
         let layout = [
@@ -53,11 +55,27 @@ impl City {
                     ("五里堡街道", ["五里堡社区", "京广路社区"]),
                 ],
             ),
+            (
+                "中原区",
+                [
+                    ("林山寨街道", ["百花社区", "桐柏社区"]),
+                    ("绿东村街道", ["绿东社区", "友爱社区"]),
+                ],
+            ),
         ];
+        anyhow::ensure!(
+            only.is_none_or(|n| n < layout.len()),
+            "--district-layout must be below {}",
+            layout.len()
+        );
         let mut communities = Vec::new();
         let mut units = Vec::new();
         let mut districts = Vec::new();
         for (d, (district_name, streets)) in layout.iter().enumerate() {
+            // The whole demo (no `only`) keeps its two districts.
+            if only.map_or(d >= 2, |n| n != d) {
+                continue;
+            }
             let district = org(&mut admin, &format!("d{d}"), district_name, T::District, city, 0).await?;
             districts.push((district.clone(), district_name.to_string()));
             let first_community = communities.len();

@@ -48,6 +48,10 @@ struct Args {
     /// The root org the registry was started with (`registry.city_id`).
     #[arg(long, default_value = "city")]
     city_id: String,
+    /// Build only this district of the layout (0 金水区, 1 二七区, 2 中原区):
+    /// one district release of a city (`make demo-city`).
+    #[arg(long)]
+    district_layout: Option<usize>,
 }
 
 /// The demo reads only `[auth]` (to mint tokens) from a service's config
@@ -76,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
         scoring: connect(&args.scoring_url, "scoring").await?,
         feedback: connect(&args.feedback_url, "feedback").await?,
     };
-    let mut city = City::build(&demo, &args.city_id).await?;
+    let mut city = City::build(&demo, &args.city_id, args.district_layout).await?;
     reporting::report_units(&demo, &city).await?;
     reporting::report_members(&demo, &mut city, args.members).await?;
     let (claimed, attended) = serving::serve_today(&demo, &city).await?;

@@ -35,13 +35,13 @@ use crate::error::status;
 /// The journal's fully qualified gRPC service name, as health reports it.
 pub const SERVICE_NAME: &str = "dualreport.common.v1.EventJournalService";
 
-/// Who reads a journal: the suite's own services (feedback), nothing else.
+/// Who reads a journal: the suite's own services (feedback, the city tier), nothing else.
 pub static ACCESS: AccessTable = AccessTable {
     service: SERVICE_NAME,
     rules: &[Rule {
         rpcs: &["ListJournal"],
         roles: &[Role::Service],
-        scope: "the suite's feedback service, which feeds the party-building cloud",
+        scope: "the suite's feedback service, which feeds the party-building cloud; the city tier, which reads every district",
     }],
 };
 

@@ -33,3 +33,13 @@ pub async fn try_take(
     .await?;
     Ok(taken.rows_affected() == 1)
 }
+
+/// Gives up every lease `holder` holds (a replica shutting down), so another
+/// replica takes the work at once instead of after the lease's TTL.
+pub async fn release_all(conn: &mut AnyConnection, holder: &str) -> Result<u64, sqlx::Error> {
+    let released = sqlx::query("DELETE FROM leases WHERE holder = $1")
+        .bind(holder)
+        .execute(conn)
+        .await?;
+    Ok(released.rows_affected())
+}

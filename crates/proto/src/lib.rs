@@ -42,3 +42,9 @@ pub mod feedback {
         pub use crate::common::v1::{Half, Period};
     }
 }
+
+pub mod city {
+    pub mod v1 {
+        tonic::include_proto!("dualreport.city.v1");
+    }
+}

@@ -20,7 +20,9 @@ pub struct ServiceProcess {
     pub port: u16,
     child: Child,
     logs: Arc<Mutex<Vec<String>>>,
-    _dir: tempfile::TempDir,
+    /// The environment it was started with, for [`Self::restart`].
+    env: Vec<(String, String)>,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for ServiceProcess {
@@ -45,13 +47,41 @@ impl ServiceProcess {
     /// (pairs like `("DUALREPORT__POLICY__PRESET", "S3")`), and waits until it
     /// listens.
     pub fn start(name: &str, env: &[(&str, String)]) -> Self {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (child, port, logs) = Self::spawn(name, &env, &dir, 0);
+        Self {
+            name: name.to_owned(),
+            port,
+            child,
+            logs,
+            env,
+            dir,
+        }
+    }
+
+    /// Starts the process again after [`Self::stop`] or [`Self::terminate`]:
+    /// the same environment, files and port, so its peers find it where it was.
+    pub fn restart(&mut self) {
+        self.stop();
+        let (child, port, logs) = Self::spawn(&self.name, &self.env, &self.dir, self.port);
+        assert_eq!(port, self.port, "{} came back on another port", self.name);
+        self.child = child;
+        self.logs = logs;
+    }
+
+    fn spawn(
+        name: &str,
+        env: &[(String, String)],
+        dir: &tempfile::TempDir,
+        port: u16,
+    ) -> (Child, u16, Arc<Mutex<Vec<String>>>) {
         let binary = bin_dir().join(name);
         assert!(
             binary.exists(),
             "{} is missing: build it first (`cargo build -p {name}`; `make test` does)",
             binary.display()
         );
-        let dir = tempfile::tempdir().expect("temp dir");
         let mut command = Command::new(&binary);
         for (key, _) in std::env::vars() {
             if key.starts_with("DUALREPORT") {
@@ -61,7 +91,7 @@ impl ServiceProcess {
         command
             .arg("serve")
             .env("DUALREPORT__SERVER__HOST", "127.0.0.1")
-            .env("DUALREPORT__SERVER__PORT", "0")
+            .env("DUALREPORT__SERVER__PORT", port.to_string())
             .env("DUALREPORT__SERVER__METRICS_PORT", "0")
             .env(
                 "DUALREPORT__DATABASE__URL",
@@ -109,13 +139,7 @@ impl ServiceProcess {
                 panic!("{name} did not report its port: {other:?}; it logged:\n{logged}");
             }
         };
-        Self {
-            name: name.to_owned(),
-            port,
-            child,
-            logs,
-            _dir: dir,
-        }
+        (child, port, logs)
     }
 
     /// The JSON log lines the process has written so far.

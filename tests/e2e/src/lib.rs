@@ -3,6 +3,8 @@
 //! each other over gRPC with the `service` token, the way a district release
 //! runs them. End-to-end tests drive it only through the public gRPC APIs.
 
+pub mod city;
+
 use dualreport_platform::client::ClientInterceptor;
 use dualreport_proto::feedback::v1::feedback_service_client::FeedbackServiceClient;
 use dualreport_proto::registry::v1::registry_service_client::RegistryServiceClient;
@@ -133,4 +135,19 @@ impl Suite {
     pub fn scoring_as_service(&self) -> Scoring {
         self.scoring(&service_token())
     }
+}
+
+/// Polls `check` every 100 ms for up to 20 s until it returns `Some`.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    for _ in 0..200 {
+        if let Some(value) = check().await {
+            return value;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("gave up waiting for {what}");
 }

@@ -4,8 +4,6 @@
 //! community's summary table and notice to the unit, an upheld objection
 //! corrected in scoring, a laggard warned, and all of it on the cloud's feed.
 
-use std::time::Duration;
-
 use chrono::Datelike as _;
 use dualreport_platform::auth::Role;
 use dualreport_policy::china_today;
@@ -15,28 +13,13 @@ use dualreport_proto::scoring::v1 as spb;
 use dualreport_proto::volunteering::v1 as vpb;
 use dualreport_testkit::registry::{report_and_confirm, unit_member, unit_report_received};
 use dualreport_testkit::{admin_token, assert_reason, channel, member_token, mint};
-use e2e::{Backend, Suite};
+use e2e::{Backend, Suite, eventually};
 use tonic::Code;
 
 dualreport_testkit::on_both_backends!(the_six_steps_and_the_feedback_loop_across_four_services);
 
 fn timestamp(seconds: i64) -> Option<prost_types::Timestamp> {
     Some(prost_types::Timestamp { seconds, nanos: 0 })
-}
-
-/// Polls `check` every 100 ms for up to 20 s until it returns `Some`.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    for _ in 0..200 {
-        if let Some(value) = check().await {
-            return value;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("gave up waiting for {what}");
 }
 
 async fn the_six_steps_and_the_feedback_loop_across_four_services(backend: Backend) {

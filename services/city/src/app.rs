@@ -1,0 +1,118 @@
+//! The city's use cases over its read model: who may read what, the
+//! districts' ingest state, the merged feed and the city board.
+
+use std::sync::Arc;
+
+use dualreport_platform::auth::{Principal, Role};
+use dualreport_platform::paging::PageRequest;
+use sqlx::AnyPool;
+use tokio::sync::Notify;
+
+use crate::districts::Districts;
+use crate::domain::{BoardLine, CityError, Cursor, Event, Journal, Period, Result};
+use crate::storage::{self as db, BoardAfter};
+
+/// The city tier: its store, the district releases it reads, and its root.
+#[derive(Clone)]
+pub struct City {
+    pub pool: AnyPool,
+    pub districts: Districts,
+    city_id: Arc<str>,
+    /// Woken whenever this replica appends to the feed.
+    pub appended: Arc<Notify>,
+}
+
+impl City {
+    pub fn new(pool: AnyPool, districts: Districts, city_id: &str) -> Self {
+        Self {
+            pool,
+            districts,
+            city_id: city_id.into(),
+            appended: Arc::new(Notify::new()),
+        }
+    }
+
+    /// The city organisation department: `city_admin` of this city's root.
+    fn require_city_admin(&self, p: &Principal, what: &str) -> Result<()> {
+        if p.role == Role::CityAdmin && p.org() == Some(&*self.city_id) {
+            return Ok(());
+        }
+        Err(CityError::out_of_scope(format!(
+            "{what} is for the city's admins (city_admin of org {}); a {} token is not",
+            self.city_id,
+            p.role.as_str()
+        )))
+    }
+
+    /// Every configured (district, journal) with its ingest state; a stream
+    /// never read yet is listed at sequence 0 and down.
+    pub async fn list_districts(&self, p: &Principal) -> Result<Vec<Cursor>> {
+        self.require_city_admin(p, "the districts' ingest state")?;
+        let stored = db::cursors(&self.pool).await?;
+        let mut out = Vec::new();
+        for district in self.districts.iter() {
+            for journal in Journal::ALL {
+                let found = stored
+                    .iter()
+                    .find(|c| c.district == district.name && c.journal == journal.as_str());
+                out.push(found.cloned().unwrap_or_else(|| Cursor {
+                    district: district.name.clone(),
+                    journal: journal.as_str().to_owned(),
+                    after_sequence: 0,
+                    newest_occur_ms: 0,
+                    read_at_ms: 0,
+                    caught_up_at_ms: 0,
+                    up: false,
+                    error: "not read yet".into(),
+                }));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Who may read the merged feed: the party-building cloud and the city's admins.
+    pub fn may_watch(&self, p: &Principal) -> Result<()> {
+        if p.role == Role::Cloud {
+            return Ok(());
+        }
+        self.require_city_admin(p, "the city's feed")
+    }
+
+    pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>> {
+        db::events_after(&self.pool, after, limit).await
+    }
+
+    pub async fn last_sequence(&self) -> Result<i64> {
+        db::last_sequence(&self.pool).await
+    }
+
+    /// One page of the city board. The board is a public notice (公示) of
+    /// published settlements only, so everyone in the suite may read it.
+    pub async fn board(
+        &self,
+        period: Period,
+        district: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<(Vec<BoardLine>, String)> {
+        if let Some(name) = district
+            && self.districts.get(name).is_none()
+        {
+            return Err(CityError::not_found("district", name));
+        }
+        let after = page
+            .after_fields(6)?
+            .map(|f| -> Result<BoardAfter> {
+                Ok(BoardAfter {
+                    rank_stars: PageRequest::after_number(&f, 0)?,
+                    rank_points: PageRequest::after_number(&f, 1)?,
+                    district: f[2].clone(),
+                    community_id: f[3].clone(),
+                    subject_kind: f[4].clone(),
+                    subject_id: f[5].clone(),
+                })
+            })
+            .transpose()?;
+        let lines = db::board_page(&self.pool, period, district, after.as_ref(), page.fetch_limit()).await?;
+        Ok(page.finish_by(lines, BoardLine::key))
+    }
+}

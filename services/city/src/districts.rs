@@ -1,0 +1,186 @@
+//! The district releases the city reads, each over gRPC with the city's
+//! `service` credentials and each peer's deadline (`timeout_ms`): their
+//! journals, and the records a journal fact names but does not carry (a
+//! published settlement's lines). A district that does not answer is
+//! [`CityError::Unavailable`] naming it; nothing else waits on it.
+
+use std::sync::Arc;
+
+use dualreport_platform::client::{ClientInterceptor, ServiceCredentials, authed_channel};
+use dualreport_platform::wire::millis_of;
+use dualreport_proto::common::v1 as common;
+use dualreport_proto::scoring::v1 as sco;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::domain::{BoardLine, CityError, Event, Journal, Period, PublishedSettlement, Result, SubjectKind};
+use crate::settings::DistrictSettings;
+
+type Ch = InterceptedService<Channel, ClientInterceptor>;
+type JournalClient = common::event_journal_service_client::EventJournalServiceClient<Ch>;
+
+/// One district release.
+#[derive(Clone)]
+pub struct District {
+    pub name: String,
+    journals: [(Journal, JournalClient); 3],
+    scoring: sco::scoring_service_client::ScoringServiceClient<Ch>,
+}
+
+impl std::fmt::Debug for District {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("District")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every configured district, in name order.
+#[derive(Debug, Clone, Default)]
+pub struct Districts(Arc<Vec<District>>);
+
+impl Districts {
+    pub fn new(
+        settings: &std::collections::BTreeMap<String, DistrictSettings>,
+        credentials: &Arc<ServiceCredentials>,
+    ) -> anyhow::Result<Self> {
+        let mut all = Vec::with_capacity(settings.len());
+        for (name, peers) in settings {
+            crate::domain::district_name("districts", name)
+                .map_err(|e| anyhow::anyhow!("[districts.{name}]: the name {}", e.description))?;
+            let journal =
+                |peer| -> anyhow::Result<JournalClient> { Ok(JournalClient::new(authed_channel(peer, credentials)?)) };
+            all.push(District {
+                name: name.clone(),
+                journals: [
+                    (Journal::Registry, journal(&peers.registry)?),
+                    (Journal::Volunteering, journal(&peers.volunteering)?),
+                    (Journal::Scoring, journal(&peers.scoring)?),
+                ],
+                scoring: sco::scoring_service_client::ScoringServiceClient::new(authed_channel(
+                    &peers.scoring,
+                    credentials,
+                )?),
+            });
+        }
+        Ok(Self(Arc::new(all)))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &District> {
+        self.0.iter()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&District> {
+        self.0.iter().find(|d| d.name == name)
+    }
+}
+
+fn unavailable(district: &str, service: &str, status: &tonic::Status) -> CityError {
+    CityError::Unavailable(format!(
+        "district {district}: {service} did not answer ({:?}: {})",
+        status.code(),
+        status.message()
+    ))
+}
+
+impl District {
+    /// Up to `limit` entries of `journal` after `after`, as city events of this district.
+    pub async fn journal(&self, journal: Journal, after: i64, limit: i32) -> Result<Vec<Event>> {
+        let client = &self
+            .journals
+            .iter()
+            .find(|(j, _)| *j == journal)
+            .expect("every journal")
+            .1;
+        let entries = client
+            .clone()
+            .list_journal(common::ListJournalRequest {
+                after_sequence: after,
+                limit,
+            })
+            .await
+            .map_err(|s| unavailable(&self.name, journal.as_str(), &s))?
+            .into_inner()
+            .entries;
+        Ok(entries
+            .into_iter()
+            .map(|e| Event {
+                sequence: 0,
+                district: self.name.clone(),
+                source: journal.as_str().to_owned(),
+                source_sequence: e.sequence,
+                kind: e.kind,
+                occur_time: e.occur_time.as_ref().map_or(0, millis_of),
+                subject_id: e.subject_id,
+                district_id: e.district_id,
+                community_id: e.community_id,
+                unit_org_id: e.unit_org_id,
+                member_id: e.member_id,
+                text: e.text,
+                evidence_ids: e.evidence_ids,
+            })
+            .collect())
+    }
+
+    /// A published settlement with all its lines, paged from scoring.
+    pub async fn published_settlement(&self, settlement_id: &str) -> Result<PublishedSettlement> {
+        let mut scoring = self.scoring.clone();
+        let failed = |s: tonic::Status| unavailable(&self.name, "scoring", &s);
+        let settlement = scoring
+            .get_settlement(sco::GetSettlementRequest {
+                settlement_id: settlement_id.to_owned(),
+            })
+            .await
+            .map_err(failed)?
+            .into_inner()
+            .settlement
+            .ok_or_else(|| CityError::Unavailable(format!("district {}: scoring sent no settlement", self.name)))?;
+        let period = settlement.period.unwrap_or_default();
+        let mut lines = Vec::with_capacity(usize::try_from(settlement.line_count).unwrap_or(0));
+        let mut token = String::new();
+        loop {
+            let page = scoring
+                .list_settlement_lines(sco::ListSettlementLinesRequest {
+                    settlement_id: settlement_id.to_owned(),
+                    page_size: 500,
+                    page_token: std::mem::take(&mut token),
+                })
+                .await
+                .map_err(failed)?
+                .into_inner();
+            for line in page.lines {
+                let subject = line.subject.unwrap_or_default();
+                let subject_kind = match sco::SubjectKind::try_from(subject.kind) {
+                    Ok(sco::SubjectKind::UnitOrg) => SubjectKind::UnitOrg,
+                    _ => SubjectKind::Member,
+                };
+                lines.push(BoardLine {
+                    district: self.name.clone(),
+                    community_id: settlement.community_id.clone(),
+                    settlement_id: settlement.id.clone(),
+                    version: settlement.version,
+                    subject_kind,
+                    subject_id: subject.id,
+                    subject_name: line.subject_name,
+                    points: line.points,
+                    stars: line.stars,
+                });
+            }
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        Ok(PublishedSettlement {
+            district: self.name.clone(),
+            community_id: settlement.community_id,
+            period: Period {
+                year: period.year,
+                half: period.half,
+            },
+            settlement_id: settlement.id,
+            version: settlement.version,
+            lines,
+        })
+    }
+}

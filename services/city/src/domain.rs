@@ -1,0 +1,191 @@
+//! The city tier's vocabulary in plain Rust: districts by name, the three
+//! journals it reads, ingested events and board lines. No tonic, no SQL.
+
+use dualreport_platform::error::FieldError;
+pub use dualreport_platform::failure::Failure;
+pub use dualreport_policy::now_millis;
+
+/// Everything that can go wrong at the city tier. The gRPC layer maps each
+/// variant to a status with an exhaustive match.
+#[derive(Debug, thiserror::Error)]
+pub enum CityError {
+    /// A district (or one of its services) did not answer in time.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Common(#[from] Failure),
+}
+
+dualreport_platform::service_error!(CityError);
+
+pub type Result<T, E = CityError> = std::result::Result<T, E>;
+
+/// A district's name in the city's configuration: lower-case ASCII letters,
+/// digits and `_`, 1 to 40 of them (it is part of environment variable
+/// names, `DUALREPORT__DISTRICTS__<NAME>__…`).
+pub fn district_name(field: &str, value: &str) -> Result<String, FieldError> {
+    let valid = !value.is_empty()
+        && value.len() <= 40
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(FieldError::new(
+            field,
+            "must be a district name: 1 to 40 lower-case letters, digits or '_'",
+        ))
+    }
+}
+
+/// The district journals the city reads (`EventJournalService` of each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Journal {
+    Registry,
+    Volunteering,
+    Scoring,
+}
+
+dualreport_platform::stored_enum!(Journal {
+    Registry => "registry",
+    Volunteering => "volunteering",
+    Scoring => "scoring",
+});
+
+impl Journal {
+    pub const ALL: [Journal; 3] = [Journal::Registry, Journal::Volunteering, Journal::Scoring];
+}
+
+/// One fact read from a district journal, as the city keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Event {
+    /// The city's sequence (0 before it is stored).
+    pub sequence: i64,
+    pub district: String,
+    /// The journal it came from.
+    pub source: String,
+    pub source_sequence: i64,
+    pub kind: String,
+    pub occur_time: i64,
+    pub subject_id: String,
+    pub district_id: String,
+    pub community_id: String,
+    pub unit_org_id: String,
+    pub member_id: String,
+    pub text: String,
+    pub evidence_ids: Vec<String>,
+}
+
+/// The fact kind scoring journals when a settlement version is published.
+pub const SETTLEMENT_PUBLISHED: &str = "settlement.published";
+
+/// The cursor of the city's feed after `sequence` (opaque to callers).
+pub fn cursor(sequence: i64) -> String {
+    format!("city1.{sequence}")
+}
+
+/// Parses a feed cursor (empty: the beginning).
+pub fn parse_cursor(text: &str) -> Result<i64, FieldError> {
+    if text.is_empty() {
+        return Ok(0);
+    }
+    text.strip_prefix("city1.")
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| FieldError::new("cursor", "is not a cursor this feed issued"))
+}
+
+/// A half-year (半年度): `half` is 1 (January–June) or 2 (July–December).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Period {
+    pub year: i32,
+    pub half: i32,
+}
+
+/// Whose line it is on a board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SubjectKind {
+    /// 在职党员
+    Member,
+    /// 驻地单位党组织
+    UnitOrg,
+}
+
+dualreport_platform::stored_enum!(SubjectKind { Member => "member", UnitOrg => "unit_org" });
+
+/// A published settlement as the city copies it onto its board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedSettlement {
+    pub district: String,
+    pub community_id: String,
+    pub period: Period,
+    pub settlement_id: String,
+    pub version: i32,
+    pub lines: Vec<BoardLine>,
+}
+
+/// One line of the city board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardLine {
+    pub district: String,
+    pub community_id: String,
+    pub settlement_id: String,
+    pub version: i32,
+    pub subject_kind: SubjectKind,
+    pub subject_id: String,
+    pub subject_name: String,
+    pub points: i32,
+    pub stars: i32,
+}
+
+impl BoardLine {
+    /// The board's sort key as page-token fields: stars and points
+    /// descending (stored negated), then district, community and subject.
+    pub fn key(&self) -> String {
+        dualreport_platform::paging::compound_key(&[
+            &(-self.stars).to_string(),
+            &(-self.points).to_string(),
+            &self.district,
+            &self.community_id,
+            self.subject_kind.as_str(),
+            &self.subject_id,
+        ])
+    }
+}
+
+/// The ingest state of one (district, journal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub district: String,
+    pub journal: String,
+    pub after_sequence: i64,
+    pub newest_occur_ms: i64,
+    pub read_at_ms: i64,
+    /// The last read that reached the journal's end.
+    pub caught_up_at_ms: i64,
+    pub up: bool,
+    pub error: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_round_trips_and_a_foreign_one_is_refused() {
+        assert_eq!(parse_cursor(&cursor(42)).unwrap(), 42);
+        assert_eq!(parse_cursor("").unwrap(), 0);
+        for bad in ["ev1.3", "city1.-1", "city1.x", "42"] {
+            assert_eq!(parse_cursor(bad).unwrap_err().field, "cursor", "{bad}");
+        }
+    }
+
+    #[test]
+    fn district_names_are_what_an_environment_variable_can_carry() {
+        assert!(district_name("d", "jinshui_2").is_ok());
+        for bad in ["", "Jinshui", "jin-shui", "金水", &"x".repeat(41)] {
+            assert!(district_name("d", bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Who may call what at the city tier: the role gate's table and the README's.
+
+use dualreport_platform::access::{AccessTable, INSIDERS, Rule};
+use dualreport_platform::auth::Role;
+
+pub static ACCESS: AccessTable = AccessTable {
+    service: crate::startup::SERVICE_NAME,
+    rules: &[
+        Rule {
+            rpcs: &["ListDistricts"],
+            roles: &[Role::CityAdmin],
+            scope: "the city's admins (token org = `city.city_id`)",
+        },
+        Rule {
+            rpcs: &["WatchEvents"],
+            roles: &[Role::Cloud, Role::CityAdmin],
+            scope: "the party-building cloud; the city's admins",
+        },
+        Rule {
+            rpcs: &["ListCityBoard"],
+            roles: INSIDERS,
+            scope: "everyone in the suite: the board is a public notice (公示) of published settlements",
+        },
+    ],
+};

@@ -1,0 +1,204 @@
+//! The gRPC layer: proto → domain (failures name the field), call [`City`],
+//! domain → proto. Prost types stop here.
+
+pub mod access;
+
+use std::time::Duration;
+
+use dualreport_platform::auth::principal;
+use dualreport_platform::error::{self as err, FieldError};
+use dualreport_platform::wire::{page, timestamp};
+use dualreport_proto::city::v1 as pb;
+use dualreport_proto::city::v1::city_service_server::CityService;
+use dualreport_proto::common::v1::{ErrorReason, Half};
+use dualreport_proto::feedback::v1 as fpb;
+use dualreport_proto::scoring::v1 as spb;
+use tonic::{Code, Request, Response, Status};
+
+use crate::app::City;
+use crate::domain::{BoardLine, CityError, Cursor, Event, Period, SubjectKind, cursor, district_name, parse_cursor};
+
+pub struct CityApi {
+    city: City,
+    watch_poll: Duration,
+}
+
+impl CityApi {
+    pub fn new(city: City, watch_poll: Duration) -> Self {
+        Self { city, watch_poll }
+    }
+}
+
+/// Every domain error → status, exhaustively: a new variant is a compile error here.
+fn to_status(error: CityError) -> Status {
+    match error {
+        CityError::Common(failure) => failure.into(),
+        CityError::Unavailable(m) => err::status(Code::Unavailable, ErrorReason::UpstreamUnavailable, m),
+    }
+}
+
+fn bad(e: FieldError) -> Status {
+    err::invalid_fields(&[e])
+}
+
+type R<T> = Result<Response<T>, Status>;
+
+fn period(field: &str, value: Option<&dualreport_proto::common::v1::Period>) -> Result<Period, FieldError> {
+    let p = value.ok_or_else(|| FieldError::new(field, "is required"))?;
+    if !(2000..=9999).contains(&p.year) {
+        return Err(FieldError::new(
+            format!("{field}.year"),
+            "must be a year from 2000 to 9999",
+        ));
+    }
+    match Half::try_from(p.half) {
+        Ok(Half::First | Half::Second) => Ok(Period {
+            year: p.year,
+            half: p.half,
+        }),
+        _ => Err(FieldError::new(
+            format!("{field}.half"),
+            "must be HALF_FIRST or HALF_SECOND (a settlement is per half-year)",
+        )),
+    }
+}
+
+fn status_to_pb(c: Cursor) -> pb::DistrictStatus {
+    let at = |ms: i64| (ms > 0).then(|| timestamp(ms));
+    pb::DistrictStatus {
+        district: c.district,
+        journal: c.journal,
+        after_sequence: c.after_sequence,
+        as_of: at(c.newest_occur_ms),
+        read_time: at(c.read_at_ms),
+        up: c.up,
+        error: c.error,
+    }
+}
+
+fn event_to_pb(e: Event) -> pb::WatchEventsResponse {
+    pb::WatchEventsResponse {
+        event: Some(fpb::Event {
+            cursor: cursor(e.sequence),
+            kind: e.kind,
+            source: e.source,
+            occur_time: Some(timestamp(e.occur_time)),
+            subject_id: e.subject_id,
+            district_id: e.district_id,
+            community_id: e.community_id,
+            unit_org_id: e.unit_org_id,
+            member_id: e.member_id,
+            text: e.text,
+            evidence_ids: e.evidence_ids,
+        }),
+        district: e.district,
+    }
+}
+
+fn line_to_pb(l: BoardLine) -> pb::CityBoardLine {
+    let kind = match l.subject_kind {
+        SubjectKind::Member => spb::SubjectKind::Member,
+        SubjectKind::UnitOrg => spb::SubjectKind::UnitOrg,
+    };
+    pb::CityBoardLine {
+        district: l.district,
+        community_id: l.community_id,
+        settlement_id: l.settlement_id,
+        version: l.version,
+        subject: Some(spb::Subject {
+            kind: kind as i32,
+            id: l.subject_id,
+        }),
+        subject_name: l.subject_name,
+        points: l.points,
+        stars: l.stars,
+    }
+}
+
+#[tonic::async_trait]
+impl CityService for CityApi {
+    async fn list_districts(&self, request: Request<pb::ListDistrictsRequest>) -> R<pb::ListDistrictsResponse> {
+        let p = principal(&request)?;
+        let districts = self.city.list_districts(&p).await.map_err(to_status)?;
+        Ok(Response::new(pb::ListDistrictsResponse {
+            districts: districts.into_iter().map(status_to_pb).collect(),
+        }))
+    }
+
+    type WatchEventsStream =
+        std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::WatchEventsResponse, Status>> + Send + 'static>>;
+
+    async fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> R<Self::WatchEventsStream> {
+        let p = principal(&request)?;
+        self.city.may_watch(&p).map_err(to_status)?;
+        let r = request.into_inner();
+        let mut after = parse_cursor(&r.cursor).map_err(bad)?;
+        let last = self.city.last_sequence().await.map_err(to_status)?;
+        if after > last {
+            return Err(err::invalid_field(
+                "cursor",
+                "is beyond the newest event; pass a cursor this feed returned",
+            ));
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let city = self.city.clone();
+        let poll = self.watch_poll;
+        let backlog_only = r.backlog_only;
+        tokio::spawn(async move {
+            loop {
+                // Register for wake-ups before reading, so an append in between is not missed.
+                let appended = city.appended.clone();
+                let woken = appended.notified();
+                tokio::pin!(woken);
+                woken.as_mut().enable();
+                let events = match city.events_after(after, 100).await {
+                    Ok(events) => events,
+                    Err(e) => {
+                        let _ = tx.send(Err(to_status(e))).await;
+                        return;
+                    }
+                };
+                let full = events.len() == 100;
+                for event in events {
+                    after = event.sequence;
+                    if tx.send(Ok(event_to_pb(event))).await.is_err() {
+                        return;
+                    }
+                }
+                if full {
+                    continue;
+                }
+                if backlog_only {
+                    return;
+                }
+                tokio::select! {
+                    () = &mut woken => {}
+                    () = tokio::time::sleep(poll) => {}
+                    () = tx.closed() => return,
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+    }
+
+    async fn list_city_board(&self, request: Request<pb::ListCityBoardRequest>) -> R<pb::ListCityBoardResponse> {
+        principal(&request)?;
+        let r = request.into_inner();
+        let period = period("period", r.period.as_ref()).map_err(bad)?;
+        let district = if r.district.is_empty() {
+            None
+        } else {
+            Some(district_name("district", &r.district).map_err(bad)?)
+        };
+        let page = page(r.page_size, &r.page_token)?;
+        let (lines, next) = self
+            .city
+            .board(period, district.as_deref(), &page)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ListCityBoardResponse {
+            lines: lines.into_iter().map(line_to_pb).collect(),
+            next_page_token: next,
+        }))
+    }
+}

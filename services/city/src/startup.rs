@@ -1,0 +1,113 @@
+//! Builds the city tier: binds first (so tests on port 0 learn the port),
+//! connects and migrates its store, prepares a client per district service,
+//! then serves while one ingest task per (district, journal) runs beside the
+//! server until shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dualreport_platform::auth::Authenticator;
+use dualreport_platform::client::ServiceCredentials;
+use dualreport_platform::{db, server};
+use dualreport_proto::city::v1::city_service_server::CityServiceServer;
+
+use crate::app::City;
+use crate::districts::Districts;
+use crate::grpc::CityApi;
+use crate::settings::Settings;
+
+/// Fully qualified gRPC service name, as health reports it.
+pub const SERVICE_NAME: &str = "dualreport.city.v1.CityService";
+
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    db::migrate_command(&settings.database, &SQLITE, &POSTGRES).await
+}
+
+pub struct Application {
+    listeners: server::Listeners,
+    settings: Settings,
+    city: City,
+    authenticator: Arc<Authenticator>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            dualreport_platform::validate::id("city.city_id", &settings.city.city_id).is_ok(),
+            "city.city_id must be the city root's id (letters, digits and '-'), as in every district's registry.city_id"
+        );
+        anyhow::ensure!(
+            (1..=1000).contains(&settings.city.batch_size),
+            "city.batch_size must be between 1 and 1000"
+        );
+        anyhow::ensure!(
+            settings.city.lease_ms >= settings.city.poll_interval_ms.saturating_mul(2),
+            "city.lease_ms must be at least twice city.poll_interval_ms, or the holder loses its streams between rounds"
+        );
+        let authenticator = Arc::new(Authenticator::from_settings(&settings.auth)?);
+        let credentials = Arc::new(ServiceCredentials::from_settings(&settings.auth, "city")?);
+        let districts = Districts::new(&settings.districts, &credentials)?;
+        if settings.districts.is_empty() {
+            tracing::warn!("no [districts.<name>] configured: the city has nothing to read");
+        }
+        let database = db::connect(&settings.database).await?;
+        db::migrate(&database, &SQLITE, &POSTGRES).await?;
+        let city = City::new(database.pool, districts, &settings.city.city_id);
+        let listeners = server::Listeners::bind(&settings.server).await?;
+        Ok(Self {
+            listeners,
+            settings,
+            city,
+            authenticator,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listeners.grpc_port()
+    }
+
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let max = self.settings.server.max_message_bytes;
+        let api = CityApi::new(
+            self.city.clone(),
+            Duration::from_millis(self.settings.city.watch_poll_ms.max(10)),
+        );
+        let service = CityServiceServer::new(api)
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
+        let stopping = server::Stopping::new(shutdown);
+        let ingest = tokio::spawn(crate::ingest::run(
+            self.city,
+            self.settings.city.clone(),
+            stopping.clone(),
+        ));
+        tracing::info!(
+            port = self.listeners.grpc_port(),
+            service = SERVICE_NAME,
+            districts = self.settings.districts.len(),
+            "listening"
+        );
+        let served = server::serve(
+            self.listeners,
+            &self.settings.server,
+            self.authenticator,
+            server::Service {
+                database_connections: self.settings.database.max_connections,
+                long_running: &[],
+                access: vec![&crate::grpc::access::ACCESS],
+                routes: tonic::service::Routes::new(service),
+            },
+            stopping.wait(),
+        )
+        .await;
+        // Ingest stops at the end of its rounds and gives up its leases.
+        if tokio::time::timeout(Duration::from_secs(5), ingest).await.is_err() {
+            tracing::warn!("ingest did not stop within 5 s");
+        }
+        served
+    }
+}

@@ -1,0 +1,325 @@
+//! The city's tables, behind plain async functions on a connection (one SQL
+//! text for both backends through `sqlx::Any`; only the DDL in
+//! `migrations/{sqlite,postgres}` differs).
+//!
+//! Ingest is exactly-once by construction: the facts of one read and the
+//! cursor that passes them commit in one transaction, the cursor moves only
+//! from the value the batch was read after ([`advance`]), and every fact is
+//! unique on `(district, source, source_sequence)`, so a replayed fact is a
+//! no-op and a replica that lost its lease cannot move the cursor back.
+
+use dualreport_platform::journal::lock_appends;
+use dualreport_platform::rows::{int32, list, list_text, parsed};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, Row};
+
+use crate::domain::{BoardLine, Cursor, Event, Period, PublishedSettlement, Result, SubjectKind};
+
+const CURSOR_COLUMNS: &str =
+    "district, journal, after_sequence, newest_occur_ms, read_at_ms, caught_up_at_ms, up, error";
+
+fn cursor_from_row(r: &AnyRow) -> Result<Cursor> {
+    Ok(Cursor {
+        district: r.try_get("district")?,
+        journal: r.try_get("journal")?,
+        after_sequence: r.try_get("after_sequence")?,
+        newest_occur_ms: r.try_get("newest_occur_ms")?,
+        read_at_ms: r.try_get("read_at_ms")?,
+        caught_up_at_ms: r.try_get("caught_up_at_ms")?,
+        up: r.try_get::<i64, _>("up")? != 0,
+        error: r.try_get("error")?,
+    })
+}
+
+/// Every stored cursor, by district and journal.
+pub async fn cursors(pool: &AnyPool) -> Result<Vec<Cursor>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {CURSOR_COLUMNS} FROM cursors ORDER BY district, journal"
+    ))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(cursor_from_row).collect()
+}
+
+/// The stored state of one (district, journal), if it was ever read.
+pub async fn cursor_state(pool: &AnyPool, district: &str, journal: &str) -> Result<Option<Cursor>> {
+    let row = sqlx::query(&format!(
+        "SELECT {CURSOR_COLUMNS} FROM cursors WHERE district = $1 AND journal = $2"
+    ))
+    .bind(district)
+    .bind(journal)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(cursor_from_row).transpose()
+}
+
+/// The last sequence applied from (district, journal); 0 before the first.
+pub async fn cursor(conn: &mut AnyConnection, district: &str, journal: &str) -> Result<i64> {
+    let row = sqlx::query("SELECT after_sequence FROM cursors WHERE district = $1 AND journal = $2")
+        .bind(district)
+        .bind(journal)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| r.try_get("after_sequence")).transpose()?.unwrap_or(0))
+}
+
+/// What one read of a journal found.
+#[derive(Debug, Clone, Copy)]
+pub struct Read {
+    /// The cursor the batch was read after, and the one it moves to.
+    pub from: i64,
+    pub to: i64,
+    /// When the newest fact of the batch happened (0: no fact).
+    pub newest_occur_ms: i64,
+    pub now: i64,
+    /// The read reached the journal's end.
+    pub caught_up: bool,
+}
+
+/// Moves the cursor of (district, journal) from `read.from` to `read.to`
+/// and marks the district up, in the caller's transaction; false when the
+/// cursor is no longer at `read.from` (another replica applied the batch).
+pub async fn advance(conn: &mut AnyConnection, district: &str, journal: &str, read: Read) -> Result<bool> {
+    sqlx::query("INSERT INTO cursors (district, journal) VALUES ($1, $2) ON CONFLICT (district, journal) DO NOTHING")
+        .bind(district)
+        .bind(journal)
+        .execute(&mut *conn)
+        .await?;
+    let moved = sqlx::query(
+        "UPDATE cursors SET after_sequence = $4, \
+         newest_occur_ms = CASE WHEN $5 > newest_occur_ms THEN $5 ELSE newest_occur_ms END, \
+         read_at_ms = $6, caught_up_at_ms = CASE WHEN $7 = 1 THEN $6 ELSE caught_up_at_ms END, up = 1, error = '' \
+         WHERE district = $1 AND journal = $2 AND after_sequence = $3",
+    )
+    .bind(district)
+    .bind(journal)
+    .bind(read.from)
+    .bind(read.to)
+    .bind(read.newest_occur_ms)
+    .bind(read.now)
+    .bind(i64::from(read.caught_up))
+    .execute(conn)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// Marks (district, journal) down after a failed read, with why.
+pub async fn mark_down(pool: &AnyPool, district: &str, journal: &str, error: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO cursors (district, journal, up, error) VALUES ($1, $2, 0, $3) \
+         ON CONFLICT (district, journal) DO UPDATE SET up = 0, error = excluded.error",
+    )
+    .bind(district)
+    .bind(journal)
+    .bind(error)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+const EVENT_COLUMNS: &str = "sequence, district, source, source_sequence, kind, occur_time, subject_id, district_id, \
+     community_id, unit_org_id, member_id, text, evidence_ids";
+
+fn event_from_row(r: &AnyRow) -> Result<Event> {
+    Ok(Event {
+        sequence: r.try_get("sequence")?,
+        district: r.try_get("district")?,
+        source: r.try_get("source")?,
+        source_sequence: r.try_get("source_sequence")?,
+        kind: r.try_get("kind")?,
+        occur_time: r.try_get("occur_time")?,
+        subject_id: r.try_get("subject_id")?,
+        district_id: r.try_get("district_id")?,
+        community_id: r.try_get("community_id")?,
+        unit_org_id: r.try_get("unit_org_id")?,
+        member_id: r.try_get("member_id")?,
+        text: r.try_get("text")?,
+        evidence_ids: list(r, "evidence_ids")?,
+    })
+}
+
+/// Appends an ingested fact to the merged feed in the caller's transaction;
+/// false when it is there already. Appends are serialised (PostgreSQL), so
+/// the feed's sequences commit in order and a reader never skips one.
+pub async fn append_event(conn: &mut AnyConnection, e: &Event) -> Result<bool> {
+    lock_appends(conn).await?;
+    let done = sqlx::query(
+        "INSERT INTO events (district, source, source_sequence, kind, occur_time, subject_id, district_id, \
+         community_id, unit_org_id, member_id, text, evidence_ids) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (district, source, source_sequence) DO NOTHING",
+    )
+    .bind(&e.district)
+    .bind(&e.source)
+    .bind(e.source_sequence)
+    .bind(&e.kind)
+    .bind(e.occur_time)
+    .bind(&e.subject_id)
+    .bind(&e.district_id)
+    .bind(&e.community_id)
+    .bind(&e.unit_org_id)
+    .bind(&e.member_id)
+    .bind(&e.text)
+    .bind(list_text(&e.evidence_ids))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Feed events after `after`, oldest first.
+pub async fn events_after(pool: &AnyPool, after: i64, limit: i64) -> Result<Vec<Event>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE sequence > $1 ORDER BY sequence LIMIT $2"
+    ))
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(event_from_row).collect()
+}
+
+pub async fn last_sequence(pool: &AnyPool) -> Result<i64> {
+    let row = sqlx::query("SELECT CAST(COALESCE(MAX(sequence), 0) AS BIGINT) AS last FROM events")
+        .fetch_one(pool)
+        .await?;
+    Ok(row.try_get("last")?)
+}
+
+/// Lines inserted per statement (13 parameters each, well under SQLite's limit).
+const LINES_PER_INSERT: usize = 50;
+
+/// Makes `s` the board's settlement of its community and half-year, with
+/// its lines, unless the board holds that version or a later one already
+/// (a replayed or out-of-order fact); true when the board changed.
+pub async fn replace_board(conn: &mut AnyConnection, s: &PublishedSettlement) -> Result<bool> {
+    let taken = sqlx::query(
+        "INSERT INTO board_settlements (district, community_id, year, half, settlement_id, version) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (district, community_id, year, half) DO UPDATE \
+         SET settlement_id = excluded.settlement_id, version = excluded.version \
+         WHERE board_settlements.version < excluded.version",
+    )
+    .bind(&s.district)
+    .bind(&s.community_id)
+    .bind(i64::from(s.period.year))
+    .bind(i64::from(s.period.half))
+    .bind(&s.settlement_id)
+    .bind(i64::from(s.version))
+    .execute(&mut *conn)
+    .await?;
+    if taken.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM board_lines WHERE district = $1 AND community_id = $2 AND year = $3 AND half = $4")
+        .bind(&s.district)
+        .bind(&s.community_id)
+        .bind(i64::from(s.period.year))
+        .bind(i64::from(s.period.half))
+        .execute(&mut *conn)
+        .await?;
+    for chunk in s.lines.chunks(LINES_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let marks: Vec<String> = (1..=13).map(|c| format!("${}", i * 13 + c)).collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO board_lines (district, community_id, year, half, settlement_id, version, subject_kind, \
+             subject_id, subject_name, points, stars, rank_stars, rank_points) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for line in chunk {
+            query = query
+                .bind(&s.district)
+                .bind(&s.community_id)
+                .bind(i64::from(s.period.year))
+                .bind(i64::from(s.period.half))
+                .bind(&s.settlement_id)
+                .bind(i64::from(s.version))
+                .bind(line.subject_kind.as_str())
+                .bind(&line.subject_id)
+                .bind(&line.subject_name)
+                .bind(i64::from(line.points))
+                .bind(i64::from(line.stars))
+                .bind(-i64::from(line.stars))
+                .bind(-i64::from(line.points));
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(true)
+}
+
+/// Where a board page starts: the previous page's last line's key fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardAfter {
+    pub rank_stars: i64,
+    pub rank_points: i64,
+    pub district: String,
+    pub community_id: String,
+    pub subject_kind: String,
+    pub subject_id: String,
+}
+
+/// One page of the city board for `period` (one district's when given), in
+/// rank order, after `after`.
+pub async fn board_page(
+    pool: &AnyPool,
+    period: Period,
+    district: Option<&str>,
+    after: Option<&BoardAfter>,
+    limit: i64,
+) -> Result<Vec<BoardLine>> {
+    // The district, when given, is its own clause (an index prefix), never `($n = '' OR …)`.
+    let (subject, first) = match district {
+        Some(_) => ("district = $1 AND year = $2 AND half = $3", 4),
+        None => ("year = $1 AND half = $2", 3),
+    };
+    let keyset = if after.is_some() {
+        let m: Vec<String> = (first + 1..first + 7).map(|i| format!("${i}")).collect();
+        format!(
+            " AND (rank_stars, rank_points, district, community_id, subject_kind, subject_id) > ({})",
+            m.join(", ")
+        )
+    } else {
+        String::new()
+    };
+    let sql = format!(
+        "SELECT district, community_id, settlement_id, version, subject_kind, subject_id, subject_name, points, stars \
+         FROM board_lines WHERE {subject}{keyset} \
+         ORDER BY rank_stars, rank_points, district, community_id, subject_kind, subject_id LIMIT ${first}"
+    );
+    let mut query = sqlx::query(&sql);
+    if let Some(d) = district {
+        query = query.bind(d);
+    }
+    query = query
+        .bind(i64::from(period.year))
+        .bind(i64::from(period.half))
+        .bind(limit);
+    if let Some(a) = after {
+        query = query
+            .bind(a.rank_stars)
+            .bind(a.rank_points)
+            .bind(&a.district)
+            .bind(&a.community_id)
+            .bind(&a.subject_kind)
+            .bind(&a.subject_id);
+    }
+    let rows = query.fetch_all(pool).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(BoardLine {
+                district: r.try_get("district")?,
+                community_id: r.try_get("community_id")?,
+                settlement_id: r.try_get("settlement_id")?,
+                version: int32(r, "version")?,
+                subject_kind: parsed(r, "subject_kind", SubjectKind::parse)?,
+                subject_id: r.try_get("subject_id")?,
+                subject_name: r.try_get("subject_name")?,
+                points: int32(r, "points")?,
+                stars: int32(r, "stars")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,43 @@
+//! A city tier on a fresh database, with no districts configured.
+
+use city::settings::{CitySettings, Settings};
+use city::startup::Application;
+pub use dualreport_testkit::Backend;
+use dualreport_testkit::TestDatabase;
+use tonic::transport::Channel;
+
+pub struct App {
+    pub channel: Channel,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _database: TestDatabase,
+}
+
+pub async fn spawn(backend: Backend) -> App {
+    let database = TestDatabase::new(backend).await;
+    let settings = Settings {
+        server: dualreport_testkit::server_settings(),
+        database: database.settings(),
+        telemetry: dualreport_testkit::telemetry_settings(),
+        auth: dualreport_testkit::auth_settings(),
+        city: CitySettings {
+            city_id: "city".into(),
+            poll_interval_ms: 50,
+            batch_size: 100,
+            lease_ms: 1_000,
+            watch_poll_ms: 50,
+        },
+        districts: Default::default(),
+        policy: Default::default(),
+    };
+    let app = Application::build(settings).await.expect("build city");
+    let channel = dualreport_testkit::channel(app.port());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async move {
+        let _ = rx.await;
+    }));
+    App {
+        channel,
+        _shutdown: tx,
+        _database: database,
+    }
+}

@@ -1,0 +1,378 @@
+//! A city of three district releases under the city tier, every service a
+//! real process on its own database: the merged feed and the city board
+//! across districts, and what the city answers while a district is down,
+//! after it returns, and after the city tier itself was killed mid-ingest.
+
+use std::collections::BTreeMap;
+
+use dualreport_platform::auth::Role;
+use dualreport_proto::city::v1 as cpb;
+use dualreport_proto::common::v1 as common;
+use dualreport_proto::common::v1::event_journal_service_client::EventJournalServiceClient;
+use dualreport_testkit::{admin_token, assert_invalid, authed, channel, member_token, mint, service_token};
+use e2e::city::{CityTier, last_half};
+use e2e::{Backend, Suite, eventually};
+use tonic::Code;
+
+dualreport_testkit::on_both_backends!(
+    the_city_merges_every_districts_feed_and_board,
+    a_district_down_is_named_and_caught_up_once_it_returns,
+);
+
+/// Every fact `suite`'s three journals hold, as (journal, sequence, kind, subject).
+async fn journals(suite: &Suite) -> Vec<(String, i64, String, String)> {
+    let mut all = Vec::new();
+    for (journal, port) in [
+        ("registry", suite.registry.port),
+        ("volunteering", suite.volunteering.port),
+        ("scoring", suite.scoring.port),
+    ] {
+        let mut client = EventJournalServiceClient::new(authed(channel(port), &service_token()));
+        let mut after = 0;
+        loop {
+            let entries = client
+                .list_journal(common::ListJournalRequest {
+                    after_sequence: after,
+                    limit: 1000,
+                })
+                .await
+                .expect("journal")
+                .into_inner()
+                .entries;
+            let Some(last) = entries.last() else { break };
+            after = last.sequence;
+            all.extend(
+                entries
+                    .into_iter()
+                    .map(|e| (journal.to_owned(), e.sequence, e.kind, e.subject_id)),
+            );
+        }
+    }
+    all
+}
+
+/// The city's whole feed (the backlog), as the cloud reads it.
+async fn feed(city: &CityTier, cursor: &str) -> Vec<cpb::WatchEventsResponse> {
+    let mut stream = city
+        .client(&mint(Role::Cloud, None, None, 3600))
+        .watch_events(cpb::WatchEventsRequest {
+            cursor: cursor.into(),
+            backlog_only: true,
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(item) = stream.message().await.expect("event") {
+        out.push(item);
+    }
+    out
+}
+
+/// The feed's facts per district as (journal, kind, subject), sorted, and
+/// the districts' journals likewise: equal when nothing is lost or doubled.
+async fn feed_matches_journals(city: &CityTier) -> bool {
+    let mut fed: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+    for item in feed(city, "").await {
+        let e = item.event.expect("event");
+        fed.entry(item.district)
+            .or_default()
+            .push((e.source, e.kind, e.subject_id));
+    }
+    for (name, suite) in &city.districts {
+        let mut want: Vec<_> = journals(suite)
+            .await
+            .into_iter()
+            .map(|(journal, _, kind, subject)| (journal, kind, subject))
+            .collect();
+        want.sort();
+        let mut got = fed.remove(name).unwrap_or_default();
+        got.sort();
+        if got != want {
+            return false;
+        }
+    }
+    fed.is_empty()
+}
+
+async fn board(city: &CityTier, period: &common::Period, district: &str, page_size: i32) -> Vec<cpb::CityBoardLine> {
+    let mut lines = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = city
+            .client(&member_token("anyone"))
+            .list_city_board(cpb::ListCityBoardRequest {
+                period: Some(*period),
+                district: district.into(),
+                page_size,
+                page_token: token,
+            })
+            .await
+            .expect("board")
+            .into_inner();
+        lines.extend(page.lines);
+        if page.next_page_token.is_empty() {
+            return lines;
+        }
+        token = page.next_page_token;
+    }
+}
+
+async fn the_city_merges_every_districts_feed_and_board(backend: Backend) {
+    let city = CityTier::start(backend, &["east", "west", "north"], 200).await;
+    let period = last_half();
+    // East publishes three members, west one; north publishes nothing.
+    let east = city.district("east");
+    let (e1, e2, e3) = (
+        east.reported_member("东甲", &period).await,
+        east.reported_member("东乙", &period).await,
+        east.reported_member("东丙", &period).await,
+    );
+    east.publish_settlement(&period, &[(&e1, 4), (&e2, 1), (&e3, 2)]).await;
+    let west = city.district("west");
+    let w1 = west.reported_member("西甲", &period).await;
+    let west_settlement = west.publish_settlement(&period, &[(&w1, 3)]).await;
+    city.district("north").reported_member("北甲", &period).await;
+
+    // The board: every published line, with its district, stars then points.
+    let lines = eventually("both districts on the city board", || async {
+        let lines = board(&city, &period, "", 50).await;
+        (lines.len() == 4).then_some(lines)
+    })
+    .await;
+    let order: Vec<(&str, &str, i32)> = lines
+        .iter()
+        .map(|l| (l.district.as_str(), l.subject_name.as_str(), l.points))
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            ("east", "东甲", 20),
+            ("west", "西甲", 15),
+            ("east", "东丙", 10),
+            ("east", "东乙", 5)
+        ],
+        "stars, then points, across districts"
+    );
+    assert_eq!(lines[1].settlement_id, west_settlement.id);
+    assert_eq!((lines[0].stars, lines[3].stars), (2, 0));
+    assert_eq!(
+        board(&city, &period, "", 1).await,
+        lines,
+        "pages of one give the same board"
+    );
+    let west_only = board(&city, &period, "west", 1).await;
+    assert_eq!(west_only, vec![lines[1].clone()]);
+    assert!(board(&city, &period, "north", 50).await.is_empty());
+
+    // The feed: every fact of every district's three journals, once, with
+    // its district; resuming from a cursor gives exactly what follows it.
+    eventually("the feed holds every district's journals", || async {
+        feed_matches_journals(&city).await.then_some(())
+    })
+    .await;
+    let all = feed(&city, "").await;
+    let confirmed = all
+        .iter()
+        .filter(|i| i.event.as_ref().is_some_and(|e| e.kind == "member_report.confirmed"))
+        .count();
+    assert_eq!(confirmed, 5, "five confirmed reports in three districts");
+    let middle = all[all.len() / 2].event.as_ref().expect("event").cursor.clone();
+    assert_eq!(feed(&city, &middle).await, all[all.len() / 2 + 1..].to_vec());
+
+    // Every district and journal is up and read.
+    let status = city
+        .city_admin()
+        .list_districts(cpb::ListDistrictsRequest {})
+        .await
+        .expect("districts")
+        .into_inner()
+        .districts;
+    assert_eq!(status.len(), 9, "{status:?}");
+    assert!(status.iter().all(|s| s.up && s.read_time.is_some()), "{status:?}");
+    let registry = |d: &str| {
+        status
+            .iter()
+            .find(|s| s.district == d && s.journal == "registry")
+            .expect("a registry line")
+            .after_sequence
+    };
+    assert!(registry("east") >= 3 && registry("north") >= 1, "{status:?}");
+
+    // Who may read what: the board is public, the feed and the ingest state are not.
+    let district_admin = admin_token(Role::DistrictAdmin, &east.city.district.id);
+    for token in [
+        district_admin.clone(),
+        member_token(&e1),
+        admin_token(Role::CityAdmin, "elsewhere"),
+    ] {
+        let refused = city
+            .client(&token)
+            .list_districts(cpb::ListDistrictsRequest {})
+            .await
+            .expect_err("not the city's admin");
+        assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    }
+    for token in [district_admin, member_token(&e1)] {
+        let refused = city
+            .client(&token)
+            .watch_events(cpb::WatchEventsRequest::default())
+            .await
+            .expect_err("not the cloud");
+        assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    }
+    // Bad input names its field.
+    let mut reader = city.client(&member_token(&e1));
+    let bad = |r: cpb::ListCityBoardRequest| {
+        let mut reader = reader.clone();
+        async move { reader.list_city_board(r).await.expect_err("refused") }
+    };
+    let no_half = bad(cpb::ListCityBoardRequest {
+        period: Some(common::Period {
+            year: period.year,
+            half: 0,
+        }),
+        ..Default::default()
+    })
+    .await;
+    assert_invalid(&no_half, "period.half");
+    assert_invalid(&bad(cpb::ListCityBoardRequest::default()).await, "period");
+    let unknown = bad(cpb::ListCityBoardRequest {
+        period: Some(period),
+        district: "south".into(),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(unknown.code(), Code::NotFound, "{unknown:?}");
+    assert_invalid(
+        &bad(cpb::ListCityBoardRequest {
+            period: Some(period),
+            district: "East!".into(),
+            ..Default::default()
+        })
+        .await,
+        "district",
+    );
+    let foreign = reader
+        .list_city_board(cpb::ListCityBoardRequest {
+            period: Some(period),
+            page_token: "bm90LW91cnM".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("a token the city did not issue");
+    assert_invalid(&foreign, "page_token");
+    let beyond = city
+        .client(&mint(Role::Cloud, None, None, 3600))
+        .watch_events(cpb::WatchEventsRequest {
+            cursor: "city1.999999".into(),
+            backlog_only: true,
+        })
+        .await
+        .expect_err("a cursor beyond the feed");
+    assert_invalid(&beyond, "cursor");
+}
+
+async fn a_district_down_is_named_and_caught_up_once_it_returns(backend: Backend) {
+    let mut city = CityTier::start(backend, &["east", "west", "north"], 3).await;
+    let period = last_half();
+    for name in ["east", "west", "north"] {
+        city.district(name).reported_member(&format!("{name}-1"), &period).await;
+    }
+    eventually("the first facts of every district", || async {
+        feed_matches_journals(&city).await.then_some(())
+    })
+    .await;
+
+    // West goes down: the city names it, and the others go on.
+    city.district_mut("west").stop_all();
+    let west_down = eventually("west marked down", || async {
+        let status = city
+            .city_admin()
+            .list_districts(cpb::ListDistrictsRequest {})
+            .await
+            .expect("districts")
+            .into_inner()
+            .districts;
+        let west: Vec<_> = status.iter().filter(|s| s.district == "west").cloned().collect();
+        west.iter().all(|s| !s.up).then_some(status)
+    })
+    .await;
+    let west = west_down.iter().find(|s| s.district == "west").expect("west");
+    assert!(west.error.contains("district west"), "{west:?}");
+    for name in ["east", "north"] {
+        for n in 2..=4 {
+            city.district(name)
+                .reported_member(&format!("{name}-{n}"), &period)
+                .await;
+        }
+    }
+    let east = city.district("east");
+    let e = east.reported_member("east-5", &period).await;
+    east.publish_settlement(&period, &[(&e, 2)]).await;
+    eventually("east and north ingested while west is down", || async {
+        let lines = board(&city, &period, "east", 50).await;
+        let fed = feed(&city, "").await;
+        let north = fed.iter().filter(|i| i.district == "north").count();
+        (lines.len() == 1 && north == 4).then_some(())
+    })
+    .await;
+    let status = city
+        .city_admin()
+        .list_districts(cpb::ListDistrictsRequest {})
+        .await
+        .expect("districts")
+        .into_inner()
+        .districts;
+    assert!(
+        status.iter().all(|s| s.up == (s.district != "west")),
+        "only west is down: {status:?}"
+    );
+
+    // West returns with the facts it had, and writes more: the city catches
+    // up from its cursors, every fact once.
+    city.district_mut("west").restart_all();
+    for n in 2..=4 {
+        city.district("west")
+            .reported_member(&format!("west-{n}"), &period)
+            .await;
+    }
+    eventually("west caught up, nothing lost or doubled", || async {
+        feed_matches_journals(&city).await.then_some(())
+    })
+    .await;
+
+    // The city tier killed mid-ingest: stopped while the districts write a
+    // backlog, started, and killed again as soon as it has applied part of
+    // it (small batches); after the second start, still every fact once.
+    city.city.stop();
+    for name in ["east", "west", "north"] {
+        for n in 10..16 {
+            city.district(name)
+                .reported_member(&format!("{name}-{n}"), &period)
+                .await;
+        }
+    }
+    let before: i64 = applied(&city).await;
+    city.city.restart();
+    for _ in 0..200 {
+        if applied(&city).await > before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    city.city.stop();
+    city.city.restart();
+    eventually("after the city's restart, every fact once", || async {
+        feed_matches_journals(&city).await.then_some(())
+    })
+    .await;
+}
+
+/// The sum of every stream's cursor (0 while the city does not answer).
+async fn applied(city: &CityTier) -> i64 {
+    match city.city_admin().list_districts(cpb::ListDistrictsRequest {}).await {
+        Ok(reply) => reply.into_inner().districts.iter().map(|s| s.after_sequence).sum(),
+        Err(_) => 0,
+    }
+}
