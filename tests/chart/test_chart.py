@@ -134,10 +134,10 @@ def test_each_district_is_told_apart_in_traces_metrics_and_dashboards():
         assert attrs["service.namespace"] == "dualreport"
         assert attrs["k8s.namespace.name"] == "dualreport-jinshui"
         assert attrs["deployment.environment"] == "production"
-        assert attrs["dualreport.district"] == "zz-jinshui"
+        assert attrs["dualreport.district"] == "jinshui"
     monitor = of_kind(one, "ServiceMonitor")[0]
     relabeled = {r["targetLabel"]: r["replacement"] for r in monitor["spec"]["endpoints"][0]["relabelings"]}
-    assert relabeled["district"] == "zz-jinshui"
+    assert relabeled["district"] == "jinshui"
     dashboards = [
         json.loads(next(c for c in of_kind(objects, "ConfigMap") if "dualreport.json" in c["data"])["data"]["dualreport.json"])
         for objects in (one, chart.render({"grafanaDashboard": {"enabled": True}, "district": {"cityName": "二七区"}}, namespace="dualreport-erqi"))
@@ -569,8 +569,16 @@ def test_the_city_profile_renders_the_city_tier_alone():
         "dualreport-erqi",
     ]
     assert all(sorted(p["port"] for p in r["ports"]) == [50051, 50052, 50053, 50054] for r in to_districts)
-    # A district release renders no city tier.
-    assert "city" not in {d["metadata"]["labels"]["app.kubernetes.io/name"] for d in of_kind(rendered("jinshui"), "Deployment")}
+    # A district release renders no city tier; a connected one's registry syncs from it,
+    # with the service token, the same city root and egress to the city's port.
+    jinshui = rendered("jinshui")
+    assert "city" not in {d["metadata"]["labels"]["app.kubernetes.io/name"] for d in of_kind(jinshui, "Deployment")}
+    registry = tomllib.loads(next(c["data"]["config.toml"] for c in of_kind(jinshui, "ConfigMap") if c["metadata"]["name"] == "dualreport-registry"))
+    assert registry["city"]["url"] == "https://dualreport-city.dualreport-city:50060" and "ca_file" in registry["city"]["tls"]
+    assert registry["auth"]["service_token_file"] == "/etc/dualreport/service-token/token"
+    assert registry["registry"]["city_id"] == chart.values("zhengzhou-city")["district"]["cityId"]
+    egress = next(p["spec"] for p in of_kind(jinshui, "NetworkPolicy") if p["metadata"]["name"] == "dualreport-registry")["egress"]
+    assert {"port": 50060, "protocol": "TCP"} in [port for rule in egress for port in rule.get("ports", [])]
 
 
 def test_the_city_config_is_accepted_by_the_city_binary(tmp_path):

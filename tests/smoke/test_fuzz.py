@@ -22,7 +22,7 @@ SERVICES = {
     "scoring": ["dualreport.scoring.v1.ScoringService", "dualreport.common.v1.EventJournalService"],
     "volunteering": ["dualreport.volunteering.v1.VolunteeringService", "dualreport.common.v1.EventJournalService"],
     "feedback": ["dualreport.feedback.v1.FeedbackService"],
-    "city": ["dualreport.city.v1.CityService"],
+    "city": ["dualreport.city.v1.CityService", "dualreport.common.v1.AuditLogService"],
 }
 FORBIDDEN = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 INT_TYPES = {

@@ -121,7 +121,7 @@ Sections are `section: {key: value}`; `svc.config` adds or overrides keys. */}}
 {{- $auth := dict "jwks_file" "/etc/dualreport/auth/jwks.json" -}}
 {{- with $root.Values.auth.issuer }}{{ $_ := set $auth "issuer" . }}{{ end -}}
 {{- with $root.Values.auth.audience }}{{ $_ := set $auth "audience" . }}{{ end -}}
-{{- if include "dualreport.callsOut" (dict "name" .name "svc" $svc) }}{{ $_ := set $auth "service_token_file" "/etc/dualreport/service-token/token" }}{{ end -}}
+{{- if include "dualreport.callsOut" (dict "root" $root "name" .name "svc" $svc) }}{{ $_ := set $auth "service_token_file" "/etc/dualreport/service-token/token" }}{{ end -}}
 {{- $server := dict "host" "0.0.0.0" "port" $svc.grpcPort "metrics_port" $svc.metricsPort "request_timeout_ms" $svc.requestTimeoutMs -}}
 {{- if not (kindIs "invalid" $svc.concurrencyLimit) }}{{ $_ := set $server "concurrency_limit" $svc.concurrencyLimit }}{{ end -}}
 {{- $tls := $root.Values.tls -}}
@@ -139,6 +139,13 @@ Sections are `section: {key: value}`; `svc.config` adds or overrides keys. */}}
   "policy" $policy -}}
 {{- if eq .name "registry" -}}
 {{- $_ := set $config "registry" (dict "city_id" $root.Values.district.cityId "city_name" $root.Values.district.cityName "number_prefix" $root.Values.district.numberPrefix "pii_active_key" $root.Values.pii.activeKey "pii_keys_dir" "/etc/dualreport/pii") -}}
+{{- with $root.Values.cityTier.url -}}
+{{- $city := dict "url" . -}}
+{{- if $tls.enabled -}}
+{{- $_ := set $city "tls" (dict "ca_file" "/etc/dualreport/tls/ca.crt" "cert_file" "/etc/dualreport/tls/tls.crt" "key_file" "/etc/dualreport/tls/tls.key") -}}
+{{- end -}}
+{{- $_ := set $config "city" $city -}}
+{{- end -}}
 {{- end -}}
 {{- if eq .name "city" -}}
 {{- $t := $root.Values.cityTier -}}
@@ -301,7 +308,7 @@ podAntiAffinity:
 {{/* OTEL_RESOURCE_ATTRIBUTES of every pod: the district (release), its
 namespace, the environment, and any extra `telemetry.resourceAttributes`. */}}
 {{- define "dualreport.resourceAttributes" -}}
-{{- $attrs := dict "service.namespace" .Release.Name "k8s.namespace.name" .Release.Namespace "deployment.environment" .Values.telemetry.environment "dualreport.district" .Values.district.cityId -}}
+{{- $attrs := dict "service.namespace" .Release.Name "k8s.namespace.name" .Release.Namespace "deployment.environment" .Values.telemetry.environment "dualreport.district" (include "dualreport.districtName" .) -}}
 {{- $attrs = merge (deepCopy (default (dict) .Values.telemetry.resourceAttributes)) $attrs -}}
 {{- $pairs := list -}}
 {{- range $key := keys $attrs | sortAlpha }}{{ $pairs = append $pairs (printf "%s=%s" $key (index $attrs $key)) }}{{ end -}}
@@ -322,7 +329,13 @@ one). (dict "root" $ "name" "registry" "entry" $entry). */}}
 {{- end -}}
 
 {{/* "true" when a service calls other services and so needs the `service`
-token: its peers in the release, or (the city) the district releases. */}}
+token: its peers in the release, the district releases (the city), or the
+city tier (a district registry with `cityTier.url`). */}}
 {{- define "dualreport.callsOut" -}}
-{{- if or .svc.peers (eq .name "city") -}}true{{- end -}}
+{{- if or .svc.peers (eq .name "city") (and (eq .name "registry") .root.Values.cityTier.url) -}}true{{- end -}}
+{{- end -}}
+
+{{/* The district's name in telemetry, series and alerts: `district.name`, else `cityId`. */}}
+{{- define "dualreport.districtName" -}}
+{{- default .Values.district.cityId .Values.district.name -}}
 {{- end -}}

@@ -32,8 +32,13 @@ impl City {
         }
     }
 
+    /// The city root's id (`city.city_id`).
+    pub fn city_id(&self) -> &str {
+        &self.city_id
+    }
+
     /// The city organisation department: `city_admin` of this city's root.
-    fn require_city_admin(&self, p: &Principal, what: &str) -> Result<()> {
+    pub(crate) fn require_city_admin(&self, p: &Principal, what: &str) -> Result<()> {
         if p.role == Role::CityAdmin && p.org() == Some(&*self.city_id) {
             return Ok(());
         }

@@ -189,3 +189,53 @@ mod tests {
         }
     }
 }
+
+/// A municipal org (市直单位党组织): reference data the city owns and every
+/// district registry copies. `org_type` is the registry's stored type name
+/// (`ORGAN`, `INSTITUTION`, …), `path` the city tree path
+/// (`/<city>/<parent ids>/<id>/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MunicipalOrg {
+    pub id: String,
+    /// The change that wrote this version (the reference journal's order).
+    pub sequence: i64,
+    pub name: String,
+    pub org_type: String,
+    pub parent_id: String,
+    pub path: String,
+    pub details: OrgDetails,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What an admin fills in about an org (as the registry has it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrgDetails {
+    pub address: String,
+    pub postcode: String,
+    pub leader: String,
+    pub contact_person: String,
+    pub contact_phone: String,
+    pub in_service_member_count: i64,
+}
+
+/// A new municipal org, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMunicipalOrg {
+    pub name: String,
+    pub org_type: String,
+    pub parent_id: String,
+    pub details: OrgDetails,
+}
+
+/// The unit types a municipal org may have: a unit, never a district,
+/// street or community (those belong to the districts).
+pub const MUNICIPAL_TYPES: [&str; 7] = [
+    "ORGAN",
+    "INSTITUTION",
+    "ENTERPRISE",
+    "RESEARCH_INSTITUTE",
+    "NON_PUBLIC_ENTERPRISE",
+    "SOCIAL_ORGANIZATION",
+    "OTHER_UNIT",
+];

@@ -10,6 +10,7 @@ pub mod districts;
 pub mod domain;
 pub mod grpc;
 pub mod ingest;
+pub mod reference;
 pub mod settings;
 pub mod startup;
 pub mod storage;

@@ -79,6 +79,10 @@ impl Application {
         let service = CityServiceServer::new(api)
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
+        let audit = dualreport_platform::audit::AuditApi::server(
+            self.city.pool.clone(),
+            crate::reference::AuditScope(self.city.clone()),
+        );
         let stopping = server::Stopping::new(shutdown);
         let ingest = tokio::spawn(crate::ingest::run(
             self.city,
@@ -98,8 +102,8 @@ impl Application {
             server::Service {
                 database_connections: self.settings.database.max_connections,
                 long_running: &[],
-                access: vec![&crate::grpc::access::ACCESS],
-                routes: tonic::service::Routes::new(service),
+                access: vec![&crate::grpc::access::ACCESS, &dualreport_platform::audit::ACCESS],
+                routes: tonic::service::Routes::new(service).add_service(audit),
             },
             stopping.wait(),
         )

@@ -42,7 +42,9 @@ fn settings(database: &TestDatabase) -> Settings {
             pii_keys: dualreport_testkit::pii_keys(),
             pii_active_key: "test".into(),
             pii_keys_dir: None,
+            city_sync_interval_ms: 2_000,
         },
+        city: None,
         policy: PolicySettings::default(),
     }
 }

@@ -3,6 +3,7 @@
 //! register, relocations and report statistics.
 
 pub mod app;
+pub mod city_sync;
 pub mod domain;
 pub mod grpc;
 pub mod org_cache;

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use dualreport_platform::client::PeerSettings;
 use dualreport_platform::settings::{AuthSettings, DatabaseSettings, ServerSettings, TelemetrySettings};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,7 @@ city_id = "city"
 city_name = "示范市"
 number_prefix = "DR"
 pii_active_key = ""
+city_sync_interval_ms = 2000
 
 [registry.pii_keys]
 
@@ -36,6 +38,10 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub auth: AuthSettings,
     pub registry: RegistrySettings,
+    /// The city tier whose reference data (municipal units) this district
+    /// copies (`city_sync`); unset: a district on its own.
+    #[serde(default)]
+    pub city: Option<PeerSettings>,
     /// The policy preset and overrides, shared by every service (`[policy]`).
     #[serde(default)]
     pub policy: PolicySettings,
@@ -53,6 +59,8 @@ pub struct RegistrySettings {
     pub pii_keys: HashMap<String, SecretString>,
     /// The key id that seals new values.
     pub pii_active_key: String,
+    /// How often `city_sync` asks the city tier for changes (when `[city]` is set).
+    pub city_sync_interval_ms: u64,
     /// A directory of key files (a mounted Secret): each file's name is a key
     /// id, its content the base64 key. Added to `pii_keys`.
     #[serde(default)]

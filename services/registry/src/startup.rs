@@ -10,8 +10,10 @@ use dualreport_platform::{audit, db, journal, server};
 use dualreport_proto::registry::v1::registry_service_server::RegistryServiceServer;
 
 use crate::app::Registry;
+use crate::city_sync::CitySync;
 use crate::grpc::RegistryApi;
 use crate::settings::Settings;
+use dualreport_platform::client::ServiceCredentials;
 
 /// Fully qualified gRPC service name, as health reports it.
 pub const SERVICE_NAME: &str = "dualreport.registry.v1.RegistryService";
@@ -84,6 +86,23 @@ impl Application {
 
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let max = self.settings.server.max_message_bytes;
+        let stopping = server::Stopping::new(shutdown);
+        let sync = match &self.settings.city {
+            Some(peer) => {
+                let credentials = Arc::new(ServiceCredentials::from_settings(&self.settings.auth, "registry")?);
+                let registry = self.registry.clone();
+                let sync = CitySync::new(
+                    self.journal.clone(),
+                    peer,
+                    &credentials,
+                    &self.settings.registry.city_id,
+                    std::time::Duration::from_millis(self.settings.registry.city_sync_interval_ms.max(10)),
+                    Arc::new(move || registry.forget_orgs()),
+                )?;
+                Some(tokio::spawn(sync.run(stopping.clone())))
+            }
+            None => None,
+        };
         let audit = dualreport_platform::audit::AuditApi::server(
             self.journal.clone(),
             crate::grpc::audit::AuditScope(self.registry.clone()),
@@ -96,7 +115,7 @@ impl Application {
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
         tracing::info!(port = self.listeners.grpc_port(), service = SERVICE_NAME, "listening");
-        server::serve(
+        let served = server::serve(
             self.listeners,
             &self.settings.server,
             self.authenticator,
@@ -108,8 +127,12 @@ impl Application {
                     .add_service(journal::JournalApi::server(self.journal))
                     .add_service(audit),
             },
-            shutdown,
+            stopping.wait(),
         )
-        .await
+        .await;
+        if let Some(sync) = sync {
+            sync.abort();
+        }
+        served
     }
 }

@@ -29,12 +29,25 @@ impl CityTier {
     /// One district suite per name on `backend`, then the city tier reading
     /// them every 50 ms, `batch_size` facts a read.
     pub async fn start(backend: Backend, names: &[&str], batch_size: i32) -> Self {
+        // The city's port is chosen first: each district registry syncs the
+        // city's reference data from it, and the city reads the districts.
+        let city_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
         let mut districts = Vec::new();
         for name in names {
-            districts.push(((*name).to_owned(), Suite::start(backend, &[]).await));
+            let env = [
+                (
+                    "registry:DUALREPORT__CITY__URL",
+                    format!("http://127.0.0.1:{city_port}"),
+                ),
+                ("registry:DUALREPORT__REGISTRY__CITY_SYNC_INTERVAL_MS", "50".to_owned()),
+            ];
+            districts.push(((*name).to_owned(), Suite::start(backend, &env).await));
         }
         let database = TestDatabase::new(backend).await;
-        let city = start_city(&database, &districts, batch_size);
+        let city = start_city(&database, &districts, batch_size, city_port);
         Self {
             districts,
             city,
@@ -70,8 +83,9 @@ impl CityTier {
     }
 }
 
-fn start_city(database: &TestDatabase, districts: &[(String, Suite)], batch_size: i32) -> ServiceProcess {
+fn start_city(database: &TestDatabase, districts: &[(String, Suite)], batch_size: i32, port: u16) -> ServiceProcess {
     let mut env: Vec<(String, String)> = vec![
+        ("DUALREPORT__SERVER__PORT".into(), port.to_string()),
         ("DUALREPORT__DATABASE__URL".into(), database.url.clone()),
         ("DUALREPORT__CITY__POLL_INTERVAL_MS".into(), "50".into()),
         ("DUALREPORT__CITY__WATCH_POLL_MS".into(), "50".into()),

@@ -21,5 +21,20 @@ pub static ACCESS: AccessTable = AccessTable {
             roles: INSIDERS,
             scope: "everyone in the suite: the board is a public notice (公示) of published settlements",
         },
+        Rule {
+            rpcs: &["CreateMunicipalUnit"],
+            roles: &[Role::CityAdmin],
+            scope: "the city's admins (token org = `city.city_id`)",
+        },
+        Rule {
+            rpcs: &["ListMunicipalUnits"],
+            roles: INSIDERS,
+            scope: "everyone in the suite: reference data",
+        },
+        Rule {
+            rpcs: &["ListReferenceChanges"],
+            roles: &[Role::Service],
+            scope: "the district registries' `city_sync`",
+        },
     ],
 };

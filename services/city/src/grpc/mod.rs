@@ -2,6 +2,7 @@
 //! domain → proto. Prost types stop here.
 
 pub mod access;
+mod reference;
 
 use std::time::Duration;
 
@@ -179,6 +180,27 @@ impl CityService for CityApi {
             }
         });
         Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+    }
+
+    async fn create_municipal_unit(
+        &self,
+        request: Request<pb::CreateMunicipalUnitRequest>,
+    ) -> R<pb::CreateMunicipalUnitResponse> {
+        reference::create_municipal_unit(&self.city, request).await
+    }
+
+    async fn list_municipal_units(
+        &self,
+        request: Request<pb::ListMunicipalUnitsRequest>,
+    ) -> R<pb::ListMunicipalUnitsResponse> {
+        reference::list_municipal_units(&self.city, request).await
+    }
+
+    async fn list_reference_changes(
+        &self,
+        request: Request<pb::ListReferenceChangesRequest>,
+    ) -> R<pb::ListReferenceChangesResponse> {
+        reference::list_reference_changes(&self.city, request).await
     }
 
     async fn list_city_board(&self, request: Request<pb::ListCityBoardRequest>) -> R<pb::ListCityBoardResponse> {

@@ -5,4 +5,7 @@
 
 use crate::helpers::*;
 
-dualreport_testkit::who_may_call_tests!([&city::grpc::access::ACCESS], spawn(Backend::Sqlite));
+dualreport_testkit::who_may_call_tests!(
+    [&city::grpc::access::ACCESS, &dualreport_platform::audit::ACCESS],
+    spawn(Backend::Sqlite)
+);

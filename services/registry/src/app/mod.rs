@@ -120,6 +120,11 @@ impl Registry {
     /// Creates the city at the root of the tree if it does not exist yet.
     /// Replicas starting together may race here: the loser's insert hits the
     /// primary key and finds the winner's city.
+    /// Forgets the cached org tree (the city's reference data changed it).
+    pub fn forget_orgs(&self) {
+        self.orgs.clear();
+    }
+
     pub async fn ensure_city(&self, id: &str, name: &str) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
         match db::org(&mut conn, id).await? {

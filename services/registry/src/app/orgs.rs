@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// The owner of the orgs `city_sync` copies from the city tier.
+const CITY_OWNED: &str = "city";
+
 impl Registry {
     pub async fn create_org(&self, p: &Principal, request_id: &str, input: OrgInput) -> Result<Org> {
         let mut tx = self.pool.begin().await?;
@@ -20,6 +23,9 @@ impl Registry {
         self.require_admin_over(&mut tx, p, &parent.path, &format!("org {}", parent.id))
             .await?;
         check_parent(input.org_type, &parent)?;
+        if db::org_owner(&mut tx, &parent.id).await?.as_deref() == Some(CITY_OWNED) {
+            return Err(RegistryError::CityOwned(parent.id));
+        }
         let id = new_id();
         let now = now_millis();
         let org = Org {
@@ -85,6 +91,9 @@ impl Registry {
         let mut org = db::require_org(&mut tx, id).await?;
         self.require_admin_over(&mut tx, p, &org.path, &format!("org {id}"))
             .await?;
+        if db::org_owner(&mut tx, id).await?.as_deref() == Some(CITY_OWNED) {
+            return Err(RegistryError::CityOwned(id.to_owned()));
+        }
         etag::check("org", id, etag, org.updated_at)?;
         let previous = org.updated_at;
         let before = org_fields(&org);
@@ -121,6 +130,9 @@ impl Registry {
                 return Err(RegistryError::TreeCycle(org.id.clone()));
             }
             check_parent(org.org_type, &parent)?;
+            if db::org_owner(&mut tx, &parent.id).await?.as_deref() == Some(CITY_OWNED) {
+                return Err(RegistryError::CityOwned(parent.id));
+            }
             self.require_admin_over(&mut tx, p, &parent.path, &format!("org {}", parent.id))
                 .await?;
             let new_path = format!("{}{}/", parent.path, org.id);

@@ -27,6 +27,9 @@ pub enum RegistryError {
     LetterRequired(String),
     #[error("the member is already registered at community {0}")]
     SameCommunity(String),
+    /// The org is the city's reference data, read-only here.
+    #[error("org {0} belongs to the city (a municipal unit copied from the city tier): change it at the city tier")]
+    CityOwned(String),
     /// The failures every service shares (invalid, not found, out of scope,
     /// wrong state, conflict, reused request id, storage and internal faults).
     #[error(transparent)]

@@ -127,6 +127,7 @@ fn to_status(error: RegistryError) -> Status {
         e @ RegistryError::SameCommunity(_) => {
             err::status(Code::FailedPrecondition, ErrorReason::SameCommunity, e.to_string())
         }
+        e @ RegistryError::CityOwned(_) => err::status(Code::FailedPrecondition, ErrorReason::CityOwned, e.to_string()),
     }
 }
 
@@ -320,7 +321,7 @@ impl RegistryService for RegistryApi {
 }
 
 /// The proto org type, or None for the unspecified value.
-fn org_type_from_pb(t: pb::OrganizationType) -> Option<OrgType> {
+pub(crate) fn org_type_from_pb(t: pb::OrganizationType) -> Option<OrgType> {
     use crate::domain::org::UnitKind as K;
     use pb::OrganizationType as T;
     Some(match t {

@@ -7,6 +7,7 @@
 //! suite in `tests/api` runs against both backends.
 
 mod access_log;
+mod city_orgs;
 mod counters;
 mod letters;
 mod member_reports;
@@ -18,6 +19,7 @@ mod statistics;
 mod unit_reports;
 
 pub use access_log::*;
+pub use city_orgs::*;
 pub use counters::*;
 pub use letters::*;
 pub use member_reports::*;

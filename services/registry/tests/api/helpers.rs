@@ -59,7 +59,9 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) ->
             pii_keys: dualreport_testkit::pii_keys(),
             pii_active_key: "test".into(),
             pii_keys_dir: None,
+            city_sync_interval_ms: 2_000,
         },
+        city: None,
         policy: open_policy(),
     };
     adjust(&mut settings);

@@ -9,6 +9,8 @@ use dualreport_platform::auth::Role;
 use dualreport_proto::city::v1 as cpb;
 use dualreport_proto::common::v1 as common;
 use dualreport_proto::common::v1::event_journal_service_client::EventJournalServiceClient;
+use dualreport_proto::registry::v1 as rpb;
+use dualreport_testkit::registry::{org_input, profile};
 use dualreport_testkit::{admin_token, assert_invalid, authed, channel, member_token, mint, service_token};
 use e2e::city::{CityTier, last_half};
 use e2e::{Backend, Suite, eventually};
@@ -17,6 +19,7 @@ use tonic::Code;
 dualreport_testkit::on_both_backends!(
     the_city_merges_every_districts_feed_and_board,
     a_district_down_is_named_and_caught_up_once_it_returns,
+    municipal_units_are_the_citys_and_reach_every_district,
 );
 
 /// Every fact `suite`'s three journals hold, as (journal, sequence, kind, subject).
@@ -374,5 +377,156 @@ async fn applied(city: &CityTier) -> i64 {
     match city.city_admin().list_districts(cpb::ListDistrictsRequest {}).await {
         Ok(reply) => reply.into_inner().districts.iter().map(|s| s.after_sequence).sum(),
         Err(_) => 0,
+    }
+}
+
+async fn create_municipal_unit(
+    city: &CityTier,
+    request_id: &str,
+    name: &str,
+    parent: &str,
+) -> Result<rpb::Organization, tonic::Status> {
+    city.city_admin()
+        .create_municipal_unit(cpb::CreateMunicipalUnitRequest {
+            request_id: request_id.into(),
+            organization: Some(org_input(name, rpb::OrganizationType::Organ, parent)),
+        })
+        .await
+        .map(|r| r.into_inner().organization.expect("organization"))
+}
+
+/// The org as `suite`'s registry knows it, if it does.
+async fn in_district(suite: &Suite, id: &str) -> Option<rpb::Organization> {
+    suite
+        .registry(&admin_token(Role::CityAdmin, "city"))
+        .get_organization(rpb::GetOrganizationRequest {
+            organization_id: id.into(),
+        })
+        .await
+        .ok()
+        .and_then(|r| r.into_inner().organization)
+}
+
+async fn municipal_units_are_the_citys_and_reach_every_district(backend: Backend) {
+    let mut city = CityTier::start(backend, &["east", "west", "north"], 200).await;
+    // The city organisation department creates the organs' committee and a unit under it.
+    let committee = create_municipal_unit(&city, "committee", "市直机关工委", "city")
+        .await
+        .expect("committee");
+    let unit = create_municipal_unit(&city, "health", "市卫健委机关党委", &committee.id)
+        .await
+        .expect("unit");
+    assert_eq!(unit.ancestor_ids, vec!["city".to_owned(), committee.id.clone()]);
+    let again = create_municipal_unit(&city, "health", "市卫健委机关党委", &committee.id)
+        .await
+        .expect("retry");
+    assert_eq!(again.id, unit.id, "a retry with the same request_id creates nothing");
+
+    // Every district copies both, read-only, under its own city root.
+    for (name, suite) in &city.districts {
+        let copy = eventually(&format!("the unit reaches {name}"), || async {
+            in_district(suite, &unit.id).await
+        })
+        .await;
+        assert_eq!(
+            (copy.name.as_str(), copy.r#type, copy.parent_id.as_str()),
+            (
+                "市卫健委机关党委",
+                rpb::OrganizationType::Organ as i32,
+                committee.id.as_str()
+            )
+        );
+        assert_eq!(copy.ancestor_ids, unit.ancestor_ids, "{name}");
+    }
+    // So the unit's members in two districts name the same unit, and its admin's token works in both.
+    let unit_admin = admin_token(Role::UnitAdmin, &unit.id);
+    for name in ["east", "west"] {
+        let suite = city.district(name);
+        suite
+            .registry(&unit_admin)
+            .create_member(rpb::CreateMemberRequest {
+                request_id: format!("member-{name}"),
+                profile: Some(profile(&format!("{name}的党员"), &unit.id, &suite.city.community_a.id)),
+            })
+            .await
+            .unwrap_or_else(|s| panic!("a member of the municipal unit in {name}: {s:?}"));
+    }
+    // A district may not change the city's orgs, nor hang its own under them.
+    let east = city.district("east");
+    let mut east_city_admin = east.registry(&admin_token(Role::CityAdmin, "city"));
+    let refused = east_city_admin
+        .update_organization(rpb::UpdateOrganizationRequest {
+            request_id: String::new(),
+            organization_id: unit.id.clone(),
+            organization: Some(org_input("改名", rpb::OrganizationType::Organ, &committee.id)),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["name".into()],
+            }),
+            etag: String::new(),
+        })
+        .await
+        .expect_err("city-owned");
+    dualreport_testkit::assert_reason(&refused, Code::FailedPrecondition, "ERROR_REASON_CITY_OWNED");
+    let refused = east_city_admin
+        .create_organization(rpb::CreateOrganizationRequest {
+            request_id: String::new(),
+            organization: Some(org_input("下属支部", rpb::OrganizationType::Organ, &unit.id)),
+        })
+        .await
+        .expect_err("under a city-owned org");
+    dualreport_testkit::assert_reason(&refused, Code::FailedPrecondition, "ERROR_REASON_CITY_OWNED");
+
+    // Only the city's admins create reference data, and bad input names its field.
+    let refused = city
+        .client(&admin_token(Role::DistrictAdmin, &east.city.district.id))
+        .create_municipal_unit(cpb::CreateMunicipalUnitRequest {
+            request_id: String::new(),
+            organization: Some(org_input("x", rpb::OrganizationType::Organ, "city")),
+        })
+        .await
+        .expect_err("a district admin");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    let mut admin = city.city_admin();
+    let bad = admin
+        .create_municipal_unit(cpb::CreateMunicipalUnitRequest {
+            request_id: String::new(),
+            organization: Some(org_input("某区", rpb::OrganizationType::District, "city")),
+        })
+        .await
+        .expect_err("a district is not reference data");
+    assert_invalid(&bad, "organization.type");
+    let bad = create_municipal_unit(&city, "", "某单位", "nowhere")
+        .await
+        .expect_err("unknown parent");
+    assert_invalid(&bad, "organization.parent_id");
+    let listed = admin
+        .list_municipal_units(cpb::ListMunicipalUnitsRequest::default())
+        .await
+        .expect("list")
+        .into_inner()
+        .organizations;
+    assert_eq!(listed.len(), 2, "{listed:?}");
+
+    // The city down: the districts keep serving with what they copied.
+    city.city.stop();
+    let north = city.district("north");
+    north
+        .registry(&unit_admin)
+        .create_member(rpb::CreateMemberRequest {
+            request_id: "member-north".into(),
+            profile: Some(profile("北区的党员", &unit.id, &north.city.community_a.id)),
+        })
+        .await
+        .expect("a known municipal unit while the city is down");
+    // Back: what the city created since reaches every district.
+    city.city.restart();
+    let later = create_municipal_unit(&city, "education", "市教育局机关党委", &committee.id)
+        .await
+        .expect("later");
+    for (name, suite) in &city.districts {
+        eventually(&format!("the later unit reaches {name}"), || async {
+            in_district(suite, &later.id).await
+        })
+        .await;
     }
 }
