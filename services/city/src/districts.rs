@@ -6,9 +6,10 @@
 
 use std::sync::Arc;
 
-use dualreport_platform::client::{ClientInterceptor, ServiceCredentials, authed_channel};
+use dualreport_platform::client::{ClientInterceptor, ServiceCredentials, authed_channel, channel};
 use dualreport_platform::wire::millis_of;
 use dualreport_proto::common::v1 as common;
+use dualreport_proto::feedback::v1 as fpb;
 use dualreport_proto::scoring::v1 as sco;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -25,6 +26,9 @@ pub struct District {
     pub name: String,
     journals: [(Journal, JournalClient); 3],
     scoring: sco::scoring_service_client::ScoringServiceClient<Ch>,
+    /// Feedback, called with the city's caller's own token (fan-out reads).
+    feedback: Channel,
+    feedback_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for District {
@@ -61,6 +65,8 @@ impl Districts {
                     &peers.scoring,
                     credentials,
                 )?),
+                feedback: channel(&peers.feedback)?,
+                feedback_timeout: std::time::Duration::from_millis(peers.feedback.timeout_ms),
             });
         }
         Ok(Self(Arc::new(all)))
@@ -120,6 +126,34 @@ impl District {
                 evidence_ids: e.evidence_ids,
             })
             .collect())
+    }
+
+    /// The district's summary table (附录F) of `unit`, asked with the caller's
+    /// `token` (the district checks the caller's scope itself) under the
+    /// district's feedback deadline, or the caller's when that is shorter.
+    pub async fn summary_table(
+        &self,
+        token: &str,
+        unit_org_id: &str,
+        period: common::Period,
+    ) -> Result<fpb::SummaryTable, tonic::Status> {
+        let interceptor = ClientInterceptor::with_token(token)
+            .map_err(|_| tonic::Status::unauthenticated("the caller's token is not ASCII"))?
+            .with_timeout(self.feedback_timeout);
+        let mut client = fpb::feedback_service_client::FeedbackServiceClient::new(InterceptedService::new(
+            self.feedback.clone(),
+            interceptor,
+        ));
+        client
+            .get_summary_table(fpb::GetSummaryTableRequest {
+                unit_org_id: unit_org_id.to_owned(),
+                community_id: String::new(),
+                period: Some(period),
+            })
+            .await?
+            .into_inner()
+            .table
+            .ok_or_else(|| tonic::Status::internal("feedback sent no table"))
     }
 
     /// A published settlement with all its lines, paged from scoring.

@@ -14,3 +14,4 @@ pub mod reference;
 pub mod settings;
 pub mod startup;
 pub mod storage;
+pub mod summary;

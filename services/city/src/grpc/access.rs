@@ -32,6 +32,11 @@ pub static ACCESS: AccessTable = AccessTable {
             scope: "everyone in the suite: reference data",
         },
         Rule {
+            rpcs: &["GetMunicipalSummary"],
+            roles: &[Role::CityAdmin, Role::UnitAdmin],
+            scope: "the municipal unit's admins and those of the municipal orgs above it; the city's admins. Each district checks the caller again (its token is passed on)",
+        },
+        Rule {
             rpcs: &["ListReferenceChanges"],
             roles: &[Role::Service],
             scope: "the district registries' `city_sync`",

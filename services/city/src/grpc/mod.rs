@@ -203,6 +203,13 @@ impl CityService for CityApi {
         reference::list_reference_changes(&self.city, request).await
     }
 
+    async fn get_municipal_summary(
+        &self,
+        request: Request<pb::GetMunicipalSummaryRequest>,
+    ) -> R<pb::GetMunicipalSummaryResponse> {
+        reference::get_municipal_summary(&self.city, request).await
+    }
+
     async fn list_city_board(&self, request: Request<pb::ListCityBoardRequest>) -> R<pb::ListCityBoardResponse> {
         principal(&request)?;
         let r = request.into_inner();

@@ -143,3 +143,77 @@ pub(super) async fn list_reference_changes(
             .collect(),
     }))
 }
+
+/// The caller's bearer token, passed on to the districts (each checks the
+/// caller's scope again: the city never widens it with its own role).
+fn bearer<T>(request: &Request<T>) -> Result<String, Status> {
+    request
+        .metadata()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned)
+        .ok_or_else(|| Status::unauthenticated("a bearer token is required"))
+}
+
+/// A period of the summary: a year, or one half of it.
+fn summary_period(
+    value: Option<&dualreport_proto::common::v1::Period>,
+) -> Result<dualreport_proto::common::v1::Period, Status> {
+    let p = value.ok_or_else(|| err::invalid_field("period", "is required"))?;
+    if !(2000..=9999).contains(&p.year) {
+        return Err(err::invalid_field("period.year", "must be a year from 2000 to 9999"));
+    }
+    if Half::try_from(p.half).is_err() {
+        return Err(err::invalid_field(
+            "period.half",
+            "must be HALF_UNSPECIFIED (the year), HALF_FIRST or HALF_SECOND",
+        ));
+    }
+    Ok(*p)
+}
+
+pub(super) async fn get_municipal_summary(
+    city: &City,
+    request: Request<pb::GetMunicipalSummaryRequest>,
+) -> R<pb::GetMunicipalSummaryResponse> {
+    let p = principal(&request)?;
+    let token = bearer(&request)?;
+    let r = request.into_inner();
+    let unit = dualreport_platform::validate::id("unit_org_id", &r.unit_org_id).map_err(bad)?;
+    let period = summary_period(r.period.as_ref())?;
+    let summary = city
+        .municipal_summary(&p, &token, &unit, period)
+        .await
+        .map_err(to_status)?;
+    let complete = summary.complete();
+    let missing_districts = summary.missing_districts();
+    Ok(Response::new(pb::GetMunicipalSummaryResponse {
+        unit_org_id: summary.unit.id.clone(),
+        unit_name: summary.unit.name.clone(),
+        period: Some(summary.period),
+        rows: summary
+            .rows
+            .into_iter()
+            .map(|(district, row)| pb::MunicipalSummaryRow {
+                district,
+                row: Some(row),
+            })
+            .collect(),
+        complete,
+        missing_districts,
+        districts: summary
+            .parts
+            .into_iter()
+            .map(|part| pb::DistrictPart {
+                district: part.district,
+                answered: part.answered,
+                complete: part.complete,
+                missing_sources: part.missing_sources,
+                error: part.error,
+                rows: i32::try_from(part.rows).unwrap_or(i32::MAX),
+            })
+            .collect(),
+        build_time: Some(timestamp(dualreport_policy::now_millis())),
+    }))
+}

@@ -5,12 +5,13 @@
 
 use std::collections::BTreeMap;
 
+use chrono::Datelike as _;
 use dualreport_platform::auth::Role;
 use dualreport_proto::city::v1 as cpb;
 use dualreport_proto::common::v1 as common;
 use dualreport_proto::common::v1::event_journal_service_client::EventJournalServiceClient;
 use dualreport_proto::registry::v1 as rpb;
-use dualreport_testkit::registry::{org_input, profile};
+use dualreport_testkit::registry::{org_input, profile, report_and_confirm};
 use dualreport_testkit::{admin_token, assert_invalid, authed, channel, member_token, mint, service_token};
 use e2e::city::{CityTier, last_half};
 use e2e::{Backend, Suite, eventually};
@@ -20,6 +21,7 @@ dualreport_testkit::on_both_backends!(
     the_city_merges_every_districts_feed_and_board,
     a_district_down_is_named_and_caught_up_once_it_returns,
     municipal_units_are_the_citys_and_reach_every_district,
+    a_municipal_units_summary_spans_the_districts_and_names_a_silent_one,
 );
 
 /// Every fact `suite`'s three journals hold, as (journal, sequence, kind, subject).
@@ -529,4 +531,141 @@ async fn municipal_units_are_the_citys_and_reach_every_district(backend: Backend
         })
         .await;
     }
+}
+
+async fn a_municipal_units_summary_spans_the_districts_and_names_a_silent_one(backend: Backend) {
+    let mut city = CityTier::start(backend, &["east", "west", "north"], 200).await;
+    let committee = create_municipal_unit(&city, "committee", "市直机关工委", "city")
+        .await
+        .expect("committee");
+    let unit = create_municipal_unit(&city, "health", "市卫健委机关党委", &committee.id)
+        .await
+        .expect("unit");
+    let other = create_municipal_unit(&city, "roads", "市交通局机关党委", &committee.id)
+        .await
+        .expect("other");
+    for (name, suite) in &city.districts {
+        eventually(&format!("the units reach {name}"), || async {
+            in_district(suite, &other.id).await
+        })
+        .await;
+    }
+    let year = dualreport_policy::china_today().year();
+    let unit_admin = admin_token(Role::UnitAdmin, &unit.id);
+    // East: one member reported and confirmed, one not; west: one reported; north: none.
+    for (district, name, reports) in [("east", "东甲", true), ("east", "东乙", false), ("west", "西甲", true)] {
+        let suite = city.district(district);
+        let member = suite
+            .registry(&unit_admin)
+            .create_member(rpb::CreateMemberRequest {
+                request_id: format!("member-{name}"),
+                profile: Some(profile(name, &unit.id, &suite.city.community_a.id)),
+            })
+            .await
+            .expect("member")
+            .into_inner()
+            .member
+            .expect("member");
+        if reports {
+            let registry = channel(suite.registry.port);
+            report_and_confirm(&registry, &member.id, &suite.city.community_a.id, year, "第一党支部").await;
+        }
+    }
+    let port = city.city.port;
+    let summary = |token: String| {
+        let unit = unit.id.clone();
+        async move {
+            dualreport_proto::city::v1::city_service_client::CityServiceClient::new(authed(channel(port), &token))
+                .get_municipal_summary(cpb::GetMunicipalSummaryRequest {
+                    unit_org_id: unit,
+                    period: Some(common::Period { year, half: 0 }),
+                })
+                .await
+        }
+    };
+    let whole = summary(unit_admin.clone()).await.expect("summary").into_inner();
+    let rows: Vec<(&str, i32, &str, bool)> = whole
+        .rows
+        .iter()
+        .map(|r| {
+            let row = r.row.as_ref().expect("row");
+            (r.district.as_str(), row.number, row.name.as_str(), row.reported)
+        })
+        .collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(
+        rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        vec![1, 2, 3],
+        "numbered through"
+    );
+    let mut by_name: Vec<(&str, &str, bool)> = rows.iter().map(|r| (r.0, r.2, r.3)).collect();
+    by_name.sort();
+    assert_eq!(
+        by_name,
+        vec![("east", "东乙", false), ("east", "东甲", true), ("west", "西甲", true)]
+    );
+    assert!(whole.complete && whole.missing_districts.is_empty(), "{whole:?}");
+    assert_eq!(
+        (whole.unit_name.as_str(), whole.districts.len()),
+        ("市卫健委机关党委", 3)
+    );
+    // The committee above the unit and the city read it too; others may not.
+    summary(admin_token(Role::UnitAdmin, &committee.id))
+        .await
+        .expect("the committee's admin");
+    summary(admin_token(Role::CityAdmin, "city"))
+        .await
+        .expect("the city's admin");
+    let refused = summary(admin_token(Role::UnitAdmin, &other.id))
+        .await
+        .expect_err("another unit");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    let refused = summary(admin_token(
+        Role::DistrictAdmin,
+        &city.district("east").city.district.id,
+    ))
+    .await
+    .expect_err("a district admin");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    let mut client = city.client(&unit_admin);
+    let unknown = client
+        .get_municipal_summary(cpb::GetMunicipalSummaryRequest {
+            unit_org_id: "nowhere".into(),
+            period: Some(common::Period { year, half: 0 }),
+        })
+        .await
+        .expect_err("unknown unit");
+    assert_eq!(unknown.code(), Code::NotFound, "{unknown:?}");
+    let bad = client
+        .get_municipal_summary(cpb::GetMunicipalSummaryRequest {
+            unit_org_id: unit.id.clone(),
+            period: Some(common::Period { year, half: 7 }),
+        })
+        .await
+        .expect_err("bad half");
+    assert_invalid(&bad, "period.half");
+
+    // West goes down: the summary is partial and names it; east's rows stay.
+    city.district_mut("west").stop_all();
+    let partial = summary(unit_admin.clone())
+        .await
+        .expect("a partial summary, not an error")
+        .into_inner();
+    assert!(!partial.complete);
+    assert_eq!(partial.missing_districts, vec!["west".to_owned()]);
+    assert_eq!(partial.rows.len(), 2);
+    assert!(partial.rows.iter().all(|r| r.district == "east"));
+    let west = partial
+        .districts
+        .iter()
+        .find(|d| d.district == "west")
+        .expect("west's part");
+    assert!(!west.answered && !west.error.is_empty(), "{west:?}");
+    // Back: whole again.
+    city.district_mut("west").restart_all();
+    eventually("west answers again", || async {
+        let s = summary(unit_admin.clone()).await.ok()?.into_inner();
+        (s.complete && s.rows.len() == 3).then_some(())
+    })
+    .await;
 }

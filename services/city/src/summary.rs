@@ -1,0 +1,190 @@
+//! A municipal unit's summary table (附录F) across districts: the one city
+//! answer that is not in the read model. Each district's feedback builds its
+//! own part from its own registry and scoring; the city asks every district
+//! at once, with the caller's own credentials and under each district's
+//! deadline, and merges. A district that does not answer is named, and its
+//! rows are absent: partial and saying so, never an error, never a guess.
+
+use dualreport_platform::auth::{Principal, Role};
+use dualreport_proto::common::v1 as common;
+use dualreport_proto::feedback::v1 as fpb;
+use tonic::Code;
+
+use crate::app::City;
+use crate::domain::{CityError, MunicipalOrg, Result};
+use crate::storage as db;
+
+/// One district's share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub district: String,
+    pub answered: bool,
+    pub complete: bool,
+    pub missing_sources: Vec<String>,
+    pub error: String,
+    pub rows: usize,
+}
+
+/// The merged table.
+#[derive(Debug, Clone)]
+pub struct MunicipalSummary {
+    pub unit: MunicipalOrg,
+    pub period: common::Period,
+    /// District, row (numbered over the whole table).
+    pub rows: Vec<(String, fpb::SummaryRow)>,
+    pub parts: Vec<Part>,
+}
+
+impl MunicipalSummary {
+    pub fn complete(&self) -> bool {
+        self.parts.iter().all(|p| p.answered && p.complete)
+    }
+
+    pub fn missing_districts(&self) -> Vec<String> {
+        self.parts
+            .iter()
+            .filter(|p| !p.answered)
+            .map(|p| p.district.clone())
+            .collect()
+    }
+}
+
+/// Merges each district's answer, in district order. A district that does
+/// not know the unit yet (its copy of the city's orgs lags) has none of its
+/// members: it answered, with no rows.
+pub fn merge(
+    answers: Vec<(String, std::result::Result<fpb::SummaryTable, tonic::Status>)>,
+) -> (Vec<(String, fpb::SummaryRow)>, Vec<Part>) {
+    let mut rows = Vec::new();
+    let mut parts = Vec::with_capacity(answers.len());
+    for (district, answer) in answers {
+        match answer {
+            Ok(table) => {
+                parts.push(Part {
+                    district: district.clone(),
+                    answered: true,
+                    complete: table.complete,
+                    missing_sources: table.missing_sources,
+                    error: String::new(),
+                    rows: table.rows.len(),
+                });
+                rows.extend(table.rows.into_iter().map(|row| (district.clone(), row)));
+            }
+            Err(status) if status.code() == Code::NotFound => parts.push(Part {
+                district,
+                answered: true,
+                complete: true,
+                missing_sources: Vec::new(),
+                error: String::new(),
+                rows: 0,
+            }),
+            Err(status) => parts.push(Part {
+                district,
+                answered: false,
+                complete: false,
+                missing_sources: Vec::new(),
+                error: format!("{:?}: {}", status.code(), status.message()),
+                rows: 0,
+            }),
+        }
+    }
+    for (n, (_, row)) in rows.iter_mut().enumerate() {
+        row.number = i32::try_from(n + 1).unwrap_or(i32::MAX);
+    }
+    (rows, parts)
+}
+
+impl City {
+    /// The summary of municipal `unit_org_id` across every district, for its
+    /// admins (the unit's, or of a municipal org above it) and the city's.
+    pub async fn municipal_summary(
+        &self,
+        p: &Principal,
+        token: &str,
+        unit_org_id: &str,
+        period: common::Period,
+    ) -> Result<MunicipalSummary> {
+        let mut conn = self.pool.acquire().await?;
+        let unit = db::municipal_org(&mut conn, unit_org_id)
+            .await?
+            .ok_or_else(|| CityError::not_found("municipal unit", unit_org_id))?;
+        drop(conn);
+        let allowed = match p.role {
+            Role::CityAdmin => p.org() == Some(self.city_id()),
+            Role::UnitAdmin => p.org().is_some_and(|org| unit.path.contains(&format!("/{org}/"))),
+            _ => false,
+        };
+        if !allowed {
+            return Err(CityError::out_of_scope(format!(
+                "the summary of {} is for its admins, the admins of the municipal orgs above it and the city's",
+                unit.id
+            )));
+        }
+        let asks = self.districts.iter().map(|d| {
+            let district = d.name.clone();
+            async move { (district, d.summary_table(token, unit_org_id, period).await) }
+        });
+        let (rows, parts) = merge(futures::future::join_all(asks).await);
+        for part in parts.iter().filter(|p| !p.answered) {
+            tracing::warn!(district = %part.district, error = %part.error, unit = unit_org_id, "a district's summary is missing");
+        }
+        Ok(MunicipalSummary {
+            unit,
+            period,
+            rows,
+            parts,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(names: &[&str], complete: bool) -> fpb::SummaryTable {
+        fpb::SummaryTable {
+            complete,
+            missing_sources: if complete { vec![] } else { vec!["scoring".into()] },
+            rows: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| fpb::SummaryRow {
+                    number: i32::try_from(i + 1).unwrap(),
+                    name: (*n).into(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn districts_merge_in_order_numbered_through_and_a_silent_one_is_named() {
+        let (rows, parts) = merge(vec![
+            ("east".into(), Ok(table(&["甲", "乙"], true))),
+            ("north".into(), Err(tonic::Status::unavailable("down"))),
+            ("south".into(), Err(tonic::Status::not_found("no such unit yet"))),
+            ("west".into(), Ok(table(&["丙"], false))),
+        ]);
+        let seen: Vec<(&str, i32, &str)> = rows
+            .iter()
+            .map(|(d, r)| (d.as_str(), r.number, r.name.as_str()))
+            .collect();
+        assert_eq!(seen, vec![("east", 1, "甲"), ("east", 2, "乙"), ("west", 3, "丙")]);
+        let answered: Vec<(&str, bool, bool)> = parts
+            .iter()
+            .map(|p| (p.district.as_str(), p.answered, p.complete))
+            .collect();
+        assert_eq!(
+            answered,
+            vec![
+                ("east", true, true),
+                ("north", false, false),
+                ("south", true, true),
+                ("west", true, false)
+            ]
+        );
+        assert!(parts[1].error.contains("down"));
+        assert_eq!(parts[3].missing_sources, vec!["scoring".to_owned()]);
+    }
+}
