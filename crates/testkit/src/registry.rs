@@ -154,6 +154,7 @@ pub async fn relocate(channel: &Channel, member_id: &str, to_community_id: &str)
             member_id: member_id.into(),
             to_community_id: to_community_id.into(),
             reason: "搬家".into(),
+            to_district: String::new(),
         })
         .await
         .expect("relocation")

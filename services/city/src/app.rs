@@ -9,8 +9,8 @@ use sqlx::AnyPool;
 use tokio::sync::Notify;
 
 use crate::districts::Districts;
-use crate::domain::{BoardLine, CityError, Cursor, Event, Journal, Period, Result};
-use crate::storage::{self as db, BoardAfter};
+use crate::domain::{BoardLine, CityError, CityRelocation, Cursor, Event, Journal, Period, RelocationStatus, Result};
+use crate::storage::{self as db, BoardAfter, RelocationsAfter};
 
 /// The city tier: its store, the district releases it reads, and its root.
 #[derive(Clone)]
@@ -119,5 +119,30 @@ impl City {
             .transpose()?;
         let lines = db::board_page(&self.pool, period, district, after.as_ref(), page.fetch_limit()).await?;
         Ok(page.finish_by(lines, BoardLine::key))
+    }
+
+    /// Relocations between districts, newest first (the city's admins).
+    pub async fn list_relocations(
+        &self,
+        p: &Principal,
+        status: Option<RelocationStatus>,
+        overdue_on: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<(Vec<CityRelocation>, String)> {
+        self.require_city_admin(p, "the relocations between districts")?;
+        let after = page
+            .after_fields(3)?
+            .map(|f| -> Result<RelocationsAfter> {
+                Ok(RelocationsAfter {
+                    declared_at: PageRequest::after_number(&f, 0)?,
+                    from_district: f[1].clone(),
+                    relocation_id: f[2].clone(),
+                })
+            })
+            .transpose()?;
+        let rows = db::list_relocations(&self.pool, status, overdue_on, after.as_ref(), page.fetch_limit()).await?;
+        Ok(page.finish_by(rows, |r| {
+            dualreport_platform::paging::compound_key(&[&r.declared_at.to_string(), &r.from_district, &r.relocation_id])
+        }))
     }
 }

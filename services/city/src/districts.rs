@@ -10,6 +10,7 @@ use dualreport_platform::client::{ClientInterceptor, ServiceCredentials, authed_
 use dualreport_platform::wire::millis_of;
 use dualreport_proto::common::v1 as common;
 use dualreport_proto::feedback::v1 as fpb;
+use dualreport_proto::registry::v1 as rpb;
 use dualreport_proto::scoring::v1 as sco;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -26,6 +27,7 @@ pub struct District {
     pub name: String,
     journals: [(Journal, JournalClient); 3],
     scoring: sco::scoring_service_client::ScoringServiceClient<Ch>,
+    registry: rpb::registry_service_client::RegistryServiceClient<Ch>,
     /// Feedback, called with the city's caller's own token (fan-out reads).
     feedback: Channel,
     feedback_timeout: std::time::Duration,
@@ -63,6 +65,10 @@ impl Districts {
                 ],
                 scoring: sco::scoring_service_client::ScoringServiceClient::new(authed_channel(
                     &peers.scoring,
+                    credentials,
+                )?),
+                registry: rpb::registry_service_client::RegistryServiceClient::new(authed_channel(
+                    &peers.registry,
                     credentials,
                 )?),
                 feedback: channel(&peers.feedback)?,
@@ -126,6 +132,39 @@ impl District {
                 evidence_ids: e.evidence_ids,
             })
             .collect())
+    }
+
+    /// A relocation to another district with the member's whole profile
+    /// (the district logs the read), from the district left.
+    pub async fn relocation_transfer(
+        &self,
+        relocation_id: &str,
+    ) -> Result<rpb::GetRelocationTransferResponse, tonic::Status> {
+        Ok(self
+            .registry
+            .clone()
+            .get_relocation_transfer(rpb::GetRelocationTransferRequest {
+                relocation_id: relocation_id.to_owned(),
+            })
+            .await?
+            .into_inner())
+    }
+
+    /// Admits the member moving in, in the district moved to.
+    pub async fn admit_relocated_member(&self, request: rpb::AdmitRelocatedMemberRequest) -> Result<(), tonic::Status> {
+        self.registry.clone().admit_relocated_member(request).await?;
+        Ok(())
+    }
+
+    /// Tells the district left that the member reported in the new district.
+    pub async fn fulfil_relocation(&self, relocation_id: &str) -> Result<(), tonic::Status> {
+        self.registry
+            .clone()
+            .fulfil_relocation(rpb::FulfilRelocationRequest {
+                relocation_id: relocation_id.to_owned(),
+            })
+            .await?;
+        Ok(())
     }
 
     /// The district's summary table (附录F) of `unit`, asked with the caller's

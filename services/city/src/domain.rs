@@ -239,3 +239,57 @@ pub const MUNICIPAL_TYPES: [&str; 7] = [
     "SOCIAL_ORGANIZATION",
     "OTHER_UNIT",
 ];
+
+/// Where a relocation between districts stands in the city's saga.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelocationStatus {
+    /// Journalled by the district left; the member is not admitted yet.
+    Declared,
+    /// The member exists in the district moved to.
+    Admitted,
+    /// The member's report there was confirmed; the district left is to be told.
+    Reported,
+    Fulfilled,
+    /// A district refused a step for good.
+    Failed,
+}
+
+dualreport_platform::stored_enum!(RelocationStatus {
+    Declared => "declared",
+    Admitted => "admitted",
+    Reported => "reported",
+    Fulfilled => "fulfilled",
+    Failed => "failed",
+});
+
+/// A relocation between districts, as the city tracks it (no personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CityRelocation {
+    pub from_district: String,
+    pub relocation_id: String,
+    pub member_id: String,
+    pub to_district: String,
+    pub to_community_id: String,
+    pub declared_at: i64,
+    /// `YYYY-MM-DD`; empty until the transfer was read.
+    pub due_on: String,
+    pub status: RelocationStatus,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: String,
+    pub updated_at: i64,
+}
+
+impl CityRelocation {
+    /// Still waiting for the member's report after the due day.
+    pub fn is_overdue(&self, today: &str) -> bool {
+        matches!(self.status, RelocationStatus::Declared | RelocationStatus::Admitted)
+            && !self.due_on.is_empty()
+            && self.due_on.as_str() < today
+    }
+}
+
+/// The fact kind a registry journals for a move to another district.
+pub const RELOCATION_DECLARED: &str = "relocation.declared";
+/// The fact kind a registry journals when a member's report is confirmed.
+pub const REPORT_CONFIRMED: &str = "member_report.confirmed";

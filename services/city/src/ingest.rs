@@ -13,7 +13,10 @@ use prometheus::IntGaugeVec;
 
 use crate::app::City;
 use crate::districts::District;
-use crate::domain::{Journal, PublishedSettlement, Result, SETTLEMENT_PUBLISHED, now_millis};
+use crate::domain::{
+    CityRelocation, Journal, PublishedSettlement, RELOCATION_DECLARED, REPORT_CONFIRMED, RelocationStatus, Result,
+    SETTLEMENT_PUBLISHED, now_millis,
+};
 use crate::settings::CitySettings;
 use crate::storage::{self as db, Read};
 
@@ -168,6 +171,11 @@ impl Stream {
         for settlement in &settlements {
             db::replace_board(&mut tx, settlement).await?;
         }
+        if self.journal == Journal::Registry {
+            for event in &events {
+                self.relocation_fact(&mut tx, event, read.now).await?;
+            }
+        }
         if !db::advance(&mut tx, district, journal, read).await? {
             // Another replica applied this batch first (this one's lease had lapsed).
             tx.rollback().await?;
@@ -179,6 +187,43 @@ impl Stream {
             self.city.appended.notify_waiters();
         }
         Ok(read.caught_up)
+    }
+
+    /// What a registry fact tells the relocation saga: a move to another
+    /// district was declared here, or a member's report was confirmed here
+    /// (the end of a move to this district).
+    async fn relocation_fact(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        event: &crate::domain::Event,
+        now: i64,
+    ) -> Result<()> {
+        match event.kind.as_str() {
+            RELOCATION_DECLARED => {
+                db::insert_relocation(
+                    conn,
+                    &CityRelocation {
+                        from_district: self.district.name.clone(),
+                        relocation_id: event.subject_id.clone(),
+                        member_id: event.member_id.clone(),
+                        to_district: String::new(),
+                        to_community_id: String::new(),
+                        declared_at: event.occur_time,
+                        due_on: String::new(),
+                        status: RelocationStatus::Declared,
+                        attempts: 0,
+                        next_attempt_at: 0,
+                        last_error: String::new(),
+                        updated_at: now,
+                    },
+                )
+                .await
+            }
+            REPORT_CONFIRMED => db::mark_reported(conn, &event.member_id, &self.district.name, now)
+                .await
+                .map(|_| ()),
+            _ => Ok(()),
+        }
     }
 
     /// Sets this stream's lag and up gauges from the stored state, on every

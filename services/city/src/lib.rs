@@ -11,6 +11,7 @@ pub mod domain;
 pub mod grpc;
 pub mod ingest;
 pub mod reference;
+pub mod saga;
 pub mod settings;
 pub mod startup;
 pub mod storage;

@@ -24,6 +24,8 @@ poll_interval_ms = 1000
 batch_size = 200
 lease_ms = 5000
 watch_poll_ms = 500
+relocation_initial_backoff_ms = 1000
+relocation_max_backoff_ms = 60000
 
 [policy]
 preset = "S4"
@@ -61,6 +63,10 @@ pub struct CitySettings {
     /// How often an open `WatchEvents` stream looks for facts ingested by
     /// other replicas (those of this one wake it at once).
     pub watch_poll_ms: u64,
+    /// The relocation saga retries a district that did not answer after
+    /// this, doubling up to the max.
+    pub relocation_initial_backoff_ms: u64,
+    pub relocation_max_backoff_ms: u64,
 }
 
 /// One district release: where its services listen. The city calls them

@@ -84,6 +84,17 @@ impl Application {
             crate::reference::AuditScope(self.city.clone()),
         );
         let stopping = server::Stopping::new(shutdown);
+        let saga = crate::saga::Saga {
+            city: self.city.clone(),
+            holder: dualreport_platform::lease::holder_id(),
+            every: Duration::from_millis(self.settings.city.poll_interval_ms.max(10)),
+            lease_ms: i64::try_from(self.settings.city.lease_ms).unwrap_or(i64::MAX),
+            backoff: dualreport_platform::retry::Backoff::from_unsigned(
+                self.settings.city.relocation_initial_backoff_ms,
+                self.settings.city.relocation_max_backoff_ms,
+            ),
+        };
+        let saga = tokio::spawn(saga.run(stopping.clone()));
         let ingest = tokio::spawn(crate::ingest::run(
             self.city,
             self.settings.city.clone(),
@@ -108,6 +119,7 @@ impl Application {
             stopping.wait(),
         )
         .await;
+        saga.abort();
         // Ingest stops at the end of its rounds and gives up its leases.
         if tokio::time::timeout(Duration::from_secs(5), ingest).await.is_err() {
             tracing::warn!("ingest did not stop within 5 s");

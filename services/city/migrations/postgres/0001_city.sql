@@ -18,7 +18,7 @@ CREATE TABLE cursors (
 -- The merged feed: every fact ingested, once, in the order the city applied
 -- them; `sequence` is the cursor of the city's WatchEvents.
 CREATE TABLE events (
-    sequence BIGSERIAL PRIMARY KEY,
+    sequence BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     district TEXT NOT NULL,
     source TEXT NOT NULL,
     source_sequence BIGINT NOT NULL,

@@ -7,7 +7,7 @@ pub static ACCESS: AccessTable = AccessTable {
     service: crate::startup::SERVICE_NAME,
     rules: &[
         Rule {
-            rpcs: &["ListDistricts"],
+            rpcs: &["ListDistricts", "ListCityRelocations"],
             roles: &[Role::CityAdmin],
             scope: "the city's admins (token org = `city.city_id`)",
         },

@@ -17,7 +17,10 @@ use dualreport_proto::scoring::v1 as spb;
 use tonic::{Code, Request, Response, Status};
 
 use crate::app::City;
-use crate::domain::{BoardLine, CityError, Cursor, Event, Period, SubjectKind, cursor, district_name, parse_cursor};
+use crate::domain::{
+    BoardLine, CityError, CityRelocation, Cursor, Event, Period, RelocationStatus, SubjectKind, cursor, district_name,
+    parse_cursor,
+};
 
 pub struct CityApi {
     city: City,
@@ -93,6 +96,41 @@ fn event_to_pb(e: Event) -> pb::WatchEventsResponse {
             evidence_ids: e.evidence_ids,
         }),
         district: e.district,
+    }
+}
+
+fn relocation_to_pb(r: CityRelocation, today: &str) -> pb::CityRelocation {
+    let overdue = r.is_overdue(today);
+    let status = match r.status {
+        RelocationStatus::Declared => pb::CityRelocationStatus::Declared,
+        RelocationStatus::Admitted => pb::CityRelocationStatus::Admitted,
+        RelocationStatus::Reported => pb::CityRelocationStatus::Reported,
+        RelocationStatus::Fulfilled => pb::CityRelocationStatus::Fulfilled,
+        RelocationStatus::Failed => pb::CityRelocationStatus::Failed,
+    };
+    let due_on = chrono_date(&r.due_on);
+    pb::CityRelocation {
+        from_district: r.from_district,
+        relocation_id: r.relocation_id,
+        member_id: r.member_id,
+        to_district: r.to_district,
+        to_community_id: r.to_community_id,
+        declare_time: Some(timestamp(r.declared_at)),
+        due_on,
+        status: status as i32,
+        overdue,
+        attempts: i32::try_from(r.attempts).unwrap_or(i32::MAX),
+        last_error: r.last_error,
+        update_time: Some(timestamp(r.updated_at)),
+    }
+}
+
+/// A stored `YYYY-MM-DD` as a proto date (none when empty or malformed).
+fn chrono_date(text: &str) -> Option<dualreport_proto::common::v1::Date> {
+    let mut parts = text.splitn(3, '-').map(|p| p.parse::<i32>().ok());
+    match (parts.next().flatten(), parts.next().flatten(), parts.next().flatten()) {
+        (Some(year), Some(month), Some(day)) => Some(dualreport_proto::common::v1::Date { year, month, day }),
+        _ => None,
     }
 }
 
@@ -208,6 +246,39 @@ impl CityService for CityApi {
         request: Request<pb::GetMunicipalSummaryRequest>,
     ) -> R<pb::GetMunicipalSummaryResponse> {
         reference::get_municipal_summary(&self.city, request).await
+    }
+
+    async fn list_city_relocations(
+        &self,
+        request: Request<pb::ListCityRelocationsRequest>,
+    ) -> R<pb::ListCityRelocationsResponse> {
+        let p = principal(&request)?;
+        let r = request.into_inner();
+        let status = match pb::CityRelocationStatus::try_from(r.status) {
+            Ok(pb::CityRelocationStatus::Unspecified) => None,
+            Ok(pb::CityRelocationStatus::Declared) => Some(RelocationStatus::Declared),
+            Ok(pb::CityRelocationStatus::Admitted) => Some(RelocationStatus::Admitted),
+            Ok(pb::CityRelocationStatus::Reported) => Some(RelocationStatus::Reported),
+            Ok(pb::CityRelocationStatus::Fulfilled) => Some(RelocationStatus::Fulfilled),
+            Ok(pb::CityRelocationStatus::Failed) => Some(RelocationStatus::Failed),
+            Err(_) => {
+                return Err(err::invalid_field(
+                    "status",
+                    format!("{} is not a value of this enum", r.status),
+                ));
+            }
+        };
+        let page = page(r.page_size, &r.page_token)?;
+        let today = dualreport_policy::china_today().to_string();
+        let (rows, next) = self
+            .city
+            .list_relocations(&p, status, r.overdue_only.then_some(today.as_str()), &page)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ListCityRelocationsResponse {
+            relocations: rows.into_iter().map(|r| relocation_to_pb(r, &today)).collect(),
+            next_page_token: next,
+        }))
     }
 
     async fn list_city_board(&self, request: Request<pb::ListCityBoardRequest>) -> R<pb::ListCityBoardResponse> {

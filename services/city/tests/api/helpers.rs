@@ -25,6 +25,8 @@ pub async fn spawn(backend: Backend) -> App {
             batch_size: 100,
             lease_ms: 1_000,
             watch_poll_ms: 50,
+            relocation_initial_backoff_ms: 50,
+            relocation_max_backoff_ms: 1_000,
         },
         districts: Default::default(),
         policy: Default::default(),

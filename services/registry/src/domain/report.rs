@@ -167,7 +167,10 @@ pub struct Relocation {
     pub id: String,
     pub member_id: String,
     pub from_community_id: String,
+    /// In `to_district` when that is set (another district's community).
     pub to_community_id: String,
+    /// The district moved to, as the city tier names it; empty within this district.
+    pub to_district: String,
     pub reason: String,
     pub declared_at: i64,
     pub due_on: Date,

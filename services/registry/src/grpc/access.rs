@@ -1,6 +1,7 @@
 //! Who may call what in the registry: the role gate's table and the README's.
 
 use dualreport_platform::access::{ADMINS, ADMINS_AND_SERVICES, AccessTable, INSIDERS, PEOPLE, Rule};
+use dualreport_platform::auth::Role;
 
 pub static ACCESS: AccessTable = AccessTable {
     service: crate::startup::SERVICE_NAME,
@@ -39,6 +40,11 @@ pub static ACCESS: AccessTable = AccessTable {
             rpcs: &["UpdateMember", "DeclareRelocation"],
             roles: PEOPLE,
             scope: "the member; admins over its unit or residence community",
+        },
+        Rule {
+            rpcs: &["GetRelocationTransfer", "AdmitRelocatedMember", "FulfilRelocation"],
+            roles: &[Role::Service],
+            scope: "the city tier's relocation saga between districts (the transfer's personal-information read is logged)",
         },
         Rule {
             rpcs: &["ListPersonalInfoAccesses"],

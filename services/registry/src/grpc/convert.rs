@@ -340,6 +340,7 @@ pub fn relocation_to_pb(r: Relocation, as_of: Date) -> pb::Relocation {
         } as i32,
         overdue,
         fulfilled_by_report_id: r.fulfilled_by_report_id.unwrap_or_default(),
+        to_district: r.to_district,
     }
 }
 

@@ -294,6 +294,27 @@ impl RegistryService for RegistryApi {
         relocations::list_relocations(self, request).await
     }
 
+    async fn get_relocation_transfer(
+        &self,
+        request: Request<pb::GetRelocationTransferRequest>,
+    ) -> R<pb::GetRelocationTransferResponse> {
+        relocations::get_relocation_transfer(self, request).await
+    }
+
+    async fn admit_relocated_member(
+        &self,
+        request: Request<pb::AdmitRelocatedMemberRequest>,
+    ) -> R<pb::AdmitRelocatedMemberResponse> {
+        relocations::admit_relocated_member(self, request).await
+    }
+
+    async fn fulfil_relocation(
+        &self,
+        request: Request<pb::FulfilRelocationRequest>,
+    ) -> R<pb::FulfilRelocationResponse> {
+        relocations::fulfil_relocation(self, request).await
+    }
+
     async fn record_non_report_reason(
         &self,
         request: Request<pb::RecordNonReportReasonRequest>,

@@ -11,9 +11,17 @@ pub(super) async fn declare_relocation(
     required("member_id", &req.member_id)?;
     required("to_community_id", &req.to_community_id)?;
     let reason = text("reason", &req.reason, 500, false)?;
+    let to_district = district_name("to_district", &req.to_district)?;
     let relocation = api
         .registry
-        .declare_relocation(&p, &req.request_id, &req.member_id, &req.to_community_id, reason)
+        .declare_relocation(
+            &p,
+            &req.request_id,
+            &req.member_id,
+            &req.to_community_id,
+            &to_district,
+            reason,
+        )
         .await
         .map_err(to_status)?;
     Ok(Response::new(pb::DeclareRelocationResponse {
@@ -105,5 +113,79 @@ pub(super) async fn list_not_reported_members(
             })
             .collect(),
         next_page_token,
+    }))
+}
+
+/// A district's name as the city tier gives it (lower-case letters, digits
+/// and `_`); empty stays empty (within this district).
+fn district_name(field: &str, value: &str) -> Result<String, Status> {
+    let valid = value.len() <= 40
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(err::invalid_field(
+            field,
+            "must be a district's name in the city tier: up to 40 lower-case letters, digits or '_'",
+        ))
+    }
+}
+
+pub(super) async fn get_relocation_transfer(
+    api: &RegistryApi,
+    request: Request<pb::GetRelocationTransferRequest>,
+) -> R<pb::GetRelocationTransferResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    required("relocation_id", &req.relocation_id)?;
+    let (relocation, member) = api
+        .registry
+        .relocation_transfer(&p, &req.relocation_id)
+        .await
+        .map_err(to_status)?;
+    let member = member_to_pb(member);
+    Ok(Response::new(pb::GetRelocationTransferResponse {
+        relocation: Some(relocation_to_pb(relocation, crate::domain::china_today())),
+        member_id: member.id,
+        profile: member.profile,
+    }))
+}
+
+pub(super) async fn admit_relocated_member(
+    api: &RegistryApi,
+    request: Request<pb::AdmitRelocatedMemberRequest>,
+) -> R<pb::AdmitRelocatedMemberResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    required("relocation_id", &req.relocation_id)?;
+    dualreport_platform::validate::id("member_id", &req.member_id).map_err(|e| err::invalid_fields(&[e]))?;
+    district_name("from_district", &req.from_district)?;
+    let profile = profile_from_pb(req.profile.as_ref(), "profile").map_err(|e| err::invalid_fields(&e))?;
+    let member = api
+        .registry
+        .admit_relocated_member(&p, &req.relocation_id, &req.member_id, profile)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::AdmitRelocatedMemberResponse {
+        member: Some(member_to_pb(member)),
+    }))
+}
+
+pub(super) async fn fulfil_relocation(
+    api: &RegistryApi,
+    request: Request<pb::FulfilRelocationRequest>,
+) -> R<pb::FulfilRelocationResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    required("relocation_id", &req.relocation_id)?;
+    let relocation = api
+        .registry
+        .fulfil_relocation(&p, &req.relocation_id)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::FulfilRelocationResponse {
+        relocation: Some(relocation_to_pb(relocation, crate::domain::china_today())),
     }))
 }

@@ -2,8 +2,7 @@
 
 use super::*;
 
-pub(super) const RELOCATION_COLUMNS: &str =
-    "id, member_id, from_community_id, to_community_id, reason, declared_at, due_on, status, fulfilled_by_report_id";
+pub(super) const RELOCATION_COLUMNS: &str = "id, member_id, from_community_id, to_community_id, to_district, reason, declared_at, due_on, status, fulfilled_by_report_id";
 
 pub(super) fn relocation_from_row(row: &AnyRow) -> Result<Relocation> {
     let due: String = row.try_get("due_on")?;
@@ -13,6 +12,7 @@ pub(super) fn relocation_from_row(row: &AnyRow) -> Result<Relocation> {
         member_id: row.try_get("member_id")?,
         from_community_id: row.try_get("from_community_id")?,
         to_community_id: row.try_get("to_community_id")?,
+        to_district: row.try_get("to_district")?,
         reason: row.try_get("reason")?,
         declared_at: row.try_get("declared_at")?,
         due_on: due.parse().map_err(|_| RegistryError::corrupt("date", &due))?,
@@ -23,12 +23,13 @@ pub(super) fn relocation_from_row(row: &AnyRow) -> Result<Relocation> {
 
 pub async fn insert_relocation(conn: &mut AnyConnection, r: &Relocation) -> Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO relocations ({RELOCATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)"
+        "INSERT INTO relocations ({RELOCATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)"
     ))
     .bind(&r.id)
     .bind(&r.member_id)
     .bind(&r.from_community_id)
     .bind(&r.to_community_id)
+    .bind(&r.to_district)
     .bind(&r.reason)
     .bind(r.declared_at)
     .bind(r.due_on.to_string())
@@ -46,10 +47,13 @@ pub async fn relocation(conn: &mut AnyConnection, id: &str) -> Result<Option<Rel
     row.as_ref().map(relocation_from_row).transpose()
 }
 
-/// Fulfils the member's pending relocations once a report is confirmed.
+/// Fulfils the member's pending relocations within this district once a
+/// report is confirmed here (one to another district is fulfilled there:
+/// [`fulfil_relocation_elsewhere`]).
 pub async fn fulfil_relocations(conn: &mut AnyConnection, member_id: &str, report_id: &str) -> Result<()> {
     sqlx::query(
-        "UPDATE relocations SET status = 'FULFILLED', fulfilled_by_report_id = $2 WHERE member_id = $1 AND status = 'PENDING'",
+        "UPDATE relocations SET status = 'FULFILLED', fulfilled_by_report_id = $2 \
+         WHERE member_id = $1 AND status = 'PENDING' AND to_district = ''",
     )
     .bind(member_id)
     .bind(report_id)
@@ -58,7 +62,20 @@ pub async fn fulfil_relocations(conn: &mut AnyConnection, member_id: &str, repor
     Ok(())
 }
 
-/// Relocations whose member's unit or either community lies inside `path`;
+/// Marks a relocation to another district fulfilled (the member reported
+/// there); false when it was not pending.
+pub async fn fulfil_relocation_elsewhere(conn: &mut AnyConnection, id: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE relocations SET status = 'FULFILLED' WHERE id = $1 AND status = 'PENDING' AND to_district <> ''",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Relocations whose member's unit or either community lies inside `path`
+/// (a community of another district lies in none);
 /// `overdue_before` keeps only pending ones due before that date.
 pub async fn list_relocations(
     conn: &mut AnyConnection,
@@ -71,8 +88,8 @@ pub async fn list_relocations(
     let rows = sqlx::query(&format!(
         "SELECT {columns} FROM relocations r JOIN members m ON m.id = r.member_id \
          JOIN organizations u ON u.id = m.unit_org_id \
-         JOIN organizations f ON f.id = r.from_community_id JOIN organizations t ON t.id = r.to_community_id \
-         WHERE r.id > $1 AND (u.path LIKE $2 || '%' OR f.path LIKE $2 || '%' OR t.path LIKE $2 || '%') \
+         JOIN organizations f ON f.id = r.from_community_id LEFT JOIN organizations t ON t.id = r.to_community_id \
+         WHERE r.id > $1 AND (u.path LIKE $2 || '%' OR f.path LIKE $2 || '%' OR COALESCE(t.path, '') LIKE $2 || '%') \
            AND ($3 = '' OR (r.status = 'PENDING' AND r.due_on < $3)) \
            AND ($5 = '' OR r.status = $5) AND r.declared_at >= $6 AND r.declared_at < $7 \
          ORDER BY r.id LIMIT $4"

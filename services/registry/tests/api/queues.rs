@@ -152,6 +152,7 @@ async fn member_reports_and_relocations_filter_by_day_and_status(backend: Backen
             member_id: member.id.clone(),
             to_community_id: city.community_b.id.clone(),
             reason: "搬家".into(),
+            to_district: String::new(),
         })
         .await
         .expect("relocate");
@@ -316,6 +317,7 @@ async fn the_report_lists_page(backend: Backend) {
                 member_id: member.id.clone(),
                 to_community_id: city.community_b.id.clone(),
                 reason: "搬家".into(),
+                to_district: String::new(),
             })
             .await
             .expect("relocate");

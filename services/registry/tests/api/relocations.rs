@@ -20,6 +20,7 @@ async fn relocation_ends_the_old_registration_and_tracks_the_new_report(backend:
         member_id: member.id.clone(),
         to_community_id: to.into(),
         reason: "搬家".into(),
+        to_district: String::new(),
     };
     let status = me
         .declare_relocation(relocate(&city.community_a.id))

@@ -22,6 +22,7 @@ dualreport_testkit::on_both_backends!(
     a_district_down_is_named_and_caught_up_once_it_returns,
     municipal_units_are_the_citys_and_reach_every_district,
     a_municipal_units_summary_spans_the_districts_and_names_a_silent_one,
+    a_member_moves_between_districts_through_the_city_even_when_it_was_down,
 );
 
 /// Every fact `suite`'s three journals hold, as (journal, sequence, kind, subject).
@@ -668,4 +669,236 @@ async fn a_municipal_units_summary_spans_the_districts_and_names_a_silent_one(ba
         (s.complete && s.rows.len() == 3).then_some(())
     })
     .await;
+}
+
+async fn city_relocations(city: &CityTier) -> Vec<cpb::CityRelocation> {
+    city.city_admin()
+        .list_city_relocations(cpb::ListCityRelocationsRequest::default())
+        .await
+        .map(|r| r.into_inner().relocations)
+        .unwrap_or_default()
+}
+
+async fn declare_move(
+    suite: &Suite,
+    member: &str,
+    to_district: &str,
+    to_community: &str,
+) -> Result<rpb::Relocation, tonic::Status> {
+    suite
+        .registry(&member_token(member))
+        .declare_relocation(rpb::DeclareRelocationRequest {
+            request_id: format!("move-{member}"),
+            member_id: member.into(),
+            to_community_id: to_community.into(),
+            reason: "搬家".into(),
+            to_district: to_district.into(),
+        })
+        .await
+        .map(|r| r.into_inner().relocation.expect("relocation"))
+}
+
+async fn a_member_moves_between_districts_through_the_city_even_when_it_was_down(backend: Backend) {
+    let mut city = CityTier::start(backend, &["east", "west", "north"], 200).await;
+    let unit = create_municipal_unit(&city, "health", "市卫健委机关党委", "city")
+        .await
+        .expect("unit");
+    for (name, suite) in &city.districts {
+        eventually(&format!("the unit reaches {name}"), || async {
+            in_district(suite, &unit.id).await
+        })
+        .await;
+    }
+    let year = dualreport_policy::china_today().year();
+    let unit_admin = admin_token(Role::UnitAdmin, &unit.id);
+    let member_in = |district: &str, name: &str| {
+        let suite = city.district(district);
+        let unit_admin = unit_admin.clone();
+        let unit = unit.id.clone();
+        let name = name.to_owned();
+        async move {
+            let member = suite
+                .registry(&unit_admin)
+                .create_member(rpb::CreateMemberRequest {
+                    request_id: format!("member-{name}"),
+                    profile: Some(profile(&name, &unit, &suite.city.community_a.id)),
+                })
+                .await
+                .expect("member")
+                .into_inner()
+                .member
+                .expect("member");
+            let registry = channel(suite.registry.port);
+            report_and_confirm(&registry, &member.id, &suite.city.community_a.id, year, "第一党支部").await;
+            member.id
+        }
+    };
+    let mover = member_in("east", "李迁").await;
+    let (east, west) = (city.district("east"), city.district("west"));
+
+    // The member moves from east to west: east ends the registration at once.
+    let relocation = declare_move(east, &mover, "west", &west.city.community_a.id)
+        .await
+        .expect("declare");
+    assert_eq!(relocation.to_district, "west");
+    let today = dualreport_policy::china_today();
+    let refused = east
+        .scoring(&admin_token(Role::CommunityAdmin, &east.city.community_a.id))
+        .record_service(dualreport_proto::scoring::v1::RecordServiceRequest {
+            request_id: String::new(),
+            source_key: "after-the-move".into(),
+            member_id: mover.clone(),
+            community_id: east.city.community_a.id.clone(),
+            served_on: Some(common::Date {
+                year: today.year(),
+                month: today.month() as i32,
+                day: today.day() as i32,
+            }),
+            content: "社区环境卫生保洁".into(),
+            adjustment: 0,
+        })
+        .await
+        .expect_err("east refuses services dated after the move");
+    dualreport_testkit::assert_reason(&refused, Code::FailedPrecondition, "ERROR_REASON_NOT_REGISTERED");
+    // The city admits the member in west (same id, the new community), to report there.
+    let admitted = eventually("the member admitted in west", || async {
+        let m = west
+            .registry(&unit_admin)
+            .get_member(rpb::GetMemberRequest {
+                member_id: mover.clone(),
+                view: rpb::MemberView::Masked as i32,
+            })
+            .await
+            .ok()?
+            .into_inner()
+            .member?;
+        Some(m)
+    })
+    .await;
+    let profile_there = admitted.profile.expect("profile");
+    assert_eq!(
+        (
+            profile_there.residence_community_id.as_str(),
+            profile_there.unit_org_id.as_str(),
+            profile_there.name.as_str()
+        ),
+        (west.city.community_a.id.as_str(), unit.id.as_str(), "李迁")
+    );
+    let listed = city_relocations(&city).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        (
+            listed[0].from_district.as_str(),
+            listed[0].to_district.as_str(),
+            listed[0].status
+        ),
+        ("east", "west", cpb::CityRelocationStatus::Admitted as i32)
+    );
+    assert!(listed[0].due_on.is_some() && !listed[0].overdue);
+    // The member reports in west; the city tells east, and both agree.
+    report_and_confirm(
+        &channel(west.registry.port),
+        &mover,
+        &west.city.community_a.id,
+        year,
+        "第二党支部",
+    )
+    .await;
+    eventually("the relocation fulfilled", || async {
+        let listed = city_relocations(&city).await;
+        (listed.first()?.status == cpb::CityRelocationStatus::Fulfilled as i32).then_some(())
+    })
+    .await;
+    let in_east = east
+        .registry(&admin_token(Role::CityAdmin, "city"))
+        .list_relocations(rpb::ListRelocationsRequest {
+            org_id: "city".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("east's relocations")
+        .into_inner()
+        .relocations;
+    assert_eq!(in_east.len(), 1);
+    assert_eq!(in_east[0].status, rpb::RelocationStatus::Fulfilled as i32);
+
+    // Only members of municipal units move between districts.
+    let local = dualreport_testkit::registry::unit_member(
+        &channel(east.registry.port),
+        &east.city,
+        "本区党员",
+        &east.city.community_a.id,
+    )
+    .await;
+    report_and_confirm(
+        &channel(east.registry.port),
+        &local.id,
+        &east.city.community_a.id,
+        year,
+        "第一党支部",
+    )
+    .await;
+    let refused = declare_move(east, &local.id, "west", &west.city.community_a.id)
+        .await
+        .expect_err("a district unit's member");
+    dualreport_testkit::assert_reason(&refused, Code::FailedPrecondition, "ERROR_REASON_WRONG_STATE");
+    let refused = declare_move(east, &local.id, "West!", &west.city.community_a.id)
+        .await
+        .expect_err("a bad name");
+    assert_invalid(&refused, "to_district");
+
+    // A move while the city is down completes when it returns.
+    let second = member_in("east", "王迁").await;
+    city.city.stop();
+    let north_community = city.district("north").city.community_a.id.clone();
+    declare_move(city.district("east"), &second, "north", &north_community)
+        .await
+        .expect("declared with the city down");
+    city.city.restart();
+    let north = city.district("north");
+    eventually("admitted in north after the city returned", || async {
+        north
+            .registry(&unit_admin)
+            .get_member(rpb::GetMemberRequest {
+                member_id: second.clone(),
+                view: rpb::MemberView::Masked as i32,
+            })
+            .await
+            .ok()
+    })
+    .await;
+    report_and_confirm(
+        &channel(north.registry.port),
+        &second,
+        &north_community,
+        year,
+        "第一党支部",
+    )
+    .await;
+    eventually("the second relocation fulfilled", || async {
+        let listed = city_relocations(&city).await;
+        let r = listed.iter().find(|r| r.member_id == second)?;
+        (r.status == cpb::CityRelocationStatus::Fulfilled as i32).then_some(())
+    })
+    .await;
+    // Nothing was admitted twice: each member exists once in the district moved to.
+    let page = |suite: &Suite| {
+        let unit = unit.id.clone();
+        let token = unit_admin.clone();
+        let port = suite.registry.port;
+        async move {
+            dualreport_testkit::registry::client(&channel(port), &token)
+                .list_members(rpb::ListMembersRequest {
+                    unit_org_id: unit,
+                    ..Default::default()
+                })
+                .await
+                .expect("members")
+                .into_inner()
+                .members
+                .len()
+        }
+    };
+    assert_eq!(page(city.district("west")).await, 1);
+    assert_eq!(page(city.district("north")).await, 1);
 }

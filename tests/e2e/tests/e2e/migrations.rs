@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-const SERVICES: [&str; 4] = ["registry", "scoring", "volunteering", "feedback"];
+const SERVICES: [&str; 5] = ["registry", "scoring", "volunteering", "feedback", "city"];
 
 /// Statements allowed to differ: (migration file, start of the statement on
 /// one side after normalising, why).
