@@ -55,6 +55,18 @@ const PUBLISH_LOCK: i64 = 0x4452_4A32;
 /// The most entries one [`publish`] numbers.
 const PUBLISH_BATCH: i64 = 10_000;
 
+/// Roster facts (a member joined, or changed unit or community): they keep
+/// the city tier's roster of each district, from which it counts report
+/// rates. They are not events for the party-building cloud — an imported
+/// roster is a hundred thousand of them — so the feeds (feedback's and the
+/// city's `WatchEvents`, the webhook) pass over them.
+pub const ROSTER_KINDS: [&str; 2] = ["member.created", "member.updated"];
+
+/// True for a [`ROSTER_KINDS`] fact.
+pub fn is_roster(kind: &str) -> bool {
+    ROSTER_KINDS.contains(&kind)
+}
+
 /// One fact for the journal.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fact {
@@ -67,6 +79,8 @@ pub struct Fact {
     pub member_id: String,
     pub text: String,
     pub evidence_ids: Vec<String>,
+    /// The year the fact is about (a report's reporting year); 0 when none.
+    pub year: i32,
 }
 
 /// Makes the caller's transaction the only one appending until it ends, so
@@ -87,7 +101,7 @@ pub async fn lock_appends(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
 pub async fn append(conn: &mut AnyConnection, fact: &Fact) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO journal (kind, occur_time, subject_id, district_id, community_id, unit_org_id, member_id, \
-         text, evidence_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         text, evidence_ids, year) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(fact.kind)
     .bind(fact.occur_millis)
@@ -98,8 +112,46 @@ pub async fn append(conn: &mut AnyConnection, fact: &Fact) -> Result<(), sqlx::E
     .bind(&fact.member_id)
     .bind(&fact.text)
     .bind(serde_json::to_string(&fact.evidence_ids).unwrap_or_else(|_| "[]".into()))
+    .bind(i64::from(fact.year))
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Facts per statement in [`append_all`] (10 parameters each).
+const FACTS_PER_INSERT: usize = 100;
+
+/// Appends many facts inside the caller's transaction, a hundred per
+/// statement (an import batch's members).
+pub async fn append_all(conn: &mut AnyConnection, facts: &[Fact]) -> Result<(), sqlx::Error> {
+    for chunk in facts.chunks(FACTS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let marks: Vec<String> = (1..=10).map(|c| format!("${}", i * 10 + c)).collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO journal (kind, occur_time, subject_id, district_id, community_id, unit_org_id, member_id, \
+             text, evidence_ids, year) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for fact in chunk {
+            query = query
+                .bind(fact.kind)
+                .bind(fact.occur_millis)
+                .bind(&fact.subject_id)
+                .bind(&fact.district_id)
+                .bind(&fact.community_id)
+                .bind(&fact.unit_org_id)
+                .bind(&fact.member_id)
+                .bind(&fact.text)
+                .bind(serde_json::to_string(&fact.evidence_ids).unwrap_or_else(|_| "[]".into()))
+                .bind(i64::from(fact.year));
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -145,7 +197,7 @@ pub async fn list(pool: &AnyPool, after: i64, limit: i64) -> Result<Vec<pb::Jour
     publish(pool).await?;
     let rows = sqlx::query(
         "SELECT position, kind, occur_time, subject_id, district_id, community_id, unit_org_id, member_id, text, \
-         evidence_ids FROM journal WHERE position > $1 ORDER BY position LIMIT $2",
+         evidence_ids, year FROM journal WHERE position > $1 ORDER BY position LIMIT $2",
     )
     .bind(after)
     .bind(limit)
@@ -165,6 +217,7 @@ pub async fn list(pool: &AnyPool, after: i64, limit: i64) -> Result<Vec<pb::Jour
                 member_id: row.try_get("member_id")?,
                 text: row.try_get("text")?,
                 evidence_ids: serde_json::from_str(&evidence).unwrap_or_default(),
+                year: i32::try_from(row.try_get::<i64, _>("year")?).unwrap_or(0),
             })
         })
         .collect()

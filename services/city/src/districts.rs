@@ -130,6 +130,7 @@ impl District {
                 member_id: e.member_id,
                 text: e.text,
                 evidence_ids: e.evidence_ids,
+                year: e.year,
             })
             .collect())
     }

@@ -75,6 +75,8 @@ pub struct Event {
     pub member_id: String,
     pub text: String,
     pub evidence_ids: Vec<String>,
+    /// The year the fact is about (a report's), 0 when none; not part of the feed.
+    pub year: i32,
 }
 
 /// The fact kind scoring journals when a settlement version is published.
@@ -293,3 +295,6 @@ impl CityRelocation {
 pub const RELOCATION_DECLARED: &str = "relocation.declared";
 /// The fact kind a registry journals when a member's report is confirmed.
 pub const REPORT_CONFIRMED: &str = "member_report.confirmed";
+/// The fact kinds a registry journals when a member joins, or changes unit or community.
+pub const MEMBER_CREATED: &str = "member.created";
+pub const MEMBER_UPDATED: &str = "member.updated";

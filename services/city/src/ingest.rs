@@ -14,8 +14,8 @@ use prometheus::IntGaugeVec;
 use crate::app::City;
 use crate::districts::District;
 use crate::domain::{
-    CityRelocation, Journal, PublishedSettlement, RELOCATION_DECLARED, REPORT_CONFIRMED, RelocationStatus, Result,
-    SETTLEMENT_PUBLISHED, now_millis,
+    CityRelocation, Journal, MEMBER_CREATED, MEMBER_UPDATED, PublishedSettlement, RELOCATION_DECLARED,
+    REPORT_CONFIRMED, RelocationStatus, Result, SETTLEMENT_PUBLISHED, now_millis,
 };
 use crate::settings::CitySettings;
 use crate::storage::{self as db, Read};
@@ -163,7 +163,11 @@ impl Stream {
         };
         let mut tx = pool.begin().await?;
         let mut added = 0u64;
-        for event in &events {
+        // Roster facts feed the roster (below), not the cloud's feed.
+        for event in events
+            .iter()
+            .filter(|e| !dualreport_platform::journal::is_roster(&e.kind))
+        {
             if db::append_event(&mut tx, event).await? {
                 added += 1;
             }
@@ -189,9 +193,10 @@ impl Stream {
         Ok(read.caught_up)
     }
 
-    /// What a registry fact tells the relocation saga: a move to another
-    /// district was declared here, or a member's report was confirmed here
-    /// (the end of a move to this district).
+    /// What a registry fact tells the roster and the relocation saga: a
+    /// member joined or moved within the district, a report was confirmed
+    /// here (also the end of a move to this district), or a move to
+    /// another district was declared here (the member leaves this roster).
     async fn relocation_fact(
         &self,
         conn: &mut sqlx::AnyConnection,
@@ -200,6 +205,7 @@ impl Stream {
     ) -> Result<()> {
         match event.kind.as_str() {
             RELOCATION_DECLARED => {
+                db::remove_member(conn, &self.district.name, &event.member_id).await?;
                 db::insert_relocation(
                     conn,
                     &CityRelocation {
@@ -219,9 +225,15 @@ impl Stream {
                 )
                 .await
             }
-            REPORT_CONFIRMED => db::mark_reported(conn, &event.member_id, &self.district.name, now)
-                .await
-                .map(|_| ()),
+            REPORT_CONFIRMED => {
+                if event.year > 0 {
+                    db::insert_report(conn, &self.district.name, &event.member_id, event.year).await?;
+                }
+                db::mark_reported(conn, &event.member_id, &self.district.name, now)
+                    .await
+                    .map(|_| ())
+            }
+            MEMBER_CREATED | MEMBER_UPDATED => db::upsert_member(conn, &self.district.name, event).await,
             _ => Ok(()),
         }
     }

@@ -14,5 +14,6 @@ pub mod reference;
 pub mod saga;
 pub mod settings;
 pub mod startup;
+pub mod statistics;
 pub mod storage;
 pub mod summary;

@@ -179,7 +179,11 @@ impl Background {
                 continue;
             };
             let mut events = Vec::with_capacity(entries.len());
-            for mut event in entries {
+            // Roster facts keep the city's roster; they are not events for the cloud.
+            for mut event in entries
+                .into_iter()
+                .filter(|e| !dualreport_platform::journal::is_roster(&e.kind))
+            {
                 // Fill in where it happened when the source did not say (best effort, cached).
                 if event.unit_org_id.is_empty()
                     && !event.member_id.is_empty()

@@ -7,7 +7,12 @@ pub static ACCESS: AccessTable = AccessTable {
     service: crate::startup::SERVICE_NAME,
     rules: &[
         Rule {
-            rpcs: &["ListDistricts", "ListCityRelocations"],
+            rpcs: &[
+                "ListDistricts",
+                "ListCityRelocations",
+                "GetCityStatistics",
+                "ListMunicipalUnitStatistics",
+            ],
             roles: &[Role::CityAdmin],
             scope: "the city's admins (token org = `city.city_id`)",
         },

@@ -134,6 +134,31 @@ fn chrono_date(text: &str) -> Option<dualreport_proto::common::v1::Date> {
     }
 }
 
+fn stat_year(year: i32) -> Result<i32, Status> {
+    if (2000..=9999).contains(&year) {
+        Ok(year)
+    } else {
+        Err(err::invalid_field("year", "must be a year from 2000 to 9999"))
+    }
+}
+
+fn count(n: i64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+fn district_line_to_pb(l: crate::statistics::DistrictLine) -> pb::DistrictStatistics {
+    pb::DistrictStatistics {
+        report_rate_permille: count(l.report_rate_permille()),
+        district: l.district,
+        members: count(l.members),
+        reported: count(l.reported),
+        board_lines: count(l.board_lines),
+        points: l.points,
+        stars: l.stars.into_iter().map(count).collect(),
+        as_of: (l.as_of_ms > 0).then(|| timestamp(l.as_of_ms)),
+    }
+}
+
 fn line_to_pb(l: BoardLine) -> pb::CityBoardLine {
     let kind = match l.subject_kind {
         SubjectKind::Member => spb::SubjectKind::Member,
@@ -277,6 +302,61 @@ impl CityService for CityApi {
             .map_err(to_status)?;
         Ok(Response::new(pb::ListCityRelocationsResponse {
             relocations: rows.into_iter().map(|r| relocation_to_pb(r, &today)).collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn get_city_statistics(
+        &self,
+        request: Request<pb::GetCityStatisticsRequest>,
+    ) -> R<pb::GetCityStatisticsResponse> {
+        let p = principal(&request)?;
+        let r = request.into_inner();
+        let year = stat_year(r.year)?;
+        let period = match r.period.as_ref() {
+            None => None,
+            Some(_) => Some(period("period", r.period.as_ref()).map_err(bad)?),
+        };
+        let (lines, city) = self.city.city_statistics(&p, year, period).await.map_err(to_status)?;
+        Ok(Response::new(pb::GetCityStatisticsResponse {
+            year,
+            districts: lines.into_iter().map(district_line_to_pb).collect(),
+            city: Some(district_line_to_pb(city)),
+        }))
+    }
+
+    async fn list_municipal_unit_statistics(
+        &self,
+        request: Request<pb::ListMunicipalUnitStatisticsRequest>,
+    ) -> R<pb::ListMunicipalUnitStatisticsResponse> {
+        let p = principal(&request)?;
+        let r = request.into_inner();
+        let year = stat_year(r.year)?;
+        let page = page(r.page_size, &r.page_token)?;
+        let (units, next) = self.city.unit_statistics(&p, year, &page).await.map_err(to_status)?;
+        Ok(Response::new(pb::ListMunicipalUnitStatisticsResponse {
+            units: units
+                .into_iter()
+                .map(|u| {
+                    let (members, reported) = (u.members(), u.reported());
+                    pb::MunicipalUnitStatistics {
+                        unit_org_id: u.unit.id,
+                        unit_name: u.unit.name,
+                        members: count(members),
+                        reported: count(reported),
+                        report_rate_permille: count(if members == 0 { 0 } else { reported * 1000 / members }),
+                        districts: u
+                            .districts
+                            .into_iter()
+                            .map(|(district, members, reported)| pb::DistrictCount {
+                                district,
+                                members: count(members),
+                                reported: count(reported),
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
             next_page_token: next,
         }))
     }

@@ -226,6 +226,7 @@ impl Registry {
                 member_id: report.member_id.clone(),
                 text: format!("{} 年度报到已确认（{}）", report.year, community.name),
                 evidence_ids: Vec::new(),
+                year: report.year,
             },
         )
         .await?;

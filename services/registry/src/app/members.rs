@@ -58,6 +58,43 @@ impl Registry {
         })
     }
 
+    /// Facts for the journal about members joining (`member.created`) or
+    /// changing unit or community (`member.updated`): the city tier's
+    /// roster of each district, from which it counts report rates.
+    pub(super) async fn member_facts(
+        &self,
+        conn: &mut AnyConnection,
+        kind: &'static str,
+        members: &[(&str, &str, &str)],
+    ) -> Result<Vec<journal::Fact>> {
+        let mut districts: HashMap<String, String> = HashMap::new();
+        let mut facts = Vec::with_capacity(members.len());
+        let now = now_millis();
+        for &(id, unit, community) in members {
+            if !districts.contains_key(community) {
+                let district = self
+                    .org(conn, community)
+                    .await?
+                    .and_then(|c| c.district_id)
+                    .unwrap_or_default();
+                districts.insert(community.to_owned(), district);
+            }
+            facts.push(journal::Fact {
+                kind,
+                occur_millis: now,
+                subject_id: id.to_owned(),
+                district_id: districts.get(community).cloned().unwrap_or_default(),
+                community_id: community.to_owned(),
+                unit_org_id: unit.to_owned(),
+                member_id: id.to_owned(),
+                text: String::new(),
+                evidence_ids: Vec::new(),
+                year: 0,
+            });
+        }
+        Ok(facts)
+    }
+
     /// The unit org and residence community a profile names must exist and be
     /// of the right kind; `field_prefix` names them in errors.
     pub(super) async fn check_profile_refs(
@@ -106,6 +143,14 @@ impl Registry {
             .await?;
         let row = self.seal_row(&new_id(), &profile, now_millis())?;
         db::insert_member(&mut tx, &row).await?;
+        let facts = self
+            .member_facts(
+                &mut tx,
+                "member.created",
+                &[(&row.id, &row.unit_org_id, &row.residence_community_id)],
+            )
+            .await?;
+        journal::append_all(&mut tx, &facts).await?;
         let after = member_fields(&profile);
         self.audit(
             &mut tx,
@@ -232,6 +277,18 @@ impl Registry {
         if !db::update_member(&mut tx, &row, previous).await? {
             return Err(etag::changed_meanwhile("member", id).into());
         }
+        if before["unit_org_id"] != serde_json::json!(profile.unit_org_id)
+            || before["residence_community_id"] != serde_json::json!(profile.residence_community_id)
+        {
+            let facts = self
+                .member_facts(
+                    &mut tx,
+                    "member.updated",
+                    &[(&row.id, &row.unit_org_id, &row.residence_community_id)],
+                )
+                .await?;
+            journal::append_all(&mut tx, &facts).await?;
+        }
         let after = member_fields(&profile);
         let unit = profile.unit_org_id.clone();
         self.audit(
@@ -309,6 +366,18 @@ impl Registry {
             return Ok(ImportOutcome::Rejected(errors));
         }
         db::insert_members(&mut tx, &rows).await?;
+        let joined: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|row| {
+                (
+                    row.id.as_str(),
+                    row.unit_org_id.as_str(),
+                    row.residence_community_id.as_str(),
+                )
+            })
+            .collect();
+        let facts = self.member_facts(&mut tx, "member.created", &joined).await?;
+        journal::append_all(&mut tx, &facts).await?;
         let ids: Vec<String> = rows.into_iter().map(|row| row.id).collect();
         // One record per batch (a roster is up to 100k members), filed under the importer's org.
         if let Some(admin) = &admin {

@@ -50,6 +50,14 @@ impl Registry {
         if !db::update_member(&mut tx, &moved, member.updated_at).await? {
             return Err(etag::changed_meanwhile("member", member_id).into());
         }
+        let facts = self
+            .member_facts(
+                &mut tx,
+                "member.updated",
+                &[(&moved.id, &moved.unit_org_id, &moved.residence_community_id)],
+            )
+            .await?;
+        journal::append_all(&mut tx, &facts).await?;
         let relocation = Relocation {
             id: new_id(),
             member_id: member.id,
@@ -165,6 +173,7 @@ impl Registry {
                 member_id: member.id.clone(),
                 text: format!("迁往{}（到 {} 前报到）", to_district, relocation.due_on),
                 evidence_ids: Vec::new(),
+                year: 0,
             },
         )
         .await?;
@@ -240,6 +249,14 @@ impl Registry {
         self.check_profile_refs(&mut tx, &profile, "profile").await?;
         let row = self.seal_row(member_id, &profile, now_millis())?;
         db::insert_member(&mut tx, &row).await?;
+        let facts = self
+            .member_facts(
+                &mut tx,
+                "member.created",
+                &[(&row.id, &row.unit_org_id, &row.residence_community_id)],
+            )
+            .await?;
+        journal::append_all(&mut tx, &facts).await?;
         let mut after = member_fields(&profile);
         after["relocation_id"] = serde_json::json!(relocation_id);
         self.audit(
