@@ -74,6 +74,7 @@ test-sqlite: build ## Rust tests on SQLite only (quick loop)
 bench: ## Benchmarks (release build) at a district's size on PostgreSQL and SQLite, each figure beside a baseline of the same run
 	cargo build --release --workspace --bins
 	./scripts/with-postgres.sh env DUALREPORT_BIN_DIR=$${CARGO_TARGET_DIR:-$(CURDIR)/target}/release cargo bench -p e2e --bench district
+	./scripts/with-postgres.sh env DUALREPORT_BIN_DIR=$${CARGO_TARGET_DIR:-$(CURDIR)/target}/release cargo bench -p e2e --bench city
 	cargo bench -p registry --bench registry
 	DUALREPORT_BIN_DIR=$${CARGO_TARGET_DIR:-$(CURDIR)/target}/release cargo bench -p scoring --bench scoring
 
