@@ -73,6 +73,7 @@ for i in "${!districts[@]}"; do
     own=(DUALREPORT__SERVER__PORT="$(port_of "$i" "$s")" DUALREPORT__SERVER__METRICS_PORT="$(metrics_of "$i" "$s")"
       DUALREPORT__DATABASE__URL="sqlite://$dir/$name.db?mode=rwc")
     case $name in
+      registry) own+=(DUALREPORT__CITY__URL="http://127.0.0.1:$city_port") ;;
       volunteering) own+=(DUALREPORT__REGISTRY__URL="$(url 0)" DUALREPORT__SCORING__URL="$(url 2)"
         DUALREPORT__EVIDENCE__STORE="file://$dir/evidence") ;;
       scoring) own+=(DUALREPORT__REGISTRY__URL="$(url 0)") ;;
