@@ -137,6 +137,51 @@ impl City {
     }
 }
 
+/// The merged table as CSV (UTF-8 with BOM, formula-guarded cells): one
+/// line per row with its district, and, when districts did not answer, a
+/// last line naming them.
+pub fn csv(summary: &MunicipalSummary) -> Vec<u8> {
+    use dualreport_platform::csv::{BOM, line};
+    let mut out = String::from(BOM);
+    line(
+        [
+            "序号",
+            "区",
+            "姓名",
+            "是否报到",
+            "报到社区",
+            "积分",
+            "星级",
+            "社区评价",
+            "数据不全",
+        ],
+        &mut out,
+    );
+    for (district, row) in &summary.rows {
+        let (number, points, stars) = (row.number.to_string(), row.points.to_string(), row.stars.to_string());
+        line(
+            [
+                number.as_str(),
+                district.as_str(),
+                row.name.as_str(),
+                if row.reported { "是" } else { "否" },
+                row.reported_community_id.as_str(),
+                points.as_str(),
+                stars.as_str(),
+                row.comment.as_str(),
+                if row.incomplete { "是" } else { "" },
+            ],
+            &mut out,
+        );
+    }
+    let missing = summary.missing_districts();
+    if !missing.is_empty() {
+        let note = format!("未答复的区：{}", missing.join("、"));
+        line([note.as_str()], &mut out);
+    }
+    out.into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

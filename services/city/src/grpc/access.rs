@@ -37,7 +37,7 @@ pub static ACCESS: AccessTable = AccessTable {
             scope: "everyone in the suite: reference data",
         },
         Rule {
-            rpcs: &["GetMunicipalSummary"],
+            rpcs: &["GetMunicipalSummary", "DownloadMunicipalSummary"],
             roles: &[Role::CityAdmin, Role::UnitAdmin],
             scope: "the municipal unit's admins and those of the municipal orgs above it; the city's admins. Each district checks the caller again (its token is passed on)",
         },

@@ -266,6 +266,15 @@ impl CityService for CityApi {
         reference::list_reference_changes(&self.city, request).await
     }
 
+    type DownloadMunicipalSummaryStream = reference::DownloadStream;
+
+    async fn download_municipal_summary(
+        &self,
+        request: Request<pb::DownloadMunicipalSummaryRequest>,
+    ) -> R<Self::DownloadMunicipalSummaryStream> {
+        reference::download_municipal_summary(&self.city, request).await
+    }
+
     async fn get_municipal_summary(
         &self,
         request: Request<pb::GetMunicipalSummaryRequest>,

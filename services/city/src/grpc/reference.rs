@@ -173,6 +173,57 @@ fn summary_period(
     Ok(*p)
 }
 
+/// The summary a request asks for, as the caller may see it.
+async fn summary_of(
+    city: &City,
+    p: &dualreport_platform::auth::Principal,
+    token: &str,
+    r: &pb::GetMunicipalSummaryRequest,
+) -> Result<crate::summary::MunicipalSummary, Status> {
+    let unit = dualreport_platform::validate::id("unit_org_id", &r.unit_org_id).map_err(bad)?;
+    let period = summary_period(r.period.as_ref())?;
+    city.municipal_summary(p, token, &unit, period).await.map_err(to_status)
+}
+
+/// The bytes of one download message at most: well inside any client's default 4 MiB.
+const DOWNLOAD_CHUNK_BYTES: usize = 256 * 1024;
+
+pub(super) type DownloadStream = std::pin::Pin<
+    Box<dyn tokio_stream::Stream<Item = Result<pb::DownloadMunicipalSummaryResponse, Status>> + Send + 'static>,
+>;
+
+pub(super) async fn download_municipal_summary(
+    city: &City,
+    request: Request<pb::DownloadMunicipalSummaryRequest>,
+) -> R<DownloadStream> {
+    let p = principal(&request)?;
+    let token = bearer(&request)?;
+    let r = request.into_inner().summary.unwrap_or_default();
+    let summary = summary_of(city, &p, &token, &r)
+        .await
+        .map_err(|s| err::nested("summary", s))?;
+    let file_name = format!("{}-附录F-{}.csv", summary.unit.name, summary.period.year);
+    let incomplete = !summary.complete();
+    let bytes = crate::summary::csv(&summary);
+    let chunks: Vec<Result<pb::DownloadMunicipalSummaryResponse, Status>> = bytes
+        .chunks(DOWNLOAD_CHUNK_BYTES)
+        .enumerate()
+        .map(|(i, chunk)| {
+            Ok(pb::DownloadMunicipalSummaryResponse {
+                file_name: if i == 0 { file_name.clone() } else { String::new() },
+                content_type: if i == 0 {
+                    "text/csv; charset=utf-8".into()
+                } else {
+                    String::new()
+                },
+                incomplete: i == 0 && incomplete,
+                chunk: chunk.to_vec(),
+            })
+        })
+        .collect();
+    Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
+}
+
 pub(super) async fn get_municipal_summary(
     city: &City,
     request: Request<pb::GetMunicipalSummaryRequest>,
@@ -180,12 +231,7 @@ pub(super) async fn get_municipal_summary(
     let p = principal(&request)?;
     let token = bearer(&request)?;
     let r = request.into_inner();
-    let unit = dualreport_platform::validate::id("unit_org_id", &r.unit_org_id).map_err(bad)?;
-    let period = summary_period(r.period.as_ref())?;
-    let summary = city
-        .municipal_summary(&p, &token, &unit, period)
-        .await
-        .map_err(to_status)?;
+    let summary = summary_of(city, &p, &token, &r).await?;
     let complete = summary.complete();
     let missing_districts = summary.missing_districts();
     Ok(Response::new(pb::GetMunicipalSummaryResponse {

@@ -754,6 +754,50 @@ async fn a_municipal_units_summary_spans_the_districts_and_names_a_silent_one(ba
         .expect_err("bad half");
     assert_invalid(&bad, "period.half");
 
+    // The same table as a CSV file, streamed.
+    let download = |token: String| {
+        let unit = unit.id.clone();
+        async move {
+            let mut stream =
+                dualreport_proto::city::v1::city_service_client::CityServiceClient::new(authed(channel(port), &token))
+                    .download_municipal_summary(cpb::DownloadMunicipalSummaryRequest {
+                        summary: Some(cpb::GetMunicipalSummaryRequest {
+                            unit_org_id: unit,
+                            period: Some(common::Period { year, half: 0 }),
+                        }),
+                    })
+                    .await?
+                    .into_inner();
+            let mut parts = Vec::new();
+            while let Some(part) = stream.message().await? {
+                parts.push(part);
+            }
+            Ok::<_, tonic::Status>(parts)
+        }
+    };
+    let parts = download(unit_admin.clone()).await.expect("download");
+    assert!(
+        parts[0].file_name.ends_with(".csv") && !parts[0].incomplete,
+        "{:?}",
+        parts[0].file_name
+    );
+    let bytes: Vec<u8> = parts.iter().flat_map(|p| p.chunk.clone()).collect();
+    let text = String::from_utf8(bytes).expect("utf-8");
+    assert!(text.starts_with("\u{feff}序号,区,姓名,是否报到"), "{text}");
+    assert_eq!(text.lines().count(), 4, "a header and three rows: {text}");
+    assert!(text.contains(",west,西甲,是,"), "{text}");
+    let bad = city
+        .client(&unit_admin)
+        .download_municipal_summary(cpb::DownloadMunicipalSummaryRequest {
+            summary: Some(cpb::GetMunicipalSummaryRequest {
+                unit_org_id: unit.id.clone(),
+                period: Some(common::Period { year, half: 9 }),
+            }),
+        })
+        .await
+        .expect_err("a bad half inside the wrapped request");
+    assert_invalid(&bad, "summary.period.half");
+
     // West goes down: the summary is partial and names it; east's rows stay.
     city.district_mut("west").stop_all();
     let partial = summary(unit_admin.clone())
@@ -770,6 +814,15 @@ async fn a_municipal_units_summary_spans_the_districts_and_names_a_silent_one(ba
         .find(|d| d.district == "west")
         .expect("west's part");
     assert!(!west.answered && !west.error.is_empty(), "{west:?}");
+    let parts = download(unit_admin.clone()).await.expect("a partial download");
+    assert!(parts[0].incomplete);
+    let text: Vec<u8> = parts.iter().flat_map(|p| p.chunk.clone()).collect();
+    assert!(
+        String::from_utf8(text)
+            .expect("utf-8")
+            .trim_end()
+            .ends_with("未答复的区：west")
+    );
     // Back: whole again.
     city.district_mut("west").restart_all();
     eventually("west answers again", || async {
