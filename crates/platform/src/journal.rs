@@ -99,23 +99,7 @@ pub async fn lock_appends(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
 
 /// Appends a fact inside the caller's transaction.
 pub async fn append(conn: &mut AnyConnection, fact: &Fact) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO journal (kind, occur_time, subject_id, district_id, community_id, unit_org_id, member_id, \
-         text, evidence_ids, year) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(fact.kind)
-    .bind(fact.occur_millis)
-    .bind(&fact.subject_id)
-    .bind(&fact.district_id)
-    .bind(&fact.community_id)
-    .bind(&fact.unit_org_id)
-    .bind(&fact.member_id)
-    .bind(&fact.text)
-    .bind(serde_json::to_string(&fact.evidence_ids).unwrap_or_else(|_| "[]".into()))
-    .bind(i64::from(fact.year))
-    .execute(conn)
-    .await?;
-    Ok(())
+    append_all(conn, std::slice::from_ref(fact)).await
 }
 
 /// Facts per statement in [`append_all`] (10 parameters each).

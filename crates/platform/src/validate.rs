@@ -52,6 +52,25 @@ pub fn known<E: TryFrom<i32>>(field: &str, value: i32) -> Result<E, FieldError> 
     E::try_from(value).map_err(|_| FieldError::new(field, format!("{value} is not a value of this enum")))
 }
 
+/// A district's name in the city tier (`[districts.<name>]`): lower-case
+/// ASCII letters, digits and `_`, 1 to 40 of them, since it is part of
+/// environment variable names (`DUALREPORT__DISTRICTS__<NAME>__…`).
+pub fn district_name(field: &str, value: &str) -> Result<String, FieldError> {
+    let valid = !value.is_empty()
+        && value.len() <= 40
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(FieldError::new(
+            field,
+            "must be a district's name in the city tier: 1 to 40 lower-case letters, digits or '_'",
+        ))
+    }
+}
+
 /// An optional [`id`]: empty stays empty (a filter not given).
 pub fn optional_id(field: &str, value: &str) -> Result<String, FieldError> {
     if value.is_empty() {
@@ -97,4 +116,15 @@ macro_rules! stored_enum {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn district_names_are_what_an_environment_variable_can_carry() {
+        assert!(super::district_name("d", "jinshui_2").is_ok());
+        for bad in ["", "Jinshui", "jin-shui", "金水", &"x".repeat(41)] {
+            assert!(super::district_name("d", bad).is_err(), "{bad}");
+        }
+    }
 }

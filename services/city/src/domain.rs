@@ -20,24 +20,7 @@ dualreport_platform::service_error!(CityError);
 
 pub type Result<T, E = CityError> = std::result::Result<T, E>;
 
-/// A district's name in the city's configuration: lower-case ASCII letters,
-/// digits and `_`, 1 to 40 of them (it is part of environment variable
-/// names, `DUALREPORT__DISTRICTS__<NAME>__…`).
-pub fn district_name(field: &str, value: &str) -> Result<String, FieldError> {
-    let valid = !value.is_empty()
-        && value.len() <= 40
-        && value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if valid {
-        Ok(value.to_owned())
-    } else {
-        Err(FieldError::new(
-            field,
-            "must be a district name: 1 to 40 lower-case letters, digits or '_'",
-        ))
-    }
-}
+pub use dualreport_platform::validate::district_name;
 
 /// The district journals the city reads (`EventJournalService` of each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -180,14 +163,6 @@ mod tests {
         assert_eq!(parse_cursor("").unwrap(), 0);
         for bad in ["ev1.3", "city1.-1", "city1.x", "42"] {
             assert_eq!(parse_cursor(bad).unwrap_err().field, "cursor", "{bad}");
-        }
-    }
-
-    #[test]
-    fn district_names_are_what_an_environment_variable_can_carry() {
-        assert!(district_name("d", "jinshui_2").is_ok());
-        for bad in ["", "Jinshui", "jin-shui", "金水", &"x".repeat(41)] {
-            assert!(district_name("d", bad).is_err(), "{bad}");
         }
     }
 }

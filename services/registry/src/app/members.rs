@@ -58,6 +58,35 @@ impl Registry {
         })
     }
 
+    /// Writes one access row per personal field `p` reads of member `id`
+    /// (phone and home address), with the paths that decide who may read the log.
+    pub(super) async fn log_personal_reads(
+        &self,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        id: &str,
+        paths: &MemberPaths,
+    ) -> Result<()> {
+        let now = now_millis();
+        for field in [PHONE, HOME_ADDRESS] {
+            db::insert_access(
+                conn,
+                &db::AccessRow {
+                    id: new_id(),
+                    reader_subject: p.subject.clone(),
+                    reader_role: p.role.as_str().to_owned(),
+                    member_id: id.to_owned(),
+                    field: field.to_owned(),
+                    accessed_at: now,
+                    unit_path: paths.unit.clone(),
+                    community_path: paths.community.clone(),
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Facts for the journal about members joining (`member.created`) or
     /// changing unit or community (`member.updated`): the city tier's
     /// roster of each district, from which it counts report rates.
@@ -189,23 +218,7 @@ impl Registry {
                     p.role.as_str()
                 )));
             }
-            let now = now_millis();
-            for field in [PHONE, HOME_ADDRESS] {
-                db::insert_access(
-                    &mut tx,
-                    &db::AccessRow {
-                        id: new_id(),
-                        reader_subject: p.subject.clone(),
-                        reader_role: p.role.as_str().to_owned(),
-                        member_id: row.id.clone(),
-                        field: field.to_owned(),
-                        accessed_at: now,
-                        unit_path: paths.unit.clone(),
-                        community_path: paths.community.clone(),
-                    },
-                )
-                .await?;
-            }
+            self.log_personal_reads(&mut tx, p, &row.id, &paths).await?;
         }
         let view = self.open_row(&row, whole)?;
         tx.commit().await?;

@@ -210,23 +210,7 @@ impl Registry {
         }
         let row = db::require_member(&mut tx, &relocation.member_id).await?;
         let paths = self.member_paths(&mut tx, &row).await?;
-        let now = now_millis();
-        for field in [PHONE, HOME_ADDRESS] {
-            db::insert_access(
-                &mut tx,
-                &db::AccessRow {
-                    id: new_id(),
-                    reader_subject: p.subject.clone(),
-                    reader_role: p.role.as_str().to_owned(),
-                    member_id: row.id.clone(),
-                    field: field.to_owned(),
-                    accessed_at: now,
-                    unit_path: paths.unit.clone(),
-                    community_path: paths.community.clone(),
-                },
-            )
-            .await?;
-        }
+        self.log_personal_reads(&mut tx, p, &row.id, &paths).await?;
         let view = self.open_row(&row, true)?;
         tx.commit().await?;
         Ok((relocation, view))

@@ -116,21 +116,12 @@ pub(super) async fn list_not_reported_members(
     }))
 }
 
-/// A district's name as the city tier gives it (lower-case letters, digits
-/// and `_`); empty stays empty (within this district).
+/// A district's name as the city tier gives it; empty stays empty (within this district).
 fn district_name(field: &str, value: &str) -> Result<String, Status> {
-    let valid = value.len() <= 40
-        && value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if valid {
-        Ok(value.to_owned())
-    } else {
-        Err(err::invalid_field(
-            field,
-            "must be a district's name in the city tier: up to 40 lower-case letters, digits or '_'",
-        ))
+    if value.is_empty() {
+        return Ok(String::new());
     }
+    dualreport_platform::validate::district_name(field, value).map_err(|e| err::invalid_fields(&[e]))
 }
 
 pub(super) async fn get_relocation_transfer(
