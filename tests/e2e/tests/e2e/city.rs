@@ -464,6 +464,37 @@ async fn create_municipal_unit(
         .map(|r| r.into_inner().organization.expect("organization"))
 }
 
+/// A member of municipal `unit` living in `suite`'s community A, created by
+/// the unit's admin; reported and confirmed there for `report_year` when given.
+async fn municipal_member(suite: &Suite, unit: &str, name: &str, report_year: Option<i32>) -> String {
+    let member = suite
+        .registry(&admin_token(Role::UnitAdmin, unit))
+        .create_member(rpb::CreateMemberRequest {
+            request_id: format!("member-{name}"),
+            profile: Some(profile(name, unit, &suite.city.community_a.id)),
+        })
+        .await
+        .expect("member")
+        .into_inner()
+        .member
+        .expect("member");
+    if let Some(year) = report_year {
+        let registry = channel(suite.registry.port);
+        report_and_confirm(&registry, &member.id, &suite.city.community_a.id, year, "第一党支部").await;
+    }
+    member.id
+}
+
+/// Waits until every district's registry has copied the city's org `id`.
+async fn reaches_every_district(city: &CityTier, id: &str) {
+    for (name, suite) in &city.districts {
+        eventually(&format!("org {id} reaches {name}"), || async {
+            in_district(suite, id).await
+        })
+        .await;
+    }
+}
+
 /// The org as `suite`'s registry knows it, if it does.
 async fn in_district(suite: &Suite, id: &str) -> Option<rpb::Organization> {
     suite
@@ -592,12 +623,7 @@ async fn municipal_units_are_the_citys_and_reach_every_district(backend: Backend
     let later = create_municipal_unit(&city, "education", "市教育局机关党委", &committee.id)
         .await
         .expect("later");
-    for (name, suite) in &city.districts {
-        eventually(&format!("the later unit reaches {name}"), || async {
-            in_district(suite, &later.id).await
-        })
-        .await;
-    }
+    reaches_every_district(&city, &later.id).await;
 }
 
 async fn a_municipal_units_summary_spans_the_districts_and_names_a_silent_one(backend: Backend) {
@@ -611,32 +637,12 @@ async fn a_municipal_units_summary_spans_the_districts_and_names_a_silent_one(ba
     let other = create_municipal_unit(&city, "roads", "市交通局机关党委", &committee.id)
         .await
         .expect("other");
-    for (name, suite) in &city.districts {
-        eventually(&format!("the units reach {name}"), || async {
-            in_district(suite, &other.id).await
-        })
-        .await;
-    }
+    reaches_every_district(&city, &other.id).await;
     let year = dualreport_policy::china_today().year();
     let unit_admin = admin_token(Role::UnitAdmin, &unit.id);
     // East: one member reported and confirmed, one not; west: one reported; north: none.
     for (district, name, reports) in [("east", "东甲", true), ("east", "东乙", false), ("west", "西甲", true)] {
-        let suite = city.district(district);
-        let member = suite
-            .registry(&unit_admin)
-            .create_member(rpb::CreateMemberRequest {
-                request_id: format!("member-{name}"),
-                profile: Some(profile(name, &unit.id, &suite.city.community_a.id)),
-            })
-            .await
-            .expect("member")
-            .into_inner()
-            .member
-            .expect("member");
-        if reports {
-            let registry = channel(suite.registry.port);
-            report_and_confirm(&registry, &member.id, &suite.city.community_a.id, year, "第一党支部").await;
-        }
+        municipal_member(city.district(district), &unit.id, name, reports.then_some(year)).await;
     }
     let port = city.city.port;
     let summary = |token: String| {
@@ -864,37 +870,10 @@ async fn a_member_moves_between_districts_through_the_city_even_when_it_was_down
     let unit = create_municipal_unit(&city, "health", "市卫健委机关党委", "city")
         .await
         .expect("unit");
-    for (name, suite) in &city.districts {
-        eventually(&format!("the unit reaches {name}"), || async {
-            in_district(suite, &unit.id).await
-        })
-        .await;
-    }
+    reaches_every_district(&city, &unit.id).await;
     let year = dualreport_policy::china_today().year();
     let unit_admin = admin_token(Role::UnitAdmin, &unit.id);
-    let member_in = |district: &str, name: &str| {
-        let suite = city.district(district);
-        let unit_admin = unit_admin.clone();
-        let unit = unit.id.clone();
-        let name = name.to_owned();
-        async move {
-            let member = suite
-                .registry(&unit_admin)
-                .create_member(rpb::CreateMemberRequest {
-                    request_id: format!("member-{name}"),
-                    profile: Some(profile(&name, &unit, &suite.city.community_a.id)),
-                })
-                .await
-                .expect("member")
-                .into_inner()
-                .member
-                .expect("member");
-            let registry = channel(suite.registry.port);
-            report_and_confirm(&registry, &member.id, &suite.city.community_a.id, year, "第一党支部").await;
-            member.id
-        }
-    };
-    let mover = member_in("east", "李迁").await;
+    let mover = municipal_member(city.district("east"), &unit.id, "李迁", Some(year)).await;
     let (east, west) = (city.district("east"), city.district("west"));
 
     // The member moves from east to west: east ends the registration at once.
@@ -1009,7 +988,7 @@ async fn a_member_moves_between_districts_through_the_city_even_when_it_was_down
     assert_invalid(&refused, "to_district");
 
     // A move while the city is down completes when it returns.
-    let second = member_in("east", "王迁").await;
+    let second = municipal_member(city.district("east"), &unit.id, "王迁", Some(year)).await;
     city.city.stop();
     let north_community = city.district("north").city.community_a.id.clone();
     declare_move(city.district("east"), &second, "north", &north_community)
