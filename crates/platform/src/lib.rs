@@ -34,6 +34,7 @@ pub mod telemetry;
 pub mod tls;
 pub mod trace_context;
 pub mod validate;
+pub mod watch;
 pub mod wire;
 
 /// Every binary of the suite allocates with mimalloc: under many small

@@ -189,14 +189,13 @@ impl CityService for CityApi {
         }))
     }
 
-    type WatchEventsStream =
-        std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::WatchEventsResponse, Status>> + Send + 'static>>;
+    type WatchEventsStream = dualreport_platform::watch::Follow<pb::WatchEventsResponse>;
 
     async fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> R<Self::WatchEventsStream> {
         let p = principal(&request)?;
         self.city.may_watch(&p).map_err(to_status)?;
         let r = request.into_inner();
-        let mut after = parse_cursor(&r.cursor).map_err(bad)?;
+        let after = parse_cursor(&r.cursor).map_err(bad)?;
         let last = self.city.last_sequence().await.map_err(to_status)?;
         if after > last {
             return Err(err::invalid_field(
@@ -204,45 +203,20 @@ impl CityService for CityApi {
                 "is beyond the newest event; pass a cursor this feed returned",
             ));
         }
-        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let waiting = dualreport_platform::watch::Waiting {
+            appended: self.city.appended.clone(),
+            poll: self.watch_poll,
+            backlog_only: r.backlog_only,
+        };
         let city = self.city.clone();
-        let poll = self.watch_poll;
-        let backlog_only = r.backlog_only;
-        tokio::spawn(async move {
-            loop {
-                // Register for wake-ups before reading, so an append in between is not missed.
-                let appended = city.appended.clone();
-                let woken = appended.notified();
-                tokio::pin!(woken);
-                woken.as_mut().enable();
-                let events = match city.events_after(after, 100).await {
-                    Ok(events) => events,
-                    Err(e) => {
-                        let _ = tx.send(Err(to_status(e))).await;
-                        return;
-                    }
-                };
-                let full = events.len() == 100;
-                for event in events {
-                    after = event.sequence;
-                    if tx.send(Ok(event_to_pb(event))).await.is_err() {
-                        return;
-                    }
-                }
-                if full {
-                    continue;
-                }
-                if backlog_only {
-                    return;
-                }
-                tokio::select! {
-                    () = &mut woken => {}
-                    () = tokio::time::sleep(poll) => {}
-                    () = tx.closed() => return,
-                }
+        let stream = dualreport_platform::watch::follow(waiting, after, move |after, limit| {
+            let city = city.clone();
+            async move {
+                let events = city.events_after(after, limit).await.map_err(to_status)?;
+                Ok(events.into_iter().map(|e| (e.sequence, event_to_pb(e))).collect())
             }
         });
-        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+        Ok(Response::new(stream))
     }
 
     async fn create_municipal_unit(

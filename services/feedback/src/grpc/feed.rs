@@ -8,7 +8,7 @@ pub(super) async fn watch_events(
 ) -> R<<FeedbackApi as FeedbackService>::WatchEventsStream> {
     let p = who(&request)?;
     let r = request.into_inner();
-    let mut after = parse_cursor(&r.cursor)?;
+    let after = parse_cursor(&r.cursor)?;
     let district = api.app.feed_scope(&p).await.map_err(to_status)?;
     let last = api.app.last_sequence().await.map_err(to_status)?;
     if after > last {
@@ -17,48 +17,34 @@ pub(super) async fn watch_events(
             "is beyond the newest event; pass a cursor this feed returned",
         ));
     }
-    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    let waiting = dualreport_platform::watch::Waiting {
+        appended: api.app.appended().clone(),
+        poll: api.watch_poll,
+        backlog_only: r.backlog_only,
+    };
     let app = api.app.clone();
-    let poll = api.watch_poll;
-    let backlog_only = r.backlog_only;
-    tokio::spawn(async move {
-        loop {
-            // Register for wake-ups before reading, so an append in between is not missed.
-            let appended = app.appended().clone();
-            let woken = appended.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
-            let events = match app.events_after(after, 100, district.as_deref()).await {
-                Ok(events) => events,
-                Err(e) => {
-                    let _ = tx.send(Err(to_status(e))).await;
-                    return;
-                }
-            };
-            let full = events.len() == 100;
-            for event in events {
-                after = event.sequence;
-                let item = pb::WatchEventsResponse {
-                    event: Some(event_to_pb(event)),
-                };
-                if tx.send(Ok(item)).await.is_err() {
-                    return;
-                }
-            }
-            if full {
-                continue;
-            }
-            if backlog_only {
-                return;
-            }
-            tokio::select! {
-                () = &mut woken => {}
-                () = tokio::time::sleep(poll) => {}
-                () = tx.closed() => return,
-            }
+    let stream = dualreport_platform::watch::follow(waiting, after, move |after, limit| {
+        let app = app.clone();
+        let district = district.clone();
+        async move {
+            let events = app
+                .events_after(after, limit, district.as_deref())
+                .await
+                .map_err(to_status)?;
+            Ok(events
+                .into_iter()
+                .map(|e| {
+                    (
+                        e.sequence,
+                        pb::WatchEventsResponse {
+                            event: Some(event_to_pb(e)),
+                        },
+                    )
+                })
+                .collect())
         }
     });
-    Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+    Ok(Response::new(stream))
 }
 
 pub(super) async fn set_webhook(
