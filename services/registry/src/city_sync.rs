@@ -180,6 +180,7 @@ impl CitySync {
             },
             created_at: o.create_time.as_ref().map_or(0, millis_of),
             updated_at: o.update_time.as_ref().map_or(0, millis_of),
+            city_owned: true,
         })
     }
 }

@@ -148,6 +148,7 @@ impl Registry {
             details: OrgDetails::default(),
             created_at: now,
             updated_at: now,
+            city_owned: false,
         };
         match db::insert_org(&mut conn, &city).await {
             Ok(()) => {

@@ -2,9 +2,6 @@
 
 use super::*;
 
-/// The owner of the orgs `city_sync` copies from the city tier.
-const CITY_OWNED: &str = "city";
-
 impl Registry {
     pub async fn create_org(&self, p: &Principal, request_id: &str, input: OrgInput) -> Result<Org> {
         let mut tx = self.pool.begin().await?;
@@ -23,7 +20,7 @@ impl Registry {
         self.require_admin_over(&mut tx, p, &parent.path, &format!("org {}", parent.id))
             .await?;
         check_parent(input.org_type, &parent)?;
-        if db::org_owner(&mut tx, &parent.id).await?.as_deref() == Some(CITY_OWNED) {
+        if parent.city_owned {
             return Err(RegistryError::CityOwned(parent.id));
         }
         let id = new_id();
@@ -43,6 +40,7 @@ impl Registry {
             details: input.details,
             created_at: now,
             updated_at: now,
+            city_owned: false,
         };
         db::insert_org(&mut tx, &org).await?;
         let after = org_fields(&org);
@@ -91,7 +89,7 @@ impl Registry {
         let mut org = db::require_org(&mut tx, id).await?;
         self.require_admin_over(&mut tx, p, &org.path, &format!("org {id}"))
             .await?;
-        if db::org_owner(&mut tx, id).await?.as_deref() == Some(CITY_OWNED) {
+        if org.city_owned {
             return Err(RegistryError::CityOwned(id.to_owned()));
         }
         etag::check("org", id, etag, org.updated_at)?;
@@ -130,7 +128,7 @@ impl Registry {
                 return Err(RegistryError::TreeCycle(org.id.clone()));
             }
             check_parent(org.org_type, &parent)?;
-            if db::org_owner(&mut tx, &parent.id).await?.as_deref() == Some(CITY_OWNED) {
+            if parent.city_owned {
                 return Err(RegistryError::CityOwned(parent.id));
             }
             self.require_admin_over(&mut tx, p, &parent.path, &format!("org {}", parent.id))

@@ -124,7 +124,7 @@ impl Registry {
         to_district: &str,
         reason: String,
     ) -> Result<Relocation> {
-        if db::org_owner(&mut tx, &member.unit_org_id).await?.as_deref() != Some("city") {
+        if !self.require_org(&mut tx, &member.unit_org_id).await?.city_owned {
             return Err(RegistryError::wrong_state(format!(
                 "member {}'s unit {} is this district's own: only members of municipal units (the city's) can move to another district",
                 member.id, member.unit_org_id

@@ -106,6 +106,9 @@ pub struct Org {
     pub details: OrgDetails,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The city's reference data (a municipal unit copied by `city_sync`):
+    /// read-only here.
+    pub city_owned: bool,
 }
 
 impl Org {
@@ -240,6 +243,7 @@ mod tests {
             details: OrgDetails::default(),
             created_at: 0,
             updated_at: 0,
+            city_owned: false,
         };
         let street = org("s", "/city/d/s/");
         assert_eq!(street.ancestor_ids().collect::<Vec<_>>(), ["city", "d"]);

@@ -3,15 +3,6 @@
 
 use super::*;
 
-/// Who owns an org: `district` (made here) or `city` (copied, read-only).
-pub async fn org_owner(conn: &mut AnyConnection, id: &str) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT owner FROM organizations WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
-    Ok(row.map(|r| r.try_get("owner")).transpose()?)
-}
-
 /// Inserts or refreshes a city-owned org from the city's change `sequence`;
 /// false when this registry holds that change or a later one already (a
 /// replay), or when the id is a district's own org (never overwritten).

@@ -3,7 +3,7 @@
 use super::*;
 
 pub(super) const ORG_COLUMNS: &str = "id, name, org_type, parent_id, path, district_id, address, postcode, leader, \
-    contact_person, contact_phone, in_service_member_count, created_at, updated_at";
+    contact_person, contact_phone, in_service_member_count, created_at, updated_at, owner";
 
 pub(super) fn org_from_row(row: &AnyRow) -> Result<Org> {
     let org_type: String = row.try_get("org_type")?;
@@ -24,6 +24,7 @@ pub(super) fn org_from_row(row: &AnyRow) -> Result<Org> {
         },
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        city_owned: row.try_get::<String, _>("owner")? == "city",
     })
 }
 
