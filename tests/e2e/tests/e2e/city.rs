@@ -934,7 +934,25 @@ async fn a_member_moves_between_districts_through_the_city_even_when_it_was_down
         ),
         ("east", "west", cpb::CityRelocationStatus::Admitted as i32)
     );
-    assert!(listed[0].due_on.is_some() && !listed[0].overdue);
+    // DOMAIN step 1: report to the new community within the policy's window (S4: a month).
+    let days = east
+        .registry(&admin_token(Role::CityAdmin, "city"))
+        .get_policy(rpb::GetPolicyRequest {})
+        .await
+        .expect("policy")
+        .into_inner()
+        .policy
+        .expect("policy")
+        .relocation_days;
+    let due = today + chrono::Days::new(u64::try_from(days).expect("days"));
+    let want = common::Date {
+        year: due.year(),
+        month: due.month() as i32,
+        day: due.day() as i32,
+    };
+    assert_eq!(relocation.due_on, Some(want), "due {days} days after the move");
+    assert_eq!(listed[0].due_on, Some(want), "the city tracks the district's due day");
+    assert!(!listed[0].overdue);
     // The member reports in west; the city tells east, and both agree.
     report_and_confirm(
         &channel(west.registry.port),
