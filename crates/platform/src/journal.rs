@@ -207,15 +207,33 @@ pub async fn list(pool: &AnyPool, after: i64, limit: i64) -> Result<Vec<pb::Jour
         .collect()
 }
 
+/// How a journal is read: the entries after a sequence, at most a limit.
+pub type Reader =
+    for<'a> fn(&'a AnyPool, i64, i64) -> futures::future::BoxFuture<'a, Result<Vec<pb::JournalEntry>, sqlx::Error>>;
+
 /// The journal's gRPC service over a service's pool; only the `service` role reads it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct JournalApi {
     pool: AnyPool,
+    read: Reader,
+}
+
+impl std::fmt::Debug for JournalApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JournalApi").finish_non_exhaustive()
+    }
 }
 
 impl JournalApi {
+    /// The `journal` table of the data services, read with [`list`].
     pub fn server(pool: AnyPool) -> EventJournalServiceServer<Self> {
-        EventJournalServiceServer::new(Self { pool })
+        Self::server_with(pool, |pool, after, limit| Box::pin(list(pool, after, limit)))
+    }
+
+    /// A journal kept elsewhere (feedback's own events in its feed table),
+    /// with the same access rule and argument checks.
+    pub fn server_with(pool: AnyPool, read: Reader) -> EventJournalServiceServer<Self> {
+        EventJournalServiceServer::new(Self { pool, read })
     }
 }
 
@@ -242,7 +260,7 @@ impl EventJournalService for JournalApi {
             1..=1000 => i64::from(r.limit),
             _ => return Err(crate::error::invalid_field("limit", "must be between 0 and 1000")),
         };
-        let entries = list(&self.pool, r.after_sequence, limit)
+        let entries = (self.read)(&self.pool, r.after_sequence, limit)
             .await
             .map_err(|e| crate::error::internal(&e))?;
         Ok(Response::new(pb::ListJournalResponse { entries }))

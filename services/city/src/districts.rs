@@ -25,12 +25,13 @@ type JournalClient = common::event_journal_service_client::EventJournalServiceCl
 #[derive(Clone)]
 pub struct District {
     pub name: String,
-    journals: [(Journal, JournalClient); 3],
+    journals: [(Journal, JournalClient); 4],
     scoring: sco::scoring_service_client::ScoringServiceClient<Ch>,
     registry: rpb::registry_service_client::RegistryServiceClient<Ch>,
-    /// Feedback, called with the city's caller's own token (fan-out reads).
-    feedback: Channel,
-    feedback_timeout: std::time::Duration,
+    /// Registry and feedback as the city's caller (fan-out reads), each
+    /// with its deadline.
+    registry_as_caller: (Channel, std::time::Duration),
+    feedback_as_caller: (Channel, std::time::Duration),
 }
 
 impl std::fmt::Debug for District {
@@ -62,6 +63,7 @@ impl Districts {
                     (Journal::Registry, journal(&peers.registry)?),
                     (Journal::Volunteering, journal(&peers.volunteering)?),
                     (Journal::Scoring, journal(&peers.scoring)?),
+                    (Journal::Feedback, journal(&peers.feedback)?),
                 ],
                 scoring: sco::scoring_service_client::ScoringServiceClient::new(authed_channel(
                     &peers.scoring,
@@ -71,8 +73,14 @@ impl Districts {
                     &peers.registry,
                     credentials,
                 )?),
-                feedback: channel(&peers.feedback)?,
-                feedback_timeout: std::time::Duration::from_millis(peers.feedback.timeout_ms),
+                registry_as_caller: (
+                    channel(&peers.registry)?,
+                    std::time::Duration::from_millis(peers.registry.timeout_ms),
+                ),
+                feedback_as_caller: (
+                    channel(&peers.feedback)?,
+                    std::time::Duration::from_millis(peers.feedback.timeout_ms),
+                ),
             });
         }
         Ok(Self(Arc::new(all)))
@@ -80,6 +88,10 @@ impl Districts {
 
     pub fn iter(&self) -> impl Iterator<Item = &District> {
         self.0.iter()
+    }
+
+    pub fn as_slice(&self) -> &[District] {
+        &self.0
     }
 
     pub fn get(&self, name: &str) -> Option<&District> {
@@ -168,23 +180,39 @@ impl District {
         Ok(())
     }
 
-    /// The district's summary table (附录F) of `unit`, asked with the caller's
-    /// `token` (the district checks the caller's scope itself) under the
-    /// district's feedback deadline, or the caller's when that is shorter.
+    /// `(channel, deadline)` called with the caller's `token` (the district
+    /// checks the caller's scope itself) under the district's deadline, or
+    /// the caller's when that is shorter (the server's request timeout).
+    fn as_caller(
+        (channel, timeout): &(Channel, std::time::Duration),
+        token: &str,
+    ) -> Result<InterceptedService<Channel, ClientInterceptor>, tonic::Status> {
+        let interceptor = ClientInterceptor::with_token(token)
+            .map_err(|_| tonic::Status::unauthenticated("the caller's token is not ASCII"))?
+            .with_timeout(*timeout);
+        Ok(InterceptedService::new(channel.clone(), interceptor))
+    }
+
+    fn feedback(&self, token: &str) -> Result<fpb::feedback_service_client::FeedbackServiceClient<Ch>, tonic::Status> {
+        Ok(fpb::feedback_service_client::FeedbackServiceClient::new(
+            Self::as_caller(&self.feedback_as_caller, token)?,
+        ))
+    }
+
+    fn registry(&self, token: &str) -> Result<rpb::registry_service_client::RegistryServiceClient<Ch>, tonic::Status> {
+        Ok(rpb::registry_service_client::RegistryServiceClient::new(
+            Self::as_caller(&self.registry_as_caller, token)?,
+        ))
+    }
+
+    /// The district's summary table (附录F) of `unit`, as the caller.
     pub async fn summary_table(
         &self,
         token: &str,
         unit_org_id: &str,
         period: common::Period,
     ) -> Result<fpb::SummaryTable, tonic::Status> {
-        let interceptor = ClientInterceptor::with_token(token)
-            .map_err(|_| tonic::Status::unauthenticated("the caller's token is not ASCII"))?
-            .with_timeout(self.feedback_timeout);
-        let mut client = fpb::feedback_service_client::FeedbackServiceClient::new(InterceptedService::new(
-            self.feedback.clone(),
-            interceptor,
-        ));
-        client
+        self.feedback(token)?
             .get_summary_table(fpb::GetSummaryTableRequest {
                 unit_org_id: unit_org_id.to_owned(),
                 community_id: String::new(),
@@ -194,6 +222,98 @@ impl District {
             .into_inner()
             .table
             .ok_or_else(|| tonic::Status::internal("feedback sent no table"))
+    }
+
+    /// The registry's statistics lines of `unit`'s subtree for `year`, every
+    /// page (a unit's subtree is a handful of orgs), as the caller.
+    pub async fn unit_statistics(
+        &self,
+        token: &str,
+        unit_org_id: &str,
+        year: i32,
+    ) -> Result<Vec<rpb::UnitStatistics>, tonic::Status> {
+        let mut registry = self.registry(token)?;
+        let (mut lines, mut page_token) = (Vec::new(), String::new());
+        loop {
+            let page = registry
+                .get_report_statistics(rpb::GetReportStatisticsRequest {
+                    org_id: unit_org_id.to_owned(),
+                    year,
+                    page_size: 500,
+                    page_token,
+                })
+                .await?
+                .into_inner();
+            lines.extend(page.units);
+            if page.next_page_token.is_empty() {
+                return Ok(lines);
+            }
+            page_token = page.next_page_token;
+        }
+    }
+
+    /// A page of `unit`'s members who did not report for `year`, as the caller.
+    pub async fn not_reported(
+        &self,
+        token: &str,
+        unit_org_id: &str,
+        year: i32,
+        page: (i32, String),
+    ) -> Result<(Vec<rpb::NotReportedMember>, String), tonic::Status> {
+        let r = self
+            .registry(token)?
+            .list_not_reported_members(rpb::ListNotReportedMembersRequest {
+                org_id: unit_org_id.to_owned(),
+                year,
+                page_size: page.0,
+                page_token: page.1,
+            })
+            .await?
+            .into_inner();
+        Ok((r.members, r.next_page_token))
+    }
+
+    /// A page of the ratings `unit`'s subtree received for `year`, as the caller.
+    pub async fn unit_ratings(
+        &self,
+        token: &str,
+        unit_org_id: &str,
+        year: i32,
+        page: (i32, String),
+    ) -> Result<(Vec<fpb::UnitRating>, String), tonic::Status> {
+        let r = self
+            .feedback(token)?
+            .list_unit_ratings(fpb::ListUnitRatingsRequest {
+                org_id: unit_org_id.to_owned(),
+                year,
+                page_size: page.0,
+                page_token: page.1,
+            })
+            .await?
+            .into_inner();
+        Ok((r.ratings, r.next_page_token))
+    }
+
+    /// A page of the warnings of `unit`'s subtree for `year`, as the caller.
+    pub async fn warnings(
+        &self,
+        token: &str,
+        unit_org_id: &str,
+        year: i32,
+        page: (i32, String),
+    ) -> Result<(Vec<fpb::Warning>, String), tonic::Status> {
+        let r = self
+            .feedback(token)?
+            .list_warnings(fpb::ListWarningsRequest {
+                org_id: unit_org_id.to_owned(),
+                member_id: String::new(),
+                year,
+                page_size: page.0,
+                page_token: page.1,
+            })
+            .await?
+            .into_inner();
+        Ok((r.warnings, r.next_page_token))
     }
 
     /// A published settlement with all its lines, paged from scoring.

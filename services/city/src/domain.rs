@@ -28,16 +28,74 @@ pub enum Journal {
     Registry,
     Volunteering,
     Scoring,
+    /// Feedback's own events: warnings raised and withdrawn, notices sent,
+    /// objections decided (not what it read from the other three).
+    Feedback,
 }
 
 dualreport_platform::stored_enum!(Journal {
     Registry => "registry",
     Volunteering => "volunteering",
     Scoring => "scoring",
+    Feedback => "feedback",
 });
 
 impl Journal {
-    pub const ALL: [Journal; 3] = [Journal::Registry, Journal::Volunteering, Journal::Scoring];
+    pub const ALL: [Journal; 4] = [
+        Journal::Registry,
+        Journal::Volunteering,
+        Journal::Scoring,
+        Journal::Feedback,
+    ];
+}
+
+/// The fact kinds feedback journals for a compliance warning (预警).
+pub const WARNING_RAISED: &str = "warning.raised";
+pub const WARNING_WITHDRAWN: &str = "warning.withdrawn";
+
+/// A warning's rule, from its fact's text (`<rule>: <evidence>`, as
+/// feedback writes it); empty when the text has no rule.
+pub fn warning_rule(text: &str) -> &str {
+    text.split_once(':')
+        .map(|(rule, _)| rule.trim())
+        .filter(|rule| !rule.is_empty() && rule.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        .unwrap_or("")
+}
+
+/// One district's warning, as its latest fact left it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CityWarning {
+    pub district: String,
+    pub warning_id: String,
+    pub rule: String,
+    pub year: i32,
+    pub unit_org_id: String,
+    pub community_id: String,
+    pub member_id: String,
+    pub in_force: bool,
+    pub source_sequence: i64,
+}
+
+impl CityWarning {
+    /// The warning a feedback fact describes; `None` for any other fact.
+    pub fn from_fact(e: &Event) -> Option<Self> {
+        let in_force = match e.kind.as_str() {
+            WARNING_RAISED => true,
+            WARNING_WITHDRAWN => false,
+            _ => return None,
+        };
+        Some(Self {
+            district: e.district.clone(),
+            warning_id: e.subject_id.clone(),
+            rule: warning_rule(&e.text).to_owned(),
+            year: e.year,
+            unit_org_id: e.unit_org_id.clone(),
+            community_id: e.community_id.clone(),
+            member_id: e.member_id.clone(),
+            in_force,
+            source_sequence: e.source_sequence,
+        })
+    }
 }
 
 /// One fact read from a district journal, as the city keeps it.
@@ -156,6 +214,30 @@ pub struct Cursor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_warning_fact_names_its_rule_and_whether_it_stands() {
+        assert_eq!(
+            warning_rule("not_reported: no confirmed report for 2026 by 03-31"),
+            "not_reported"
+        );
+        assert_eq!(warning_rule("no rule here"), "");
+        assert_eq!(warning_rule("Not A Rule: x"), "");
+        let fact = |kind: &str| Event {
+            district: "east".into(),
+            source_sequence: 7,
+            kind: kind.into(),
+            subject_id: "w1".into(),
+            text: "unit_monthly_activities: none in 2026-03".into(),
+            year: 2026,
+            ..Default::default()
+        };
+        let raised = CityWarning::from_fact(&fact(WARNING_RAISED)).unwrap();
+        assert!(raised.in_force);
+        assert_eq!((raised.rule.as_str(), raised.year), ("unit_monthly_activities", 2026));
+        assert!(!CityWarning::from_fact(&fact(WARNING_WITHDRAWN)).unwrap().in_force);
+        assert_eq!(CityWarning::from_fact(&fact("notice.sent")), None);
+    }
 
     #[test]
     fn a_cursor_round_trips_and_a_foreign_one_is_refused() {

@@ -14,7 +14,7 @@ use prometheus::IntGaugeVec;
 use crate::app::City;
 use crate::districts::District;
 use crate::domain::{
-    CityRelocation, Journal, MEMBER_CREATED, MEMBER_UPDATED, PublishedSettlement, RELOCATION_DECLARED,
+    CityRelocation, CityWarning, Journal, MEMBER_CREATED, MEMBER_UPDATED, PublishedSettlement, RELOCATION_DECLARED,
     REPORT_CONFIRMED, RelocationStatus, Result, SETTLEMENT_PUBLISHED, now_millis,
 };
 use crate::settings::CitySettings;
@@ -179,6 +179,9 @@ impl Stream {
             for event in &events {
                 self.relocation_fact(&mut tx, event, read.now).await?;
             }
+        }
+        for warning in events.iter().filter_map(CityWarning::from_fact) {
+            db::upsert_warning(&mut tx, &warning).await?;
         }
         if !db::advance(&mut tx, district, journal, read).await? {
             // Another replica applied this batch first (this one's lease had lapsed).

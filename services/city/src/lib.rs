@@ -10,6 +10,7 @@ pub mod districts;
 pub mod domain;
 pub mod grpc;
 pub mod ingest;
+pub mod municipal;
 pub mod reference;
 pub mod saga;
 pub mod settings;

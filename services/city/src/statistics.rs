@@ -23,10 +23,16 @@ pub struct DistrictLine {
     pub stars: Vec<i64>,
     /// When the newest registry fact applied happened (0: none yet).
     pub as_of_ms: i64,
+    /// Warnings in force for the year, by rule (`not_reported`, …).
+    pub warnings_by_rule: BTreeMap<String, i64>,
 }
 
 impl DistrictLine {
     /// reported / members in per mille, rounded down; 0 without members.
+    pub fn warnings(&self) -> i64 {
+        self.warnings_by_rule.values().sum()
+    }
+
     pub fn report_rate_permille(&self) -> i64 {
         if self.members == 0 {
             0
@@ -46,6 +52,9 @@ impl DistrictLine {
         for (total, n) in self.stars.iter_mut().zip(&other.stars) {
             *total += n;
         }
+        for (rule, n) in &other.warnings_by_rule {
+            *self.warnings_by_rule.entry(rule.clone()).or_default() += n;
+        }
         self.as_of_ms = if self.as_of_ms == 0 {
             other.as_of_ms
         } else {
@@ -54,21 +63,35 @@ impl DistrictLine {
     }
 }
 
-/// A municipal org's report rate across districts.
+/// A municipal org's report rate and warnings across districts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitLine {
     pub unit: MunicipalOrg,
-    /// District, members, reported.
-    pub districts: Vec<(String, i64, i64)>,
+    /// By district name: where the unit has members or warnings.
+    pub districts: Vec<DistrictCount>,
+}
+
+/// A municipal org's share in one district.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DistrictCount {
+    pub district: String,
+    pub members: i64,
+    pub reported: i64,
+    /// Warnings in force whose unit is the org.
+    pub warnings: i64,
 }
 
 impl UnitLine {
     pub fn members(&self) -> i64 {
-        self.districts.iter().map(|d| d.1).sum()
+        self.districts.iter().map(|d| d.members).sum()
     }
 
     pub fn reported(&self) -> i64 {
-        self.districts.iter().map(|d| d.2).sum()
+        self.districts.iter().map(|d| d.reported).sum()
+    }
+
+    pub fn warnings(&self) -> i64 {
+        self.districts.iter().map(|d| d.warnings).sum()
     }
 }
 
@@ -114,6 +137,11 @@ impl City {
                 }
             }
         }
+        for (district, rule, n) in db::warning_counts(&self.pool, year).await? {
+            if let Some(line) = lines.get_mut(&district) {
+                line.warnings_by_rule.insert(rule, n);
+            }
+        }
         for cursor in db::cursors(&self.pool).await? {
             if cursor.journal == Journal::Registry.as_str()
                 && let Some(line) = lines.get_mut(&cursor.district)
@@ -140,14 +168,22 @@ impl City {
         let units = db::municipal_orgs(&self.pool, &page.after, page.fetch_limit()).await?;
         let (units, next) = page.finish(units, |o| &o.id);
         let ids: Vec<String> = units.iter().map(|u| u.id.clone()).collect();
-        let counts = db::unit_report_counts(&self.pool, &ids, year).await?;
+        let mut counts: BTreeMap<(String, String), DistrictCount> = BTreeMap::new();
+        for (unit, district, members, reported) in db::unit_report_counts(&self.pool, &ids, year).await? {
+            let line = counts.entry((unit, district.clone())).or_default();
+            (line.district, line.members, line.reported) = (district, members, reported);
+        }
+        for (unit, district, warnings) in db::unit_warning_counts(&self.pool, &ids, year).await? {
+            let line = counts.entry((unit, district.clone())).or_default();
+            (line.district, line.warnings) = (district, warnings);
+        }
         let lines = units
             .into_iter()
             .map(|unit| UnitLine {
                 districts: counts
-                    .iter()
-                    .filter(|(u, ..)| *u == unit.id)
-                    .map(|(_, district, members, reported)| (district.clone(), *members, *reported))
+                    .range((unit.id.clone(), String::new())..)
+                    .take_while(|((u, _), _)| *u == unit.id)
+                    .map(|(_, line)| line.clone())
                     .collect(),
                 unit,
             })

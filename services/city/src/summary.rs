@@ -5,14 +5,13 @@
 //! deadline, and merges. A district that does not answer is named, and its
 //! rows are absent: partial and saying so, never an error, never a guess.
 
-use dualreport_platform::auth::{Principal, Role};
+use dualreport_platform::auth::Principal;
 use dualreport_proto::common::v1 as common;
 use dualreport_proto::feedback::v1 as fpb;
 use tonic::Code;
 
 use crate::app::City;
-use crate::domain::{CityError, MunicipalOrg, Result};
-use crate::storage as db;
+use crate::domain::{MunicipalOrg, Result};
 
 /// One district's share.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,22 +103,7 @@ impl City {
         unit_org_id: &str,
         period: common::Period,
     ) -> Result<MunicipalSummary> {
-        let mut conn = self.pool.acquire().await?;
-        let unit = db::municipal_org(&mut conn, unit_org_id)
-            .await?
-            .ok_or_else(|| CityError::not_found("municipal unit", unit_org_id))?;
-        drop(conn);
-        let allowed = match p.role {
-            Role::CityAdmin => p.org() == Some(self.city_id()),
-            Role::UnitAdmin => p.org().is_some_and(|org| unit.path.contains(&format!("/{org}/"))),
-            _ => false,
-        };
-        if !allowed {
-            return Err(CityError::out_of_scope(format!(
-                "the summary of {} is for its admins, the admins of the municipal orgs above it and the city's",
-                unit.id
-            )));
-        }
+        let unit = self.municipal_unit_for(p, unit_org_id, "summary").await?;
         let asks = self.districts.iter().map(|d| {
             let district = d.name.clone();
             async move { (district, d.summary_table(token, unit_org_id, period).await) }

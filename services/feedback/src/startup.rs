@@ -105,6 +105,11 @@ impl Application {
             self.feedback.pool().clone(),
             self.feedback.directory().clone(),
         );
+        // Feedback's own events, for the city tier (the data services' journals are read into the feed).
+        let journal = dualreport_platform::journal::JournalApi::server_with(
+            self.feedback.pool().clone(),
+            crate::storage::own_journal,
+        );
         let stopping = server::Stopping::new(shutdown);
         let background = Background {
             app: self.feedback,
@@ -125,8 +130,14 @@ impl Application {
             server::Service {
                 database_connections: self.settings.database.max_connections,
                 long_running: &[],
-                access: vec![&crate::grpc::access::ACCESS, &dualreport_platform::audit::ACCESS],
-                routes: tonic::service::Routes::new(service).add_service(audit),
+                access: vec![
+                    &crate::grpc::access::ACCESS,
+                    &dualreport_platform::journal::ACCESS,
+                    &dualreport_platform::audit::ACCESS,
+                ],
+                routes: tonic::service::Routes::new(service)
+                    .add_service(journal)
+                    .add_service(audit),
             },
             stopping.wait(),
         )

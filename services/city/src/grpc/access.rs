@@ -37,7 +37,14 @@ pub static ACCESS: AccessTable = AccessTable {
             scope: "everyone in the suite: reference data",
         },
         Rule {
-            rpcs: &["GetMunicipalSummary", "DownloadMunicipalSummary"],
+            rpcs: &[
+                "GetMunicipalSummary",
+                "DownloadMunicipalSummary",
+                "GetMunicipalReportStatistics",
+                "ListMunicipalNotReportedMembers",
+                "ListMunicipalUnitRatings",
+                "ListMunicipalWarnings",
+            ],
             roles: &[Role::CityAdmin, Role::UnitAdmin],
             scope: "the municipal unit's admins and those of the municipal orgs above it; the city's admins. Each district checks the caller again (its token is passed on)",
         },

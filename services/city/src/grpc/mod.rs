@@ -149,6 +149,7 @@ fn count(n: i64) -> i32 {
 fn district_line_to_pb(l: crate::statistics::DistrictLine) -> pb::DistrictStatistics {
     pb::DistrictStatistics {
         report_rate_permille: count(l.report_rate_permille()),
+        warnings: count(l.warnings()),
         district: l.district,
         members: count(l.members),
         reported: count(l.reported),
@@ -156,7 +157,23 @@ fn district_line_to_pb(l: crate::statistics::DistrictLine) -> pb::DistrictStatis
         points: l.points,
         stars: l.stars.into_iter().map(count).collect(),
         as_of: (l.as_of_ms > 0).then(|| timestamp(l.as_of_ms)),
+        warnings_by_rule: l
+            .warnings_by_rule
+            .into_iter()
+            .map(|(rule, n)| pb::RuleCount {
+                rule: warning_rule_to_pb(&rule) as i32,
+                count: count(n),
+            })
+            .collect(),
     }
+}
+
+/// A rule as feedback names it in its facts (`not_reported`) → its enum
+/// value (`WARNING_RULE_NOT_REPORTED`); unspecified for a rule this build
+/// does not know.
+fn warning_rule_to_pb(rule: &str) -> fpb::WarningRule {
+    fpb::WarningRule::from_str_name(&format!("WARNING_RULE_{}", rule.to_ascii_uppercase()))
+        .unwrap_or(fpb::WarningRule::Unspecified)
 }
 
 fn line_to_pb(l: BoardLine) -> pb::CityBoardLine {
@@ -256,6 +273,34 @@ impl CityService for CityApi {
         reference::get_municipal_summary(&self.city, request).await
     }
 
+    async fn get_municipal_report_statistics(
+        &self,
+        request: Request<pb::GetMunicipalReportStatisticsRequest>,
+    ) -> R<pb::GetMunicipalReportStatisticsResponse> {
+        reference::get_municipal_report_statistics(&self.city, request).await
+    }
+
+    async fn list_municipal_not_reported_members(
+        &self,
+        request: Request<pb::ListMunicipalNotReportedMembersRequest>,
+    ) -> R<pb::ListMunicipalNotReportedMembersResponse> {
+        reference::list_municipal_not_reported_members(&self.city, request).await
+    }
+
+    async fn list_municipal_unit_ratings(
+        &self,
+        request: Request<pb::ListMunicipalUnitRatingsRequest>,
+    ) -> R<pb::ListMunicipalUnitRatingsResponse> {
+        reference::list_municipal_unit_ratings(&self.city, request).await
+    }
+
+    async fn list_municipal_warnings(
+        &self,
+        request: Request<pb::ListMunicipalWarningsRequest>,
+    ) -> R<pb::ListMunicipalWarningsResponse> {
+        reference::list_municipal_warnings(&self.city, request).await
+    }
+
     async fn list_city_relocations(
         &self,
         request: Request<pb::ListCityRelocationsRequest>,
@@ -321,7 +366,7 @@ impl CityService for CityApi {
             units: units
                 .into_iter()
                 .map(|u| {
-                    let (members, reported) = (u.members(), u.reported());
+                    let (members, reported, warnings) = (u.members(), u.reported(), u.warnings());
                     pb::MunicipalUnitStatistics {
                         unit_org_id: u.unit.id,
                         unit_name: u.unit.name,
@@ -331,12 +376,14 @@ impl CityService for CityApi {
                         districts: u
                             .districts
                             .into_iter()
-                            .map(|(district, members, reported)| pb::DistrictCount {
-                                district,
-                                members: count(members),
-                                reported: count(reported),
+                            .map(|d| pb::DistrictCount {
+                                district: d.district,
+                                members: count(d.members),
+                                reported: count(d.reported),
+                                warnings: count(d.warnings),
                             })
                             .collect(),
+                        warnings: count(warnings),
                     }
                 })
                 .collect(),

@@ -248,18 +248,158 @@ pub(super) async fn get_municipal_summary(
             .collect(),
         complete,
         missing_districts,
-        districts: summary
-            .parts
+        districts: summary.parts.into_iter().map(part_to_pb).collect(),
+        build_time: Some(timestamp(dualreport_policy::now_millis())),
+    }))
+}
+
+/// The unit and year every municipal fan-out read takes.
+fn unit_and_year(unit_org_id: &str, year: i32) -> Result<(String, i32), Status> {
+    let mut v = Violations::default();
+    let unit = v.check(dualreport_platform::validate::id("unit_org_id", unit_org_id));
+    if !(2000..=9999).contains(&year) {
+        v.add("year", "must be a year from 2000 to 9999");
+    }
+    if !v.is_empty() {
+        return Err(err::invalid_fields(&v.0));
+    }
+    Ok((unit.unwrap_or_default(), year))
+}
+
+fn part_to_pb(part: crate::summary::Part) -> pb::DistrictPart {
+    pb::DistrictPart {
+        district: part.district,
+        answered: part.answered,
+        complete: part.complete,
+        missing_sources: part.missing_sources,
+        error: part.error,
+        rows: i32::try_from(part.rows).unwrap_or(i32::MAX),
+    }
+}
+
+pub(super) async fn get_municipal_report_statistics(
+    city: &City,
+    request: Request<pb::GetMunicipalReportStatisticsRequest>,
+) -> R<pb::GetMunicipalReportStatisticsResponse> {
+    let p = principal(&request)?;
+    let token = bearer(&request)?;
+    let r = request.into_inner();
+    let (unit, year) = unit_and_year(&r.unit_org_id, r.year)?;
+    let s = city
+        .municipal_statistics(&p, &token, &unit, year)
+        .await
+        .map_err(to_status)?;
+    let missing_districts: Vec<String> = s
+        .parts
+        .iter()
+        .filter(|part| !part.answered)
+        .map(|part| part.district.clone())
+        .collect();
+    Ok(Response::new(pb::GetMunicipalReportStatisticsResponse {
+        unit_org_id: s.unit.id,
+        unit_name: s.unit.name,
+        year: s.year,
+        registered_members: s.lines.iter().map(|(_, l)| l.registered_members).sum(),
+        reported_members: s.lines.iter().map(|(_, l)| l.reported_members).sum(),
+        lines: s
+            .lines
             .into_iter()
-            .map(|part| pb::DistrictPart {
-                district: part.district,
-                answered: part.answered,
-                complete: part.complete,
-                missing_sources: part.missing_sources,
-                error: part.error,
-                rows: i32::try_from(part.rows).unwrap_or(i32::MAX),
+            .map(|(district, line)| pb::MunicipalUnitLine {
+                district,
+                line: Some(line),
             })
             .collect(),
-        build_time: Some(timestamp(dualreport_policy::now_millis())),
+        complete: missing_districts.is_empty(),
+        missing_districts,
+        districts: s.parts.into_iter().map(part_to_pb).collect(),
+    }))
+}
+
+/// A paged municipal list's request: (unit, year, page).
+fn municipal_page(
+    unit_org_id: &str,
+    year: i32,
+    page_size: i32,
+    page_token: &str,
+) -> Result<(String, i32, dualreport_platform::paging::PageRequest), Status> {
+    let (unit, year) = unit_and_year(unit_org_id, year)?;
+    Ok((unit, year, page(page_size, page_token)?))
+}
+
+pub(super) async fn list_municipal_not_reported_members(
+    city: &City,
+    request: Request<pb::ListMunicipalNotReportedMembersRequest>,
+) -> R<pb::ListMunicipalNotReportedMembersResponse> {
+    let p = principal(&request)?;
+    let token = bearer(&request)?;
+    let r = request.into_inner();
+    let (unit, year, page) = municipal_page(&r.unit_org_id, r.year, r.page_size, &r.page_token)?;
+    let w = city
+        .municipal_not_reported(&p, &token, &unit, year, &page)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::ListMunicipalNotReportedMembersResponse {
+        members: w
+            .items
+            .into_iter()
+            .map(|(district, member)| pb::MunicipalNotReportedMember {
+                district,
+                member: Some(member),
+            })
+            .collect(),
+        next_page_token: w.next_page_token,
+        missing_districts: w.missing_districts,
+    }))
+}
+
+pub(super) async fn list_municipal_unit_ratings(
+    city: &City,
+    request: Request<pb::ListMunicipalUnitRatingsRequest>,
+) -> R<pb::ListMunicipalUnitRatingsResponse> {
+    let p = principal(&request)?;
+    let token = bearer(&request)?;
+    let r = request.into_inner();
+    let (unit, year, page) = municipal_page(&r.unit_org_id, r.year, r.page_size, &r.page_token)?;
+    let w = city
+        .municipal_ratings(&p, &token, &unit, year, &page)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::ListMunicipalUnitRatingsResponse {
+        ratings: w
+            .items
+            .into_iter()
+            .map(|(district, rating)| pb::MunicipalUnitRating {
+                district,
+                rating: Some(rating),
+            })
+            .collect(),
+        next_page_token: w.next_page_token,
+        missing_districts: w.missing_districts,
+    }))
+}
+
+pub(super) async fn list_municipal_warnings(
+    city: &City,
+    request: Request<pb::ListMunicipalWarningsRequest>,
+) -> R<pb::ListMunicipalWarningsResponse> {
+    let p = principal(&request)?;
+    let token = bearer(&request)?;
+    let r = request.into_inner();
+    let (unit, year, page) = municipal_page(&r.unit_org_id, r.year, r.page_size, &r.page_token)?;
+    let w = city
+        .municipal_warnings(&p, &token, &unit, year, &page)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::ListMunicipalWarningsResponse {
+        warnings: w
+            .items
+            .into_iter()
+            .map(|(district, warning)| pb::MunicipalWarning {
+                district,
+                warning: Some(warning),
+            })
+            .collect(),
+        next_page_token: w.next_page_token,
+        missing_districts: w.missing_districts,
     }))
 }

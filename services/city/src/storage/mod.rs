@@ -13,12 +13,14 @@ mod ingest;
 mod reference;
 mod relocations;
 mod roster;
+mod warnings;
 
 pub use board::*;
 pub use ingest::*;
 pub use reference::*;
 pub use relocations::*;
 pub use roster::*;
+pub use warnings::*;
 
 use dualreport_platform::journal::lock_appends;
 use dualreport_platform::rows::{int32, list, list_text, parsed};
@@ -26,6 +28,6 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 use crate::domain::{
-    BoardLine, CityRelocation, Cursor, Event, MunicipalOrg, OrgDetails, Period, PublishedSettlement, RelocationStatus,
-    Result, SubjectKind,
+    BoardLine, CityRelocation, CityWarning, Cursor, Event, MunicipalOrg, OrgDetails, Period, PublishedSettlement,
+    RelocationStatus, Result, SubjectKind,
 };

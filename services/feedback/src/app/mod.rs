@@ -175,6 +175,7 @@ fn warning_event(
     kind: &str,
     id: String,
     f: &crate::domain::warnings::Finding,
+    year: i32,
     district: String,
     text: String,
     now: i64,
@@ -193,6 +194,7 @@ fn warning_event(
             String::new()
         },
         text,
+        year,
         ..Default::default()
     }
 }

@@ -134,7 +134,7 @@ impl Feedback {
                 let text = format!("{}: {}", f.rule.as_str(), f.evidence);
                 db::append_event(
                     &mut tx,
-                    &warning_event("warning.raised", id, f, district, text, now),
+                    &warning_event("warning.raised", id, f, year, district, text, now),
                     None,
                 )
                 .await?;
@@ -160,7 +160,7 @@ impl Feedback {
                 let text = format!("{}: {reason}", f.rule.as_str());
                 db::append_event(
                     &mut tx,
-                    &warning_event("warning.withdrawn", w.id.clone(), f, district, text, now),
+                    &warning_event("warning.withdrawn", w.id.clone(), f, year, district, text, now),
                     None,
                 )
                 .await?;

@@ -227,6 +227,9 @@ pub struct Event {
     pub member_id: String,
     pub text: String,
     pub evidence_ids: Vec<String>,
+    /// The year the fact is about (a warning's, a report's), 0 when none;
+    /// in feedback's own journal, not in the feed's events.
+    pub year: i32,
 }
 
 #[derive(Debug, Clone)]

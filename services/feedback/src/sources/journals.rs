@@ -46,6 +46,7 @@ impl Sources {
                 member_id: e.member_id,
                 text: e.text,
                 evidence_ids: e.evidence_ids,
+                year: e.year,
             })
             .collect())
     }

@@ -1,9 +1,10 @@
 //! The feed for the party-building cloud (党建云): feedback's own journal.
 
 use super::*;
+use dualreport_proto::common::v1::JournalEntry;
 
 pub(super) const EVENT_COLUMNS: &str = "sequence, source, kind, occur_time, subject_id, district_id, community_id, unit_org_id, \
-     member_id, text, evidence_ids";
+     member_id, text, evidence_ids, year";
 
 pub(super) fn event_from_row(r: &AnyRow) -> Result<Event> {
     Ok(Event {
@@ -18,6 +19,7 @@ pub(super) fn event_from_row(r: &AnyRow) -> Result<Event> {
         member_id: r.try_get("member_id")?,
         text: r.try_get("text")?,
         evidence_ids: list(r, "evidence_ids")?,
+        year: i32::try_from(int(r, "year")?).unwrap_or(0),
     })
 }
 
@@ -27,7 +29,7 @@ pub async fn append_event(conn: &mut AnyConnection, e: &Event, source_sequence: 
     lock_appends(conn).await?;
     let done = sqlx::query(
         "INSERT INTO events (source, source_sequence, kind, occur_time, subject_id, district_id, community_id, \
-         unit_org_id, member_id, text, evidence_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         unit_org_id, member_id, text, evidence_ids, year) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (source, source_sequence) DO NOTHING",
     )
     .bind(&e.source)
@@ -41,6 +43,7 @@ pub async fn append_event(conn: &mut AnyConnection, e: &Event, source_sequence: 
     .bind(&e.member_id)
     .bind(&e.text)
     .bind(list_text(&e.evidence_ids))
+    .bind(i64::from(e.year))
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -58,6 +61,44 @@ pub async fn events_after(pool: &AnyPool, after: i64, limit: i64, district: &str
     .fetch_all(pool)
     .await?;
     rows.iter().map(event_from_row).collect()
+}
+
+/// Feedback's own journal (`EventJournalService/ListJournal`): its own
+/// events (warnings, notices, objections decided) after `after`, oldest
+/// first. Appends are serialised ([`append_event`]), so sequences commit in
+/// order and a reader never finds one behind a sequence it has seen.
+pub fn own_journal(
+    pool: &AnyPool,
+    after: i64,
+    limit: i64,
+) -> futures::future::BoxFuture<'_, std::result::Result<Vec<JournalEntry>, sqlx::Error>> {
+    Box::pin(async move {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE source = 'feedback' AND sequence > $1 ORDER BY sequence LIMIT $2"
+        ))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let e = event_from_row(r).map_err(|e| sqlx::Error::Decode(e.to_string().into()))?;
+                Ok(JournalEntry {
+                    sequence: e.sequence,
+                    kind: e.kind,
+                    occur_time: Some(dualreport_platform::wire::timestamp(e.occur_time)),
+                    subject_id: e.subject_id,
+                    district_id: e.district_id,
+                    community_id: e.community_id,
+                    unit_org_id: e.unit_org_id,
+                    member_id: e.member_id,
+                    text: e.text,
+                    evidence_ids: e.evidence_ids,
+                    year: e.year,
+                })
+            })
+            .collect()
+    })
 }
 
 pub async fn event(conn: &mut AnyConnection, sequence: i64) -> Result<Option<Event>> {

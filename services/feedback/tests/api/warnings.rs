@@ -296,7 +296,69 @@ async fn joint_meetings_and_theme_days_are_counted_by_kind(backend: Backend) {
     );
 }
 
+/// Feedback's own events are a journal of their own (the city tier reads
+/// it): warnings raised, with the year they are about, for the suite's
+/// services only.
+async fn warnings_are_journalled_for_the_city_tier(backend: Backend) {
+    use common::event_journal_service_client::EventJournalServiceClient;
+    use dualreport_proto::common::v1 as common;
+    let suite = spawn(backend).await;
+    let skipped = suite.unreported_member("郑缺").await;
+    let after = suite.evaluate((suite.year, 4, 1)).await;
+    assert!(after.raised > 0, "{after:?}");
+
+    let journal =
+        |token: &str| EventJournalServiceClient::new(dualreport_testkit::authed(suite.channel.clone(), token));
+    let entries = journal(&dualreport_testkit::service_token())
+        .list_journal(common::ListJournalRequest {
+            after_sequence: 0,
+            limit: 1000,
+        })
+        .await
+        .expect("the service role reads the journal")
+        .into_inner()
+        .entries;
+    let raised: Vec<_> = entries.iter().filter(|e| e.kind == "warning.raised").collect();
+    assert_eq!(raised.len(), usize::try_from(after.raised).unwrap(), "{entries:?}");
+    assert!(raised.iter().all(|e| e.year == suite.year), "{raised:?}");
+    let warned = raised
+        .iter()
+        .find(|e| e.member_id == skipped)
+        .expect("the member's warning is journalled");
+    assert!(warned.text.starts_with("not_reported:"), "{}", warned.text);
+    assert!(
+        entries.windows(2).all(|w| w[0].sequence < w[1].sequence),
+        "oldest first"
+    );
+    assert!(
+        entries.iter().all(|e| ["warning.", "notice.", "objection."]
+            .iter()
+            .any(|k| e.kind.starts_with(k))),
+        "only feedback's own events, not those it read from the other journals: {entries:?}"
+    );
+    let tail = journal(&dualreport_testkit::service_token())
+        .list_journal(common::ListJournalRequest {
+            after_sequence: entries.last().unwrap().sequence,
+            limit: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    assert!(tail.is_empty(), "{tail:?}");
+
+    let refused = journal(&dualreport_testkit::admin_token(
+        dualreport_platform::auth::Role::UnitAdmin,
+        suite.unit(),
+    ))
+    .list_journal(common::ListJournalRequest::default())
+    .await
+    .expect_err("a unit admin does not read the journal");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+}
+
 on_both_backends!(
+    warnings_are_journalled_for_the_city_tier,
     joint_meetings_and_theme_days_are_counted_by_kind,
     concurrent_evaluations_on_several_replicas_agree,
     a_member_who_skipped_reporting_is_warned_and_flagged,

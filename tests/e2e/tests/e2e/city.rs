@@ -22,16 +22,18 @@ dualreport_testkit::on_both_backends!(
     a_district_down_is_named_and_caught_up_once_it_returns,
     municipal_units_are_the_citys_and_reach_every_district,
     a_municipal_units_summary_spans_the_districts_and_names_a_silent_one,
+    a_municipal_units_statistics_ratings_and_warnings_span_the_districts,
     a_member_moves_between_districts_through_the_city_even_when_it_was_down,
 );
 
-/// Every fact `suite`'s three journals hold, as (journal, sequence, kind, subject).
+/// Every fact `suite`'s four journals hold, as (journal, sequence, kind, subject).
 async fn journals(suite: &Suite) -> Vec<(String, i64, String, String)> {
     let mut all = Vec::new();
     for (journal, port) in [
         ("registry", suite.registry.port),
         ("volunteering", suite.volunteering.port),
         ("scoring", suite.scoring.port),
+        ("feedback", suite.feedback.port),
     ] {
         let mut client = EventJournalServiceClient::new(authed(channel(port), &service_token()));
         let mut after = 0;
@@ -173,7 +175,7 @@ async fn the_city_merges_every_districts_feed_and_board(backend: Backend) {
     assert_eq!(west_only, vec![lines[1].clone()]);
     assert!(board(&city, &period, "north", 50).await.is_empty());
 
-    // The feed: every fact of every district's three journals, once, with
+    // The feed: every fact of every district's four journals, once, with
     // its district; resuming from a cursor gives exactly what follows it.
     eventually("the feed holds every district's journals", || async {
         feed_matches_journals(&city).await.then_some(())
@@ -257,7 +259,7 @@ async fn the_city_merges_every_districts_feed_and_board(backend: Backend) {
         .expect("districts")
         .into_inner()
         .districts;
-    assert_eq!(status.len(), 9, "{status:?}");
+    assert_eq!(status.len(), 12, "three districts, four journals each: {status:?}");
     assert!(status.iter().all(|s| s.up && s.read_time.is_some()), "{status:?}");
     let registry = |d: &str| {
         status
@@ -834,6 +836,356 @@ async fn a_municipal_units_summary_spans_the_districts_and_names_a_silent_one(ba
     eventually("west answers again", || async {
         let s = summary(unit_admin.clone()).await.ok()?.into_inner();
         (s.complete && s.rows.len() == 3).then_some(())
+    })
+    .await;
+}
+
+/// Every page of a municipal list, walked `page_size` at a time, as
+/// (district, item) with the districts each page named missing.
+async fn walk_pages<T, F, Fut>(page_size: i32, mut fetch: F) -> (Vec<(String, T)>, Vec<String>)
+where
+    F: FnMut(i32, String) -> Fut,
+    Fut: std::future::Future<Output = (Vec<(String, T)>, String, Vec<String>)>,
+{
+    let (mut all, mut missing, mut token) = (Vec::new(), Vec::new(), String::new());
+    for _ in 0..100 {
+        let (items, next, gone) = fetch(page_size, std::mem::take(&mut token)).await;
+        assert!(
+            items.len() <= usize::try_from(page_size).unwrap(),
+            "a page holds at most its size"
+        );
+        all.extend(items);
+        missing.extend(gone);
+        if next.is_empty() {
+            return (all, missing);
+        }
+        token = next;
+    }
+    panic!("the walk did not end");
+}
+
+async fn a_municipal_units_statistics_ratings_and_warnings_span_the_districts(backend: Backend) {
+    use dualreport_proto::feedback::v1 as fpb;
+    let mut city = CityTier::start(backend, &["east", "west", "north"], 200).await;
+    let unit = create_municipal_unit(&city, "health", "市卫健委机关党委", "city")
+        .await
+        .expect("unit");
+    let other = create_municipal_unit(&city, "roads", "市交通局机关党委", "city")
+        .await
+        .expect("other");
+    reaches_every_district(&city, &other.id).await;
+    let year = dualreport_policy::china_today().year();
+    let unit_admin = admin_token(Role::UnitAdmin, &unit.id);
+    // East: one reported, one not (the unit says why); west: one not; north: none.
+    municipal_member(city.district("east"), &unit.id, "东甲", Some(year)).await;
+    let east_absent = municipal_member(city.district("east"), &unit.id, "东乙", None).await;
+    let west_absent = municipal_member(city.district("west"), &unit.id, "西乙", None).await;
+    city.district("east")
+        .registry(&unit_admin)
+        .record_non_report_reason(rpb::RecordNonReportReasonRequest {
+            request_id: "why-east".into(),
+            member_id: east_absent.clone(),
+            year,
+            reason: "长期外派援疆".into(),
+        })
+        .await
+        .expect("the unit records why");
+    // East's community A rates the unit, paired with it by the unit's report.
+    let east = city.district("east");
+    dualreport_testkit::registry::unit_report_received(
+        &channel(east.registry.port),
+        &unit.id,
+        &east.city.community_a.id,
+        year,
+    )
+    .await;
+    let rate = || async {
+        east.feedback(&admin_token(Role::CommunityAdmin, &east.city.community_a.id))
+            .rate_unit(fpb::RateUnitRequest {
+                request_id: "rate-health".into(),
+                community_id: east.city.community_a.id.clone(),
+                unit_org_id: unit.id.clone(),
+                year,
+                grade: fpb::UnitGrade::Good as i32,
+                comment: "按时反馈".into(),
+            })
+            .await
+            .ok()
+    };
+    eventually("community A may rate the unit it paired with", rate).await;
+    // Each district judges the unit's warnings today (past the March deadline).
+    for name in ["east", "west", "north"] {
+        city.district(name)
+            .feedback(&unit_admin)
+            .evaluate_warnings(fpb::EvaluateWarningsRequest {
+                unit_org_id: unit.id.clone(),
+                year,
+                as_of: None,
+            })
+            .await
+            .unwrap_or_else(|s| panic!("warnings in {name}: {s:?}"));
+    }
+
+    let port = city.city.port;
+    let client = move |token: &str| {
+        dualreport_proto::city::v1::city_service_client::CityServiceClient::new(authed(channel(port), token))
+    };
+    // Report statistics: one call, every district's lines.
+    let stats = client(&unit_admin)
+        .get_municipal_report_statistics(cpb::GetMunicipalReportStatisticsRequest {
+            unit_org_id: unit.id.clone(),
+            year,
+        })
+        .await
+        .expect("statistics")
+        .into_inner();
+    assert!(stats.complete && stats.missing_districts.is_empty(), "{stats:?}");
+    assert_eq!((stats.registered_members, stats.reported_members), (3, 1), "{stats:?}");
+    let per_district: Vec<(&str, i32, i32)> = stats
+        .lines
+        .iter()
+        .filter(|l| l.line.as_ref().is_some_and(|l| l.registered_members > 0))
+        .map(|l| {
+            let line = l.line.as_ref().expect("line");
+            (l.district.as_str(), line.registered_members, line.reported_members)
+        })
+        .collect();
+    assert_eq!(per_district, vec![("east", 2, 1), ("west", 1, 0)]);
+
+    // Who did not report, and why, walked one a page across the districts.
+    let unit_id = unit.id.clone();
+    let not_reported = |token: String| {
+        let unit_id = unit_id.clone();
+        async move {
+            walk_pages(1, |size, page_token| {
+                let token = token.clone();
+                let unit = unit_id.clone();
+                async move {
+                    let r = client(&token)
+                        .list_municipal_not_reported_members(cpb::ListMunicipalNotReportedMembersRequest {
+                            unit_org_id: unit,
+                            year,
+                            page_size: size,
+                            page_token,
+                        })
+                        .await
+                        .expect("not reported")
+                        .into_inner();
+                    (
+                        r.members
+                            .into_iter()
+                            .map(|m| (m.district, m.member.expect("member")))
+                            .collect(),
+                        r.next_page_token,
+                        r.missing_districts,
+                    )
+                }
+            })
+            .await
+        }
+    };
+    let (absent, missing) = not_reported(unit_admin.clone()).await;
+    assert!(missing.is_empty());
+    let seen: Vec<(&str, &str, &str)> = absent
+        .iter()
+        .map(|(d, m)| (d.as_str(), m.member_id.as_str(), m.reason.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("east", east_absent.as_str(), "长期外派援疆"),
+            ("west", west_absent.as_str(), "")
+        ]
+    );
+
+    // The ratings communities gave it, with their district.
+    let ratings = client(&unit_admin)
+        .list_municipal_unit_ratings(cpb::ListMunicipalUnitRatingsRequest {
+            unit_org_id: unit.id.clone(),
+            year,
+            page_size: 0,
+            page_token: String::new(),
+        })
+        .await
+        .expect("ratings")
+        .into_inner();
+    let graded: Vec<(&str, i32)> = ratings
+        .ratings
+        .iter()
+        .map(|r| (r.district.as_str(), r.rating.as_ref().expect("rating").grade))
+        .collect();
+    assert_eq!(graded, vec![("east", fpb::UnitGrade::Good as i32)]);
+
+    // Its warnings in every district: both members who did not report.
+    let warnings = |size: i32| {
+        let unit_admin = unit_admin.clone();
+        let unit = unit.id.clone();
+        async move {
+            walk_pages(size, |size, page_token| {
+                let token = unit_admin.clone();
+                let unit = unit.clone();
+                async move {
+                    let r = client(&token)
+                        .list_municipal_warnings(cpb::ListMunicipalWarningsRequest {
+                            unit_org_id: unit,
+                            year,
+                            page_size: size,
+                            page_token,
+                        })
+                        .await
+                        .expect("warnings")
+                        .into_inner();
+                    (
+                        r.warnings
+                            .into_iter()
+                            .map(|w| (w.district, w.warning.expect("warning")))
+                            .collect(),
+                        r.next_page_token,
+                        r.missing_districts,
+                    )
+                }
+            })
+            .await
+        }
+    };
+    let (all_warnings, _) = warnings(500).await;
+    let (paged, _) = warnings(1).await;
+    let ids = |w: &[(String, fpb::Warning)]| w.iter().map(|(d, w)| (d.clone(), w.id.clone())).collect::<Vec<_>>();
+    assert_eq!(ids(&paged), ids(&all_warnings), "one at a time, the same walk");
+    let not_reported_warned: Vec<(&str, &str)> = all_warnings
+        .iter()
+        .filter(|(_, w)| w.rule == fpb::WarningRule::NotReported as i32)
+        .map(|(d, w)| (d.as_str(), w.subject_id.as_str()))
+        .collect();
+    assert_eq!(
+        not_reported_warned,
+        vec![("east", east_absent.as_str()), ("west", west_absent.as_str())]
+    );
+
+    // The read model counts the warnings in force, by district and rule, and by unit.
+    let in_force = |d: &str| all_warnings.iter().filter(|(district, _)| district == d).count();
+    let statistics = eventually("the city counts the districts' warnings", || async {
+        let s = city
+            .city_admin()
+            .get_city_statistics(cpb::GetCityStatisticsRequest { year, period: None })
+            .await
+            .ok()?
+            .into_inner();
+        let counted = |d: &str| {
+            s.districts
+                .iter()
+                .find(|l| l.district == d)
+                .map_or(0, |l| usize::try_from(l.warnings).unwrap())
+        };
+        (["east", "west", "north"].iter().all(|d| counted(d) >= in_force(d))).then_some(s)
+    })
+    .await;
+    let east_line = statistics
+        .districts
+        .iter()
+        .find(|l| l.district == "east")
+        .expect("east");
+    let not_reported_rule = east_line
+        .warnings_by_rule
+        .iter()
+        .find(|r| r.rule == fpb::WarningRule::NotReported as i32)
+        .expect("east's not-reported warnings");
+    assert!(not_reported_rule.count >= 1, "{east_line:?}");
+    assert_eq!(
+        statistics.city.as_ref().expect("city").warnings,
+        statistics.districts.iter().map(|l| l.warnings).sum::<i32>()
+    );
+    let units = city
+        .city_admin()
+        .list_municipal_unit_statistics(cpb::ListMunicipalUnitStatisticsRequest {
+            year,
+            page_size: 500,
+            page_token: String::new(),
+        })
+        .await
+        .expect("unit statistics")
+        .into_inner();
+    let health = units.units.iter().find(|u| u.unit_org_id == unit.id).expect("the unit");
+    assert_eq!(
+        usize::try_from(health.warnings).unwrap(),
+        all_warnings.len(),
+        "{health:?}"
+    );
+
+    // Another unit's admin, a district admin and a member are refused every one.
+    for token in [
+        admin_token(Role::UnitAdmin, &other.id),
+        admin_token(Role::DistrictAdmin, &city.district("east").city.district.id),
+        member_token(&east_absent),
+    ] {
+        let refused = client(&token)
+            .list_municipal_warnings(cpb::ListMunicipalWarningsRequest {
+                unit_org_id: unit.id.clone(),
+                year,
+                page_size: 0,
+                page_token: String::new(),
+            })
+            .await
+            .expect_err("out of scope");
+        assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+        let refused = client(&token)
+            .get_municipal_report_statistics(cpb::GetMunicipalReportStatisticsRequest {
+                unit_org_id: unit.id.clone(),
+                year,
+            })
+            .await
+            .expect_err("out of scope");
+        assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    }
+    let bad = client(&unit_admin)
+        .list_municipal_unit_ratings(cpb::ListMunicipalUnitRatingsRequest {
+            unit_org_id: unit.id.clone(),
+            year: 12,
+            page_size: 0,
+            page_token: "not-a-token".into(),
+        })
+        .await
+        .expect_err("a bad year");
+    assert_invalid(&bad, "year");
+    let bad = client(&unit_admin)
+        .list_municipal_unit_ratings(cpb::ListMunicipalUnitRatingsRequest {
+            unit_org_id: unit.id.clone(),
+            year,
+            page_size: 0,
+            page_token: "%%%".into(),
+        })
+        .await
+        .expect_err("a bad token");
+    assert_invalid(&bad, "page_token");
+
+    // West goes down: partial and saying so, east's answers stay.
+    city.district_mut("west").stop_all();
+    let partial = client(&unit_admin)
+        .get_municipal_report_statistics(cpb::GetMunicipalReportStatisticsRequest {
+            unit_org_id: unit.id.clone(),
+            year,
+        })
+        .await
+        .expect("partial statistics, not an error")
+        .into_inner();
+    assert!(!partial.complete);
+    assert_eq!(partial.missing_districts, vec!["west".to_owned()]);
+    assert_eq!((partial.registered_members, partial.reported_members), (2, 1));
+    let (absent, missing) = not_reported(unit_admin.clone()).await;
+    assert_eq!(missing, vec!["west".to_owned()]);
+    assert_eq!(absent.len(), 1);
+    assert_eq!(absent[0].0, "east");
+    city.district_mut("west").restart_all();
+    eventually("west answers again", || async {
+        let s = client(&unit_admin)
+            .get_municipal_report_statistics(cpb::GetMunicipalReportStatisticsRequest {
+                unit_org_id: unit.id.clone(),
+                year,
+            })
+            .await
+            .ok()?
+            .into_inner();
+        (s.complete && s.registered_members == 3).then_some(())
     })
     .await;
 }
