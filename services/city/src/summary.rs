@@ -121,14 +121,33 @@ impl City {
     }
 }
 
-/// The merged table as CSV (UTF-8 with BOM, formula-guarded cells): one
-/// line per row with its district, and, when districts did not answer, a
-/// last line naming them.
-pub fn csv(summary: &MunicipalSummary) -> Vec<u8> {
-    use dualreport_platform::csv::{BOM, line};
-    let mut out = String::from(BOM);
-    line(
-        [
+/// The merged table with the template's headers and a column naming each
+/// row's district; when districts did not answer, a last row names them.
+pub fn table(summary: &MunicipalSummary) -> dualreport_platform::table::Table {
+    let mut rows: Vec<Vec<String>> = summary
+        .rows
+        .iter()
+        .map(|(district, row)| {
+            vec![
+                row.number.to_string(),
+                district.clone(),
+                row.name.clone(),
+                if row.reported { "是" } else { "否" }.to_owned(),
+                row.reported_community_id.clone(),
+                row.points.to_string(),
+                row.stars.to_string(),
+                row.comment.clone(),
+                if row.incomplete { "是" } else { "" }.to_owned(),
+            ]
+        })
+        .collect();
+    let missing = summary.missing_districts();
+    if !missing.is_empty() {
+        rows.push(vec![format!("未答复的区：{}", missing.join("、"))]);
+    }
+    dualreport_platform::table::Table {
+        sheet: "附录F".into(),
+        headers: vec![
             "序号",
             "区",
             "姓名",
@@ -139,31 +158,8 @@ pub fn csv(summary: &MunicipalSummary) -> Vec<u8> {
             "社区评价",
             "数据不全",
         ],
-        &mut out,
-    );
-    for (district, row) in &summary.rows {
-        let (number, points, stars) = (row.number.to_string(), row.points.to_string(), row.stars.to_string());
-        line(
-            [
-                number.as_str(),
-                district.as_str(),
-                row.name.as_str(),
-                if row.reported { "是" } else { "否" },
-                row.reported_community_id.as_str(),
-                points.as_str(),
-                stars.as_str(),
-                row.comment.as_str(),
-                if row.incomplete { "是" } else { "" },
-            ],
-            &mut out,
-        );
+        rows,
     }
-    let missing = summary.missing_districts();
-    if !missing.is_empty() {
-        let note = format!("未答复的区：{}", missing.join("、"));
-        line([note.as_str()], &mut out);
-    }
-    out.into_bytes()
 }
 
 #[cfg(test)]

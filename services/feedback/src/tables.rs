@@ -3,8 +3,8 @@
 use dualreport_platform::wire::date_from_pb;
 use dualreport_proto::scoring::v1::RegistrationTable;
 
-use crate::domain::export::Table;
 use crate::domain::model::{Objection, SummaryTable};
+use dualreport_platform::table::Table;
 
 /// 附录F 在职党员到社区报到情况汇总表.
 pub fn summary(t: &SummaryTable) -> Table {

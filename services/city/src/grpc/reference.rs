@@ -198,24 +198,41 @@ pub(super) async fn download_municipal_summary(
 ) -> R<DownloadStream> {
     let p = principal(&request)?;
     let token = bearer(&request)?;
-    let r = request.into_inner().summary.unwrap_or_default();
-    let summary = summary_of(city, &p, &token, &r)
+    let r = request.into_inner();
+    let format = match fpb::ExportFormat::try_from(r.format) {
+        Ok(format) => format,
+        Err(_) => {
+            return Err(err::invalid_field(
+                "format",
+                format!("{} is not a value of this enum", r.format),
+            ));
+        }
+    };
+    let summary = summary_of(city, &p, &token, &r.summary.unwrap_or_default())
         .await
         .map_err(|s| err::nested("summary", s))?;
-    let file_name = format!("{}-附录F-{}.csv", summary.unit.name, summary.period.year);
     let incomplete = !summary.complete();
-    let bytes = crate::summary::csv(&summary);
+    let table = crate::summary::table(&summary);
+    let (bytes, extension, content_type) = match format {
+        fpb::ExportFormat::Xlsx => (
+            dualreport_platform::table::xlsx(&table),
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        fpb::ExportFormat::Csv | fpb::ExportFormat::Unspecified => (
+            dualreport_platform::table::csv(&table),
+            "csv",
+            "text/csv; charset=utf-8",
+        ),
+    };
+    let file_name = format!("{}-附录F-{}.{extension}", summary.unit.name, summary.period.year);
     let chunks: Vec<Result<pb::DownloadMunicipalSummaryResponse, Status>> = bytes
         .chunks(DOWNLOAD_CHUNK_BYTES)
         .enumerate()
         .map(|(i, chunk)| {
             Ok(pb::DownloadMunicipalSummaryResponse {
                 file_name: if i == 0 { file_name.clone() } else { String::new() },
-                content_type: if i == 0 {
-                    "text/csv; charset=utf-8".into()
-                } else {
-                    String::new()
-                },
+                content_type: if i == 0 { content_type.into() } else { String::new() },
                 incomplete: i == 0 && incomplete,
                 chunk: chunk.to_vec(),
             })

@@ -1,7 +1,6 @@
 //! The feedback rules (DOMAIN.md "Feedback", 双向反馈) in plain Rust: no
 //! tonic, no SQL.
 
-pub mod export;
 pub mod model;
 pub mod objection;
 pub mod peers;

@@ -23,10 +23,10 @@ use futures::Stream;
 use tonic::{Code, Request, Response, Status};
 
 use crate::app::Feedback;
-use crate::domain::export::{self, Table};
 use crate::domain::{FeedbackError, Period, china_today, parse_cursor, webhook_url, year};
 use crate::webhook::Poster;
 use convert::*;
+use dualreport_platform::table::{self as export, Table};
 
 pub struct FeedbackApi {
     app: Feedback,

@@ -763,7 +763,7 @@ async fn a_municipal_units_summary_spans_the_districts_and_names_a_silent_one(ba
     assert_invalid(&bad, "period.half");
 
     // The same table as a CSV file, streamed.
-    let download = |token: String| {
+    let download_as = |token: String, format: dualreport_proto::feedback::v1::ExportFormat| {
         let unit = unit.id.clone();
         async move {
             let mut stream =
@@ -773,6 +773,7 @@ async fn a_municipal_units_summary_spans_the_districts_and_names_a_silent_one(ba
                             unit_org_id: unit,
                             period: Some(common::Period { year, half: 0 }),
                         }),
+                        format: format as i32,
                     })
                     .await?
                     .into_inner();
@@ -783,6 +784,7 @@ async fn a_municipal_units_summary_spans_the_districts_and_names_a_silent_one(ba
             Ok::<_, tonic::Status>(parts)
         }
     };
+    let download = |token: String| download_as(token, dualreport_proto::feedback::v1::ExportFormat::Unspecified);
     let parts = download(unit_admin.clone()).await.expect("download");
     assert!(
         parts[0].file_name.ends_with(".csv") && !parts[0].incomplete,
@@ -794,6 +796,33 @@ async fn a_municipal_units_summary_spans_the_districts_and_names_a_silent_one(ba
     assert!(text.starts_with("\u{feff}序号,区,姓名,是否报到"), "{text}");
     assert_eq!(text.lines().count(), 4, "a header and three rows: {text}");
     assert!(text.contains(",west,西甲,是,"), "{text}");
+    // And as XLSX: a ZIP whose (stored) sheet holds the same rows.
+    let parts = download_as(unit_admin.clone(), dualreport_proto::feedback::v1::ExportFormat::Xlsx)
+        .await
+        .expect("xlsx");
+    assert!(parts[0].file_name.ends_with(".xlsx"), "{}", parts[0].file_name);
+    assert_eq!(
+        parts[0].content_type,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes: Vec<u8> = parts.iter().flat_map(|p| p.chunk.clone()).collect();
+    assert!(bytes.starts_with(b"PK\x03\x04"), "a ZIP");
+    let sheet = String::from_utf8_lossy(&bytes);
+    for cell in ["序号", "西甲", "东乙", "west"] {
+        assert!(sheet.contains(cell), "{cell} in the sheet");
+    }
+    let bad = city
+        .client(&unit_admin)
+        .download_municipal_summary(cpb::DownloadMunicipalSummaryRequest {
+            summary: Some(cpb::GetMunicipalSummaryRequest {
+                unit_org_id: unit.id.clone(),
+                period: Some(common::Period { year, half: 0 }),
+            }),
+            format: 9,
+        })
+        .await
+        .expect_err("an unknown format");
+    assert_invalid(&bad, "format");
     let bad = city
         .client(&unit_admin)
         .download_municipal_summary(cpb::DownloadMunicipalSummaryRequest {
@@ -801,6 +830,7 @@ async fn a_municipal_units_summary_spans_the_districts_and_names_a_silent_one(ba
                 unit_org_id: unit.id.clone(),
                 period: Some(common::Period { year, half: 9 }),
             }),
+            format: 0,
         })
         .await
         .expect_err("a bad half inside the wrapped request");

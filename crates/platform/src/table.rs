@@ -1,6 +1,8 @@
 //! Tables as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese
 //! headers) and XLSX (one sheet of inline strings, written as a stored ZIP:
-//! no compression library needed).
+//! no compression library needed): the one file writer of feedback's tables
+//! and the city tier's exports. (Issue 19 replaces the hand-written XLSX with
+//! a maintained library, here, for both.)
 
 /// A table: the template's headers and its rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,7 +13,7 @@ pub struct Table {
 }
 
 pub fn csv(table: &Table) -> Vec<u8> {
-    use dualreport_platform::csv;
+    use crate::csv;
     let mut out = String::from(csv::BOM);
     csv::line(table.headers.iter().copied(), &mut out);
     for row in &table.rows {
