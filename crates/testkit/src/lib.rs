@@ -171,6 +171,7 @@ pub mod raw;
 pub mod registry;
 pub mod seed;
 pub mod tls;
+pub mod webhook;
 
 use tonic::{Code, Status};
 use tonic_types::StatusExt as _;

@@ -18,11 +18,12 @@ use dualreport_directory::OrgKind;
 use dualreport_platform::server::Stopping;
 use prometheus::{IntCounter, IntCounterVec, IntGauge};
 
-use crate::app::{CORRECTION_LEASE_MS, Feedback, new_id};
+use crate::app::{CORRECTION_LEASE_MS, Feedback};
+use crate::domain::model::Event;
 use crate::domain::{Result, now_millis};
-use crate::settings::{FeedSettings, WarningSettings, WebhookSettings};
+use crate::settings::{FeedSettings, Settings, WarningSettings, WebhookSettings};
 use crate::storage as db;
-use crate::webhook::Poster;
+use dualreport_webhook::{Deliverer, Outgoing};
 
 struct Metrics {
     ingested: IntCounterVec,
@@ -83,22 +84,62 @@ pub fn webhook_delivery(settings: &WebhookSettings) -> Delivery {
 /// Everything that runs beside the server.
 pub struct Background {
     pub app: Feedback,
-    pub poster: Poster,
     pub feed: FeedSettings,
-    pub webhook: WebhookSettings,
-    /// [`webhook_delivery`] of `webhook`.
-    pub delivery: Delivery,
+    /// The webhook's delivery round ([`deliverer`]).
+    pub deliverer: Deliverer,
     pub warnings: WarningSettings,
     /// This replica's name as a lease holder (ingest and delivery run on one
     /// replica at a time).
     pub holder: String,
-    /// While the receiver is out of reach: no delivery before this instant,
-    /// and how many rounds in a row found it so.
-    pub paused: std::sync::Mutex<(i64, i64)>,
 }
 
 /// How long a replica holds the ingest or delivery lease past its last round.
 const LOOP_LEASE_MS: i64 = 15_000;
+
+/// The lease TTL of the loops polling every `poll_interval_ms`.
+fn loop_lease_ms(poll_interval_ms: u64) -> i64 {
+    LOOP_LEASE_MS.max(i64::try_from(poll_interval_ms).unwrap_or(0) * 20)
+}
+
+/// The webhook's delivery round of this replica: the suite's one webhook,
+/// counted under feedback's metric names, one replica at a time.
+pub fn deliverer(app: &Feedback, poster: dualreport_webhook::Poster, settings: &Settings, holder: &str) -> Deliverer {
+    Deliverer::new(
+        app.pool.clone(),
+        poster,
+        settings.webhook.clone(),
+        webhook_delivery(&settings.webhook),
+        metrics().webhook_backlog.clone(),
+        (
+            "webhook.delivery".into(),
+            holder.to_owned(),
+            loop_lease_ms(settings.feed.poll_interval_ms),
+        ),
+    )
+}
+
+/// The body POSTed for an event: its cursor and its fields.
+#[derive(serde::Serialize)]
+struct Body<'a> {
+    cursor: String,
+    #[serde(flatten)]
+    event: &'a Event,
+}
+
+/// An event as the webhook sends it.
+pub fn outgoing(event: &Event) -> Outgoing {
+    let cursor = crate::domain::cursor(event.sequence);
+    Outgoing {
+        sequence: event.sequence,
+        kind: event.kind.clone(),
+        body: serde_json::to_vec(&Body {
+            cursor: cursor.clone(),
+            event,
+        })
+        .unwrap_or_default(),
+        cursor,
+    }
+}
 
 impl Background {
     /// Runs every loop until shutdown.
@@ -226,102 +267,25 @@ impl Background {
     /// by racing replicas, and the feed's sequence has no gaps from them).
     async fn lease(&self, name: &str) -> Result<bool> {
         let mut conn = self.app.pool.acquire().await?;
-        let ttl = LOOP_LEASE_MS.max(i64::try_from(self.feed.poll_interval_ms).unwrap_or(0) * 20);
+        let ttl = loop_lease_ms(self.feed.poll_interval_ms);
         Ok(dualreport_platform::lease::try_take(&mut conn, name, &self.holder, now_millis(), ttl).await?)
     }
 
-    /// Sends the webhook what it has not had yet, in order. A receiver out of
-    /// reach holds the cursor: the event is listed as a failed delivery, the
-    /// loop pauses (backing off up to `webhook.max_backoff_ms`) and then
-    /// resumes from the cursor by itself; an event the receiver refuses is
-    /// recorded for replay and passed.
+    /// Sends the webhook what it has not had yet, in order (see
+    /// `dualreport_webhook`: a receiver out of reach holds the cursor and
+    /// pauses the round; an event refused is recorded for replay and passed).
     pub async fn deliver(&self) -> Result<usize> {
-        let app = &self.app;
-        let mut conn = app.pool.acquire().await?;
-        let Some(hook) = db::webhook(&mut conn).await?.filter(|h| !h.url.is_empty()) else {
-            return Ok(0);
-        };
-        let backlog = db::count_events_after(&mut conn, hook.delivered_sequence).await?;
-        drop(conn);
-        metrics().webhook_backlog.set(backlog);
-        let paused_until = self.paused.lock().map(|p| p.0).unwrap_or_default();
-        if backlog == 0 || now_millis() < paused_until || !self.lease("webhook.delivery").await? {
-            return Ok(0);
-        }
-        let events = app.events_after(hook.delivered_sequence, 100, None).await?;
-        let mut from = hook.delivered_sequence;
-        let mut sent = 0;
-        for event in &events {
-            let mut attempt = 0u32;
-            let outcome = loop {
-                attempt += 1;
-                match self.poster.send(&hook, event).await {
-                    Ok(()) => break Ok(()),
-                    Err(error) if attempt >= self.webhook.max_attempts.max(1) => break Err(error),
-                    Err(error) => {
-                        tracing::debug!(sequence = event.sequence, attempt, %error, "webhook attempt failed");
-                        tokio::time::sleep(self.delivery.backoff().duration_after(i64::from(attempt))).await;
-                    }
-                }
-            };
-            let mut tx = app.pool.begin().await?;
-            match outcome {
-                Ok(()) => {
-                    if !db::advance_webhook(&mut tx, from, event.sequence).await? {
-                        // A new webhook moved the cursor: start over next round.
-                        return Ok(sent);
-                    }
-                    db::resolve_failed(&mut tx, event.sequence).await?;
-                    self.delivery.record_delivered();
-                    if let Ok(mut paused) = self.paused.lock() {
-                        *paused = (0, 0);
-                    }
-                }
-                Err(error) => {
-                    // Refused: recorded for replay and passed. Out of reach: recorded,
-                    // and the cursor stays on it until the receiver answers.
-                    if !error.unreachable && !db::advance_webhook(&mut tx, from, event.sequence).await? {
-                        return Ok(sent);
-                    }
-                    let reason = if error.unreachable { "unreachable" } else { "refused" };
-                    self.delivery.record_failure(
-                        reason,
-                        &error.message,
-                        error.unreachable,
-                        i64::from(attempt),
-                        now_millis(),
-                    );
-                    tracing::warn!(sequence = event.sequence, unreachable = error.unreachable, %error, "webhook delivery failed");
-                    db::record_failed(
-                        &mut tx,
-                        &new_id(),
-                        event.sequence,
-                        i64::from(attempt),
-                        &error.message,
-                        now_millis(),
-                    )
-                    .await?;
-                    if error.unreachable {
-                        tx.commit().await?;
-                        self.pause();
-                        return Ok(sent);
-                    }
-                }
-            }
-            tx.commit().await?;
-            from = event.sequence;
-            sent += 1;
-        }
-        Ok(sent)
-    }
-
-    /// After a round that found the receiver out of reach: wait before the
-    /// next, twice as long each time up to `webhook.max_backoff_ms`.
-    fn pause(&self) {
-        if let Ok(mut paused) = self.paused.lock() {
-            let failures = paused.1 + 1;
-            *paused = (now_millis() + self.delivery.backoff().after(failures), failures);
-        }
+        let pool = &self.app.pool;
+        Ok(self
+            .deliverer
+            .round(
+                |after| db::count_events_after(pool, after),
+                |after, limit| async move {
+                    let events = db::events_after(pool, after, limit, "").await?;
+                    Ok(events.iter().map(outgoing).collect())
+                },
+            )
+            .await?)
     }
 
     /// Retries due corrections of upheld objections.

@@ -14,4 +14,3 @@ pub mod sources;
 pub mod startup;
 pub mod storage;
 pub mod tables;
-pub mod webhook;

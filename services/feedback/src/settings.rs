@@ -92,17 +92,8 @@ pub struct FeedSettings {
     pub watch_poll_ms: u64,
 }
 
-/// The outbound webhook to the party-building cloud.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct WebhookSettings {
-    /// Accept `http://` URLs (development only); otherwise `https://` is required.
-    pub allow_http: bool,
-    pub timeout_ms: u64,
-    /// Attempts per event before it is recorded as a failed delivery.
-    pub max_attempts: u32,
-    pub initial_backoff_ms: u64,
-    pub max_backoff_ms: u64,
-}
+/// The outbound webhook to the party-building cloud (the suite's one, `dualreport-webhook`).
+pub use dualreport_webhook::WebhookSettings;
 
 /// Compliance warnings on a schedule.
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -18,7 +18,7 @@ use crate::feed::Background;
 use crate::grpc::FeedbackApi;
 use crate::settings::Settings;
 use crate::sources::Sources;
-use crate::webhook::Poster;
+use dualreport_webhook::Poster;
 
 /// Fully qualified gRPC service name, as health reports it.
 pub const SERVICE_NAME: &str = "dualreport.feedback.v1.FeedbackService";
@@ -111,15 +111,13 @@ impl Application {
             crate::storage::own_journal,
         );
         let stopping = server::Stopping::new(shutdown);
+        let holder = dualreport_platform::lease::holder_id();
         let background = Background {
+            deliverer: crate::feed::deliverer(&self.feedback, self.poster, &self.settings, &holder),
             app: self.feedback,
-            poster: self.poster,
             feed: self.settings.feed.clone(),
-            webhook: self.settings.webhook.clone(),
-            delivery: crate::feed::webhook_delivery(&self.settings.webhook),
             warnings: self.settings.warnings.clone(),
-            holder: dualreport_platform::lease::holder_id(),
-            paused: std::sync::Mutex::default(),
+            holder,
         };
         let background = tokio::spawn(background.run(stopping.clone()));
         tracing::info!(port = self.listeners.grpc_port(), service = SERVICE_NAME, "listening");

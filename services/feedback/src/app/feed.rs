@@ -93,7 +93,7 @@ impl Feedback {
         &self,
         p: &Principal,
         id: &str,
-        post: &crate::webhook::Poster,
+        post: &dualreport_webhook::Poster,
     ) -> Result<(bool, String)> {
         self.require_webhook_admin(p).await?;
         let mut conn = self.conn().await?;
@@ -105,7 +105,7 @@ impl Feedback {
             .filter(|h| !h.url.is_empty())
             .ok_or_else(|| FeedbackError::wrong_state("no webhook is set"))?;
         drop(conn);
-        let outcome = post.send(&hook, &delivery.event).await;
+        let outcome = post.send(&hook, &crate::feed::outgoing(&delivery.event)).await;
         let (delivered, error) = match outcome {
             Ok(()) => (true, String::new()),
             Err(e) => (false, e.message),

@@ -232,13 +232,7 @@ pub struct Event {
     pub year: i32,
 }
 
-#[derive(Debug, Clone)]
-pub struct Webhook {
-    pub url: String,
-    pub secret: String,
-    pub delivered_sequence: i64,
-    pub updated_at: i64,
-}
+pub use dualreport_webhook::Webhook;
 
 #[derive(Debug, Clone)]
 pub struct FailedDelivery {

@@ -260,19 +260,7 @@ pub fn event_to_pb(e: Event) -> pb::Event {
 }
 
 pub fn webhook_to_pb(hook: Option<Webhook>, failed: i64) -> pb::Webhook {
-    match hook {
-        None => pb::Webhook {
-            failed_deliveries: i32::try_from(failed).unwrap_or(i32::MAX),
-            ..Default::default()
-        },
-        Some(h) => pb::Webhook {
-            enabled: !h.url.is_empty(),
-            url: h.url,
-            delivered_cursor: cursor(h.delivered_sequence),
-            failed_deliveries: i32::try_from(failed).unwrap_or(i32::MAX),
-            update_time: Some(timestamp(h.updated_at)),
-        },
-    }
+    dualreport_webhook::to_pb(hook, failed, cursor)
 }
 
 pub fn failed_to_pb(d: FailedDelivery) -> pb::FailedDelivery {

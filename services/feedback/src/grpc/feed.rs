@@ -53,15 +53,8 @@ pub(super) async fn set_webhook(
 ) -> R<pb::SetWebhookResponse> {
     let p = who(&request)?;
     let r = request.into_inner();
-    let (url, secret) = if r.url.is_empty() {
-        (String::new(), String::new())
-    } else {
-        let url = webhook_url(&r.url, api.app.allow_http())?;
-        if r.secret.len() < 32 || r.secret.len() > 256 {
-            return Err(err::invalid_field("secret", "must be 32 to 256 bytes"));
-        }
-        (url, r.secret)
-    };
+    let (url, secret) = dualreport_webhook::parse_set(&r.url, &r.secret, api.app.allow_http())
+        .map_err(|e| err::invalid_fields(&[e]))?;
     let (hook, failed) = api.app.set_webhook(&p, url, secret).await.map_err(to_status)?;
     ok(pb::SetWebhookResponse {
         webhook: Some(webhook_to_pb(hook, failed)),

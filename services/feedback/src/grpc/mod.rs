@@ -23,10 +23,10 @@ use futures::Stream;
 use tonic::{Code, Request, Response, Status};
 
 use crate::app::Feedback;
-use crate::domain::{FeedbackError, Period, china_today, parse_cursor, webhook_url, year};
-use crate::webhook::Poster;
+use crate::domain::{FeedbackError, Period, china_today, parse_cursor, year};
 use convert::*;
 use dualreport_platform::table::{self as export, Table};
+use dualreport_webhook::Poster;
 
 pub struct FeedbackApi {
     app: Feedback,

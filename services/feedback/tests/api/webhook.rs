@@ -1,96 +1,11 @@
 //! The webhook (推送): signed, retried, replayed, and a new one starts after the newest event.
 
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dualreport_proto::feedback::v1 as pb;
-use http_body_util::{BodyExt, Full};
+use dualreport_testkit::webhook::{Receiver, SECRET, serve};
 
 use crate::helpers::{Backend, Suite, spawn_with};
-
-/// A webhook receiver: records what it accepts, answers 500 while `failing`
-/// is set (out of reach) and 400 while `rejecting` is (refuses the event).
-/// (signature header, cursor header, body) of one accepted POST.
-type Delivery = (String, String, Vec<u8>);
-
-const SECRET: &str = "0123456789abcdef0123456789abcdef";
-
-#[derive(Clone, Default)]
-struct Receiver {
-    received: Arc<Mutex<Vec<Delivery>>>,
-    failing: Arc<Mutex<bool>>,
-    rejecting: Arc<Mutex<bool>>,
-}
-
-impl Receiver {
-    fn got(&self, member: &str) -> bool {
-        self.received
-            .lock()
-            .expect("lock")
-            .iter()
-            .any(|(_, _, body)| String::from_utf8_lossy(body).contains(member))
-    }
-}
-
-async fn serve(receiver: Receiver) -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let receiver = receiver.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                    let receiver = receiver.clone();
-                    async move {
-                        let header = |name: &str| {
-                            request
-                                .headers()
-                                .get(name)
-                                .and_then(|v| v.to_str().ok())
-                                .unwrap_or_default()
-                                .to_owned()
-                        };
-                        let (signature, cursor) = (header("x-dualreport-signature"), header("x-dualreport-cursor"));
-                        let body = request
-                            .into_body()
-                            .collect()
-                            .await
-                            .map(|b| b.to_bytes().to_vec())
-                            .unwrap_or_default();
-                        let failing = *receiver.failing.lock().expect("lock");
-                        let rejecting = *receiver.rejecting.lock().expect("lock");
-                        let status = if failing {
-                            hyper::StatusCode::INTERNAL_SERVER_ERROR
-                        } else if rejecting {
-                            hyper::StatusCode::BAD_REQUEST
-                        } else {
-                            receiver.received.lock().expect("lock").push((signature, cursor, body));
-                            hyper::StatusCode::OK
-                        };
-                        Ok::<_, Infallible>(
-                            hyper::Response::builder()
-                                .status(status)
-                                .body(Full::new(bytes_of("ok")))
-                                .expect("response"),
-                        )
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    port
-}
-
-fn bytes_of(text: &'static str) -> hyper::body::Bytes {
-    hyper::body::Bytes::from_static(text.as_bytes())
-}
 
 async fn the_webhook_signs_retries_and_replays(backend: Backend) {
     let suite = spawn_with(backend, |s| s.webhook.allow_http = true).await;
@@ -123,7 +38,7 @@ async fn the_webhook_signs_retries_and_replays(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (signature, cursor, body) = delivered.expect("the webhook got the confirmation");
-    assert_eq!(signature, feedback::domain::signature(SECRET.as_bytes(), &body));
+    assert_eq!(signature, dualreport_webhook::signature(SECRET.as_bytes(), &body));
     let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
     assert_eq!(json["kind"], "member_report.confirmed");
     assert_eq!(json["cursor"], cursor.as_str());
