@@ -276,8 +276,7 @@ impl Background {
     /// pauses the round; an event refused is recorded for replay and passed).
     pub async fn deliver(&self) -> Result<usize> {
         let pool = &self.app.pool;
-        Ok(self
-            .deliverer
+        self.deliverer
             .round(
                 |after| db::count_events_after(pool, after),
                 |after, limit| async move {
@@ -285,7 +284,7 @@ impl Background {
                     Ok(events.iter().map(outgoing).collect())
                 },
             )
-            .await?)
+            .await
     }
 
     /// Retries due corrections of upheld objections.
