@@ -18,3 +18,4 @@ pub mod startup;
 pub mod statistics;
 pub mod storage;
 pub mod summary;
+pub mod webhook;

@@ -1,5 +1,5 @@
 //! City settings: the shared platform sections, `[city]` (its root and how
-//! it ingests) and `[districts.<name>]`, one table per district release with
+//! it ingests), `[webhook]` and `[districts.<name>]`, one table per district release with
 //! the four services' addresses.
 
 use std::collections::BTreeMap;
@@ -27,6 +27,13 @@ watch_poll_ms = 500
 relocation_initial_backoff_ms = 1000
 relocation_max_backoff_ms = 60000
 
+[webhook]
+allow_http = false
+timeout_ms = 5000
+max_attempts = 5
+initial_backoff_ms = 1000
+max_backoff_ms = 60000
+
 [policy]
 preset = "S4"
 "#;
@@ -42,6 +49,8 @@ pub struct Settings {
     /// digits and `_`, e.g. `jinshui`): the name the city's answers give.
     #[serde(default)]
     pub districts: BTreeMap<String, DistrictSettings>,
+    /// The city-level webhook to the party-building cloud (the suite's one).
+    pub webhook: dualreport_webhook::WebhookSettings,
     #[serde(default)]
     pub policy: PolicySettings,
 }

@@ -72,9 +72,11 @@ impl Application {
 
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let max = self.settings.server.max_message_bytes;
+        let poster = dualreport_webhook::Poster::new(&self.settings.webhook)?;
         let api = CityApi::new(
             self.city.clone(),
             Duration::from_millis(self.settings.city.watch_poll_ms.max(10)),
+            (poster.clone(), self.settings.webhook.allow_http),
         );
         let service = CityServiceServer::new(api)
             .max_decoding_message_size(max)
@@ -95,6 +97,21 @@ impl Application {
             ),
         };
         let saga = tokio::spawn(saga.run(stopping.clone()));
+        let every = Duration::from_millis(self.settings.city.poll_interval_ms.max(10));
+        let deliverer = crate::webhook::deliverer(
+            &self.city,
+            poster,
+            &self.settings.webhook,
+            &dualreport_platform::lease::holder_id(),
+            // A round may wait on a slow receiver: hold the lease well past it.
+            i64::try_from(self.settings.city.lease_ms.max(15_000)).unwrap_or(i64::MAX),
+        );
+        let webhook = tokio::spawn(crate::webhook::run(
+            self.city.clone(),
+            deliverer,
+            every,
+            stopping.clone(),
+        ));
         let ingest = tokio::spawn(crate::ingest::run(
             self.city,
             self.settings.city.clone(),
@@ -120,6 +137,7 @@ impl Application {
         )
         .await;
         saga.abort();
+        webhook.abort();
         // Ingest stops at the end of its rounds and gives up its leases.
         if tokio::time::timeout(Duration::from_secs(5), ingest).await.is_err() {
             tracing::warn!("ingest did not stop within 5 s");

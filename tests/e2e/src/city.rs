@@ -92,6 +92,11 @@ fn start_city(database: &TestDatabase, districts: &[(String, Suite)], batch_size
         // A killed city's streams are free again soon after its restart.
         ("DUALREPORT__CITY__LEASE_MS".into(), "500".into()),
         ("DUALREPORT__CITY__BATCH_SIZE".into(), batch_size.to_string()),
+        // The tests' webhook receiver is plain HTTP on this machine, and quick to give up on.
+        ("DUALREPORT__WEBHOOK__ALLOW_HTTP".into(), "true".into()),
+        ("DUALREPORT__WEBHOOK__MAX_ATTEMPTS".into(), "2".into()),
+        ("DUALREPORT__WEBHOOK__INITIAL_BACKOFF_MS".into(), "50".into()),
+        ("DUALREPORT__WEBHOOK__MAX_BACKOFF_MS".into(), "200".into()),
     ];
     for (name, suite) in districts {
         let upper = name.to_uppercase();

@@ -22,6 +22,11 @@ pub static ACCESS: AccessTable = AccessTable {
             scope: "the party-building cloud; the city's admins",
         },
         Rule {
+            rpcs: &["SetWebhook", "GetWebhook", "ListFailedDeliveries", "ReplayDelivery"],
+            roles: &[Role::Cloud, Role::CityAdmin],
+            scope: "the party-building cloud; the city's admins: the webhook is the city's one delivery to the cloud",
+        },
+        Rule {
             rpcs: &["ListCityBoard"],
             roles: INSIDERS,
             scope: "everyone in the suite: the board is a public notice (公示) of published settlements",

@@ -3,6 +3,7 @@
 
 pub mod access;
 mod reference;
+mod webhook;
 
 use std::time::Duration;
 
@@ -25,11 +26,17 @@ use crate::domain::{
 pub struct CityApi {
     city: City,
     watch_poll: Duration,
+    /// The webhook's client (for replays) and whether `http://` URLs are allowed.
+    webhook: (dualreport_webhook::Poster, bool),
 }
 
 impl CityApi {
-    pub fn new(city: City, watch_poll: Duration) -> Self {
-        Self { city, watch_poll }
+    pub fn new(city: City, watch_poll: Duration, webhook: (dualreport_webhook::Poster, bool)) -> Self {
+        Self {
+            city,
+            watch_poll,
+            webhook,
+        }
     }
 }
 
@@ -299,6 +306,25 @@ impl CityService for CityApi {
         request: Request<pb::ListMunicipalWarningsRequest>,
     ) -> R<pb::ListMunicipalWarningsResponse> {
         reference::list_municipal_warnings(&self.city, request).await
+    }
+
+    async fn set_webhook(&self, request: Request<pb::SetWebhookRequest>) -> R<pb::SetWebhookResponse> {
+        webhook::set_webhook(self, request).await
+    }
+
+    async fn get_webhook(&self, request: Request<pb::GetWebhookRequest>) -> R<pb::GetWebhookResponse> {
+        webhook::get_webhook(self, request).await
+    }
+
+    async fn list_failed_deliveries(
+        &self,
+        request: Request<pb::ListFailedDeliveriesRequest>,
+    ) -> R<pb::ListFailedDeliveriesResponse> {
+        webhook::list_failed_deliveries(self, request).await
+    }
+
+    async fn replay_delivery(&self, request: Request<pb::ReplayDeliveryRequest>) -> R<pb::ReplayDeliveryResponse> {
+        webhook::replay_delivery(self, request).await
     }
 
     async fn list_city_relocations(

@@ -166,6 +166,24 @@ pub async fn events_after(pool: &AnyPool, after: i64, limit: i64) -> Result<Vec<
     rows.iter().map(event_from_row).collect()
 }
 
+/// The feed event at `sequence`, if any.
+pub async fn event(conn: &mut AnyConnection, sequence: i64) -> Result<Option<Event>> {
+    let row = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE sequence = $1"))
+        .bind(sequence)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(event_from_row).transpose()
+}
+
+/// Feed events after `after` (the webhook's backlog; sequences may have gaps).
+pub async fn count_events_after(pool: &AnyPool, after: i64) -> Result<i64> {
+    let row = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM events WHERE sequence > $1")
+        .bind(after)
+        .fetch_one(pool)
+        .await?;
+    Ok(row.try_get("n")?)
+}
+
 pub async fn last_sequence(pool: &AnyPool) -> Result<i64> {
     let row = sqlx::query("SELECT CAST(COALESCE(MAX(sequence), 0) AS BIGINT) AS last FROM events")
         .fetch_one(pool)

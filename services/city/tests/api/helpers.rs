@@ -29,6 +29,13 @@ pub async fn spawn(backend: Backend) -> App {
             relocation_max_backoff_ms: 1_000,
         },
         districts: Default::default(),
+        webhook: dualreport_webhook::WebhookSettings {
+            allow_http: true,
+            timeout_ms: 2_000,
+            max_attempts: 2,
+            initial_backoff_ms: 50,
+            max_backoff_ms: 200,
+        },
         policy: Default::default(),
     };
     let app = Application::build(settings).await.expect("build city");

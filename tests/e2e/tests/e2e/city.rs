@@ -23,6 +23,7 @@ dualreport_testkit::on_both_backends!(
     municipal_units_are_the_citys_and_reach_every_district,
     a_municipal_units_summary_spans_the_districts_and_names_a_silent_one,
     a_municipal_units_statistics_ratings_and_warnings_span_the_districts,
+    the_city_webhook_sends_every_districts_events_with_their_district,
     a_member_moves_between_districts_through_the_city_even_when_it_was_down,
 );
 
@@ -1218,6 +1219,120 @@ async fn a_municipal_units_statistics_ratings_and_warnings_span_the_districts(ba
         (s.complete && s.registered_members == 3).then_some(())
     })
     .await;
+}
+
+/// The city-level webhook: the cloud gets every district's events from one
+/// URL, each naming its district, signed, and an event it refused is kept
+/// for replay.
+async fn the_city_webhook_sends_every_districts_events_with_their_district(backend: Backend) {
+    use dualreport_testkit::webhook::{Receiver, SECRET, serve};
+    let city = CityTier::start(backend, &["east", "west", "north"], 200).await;
+    let receiver = Receiver::default();
+    let port = serve(receiver.clone()).await;
+    let cloud = || city.client(&mint(Role::Cloud, None, None, 3600));
+    let set = |url: &str, secret: &str| cpb::SetWebhookRequest {
+        url: url.into(),
+        secret: secret.into(),
+    };
+    // Who may set it, and what it takes.
+    let refused = city
+        .client(&admin_token(
+            Role::DistrictAdmin,
+            &city.district("east").city.district.id,
+        ))
+        .set_webhook(set(&format!("http://127.0.0.1:{port}/hook"), SECRET))
+        .await
+        .expect_err("a district admin");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    let bad = cloud()
+        .set_webhook(set("ftp://cloud.example/hook", SECRET))
+        .await
+        .expect_err("not http");
+    assert_invalid(&bad, "url");
+    let bad = cloud()
+        .set_webhook(set(&format!("http://127.0.0.1:{port}/hook"), "short"))
+        .await
+        .expect_err("a short secret");
+    assert_invalid(&bad, "secret");
+    let hook = cloud()
+        .set_webhook(set(&format!("http://127.0.0.1:{port}/hook"), SECRET))
+        .await
+        .expect("the cloud sets the city's webhook")
+        .into_inner()
+        .webhook
+        .expect("webhook");
+    assert!(hook.enabled && hook.url.ends_with("/hook"), "{hook:?}");
+
+    // Reports confirmed in two districts reach the one URL, each with its district.
+    let period = last_half();
+    let east = city.district("east").reported_member("东报", &period).await;
+    let west = city.district("west").reported_member("西报", &period).await;
+    for (member, district) in [(&east, "east"), (&west, "west")] {
+        let (signature, cursor, body) =
+            eventually(&format!("{district}'s report reaches the city webhook"), || async {
+                receiver
+                    .received
+                    .lock()
+                    .expect("lock")
+                    .iter()
+                    .find(|(_, _, body)| {
+                        let text = String::from_utf8_lossy(body);
+                        text.contains(member.as_str()) && text.contains("member_report.confirmed")
+                    })
+                    .cloned()
+            })
+            .await;
+        assert_eq!(signature, dualreport_webhook::signature(SECRET.as_bytes(), &body));
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(json["district"], district, "{json}");
+        assert_eq!(json["cursor"], cursor.as_str(), "{json}");
+        assert!(cursor.starts_with("city1."), "{cursor}");
+    }
+
+    // The receiver refuses an event: kept for replay, and the feed goes on.
+    *receiver.rejecting.lock().expect("lock") = true;
+    let north = city.district("north").reported_member("北报", &period).await;
+    let failed = eventually("north's refused event is a failed delivery", || async {
+        let list = city
+            .city_admin()
+            .list_failed_deliveries(cpb::ListFailedDeliveriesRequest::default())
+            .await
+            .ok()?
+            .into_inner();
+        list.deliveries.into_iter().find(|d| {
+            d.event
+                .as_ref()
+                .is_some_and(|e| e.district == "north" && e.event.as_ref().is_some_and(|e| e.member_id == north))
+        })
+    })
+    .await;
+    assert!(!failed.last_error.is_empty(), "{failed:?}");
+    *receiver.rejecting.lock().expect("lock") = false;
+    let replayed = city
+        .city_admin()
+        .replay_delivery(cpb::ReplayDeliveryRequest {
+            delivery_id: failed.id.clone(),
+        })
+        .await
+        .expect("replay")
+        .into_inner();
+    assert!(replayed.delivered, "{replayed:?}");
+    assert!(receiver.got(&north));
+    let state = city
+        .city_admin()
+        .get_webhook(cpb::GetWebhookRequest {})
+        .await
+        .expect("webhook")
+        .into_inner()
+        .webhook
+        .expect("webhook");
+    assert_eq!(state.failed_deliveries, 0, "{state:?}");
+    let gone = city
+        .city_admin()
+        .replay_delivery(cpb::ReplayDeliveryRequest { delivery_id: failed.id })
+        .await
+        .expect_err("replayed already");
+    assert_eq!(gone.code(), Code::NotFound, "{gone:?}");
 }
 
 async fn city_relocations(city: &CityTier) -> Vec<cpb::CityRelocation> {
