@@ -287,6 +287,36 @@ pub struct NewMunicipalOrg {
     pub details: OrgDetails,
 }
 
+/// A change to a municipal org: the `fields` named (update-mask paths)
+/// take their values from `name` and `details`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MunicipalPatch {
+    pub name: String,
+    pub details: OrgDetails,
+    pub fields: Vec<String>,
+}
+
+impl MunicipalPatch {
+    /// `org` with the patch's fields applied.
+    pub fn apply(&self, org: &MunicipalOrg) -> MunicipalOrg {
+        let mut out = org.clone();
+        for field in &self.fields {
+            let d = &self.details;
+            match field.as_str() {
+                "name" => out.name.clone_from(&self.name),
+                "address" => out.details.address.clone_from(&d.address),
+                "postcode" => out.details.postcode.clone_from(&d.postcode),
+                "leader" => out.details.leader.clone_from(&d.leader),
+                "contact_person" => out.details.contact_person.clone_from(&d.contact_person),
+                "contact_phone" => out.details.contact_phone.clone_from(&d.contact_phone),
+                "in_service_member_count" => out.details.in_service_member_count = d.in_service_member_count,
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
 /// The unit types a municipal org may have: a unit, never a district,
 /// street or community (those belong to the districts).
 pub const MUNICIPAL_TYPES: [&str; 7] = [

@@ -9,10 +9,11 @@ use dualreport_platform::paging::PageRequest;
 use dualreport_platform::{audit, idempotency};
 
 use crate::app::City;
-use crate::domain::{CityError, MunicipalOrg, NewMunicipalOrg, Result, now_millis};
+use crate::domain::{CityError, MunicipalOrg, MunicipalPatch, NewMunicipalOrg, Result, now_millis};
 use crate::storage as db;
 
 const CREATE: &str = "CreateMunicipalUnit";
+const UPDATE: &str = "UpdateMunicipalUnit";
 
 impl City {
     /// Creates a municipal org under the city root or another municipal org.
@@ -80,6 +81,64 @@ impl City {
         .await?;
         tx.commit().await?;
         Ok(org)
+    }
+
+    /// Renames a municipal org or corrects its details: a new version with
+    /// the next reference sequence, so every district registry copies it.
+    pub async fn update_municipal_unit(
+        &self,
+        p: &Principal,
+        request_id: &str,
+        id: &str,
+        patch: MunicipalPatch,
+        etag: &str,
+    ) -> Result<MunicipalOrg> {
+        self.require_city_admin(p, "the city's reference data")?;
+        let mut tx = self.pool.begin().await?;
+        if idempotency::replayed_by(&mut tx, p, request_id, UPDATE)
+            .await?
+            .is_some()
+        {
+            return db::municipal_org(&mut tx, id)
+                .await?
+                .ok_or_else(|| CityError::not_found("municipal unit", id));
+        }
+        // The sequence first: it serialises the city's reference writers.
+        let sequence = db::next_reference_sequence(&mut tx).await?;
+        let before = db::municipal_org(&mut tx, id)
+            .await?
+            .ok_or_else(|| CityError::not_found("municipal unit", id))?;
+        dualreport_platform::etag::check("municipal unit", id, etag, before.updated_at)?;
+        let mut after = patch.apply(&before);
+        after.sequence = sequence;
+        after.updated_at = dualreport_platform::etag::next_update_time(before.updated_at, now_millis());
+        if !db::update_municipal_org(&mut tx, &after, before.updated_at).await? {
+            return Err(dualreport_platform::etag::changed_meanwhile("municipal unit", id).into());
+        }
+        idempotency::remember(&mut tx, p, request_id, UPDATE, id).await?;
+        let view = |o: &MunicipalOrg| {
+            serde_json::json!({
+                "name": o.name, "address": o.details.address, "postcode": o.details.postcode,
+                "leader": o.details.leader, "contact_person": o.details.contact_person,
+                "in_service_member_count": o.details.in_service_member_count,
+            })
+        };
+        audit::record(
+            &mut tx,
+            p,
+            audit::Change {
+                method: UPDATE,
+                resource_kind: "municipal_unit",
+                resource_id: id,
+                org_id: id,
+                org_path: &after.path,
+                before: Some(view(&before)),
+                after: Some(view(&after)),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
     }
 
     /// Every municipal org, by id. Reference data is public inside the suite.

@@ -32,7 +32,7 @@ pub static ACCESS: AccessTable = AccessTable {
             scope: "everyone in the suite: the board is a public notice (公示) of published settlements",
         },
         Rule {
-            rpcs: &["CreateMunicipalUnit"],
+            rpcs: &["CreateMunicipalUnit", "UpdateMunicipalUnit"],
             roles: &[Role::CityAdmin],
             scope: "the city's admins (token org = `city.city_id`)",
         },

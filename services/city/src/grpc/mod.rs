@@ -250,6 +250,13 @@ impl CityService for CityApi {
         reference::create_municipal_unit(&self.city, request).await
     }
 
+    async fn update_municipal_unit(
+        &self,
+        request: Request<pb::UpdateMunicipalUnitRequest>,
+    ) -> R<pb::UpdateMunicipalUnitResponse> {
+        reference::update_municipal_unit(&self.city, request).await
+    }
+
     async fn list_municipal_units(
         &self,
         request: Request<pb::ListMunicipalUnitsRequest>,

@@ -17,11 +17,47 @@ fn type_of(name: &str) -> i32 {
     rpb::OrganizationType::from_str_name(&format!("ORGANIZATION_TYPE_{name}")).map_or(0, |t| t as i32)
 }
 
+/// The name and details of `input`, each checked when `wanted(path)`.
+fn org_fields(
+    input: &rpb::OrganizationInput,
+    wanted: impl Fn(&str) -> bool,
+    v: &mut Violations,
+) -> (String, OrgDetails) {
+    let mut field = |path: &str, value: &str, max: usize, required: bool| {
+        if wanted(path) {
+            v.check(text(&format!("organization.{path}"), value, max, required))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    let name = field("name", &input.name, 100, true);
+    let address = field("address", &input.address, 200, false);
+    let postcode = field("postcode", &input.postcode, 20, false);
+    let leader = field("leader", &input.leader, 50, false);
+    let contact_person = field("contact_person", &input.contact_person, 50, false);
+    let contact_phone = field("contact_phone", &input.contact_phone, 40, false);
+    if wanted("in_service_member_count") && !(0..=1_000_000).contains(&input.in_service_member_count) {
+        v.add("organization.in_service_member_count", "must be between 0 and 1000000");
+    }
+    (
+        name,
+        OrgDetails {
+            address,
+            postcode,
+            leader,
+            contact_person,
+            contact_phone,
+            in_service_member_count: i64::from(input.in_service_member_count),
+        },
+    )
+}
+
 fn new_org(input: Option<&rpb::OrganizationInput>) -> Result<NewMunicipalOrg, Status> {
     let default = rpb::OrganizationInput::default();
     let input = input.unwrap_or(&default);
     let mut v = Violations::default();
-    let name = v.check(text("organization.name", &input.name, 100, true));
+    let (name, details) = org_fields(input, |_| true, &mut v);
     let org_type = type_name(input.r#type);
     if org_type.is_none() {
         v.add(
@@ -33,30 +69,72 @@ fn new_org(input: Option<&rpb::OrganizationInput>) -> Result<NewMunicipalOrg, St
         "organization.parent_id",
         &input.parent_id,
     ));
-    let address = v.check(text("organization.address", &input.address, 200, false));
-    let postcode = v.check(text("organization.postcode", &input.postcode, 20, false));
-    let leader = v.check(text("organization.leader", &input.leader, 50, false));
-    let contact_person = v.check(text("organization.contact_person", &input.contact_person, 50, false));
-    let contact_phone = v.check(text("organization.contact_phone", &input.contact_phone, 40, false));
-    if !(0..=1_000_000).contains(&input.in_service_member_count) {
-        v.add("organization.in_service_member_count", "must be between 0 and 1000000");
-    }
     if !v.is_empty() {
         return Err(err::invalid_fields(&v.0));
     }
     Ok(NewMunicipalOrg {
-        name: name.unwrap_or_default(),
+        name,
         org_type: org_type.unwrap_or_default().to_owned(),
         parent_id: parent_id.unwrap_or_default(),
-        details: OrgDetails {
-            address: address.unwrap_or_default(),
-            postcode: postcode.unwrap_or_default(),
-            leader: leader.unwrap_or_default(),
-            contact_person: contact_person.unwrap_or_default(),
-            contact_phone: contact_phone.unwrap_or_default(),
-            in_service_member_count: i64::from(input.in_service_member_count),
-        },
+        details,
     })
+}
+
+/// What `UpdateMunicipalUnit` may change, as `update_mask` paths.
+const UPDATABLE: [&str; 7] = [
+    "name",
+    "address",
+    "postcode",
+    "leader",
+    "contact_person",
+    "contact_phone",
+    "in_service_member_count",
+];
+
+pub(super) async fn update_municipal_unit(
+    city: &City,
+    request: Request<pb::UpdateMunicipalUnitRequest>,
+) -> R<pb::UpdateMunicipalUnitResponse> {
+    let p = principal(&request)?;
+    let r = request.into_inner();
+    let mut v = Violations::default();
+    let id = v.check(dualreport_platform::validate::id("organization_id", &r.organization_id));
+    let mask = r.update_mask.map(|m| m.paths).unwrap_or_default();
+    if mask.is_empty() {
+        v.add("update_mask", "name at least one field to update");
+    }
+    for path in &mask {
+        if !UPDATABLE.contains(&path.as_str()) {
+            v.add(
+                "update_mask",
+                format!(
+                    "{path:?} cannot be changed: a municipal org keeps its type and its parent (moving one would re-parent it in every district); the paths are {}",
+                    UPDATABLE.join(", ")
+                ),
+            );
+        }
+    }
+    let default = rpb::OrganizationInput::default();
+    let (name, details) = org_fields(
+        r.organization.as_ref().unwrap_or(&default),
+        |path| mask.iter().any(|m| m == path),
+        &mut v,
+    );
+    if !v.is_empty() {
+        return Err(err::invalid_fields(&v.0));
+    }
+    let patch = crate::domain::MunicipalPatch {
+        name,
+        details,
+        fields: mask,
+    };
+    let org = city
+        .update_municipal_unit(&p, &r.request_id, &id.unwrap_or_default(), patch, &r.etag)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::UpdateMunicipalUnitResponse {
+        organization: Some(org_to_pb(org)),
+    }))
 }
 
 pub(super) fn org_to_pb(o: MunicipalOrg) -> rpb::Organization {

@@ -61,6 +61,30 @@ pub async fn insert_municipal_org(conn: &mut AnyConnection, o: &MunicipalOrg) ->
     Ok(())
 }
 
+/// Writes `o` (a new version: its sequence and update time) over the
+/// version last updated at `was_updated_at`; false when another edit came first.
+pub async fn update_municipal_org(conn: &mut AnyConnection, o: &MunicipalOrg, was_updated_at: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE municipal_orgs SET sequence = $2, name = $3, address = $4, postcode = $5, leader = $6, \
+         contact_person = $7, contact_phone = $8, in_service_member_count = $9, updated_at = $10 \
+         WHERE id = $1 AND updated_at = $11",
+    )
+    .bind(&o.id)
+    .bind(o.sequence)
+    .bind(&o.name)
+    .bind(&o.details.address)
+    .bind(&o.details.postcode)
+    .bind(&o.details.leader)
+    .bind(&o.details.contact_person)
+    .bind(&o.details.contact_phone)
+    .bind(o.details.in_service_member_count)
+    .bind(o.updated_at)
+    .bind(was_updated_at)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn municipal_org(conn: &mut AnyConnection, id: &str) -> Result<Option<MunicipalOrg>> {
     let row = sqlx::query(&format!("SELECT {ORG_COLUMNS} FROM municipal_orgs WHERE id = $1"))
         .bind(id)

@@ -627,6 +627,71 @@ async fn municipal_units_are_the_citys_and_reach_every_district(backend: Backend
         .await
         .expect("later");
     reaches_every_district(&city, &later.id).await;
+
+    // A unit renamed at the city is renamed in every district; its type and
+    // parent never change, and a stale etag changes nothing.
+    let rename = |request_id: &str, name: &str, paths: &[&str], etag: &str| cpb::UpdateMunicipalUnitRequest {
+        request_id: request_id.into(),
+        organization_id: later.id.clone(),
+        organization: Some(rpb::OrganizationInput {
+            name: name.into(),
+            leader: "王书记".into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+        }),
+        etag: etag.into(),
+    };
+    let renamed = admin
+        .update_municipal_unit(rename("rename-1", "市教育局党委", &["name", "leader"], &later.etag))
+        .await
+        .expect("rename")
+        .into_inner()
+        .organization
+        .expect("organization");
+    assert_eq!(
+        (renamed.name.as_str(), renamed.leader.as_str()),
+        ("市教育局党委", "王书记")
+    );
+    assert_ne!(renamed.etag, later.etag);
+    let again = admin
+        .update_municipal_unit(rename("rename-1", "市教育局党委", &["name", "leader"], &later.etag))
+        .await
+        .expect("a retry is answered, not refused")
+        .into_inner()
+        .organization
+        .expect("organization");
+    assert_eq!(again.etag, renamed.etag, "the retry wrote nothing more");
+    let stale = admin
+        .update_municipal_unit(rename("rename-2", "别的名字", &["name"], &later.etag))
+        .await
+        .expect_err("a stale etag");
+    assert_eq!(stale.code(), Code::Aborted, "{stale:?}");
+    let moved = admin
+        .update_municipal_unit(rename("rename-3", "市教育局党委", &["parent_id"], ""))
+        .await
+        .expect_err("a move");
+    assert_invalid(&moved, "update_mask");
+    let empty = admin
+        .update_municipal_unit(rename("rename-4", "", &["name"], ""))
+        .await
+        .expect_err("an empty name");
+    assert_invalid(&empty, "organization.name");
+    let refused = city
+        .client(&admin_token(Role::UnitAdmin, &later.id))
+        .update_municipal_unit(rename("rename-5", "自己改名", &["name"], ""))
+        .await
+        .expect_err("the unit's own admin does not own the reference data");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    for (name, suite) in &city.districts {
+        eventually(&format!("the new name reaches {name}"), || async {
+            in_district(suite, &later.id)
+                .await
+                .filter(|o| o.name == "市教育局党委" && o.leader == "王书记")
+        })
+        .await;
+    }
 }
 
 async fn a_municipal_units_summary_spans_the_districts_and_names_a_silent_one(backend: Backend) {
