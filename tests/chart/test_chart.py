@@ -556,7 +556,7 @@ def test_the_city_profile_renders_the_city_tier_alone():
     assert {m["mountPath"] for m in container["volumeMounts"]} >= {"/etc/dualreport/service-token", "/etc/dualreport/database"}
     # Its alerts are the city's (and the generic ones), not a district's.
     alerts = [r["alert"] for rule in of_kind(objects, "PrometheusRule") for g in rule["spec"]["groups"] for r in g["rules"]]
-    assert {"DualreportCityIngestLag", "DualreportCityDistrictDown"} <= set(alerts)
+    assert {"DualreportCityIngestLag", "DualreportCityDistrictDown", "DualreportCityPolicyDrift"} <= set(alerts)
     assert "DualreportOutboxBacklog" not in alerts
     readme = (chart.CHART / "README.md").read_text()
     for alert in alerts:

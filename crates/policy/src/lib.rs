@@ -7,6 +7,8 @@
 //! the effective policy (`GetPolicy`) to callers. This crate also holds the
 //! calendar every rule is read in: China Standard Time.
 
+pub mod wire;
+
 use serde::Deserialize;
 
 /// A calendar date (China Standard Time).

@@ -20,17 +20,23 @@ pub fn start_registry() -> ServiceProcess {
     start_registry_with(&[])
 }
 
+/// The test registries' policy: S4 with reports open all year, so a test
+/// may report on any day it runs (the city tier under test runs it too).
+pub const TEST_POLICY: [(&str, &str); 4] = [
+    ("DUALREPORT__POLICY__UNIT_REPORT_WINDOW_START", "01-01"),
+    ("DUALREPORT__POLICY__UNIT_REPORT_WINDOW_END", "12-31"),
+    ("DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_START", "01-01"),
+    ("DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_END", "12-31"),
+];
+
 /// [`start_registry`] with more environment (e.g. an OTLP endpoint).
 pub fn start_registry_with(extra: &[(&str, String)]) -> ServiceProcess {
     let mut env: Vec<(&str, String)> = vec![
         ("DUALREPORT__REGISTRY__CITY_ID", "city".into()),
         ("DUALREPORT__REGISTRY__PII_KEYS__TEST", crate::pii_key_base64()),
         ("DUALREPORT__REGISTRY__PII_ACTIVE_KEY", "test".into()),
-        ("DUALREPORT__POLICY__UNIT_REPORT_WINDOW_START", "01-01".into()),
-        ("DUALREPORT__POLICY__UNIT_REPORT_WINDOW_END", "12-31".into()),
-        ("DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_START", "01-01".into()),
-        ("DUALREPORT__POLICY__MEMBER_REPORT_WINDOW_END", "12-31".into()),
     ];
+    env.extend(TEST_POLICY.iter().map(|(k, v)| (*k, (*v).to_owned())));
     env.extend(extra.iter().cloned());
     ServiceProcess::start("registry", &env)
 }

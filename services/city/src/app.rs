@@ -18,16 +18,19 @@ pub struct City {
     pub pool: AnyPool,
     pub districts: Districts,
     city_id: Arc<str>,
+    /// The city's policy (its `[policy]`), which every district should run.
+    pub policy: Arc<dualreport_policy::Policy>,
     /// Woken whenever this replica appends to the feed.
     pub appended: Arc<Notify>,
 }
 
 impl City {
-    pub fn new(pool: AnyPool, districts: Districts, city_id: &str) -> Self {
+    pub fn new(pool: AnyPool, districts: Districts, city_id: &str, policy: dualreport_policy::Policy) -> Self {
         Self {
             pool,
             districts,
             city_id: city_id.into(),
+            policy: Arc::new(policy),
             appended: Arc::new(Notify::new()),
         }
     }

@@ -147,6 +147,17 @@ impl District {
             .collect())
     }
 
+    /// The district's effective policy, as its registry reports it.
+    pub async fn policy(&self) -> Result<rpb::Policy, tonic::Status> {
+        self.registry
+            .clone()
+            .get_policy(rpb::GetPolicyRequest {})
+            .await?
+            .into_inner()
+            .policy
+            .ok_or_else(|| tonic::Status::internal("the registry sent no policy"))
+    }
+
     /// A relocation to another district with the member's whole profile
     /// (the district logs the read), from the district left.
     pub async fn relocation_transfer(

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod grpc;
 pub mod ingest;
 pub mod municipal;
+pub mod policy;
 pub mod reference;
 pub mod saga;
 pub mod settings;

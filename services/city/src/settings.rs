@@ -26,6 +26,7 @@ lease_ms = 5000
 watch_poll_ms = 500
 relocation_initial_backoff_ms = 1000
 relocation_max_backoff_ms = 60000
+policy_check_interval_ms = 60000
 
 [webhook]
 allow_http = false
@@ -76,6 +77,9 @@ pub struct CitySettings {
     /// this, doubling up to the max.
     pub relocation_initial_backoff_ms: u64,
     pub relocation_max_backoff_ms: u64,
+    /// How often every replica compares each district's policy with the
+    /// city's (`city_district_policy_matches`).
+    pub policy_check_interval_ms: u64,
 }
 
 /// One district release: where its services listen. The city calls them

@@ -56,7 +56,8 @@ impl Application {
         }
         let database = db::connect(&settings.database).await?;
         db::migrate(&database, &SQLITE, &POSTGRES).await?;
-        let city = City::new(database.pool, districts, &settings.city.city_id);
+        let policy = settings.policy.resolve()?;
+        let city = City::new(database.pool, districts, &settings.city.city_id, policy);
         let listeners = server::Listeners::bind(&settings.server).await?;
         Ok(Self {
             listeners,
@@ -112,6 +113,11 @@ impl Application {
             every,
             stopping.clone(),
         ));
+        let policy_check = tokio::spawn(crate::policy::run(
+            self.city.clone(),
+            Duration::from_millis(self.settings.city.policy_check_interval_ms.max(10)),
+            stopping.clone(),
+        ));
         let ingest = tokio::spawn(crate::ingest::run(
             self.city,
             self.settings.city.clone(),
@@ -138,6 +144,7 @@ impl Application {
         .await;
         saga.abort();
         webhook.abort();
+        policy_check.abort();
         // Ingest stops at the end of its rounds and gives up its leases.
         if tokio::time::timeout(Duration::from_secs(5), ingest).await.is_err() {
             tracing::warn!("ingest did not stop within 5 s");

@@ -29,6 +29,17 @@ impl CityTier {
     /// One district suite per name on `backend`, then the city tier reading
     /// them every 50 ms, `batch_size` facts a read.
     pub async fn start(backend: Backend, names: &[&str], batch_size: i32) -> Self {
+        Self::start_with(backend, names, batch_size, |_| Vec::new()).await
+    }
+
+    /// [`Self::start`], with `extra(name)` given to that district's processes
+    /// (as `Suite::start` takes it: `KEY` for all four, `<service>:KEY` for one).
+    pub async fn start_with(
+        backend: Backend,
+        names: &[&str],
+        batch_size: i32,
+        extra: impl Fn(&str) -> Vec<(&'static str, String)>,
+    ) -> Self {
         // The city's port is chosen first: each district registry syncs the
         // city's reference data from it, and the city reads the districts.
         let city_port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -37,13 +48,14 @@ impl CityTier {
             .port();
         let mut districts = Vec::new();
         for name in names {
-            let env = [
+            let mut env = vec![
                 (
                     "registry:DUALREPORT__CITY__URL",
                     format!("http://127.0.0.1:{city_port}"),
                 ),
                 ("registry:DUALREPORT__REGISTRY__CITY_SYNC_INTERVAL_MS", "50".to_owned()),
             ];
+            env.extend(extra(name));
             districts.push(((*name).to_owned(), Suite::start(backend, &env).await));
         }
         let database = TestDatabase::new(backend).await;
@@ -98,6 +110,12 @@ fn start_city(database: &TestDatabase, districts: &[(String, Suite)], batch_size
         ("DUALREPORT__WEBHOOK__INITIAL_BACKOFF_MS".into(), "50".into()),
         ("DUALREPORT__WEBHOOK__MAX_BACKOFF_MS".into(), "200".into()),
     ];
+    // The city's policy is the districts' (see `GetCityPolicy`).
+    env.extend(
+        dualreport_testkit::registry::TEST_POLICY
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     for (name, suite) in districts {
         let upper = name.to_uppercase();
         for (service, process) in [

@@ -54,6 +54,11 @@ pub static ACCESS: AccessTable = AccessTable {
             scope: "the municipal unit's admins and those of the municipal orgs above it; the city's admins. Each district checks the caller again (its token is passed on)",
         },
         Rule {
+            rpcs: &["GetCityPolicy"],
+            roles: &[Role::CityAdmin, Role::DistrictAdmin],
+            scope: "the city's admins; the districts' admins (each sees whether its district runs the city's policy)",
+        },
+        Rule {
             rpcs: &["ListReferenceChanges"],
             roles: &[Role::Service],
             scope: "the district registries' `city_sync`",

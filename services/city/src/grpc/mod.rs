@@ -257,6 +257,35 @@ impl CityService for CityApi {
         reference::update_municipal_unit(&self.city, request).await
     }
 
+    async fn get_city_policy(&self, request: Request<pb::GetCityPolicyRequest>) -> R<pb::GetCityPolicyResponse> {
+        let p = principal(&request)?;
+        let lines = self.city.city_policy(&p).await.map_err(to_status)?;
+        let consistent = lines.iter().all(crate::policy::DistrictPolicy::matches);
+        Ok(Response::new(pb::GetCityPolicyResponse {
+            policy: Some(dualreport_policy::wire::to_pb(&self.city.policy)),
+            districts: lines
+                .into_iter()
+                .map(|line| pb::DistrictPolicy {
+                    matches: line.matches(),
+                    answered: line.policy.is_some(),
+                    district: line.district,
+                    error: line.error,
+                    differences: line
+                        .differences
+                        .into_iter()
+                        .map(|(key, city_value, district_value)| pb::PolicyDifference {
+                            key,
+                            city_value,
+                            district_value,
+                        })
+                        .collect(),
+                    policy: line.policy,
+                })
+                .collect(),
+            consistent,
+        }))
+    }
+
     async fn list_municipal_units(
         &self,
         request: Request<pb::ListMunicipalUnitsRequest>,

@@ -27,6 +27,7 @@ pub async fn spawn(backend: Backend) -> App {
             watch_poll_ms: 50,
             relocation_initial_backoff_ms: 50,
             relocation_max_backoff_ms: 1_000,
+            policy_check_interval_ms: 1_000,
         },
         districts: Default::default(),
         webhook: dualreport_webhook::WebhookSettings {

@@ -8,7 +8,7 @@ use super::org_type_from_pb;
 use crate::app::{MemberView, StatisticsPage};
 use crate::domain::member::{Category, Gender, MembershipStatus, Profile, ProfileDraft};
 use crate::domain::org::{self, Org, OrgDetails, OrgInput, OrgType, UnitKind};
-use crate::domain::policy::{Policy, Window};
+use crate::domain::policy::Policy;
 use crate::domain::report::{
     Assignment, Letter, MemberReport, MemberReportStatus, Receipt, Relocation, RelocationStatus, UnitReport,
     UnitReportStatus,
@@ -380,35 +380,6 @@ pub fn statistics_to_pb(year: i32, lines: StatisticsPage) -> pb::GetReportStatis
     }
 }
 
-fn window_to_pb(w: Window) -> pb::Window {
-    pb::Window {
-        start: Window::format(w.start),
-        end: Window::format(w.end),
-    }
-}
-
 pub fn policy_to_pb(p: &Policy) -> pb::Policy {
-    let n = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
-    pb::Policy {
-        preset: p.preset.to_owned(),
-        unit_report_window: Some(window_to_pb(p.unit_report_window)),
-        member_report_window: Some(window_to_pb(p.member_report_window)),
-        letter_required: p.letter_required,
-        relocation_days: n(p.relocation_days),
-        min_posts_claimed: n(p.min_posts_claimed),
-        max_posts_claimed: n(p.max_posts_claimed),
-        base_points: n(p.base_points),
-        max_adjustment: n(p.max_adjustment),
-        project_points_cap: n(p.project_points_cap),
-        points_per_star: n(p.points_per_star),
-        max_stars: n(p.max_stars),
-        member_min_services_per_year: n(p.member_min_services_per_year),
-        member_min_pledge_items: n(p.member_min_pledge_items),
-        member_min_activities_per_year: n(p.member_min_activities_per_year),
-        unit_min_activities_per_month: n(p.unit_min_activities_per_month),
-        unit_min_meetings_per_quarter: n(p.unit_min_meetings_per_quarter),
-        unit_min_theme_days_per_half_year: n(p.unit_min_theme_days_per_half_year),
-        unit_min_projects_per_year: n(p.unit_min_projects_per_year),
-        spot_check_percent: n(p.spot_check_percent),
-    }
+    dualreport_policy::wire::to_pb(p)
 }

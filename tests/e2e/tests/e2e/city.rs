@@ -24,6 +24,7 @@ dualreport_testkit::on_both_backends!(
     a_municipal_units_summary_spans_the_districts_and_names_a_silent_one,
     a_municipal_units_statistics_ratings_and_warnings_span_the_districts,
     the_city_webhook_sends_every_districts_events_with_their_district,
+    a_district_not_running_the_citys_policy_is_named,
     a_member_moves_between_districts_through_the_city_even_when_it_was_down,
 );
 
@@ -1398,6 +1399,64 @@ async fn the_city_webhook_sends_every_districts_events_with_their_district(backe
         .await
         .expect_err("replayed already");
     assert_eq!(gone.code(), Code::NotFound, "{gone:?}");
+}
+
+/// The city's policy is every district's: a district released with another
+/// relocation window is named, with the key, both values, and the district
+/// that does not answer is named too.
+async fn a_district_not_running_the_citys_policy_is_named(backend: Backend) {
+    let mut city = CityTier::start_with(backend, &["east", "west", "north"], 200, |name| {
+        if name == "north" {
+            vec![("DUALREPORT__POLICY__RELOCATION_DAYS", "45".to_owned())]
+        } else {
+            Vec::new()
+        }
+    })
+    .await;
+    let port = city.city.port;
+    let check = |token: String| async move {
+        dualreport_proto::city::v1::city_service_client::CityServiceClient::new(authed(channel(port), &token))
+            .get_city_policy(cpb::GetCityPolicyRequest {})
+            .await
+            .map(tonic::Response::into_inner)
+    };
+    let answer = check(admin_token(Role::CityAdmin, "city")).await.expect("policy");
+    assert!(!answer.consistent, "{answer:?}");
+    assert_eq!(answer.policy.as_ref().expect("the city's").relocation_days, 30);
+    let lines: Vec<(&str, bool, bool)> = answer
+        .districts
+        .iter()
+        .map(|d| (d.district.as_str(), d.answered, d.matches))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![("east", true, true), ("north", true, false), ("west", true, true)]
+    );
+    let north = &answer.districts[1];
+    let differences: Vec<(&str, &str, &str)> = north
+        .differences
+        .iter()
+        .map(|d| (d.key.as_str(), d.city_value.as_str(), d.district_value.as_str()))
+        .collect();
+    assert_eq!(differences, vec![("relocation_days", "30", "45")]);
+    assert_eq!(north.policy.as_ref().expect("north's").relocation_days, 45);
+
+    // A district admin sees it too; a member or unit admin does not.
+    let district_admin = admin_token(Role::DistrictAdmin, &city.district("east").city.district.id);
+    check(district_admin).await.expect("a district admin");
+    for token in [
+        member_token("someone"),
+        admin_token(Role::UnitAdmin, &city.district("east").city.unit.id),
+    ] {
+        let refused = check(token).await.expect_err("not an admin of a district or the city");
+        assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    }
+
+    // West down: named as not answering, never taken for a match.
+    city.district_mut("west").stop_all();
+    let answer = check(admin_token(Role::CityAdmin, "city")).await.expect("policy");
+    let west = answer.districts.iter().find(|d| d.district == "west").expect("west");
+    assert!(!west.answered && !west.matches && !west.error.is_empty(), "{west:?}");
 }
 
 async fn city_relocations(city: &CityTier) -> Vec<cpb::CityRelocation> {
