@@ -14,7 +14,6 @@ use std::future::Future;
 
 use dualreport_platform::auth::{Principal, Role};
 use dualreport_platform::paging::{PageRequest, compound_key};
-use dualreport_proto::feedback::v1 as fpb;
 use dualreport_proto::registry::v1 as rpb;
 use tonic::Code;
 
@@ -174,51 +173,22 @@ impl City {
         })
     }
 
-    /// A page of the unit's members who did not report for `year`, with the unit's reasons.
-    pub async fn municipal_not_reported(
-        &self,
+    /// A page of one of the unit's lists across districts (members not
+    /// reported, ratings, warnings: `what`), once the caller may read the
+    /// unit; `fetch` asks one district for one page of it.
+    pub async fn municipal_list<'d, T, F, Fut>(
+        &'d self,
         p: &Principal,
-        token: &str,
         unit_org_id: &str,
-        year: i32,
+        what: &str,
         page: &PageRequest,
-    ) -> Result<Walk<rpb::NotReportedMember>> {
-        self.municipal_unit_for(p, unit_org_id, "members not reported").await?;
-        walk(self.districts.as_slice(), page, |d, page| {
-            d.not_reported(token, unit_org_id, year, page)
-        })
-        .await
-    }
-
-    /// A page of the ratings the unit's subtree received for `year`.
-    pub async fn municipal_ratings(
-        &self,
-        p: &Principal,
-        token: &str,
-        unit_org_id: &str,
-        year: i32,
-        page: &PageRequest,
-    ) -> Result<Walk<fpb::UnitRating>> {
-        self.municipal_unit_for(p, unit_org_id, "ratings").await?;
-        walk(self.districts.as_slice(), page, |d, page| {
-            d.unit_ratings(token, unit_org_id, year, page)
-        })
-        .await
-    }
-
-    /// A page of the warnings of the unit's subtree for `year`.
-    pub async fn municipal_warnings(
-        &self,
-        p: &Principal,
-        token: &str,
-        unit_org_id: &str,
-        year: i32,
-        page: &PageRequest,
-    ) -> Result<Walk<fpb::Warning>> {
-        self.municipal_unit_for(p, unit_org_id, "warnings").await?;
-        walk(self.districts.as_slice(), page, |d, page| {
-            d.warnings(token, unit_org_id, year, page)
-        })
-        .await
+        fetch: F,
+    ) -> Result<Walk<T>>
+    where
+        F: Fn(&'d District, (i32, String)) -> Fut,
+        Fut: Future<Output = std::result::Result<(Vec<T>, String), tonic::Status>>,
+    {
+        self.municipal_unit_for(p, unit_org_id, what).await?;
+        walk(self.districts.as_slice(), page, fetch).await
     }
 }

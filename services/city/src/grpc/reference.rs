@@ -430,7 +430,9 @@ pub(super) async fn list_municipal_not_reported_members(
     let r = request.into_inner();
     let (unit, year, page) = municipal_page(&r.unit_org_id, r.year, r.page_size, &r.page_token)?;
     let w = city
-        .municipal_not_reported(&p, &token, &unit, year, &page)
+        .municipal_list(&p, &unit, "members not reported", &page, |d, page| {
+            d.not_reported(&token, &unit, year, page)
+        })
         .await
         .map_err(to_status)?;
     Ok(Response::new(pb::ListMunicipalNotReportedMembersResponse {
@@ -456,7 +458,9 @@ pub(super) async fn list_municipal_unit_ratings(
     let r = request.into_inner();
     let (unit, year, page) = municipal_page(&r.unit_org_id, r.year, r.page_size, &r.page_token)?;
     let w = city
-        .municipal_ratings(&p, &token, &unit, year, &page)
+        .municipal_list(&p, &unit, "ratings", &page, |d, page| {
+            d.unit_ratings(&token, &unit, year, page)
+        })
         .await
         .map_err(to_status)?;
     Ok(Response::new(pb::ListMunicipalUnitRatingsResponse {
@@ -482,7 +486,9 @@ pub(super) async fn list_municipal_warnings(
     let r = request.into_inner();
     let (unit, year, page) = municipal_page(&r.unit_org_id, r.year, r.page_size, &r.page_token)?;
     let w = city
-        .municipal_warnings(&p, &token, &unit, year, &page)
+        .municipal_list(&p, &unit, "warnings", &page, |d, page| {
+            d.warnings(&token, &unit, year, page)
+        })
         .await
         .map_err(to_status)?;
     Ok(Response::new(pb::ListMunicipalWarningsResponse {
