@@ -147,7 +147,7 @@ def test_a_confirmed_report_reaches_the_cloud_feed_and_the_summary(suite):
     assert len(same) == 1 and same[0].district == "local"
     assert (same[0].event.subject_id, same[0].event.community_id) == (event.subject_id, event.community_id)
     status = city_tier.call("ListDistricts", city).districts
-    assert {(d.district, d.journal) for d in status} == {("local", j) for j in ("registry", "volunteering", "scoring")}
+    assert {(d.district, d.journal) for d in status} == {("local", j) for j in ("registry", "volunteering", "scoring", "feedback")}
     assert all(d.up for d in status), status
     with pytest.raises(grpc.RpcError) as refused:
         city_tier.call("ListDistricts", admin)

@@ -29,7 +29,11 @@ SERVED = {
         "dualreport.common.v1.EventJournalService",
         "dualreport.common.v1.AuditLogService",
     },
-    "feedback": {"dualreport.feedback.v1.FeedbackService", "dualreport.common.v1.AuditLogService"},
+    "feedback": {
+        "dualreport.feedback.v1.FeedbackService",
+        "dualreport.common.v1.EventJournalService",
+        "dualreport.common.v1.AuditLogService",
+    },
     "city": {"dualreport.city.v1.CityService", "dualreport.common.v1.AuditLogService"},
 }
 
