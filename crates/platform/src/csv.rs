@@ -1,41 +1,23 @@
-//! CSV as the suite exports it: UTF-8 with a byte-order mark (so spreadsheet
-//! programs read the Chinese headers), CRLF lines, and cells that could be a
-//! spreadsheet formula quoted away.
+//! CSV as the suite exports it, through the suite's one CSV writer and
+//! formula guard (`dualreport-tables`): UTF-8 with a byte-order mark (so
+//! spreadsheet programs read the Chinese headers), CRLF lines, and cells that
+//! could be a spreadsheet formula quoted away (a negative number stays a number).
 
-/// Starts every CSV file.
-pub const BOM: &str = "\u{feff}";
+pub use dualreport_tables::BOM;
 
 /// Appends one line of `cells` to `out`.
 pub fn line<'a>(cells: impl IntoIterator<Item = &'a str>, out: &mut String) {
-    let cells: Vec<String> = cells.into_iter().map(cell).collect();
-    out.push_str(&cells.join(","));
-    out.push_str("\r\n");
-}
-
-/// One cell (RFC 4180): a leading `=`, `+`, `@` or `-` would be a formula in
-/// a spreadsheet, so it gets a `'` first (a negative number stays a number);
-/// a cell with a comma, quote or line break is quoted.
-pub fn cell(value: &str) -> String {
-    let formula = value.starts_with(['=', '+', '@']) || (value.starts_with('-') && value.parse::<i64>().is_err());
-    let guarded = if formula { format!("'{value}") } else { value.to_owned() };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
+    dualreport_tables::csv_line_text(cells, out);
 }
 
 #[cfg(test)]
 mod tests {
-    use super::cell;
+    use super::line;
 
     #[test]
     fn cells_are_quoted_and_never_formulas() {
-        assert_eq!(cell("扫雪, 清路"), "\"扫雪, 清路\"");
-        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(cell("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(cell("-3"), "-3", "negative numbers stay numbers");
-        assert_eq!(cell("-cmd"), "'-cmd");
-        assert_eq!(cell("@x"), "'@x");
+        let mut out = String::new();
+        line(["扫雪, 清路", "say \"hi\"", "=SUM(A1)", "-3", "-cmd", "@x"], &mut out);
+        assert_eq!(out, "\"扫雪, 清路\",\"say \"\"hi\"\"\",'=SUM(A1),-3,'-cmd,'@x\r\n");
     }
 }

@@ -30,7 +30,6 @@ pub mod retry;
 pub mod rows;
 pub mod server;
 pub mod settings;
-pub mod table;
 pub mod telemetry;
 pub mod tls;
 pub mod trace_context;

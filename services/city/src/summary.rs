@@ -123,31 +123,11 @@ impl City {
 
 /// The merged table with the template's headers and a column naming each
 /// row's district; when districts did not answer, a last row names them.
-pub fn table(summary: &MunicipalSummary) -> dualreport_platform::table::Table {
-    let mut rows: Vec<Vec<String>> = summary
-        .rows
-        .iter()
-        .map(|(district, row)| {
-            vec![
-                row.number.to_string(),
-                district.clone(),
-                row.name.clone(),
-                if row.reported { "是" } else { "否" }.to_owned(),
-                row.reported_community_id.clone(),
-                row.points.to_string(),
-                row.stars.to_string(),
-                row.comment.clone(),
-                if row.incomplete { "是" } else { "" }.to_owned(),
-            ]
-        })
-        .collect();
-    let missing = summary.missing_districts();
-    if !missing.is_empty() {
-        rows.push(vec![format!("未答复的区：{}", missing.join("、"))]);
-    }
-    dualreport_platform::table::Table {
-        sheet: "附录F".into(),
-        headers: vec![
+pub fn table(summary: &MunicipalSummary) -> dualreport_tables::Table {
+    use dualreport_tables::Cell;
+    let mut table = dualreport_tables::Table::new(
+        "附录F",
+        &[
             "序号",
             "区",
             "姓名",
@@ -158,8 +138,25 @@ pub fn table(summary: &MunicipalSummary) -> dualreport_platform::table::Table {
             "社区评价",
             "数据不全",
         ],
-        rows,
+    );
+    for (district, row) in &summary.rows {
+        table.push(vec![
+            row.number.into(),
+            district.as_str().into(),
+            row.name.as_str().into(),
+            if row.reported { "是" } else { "否" }.into(),
+            row.reported_community_id.as_str().into(),
+            row.points.into(),
+            row.stars.into(),
+            row.comment.as_str().into(),
+            if row.incomplete { "是".into() } else { Cell::Empty },
+        ]);
     }
+    let missing = summary.missing_districts();
+    if !missing.is_empty() {
+        table.push(vec![format!("未答复的区：{}", missing.join("、")).into()]);
+    }
+    table
 }
 
 #[cfg(test)]

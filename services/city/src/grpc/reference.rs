@@ -293,15 +293,13 @@ pub(super) async fn download_municipal_summary(
     let table = crate::summary::table(&summary);
     let (bytes, extension, content_type) = match format {
         fpb::ExportFormat::Xlsx => (
-            dualreport_platform::table::xlsx(&table),
+            dualreport_tables::xlsx(&table).map_err(|e| err::internal(&e))?,
             "xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
-        fpb::ExportFormat::Csv | fpb::ExportFormat::Unspecified => (
-            dualreport_platform::table::csv(&table),
-            "csv",
-            "text/csv; charset=utf-8",
-        ),
+        fpb::ExportFormat::Csv | fpb::ExportFormat::Unspecified => {
+            (dualreport_tables::csv(&table), "csv", "text/csv; charset=utf-8")
+        }
     };
     let file_name = format!("{}-附录F-{}.{extension}", summary.unit.name, summary.period.year);
     let chunks: Vec<Result<pb::DownloadMunicipalSummaryResponse, Status>> = bytes

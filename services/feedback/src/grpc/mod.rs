@@ -25,7 +25,7 @@ use tonic::{Code, Request, Response, Status};
 use crate::app::Feedback;
 use crate::domain::{FeedbackError, Period, china_today, parse_cursor, year};
 use convert::*;
-use dualreport_platform::table::{self as export, Table};
+use dualreport_tables::Table;
 use dualreport_webhook::Poster;
 
 pub struct FeedbackApi {
@@ -258,19 +258,24 @@ impl FeedbackService for FeedbackApi {
     }
 }
 
-fn render(table: &Table, format: pb::ExportFormat, base: &str, incomplete: bool) -> pb::ExportTableResponse {
+fn render(
+    table: &Table,
+    format: pb::ExportFormat,
+    base: &str,
+    incomplete: bool,
+) -> Result<pb::ExportTableResponse, Status> {
     let (content, extension, content_type) = match format {
         pb::ExportFormat::Xlsx => (
-            export::xlsx(table),
+            dualreport_tables::xlsx(table).map_err(|e| err::internal(&e))?,
             "xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
-        _ => (export::csv(table), "csv", "text/csv; charset=utf-8"),
+        _ => (dualreport_tables::csv(table), "csv", "text/csv; charset=utf-8"),
     };
-    pb::ExportTableResponse {
+    Ok(pb::ExportTableResponse {
         file_name: format!("{base}.{extension}"),
         content_type: content_type.to_owned(),
         content,
         incomplete,
-    }
+    })
 }

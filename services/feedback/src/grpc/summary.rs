@@ -240,5 +240,5 @@ async fn build_table(
             ));
         }
     };
-    Ok(render(&table, format, &base, incomplete))
+    render(&table, format, &base, incomplete)
 }

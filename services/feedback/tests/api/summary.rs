@@ -109,7 +109,10 @@ async fn summary_matches_sources_and_marks_rows_incomplete_without_scoring(backe
         .expect("xlsx")
         .into_inner();
     assert_eq!(&xlsx.content[..4], b"PK\x03\x04");
-    assert!(String::from_utf8_lossy(&xlsx.content).contains("李勤"));
+    let rows = dualreport_tables::read(&xlsx.content).expect("a workbook the library reads");
+    assert_eq!(rows[0][..4], ["序号", "姓名", "是否报到", "积分"]);
+    let line = rows.iter().find(|r| r[1] == "李勤").expect("李勤's row");
+    assert_eq!(line[2..5], ["是", "12", "1"], "{line:?}");
 
     // Scoring stops: the table still comes back, and says which rows lack points.
     suite.scoring = None;
