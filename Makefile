@@ -52,8 +52,12 @@ $(CHECKOV_VENV)/.installed: tests/checkov-requirements.txt
 .PHONY: venv
 venv: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Python tools: buf, grpcio client, pytest, Helm library, kubernetes-validate, checkov
 
+.PHONY: python-client
+python-client: venv ## The Python client wheel (messages, type stubs, gRPC stubs) from proto/, into target/python/
+	PY=$(PY) ./scripts/python-client.sh
+
 .PHONY: test
-test: build venv ## Every test: Rust on SQLite and a throwaway PostgreSQL, the Python grpcio smoke tests, the chart checks
+test: build venv python-client ## Every test: Rust on SQLite and a throwaway PostgreSQL, the Python grpcio smoke tests, the chart checks
 	./scripts/with-postgres.sh $(CARGO_TEST)
 	$(PY) -m pytest -q tests/smoke
 	CHECKOV=$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest -q tests/chart
