@@ -878,7 +878,10 @@ async fn a_municipal_units_summary_spans_the_districts_and_names_a_silent_one(ba
     assert_eq!(rows.len(), 4, "a header and three rows: {rows:?}");
     assert_eq!(rows[0][..3], ["序号", "区", "姓名"]);
     let west = rows.iter().find(|r| r[2] == "西甲").expect("west's row");
-    assert_eq!((west[0].as_str(), west[1].as_str(), west[3].as_str()), ("3", "west", "是"));
+    assert_eq!(
+        (west[0].as_str(), west[1].as_str(), west[3].as_str()),
+        ("3", "west", "是")
+    );
     let bad = city
         .client(&unit_admin)
         .download_municipal_summary(cpb::DownloadMunicipalSummaryRequest {

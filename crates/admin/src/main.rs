@@ -1,0 +1,105 @@
+//! `dualreport`: the admin CLI against a running suite, local or remote,
+//! with a bearer token. `dualreport --help` lists what it does.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod import;
+mod roster;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dualreport",
+    version,
+    about = "Admin tasks against a running dualreport suite"
+)]
+struct Cli {
+    /// The registry's gRPC address.
+    #[arg(
+        long,
+        env = "DUALREPORT_REGISTRY_URL",
+        default_value = "http://127.0.0.1:50051",
+        global = true
+    )]
+    registry_url: String,
+    /// A CA certificate (PEM) for an `https://` address.
+    #[arg(long, env = "DUALREPORT_CA_FILE", global = true)]
+    ca_file: Option<String>,
+    /// The bearer token to call with (e.g. the unit admin's, for its roster).
+    #[arg(long, env = "DUALREPORT_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Import a unit's roster from an XLSX or CSV file with the S4 附录B.1
+    /// headers (姓名, 性别, 年龄, 学历, 入党时间, 工作单位及职务, 联系方式,
+    /// 家庭住址, 所属社区, 技能特长, 服务意向, …), in batches; rows refused
+    /// are written to the errors file. Running it again with the same file
+    /// resumes: batches already imported are not imported twice.
+    ImportMembers {
+        /// The roster: .xlsx (its first sheet) or .csv (UTF-8), one member a row.
+        file: PathBuf,
+        /// The unit party org every member belongs to.
+        #[arg(long)]
+        unit: String,
+        /// Where the refused rows go (CSV: 行号, 姓名, 列, 说明).
+        #[arg(long, default_value = "import-errors.csv")]
+        errors: PathBuf,
+        /// Rows per batch (1 to 5000).
+        #[arg(long, default_value_t = 500)]
+        batch_size: usize,
+    },
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Some(token) = cli.token.clone() else {
+        eprintln!("dualreport: a token is required (--token or DUALREPORT_TOKEN)");
+        return ExitCode::from(2);
+    };
+    let peer = dualreport_platform::client::PeerSettings {
+        url: cli.registry_url.clone(),
+        connect_timeout_ms: 5_000,
+        timeout_ms: 120_000,
+        tls: cli.ca_file.clone().map(|ca_file| dualreport_platform::tls::ClientTls {
+            ca_file,
+            cert_file: None,
+            key_file: None,
+            domain: None,
+        }),
+    };
+    let outcome = match cli.command {
+        Command::ImportMembers {
+            file,
+            unit,
+            errors,
+            batch_size,
+        } => {
+            import::run(
+                &peer,
+                &token,
+                import::Args {
+                    file,
+                    unit,
+                    errors,
+                    batch_size,
+                },
+            )
+            .await
+        }
+    };
+    match outcome {
+        Ok(import::Outcome { refused: 0, .. }) => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(3),
+        Err(error) => {
+            eprintln!("dualreport: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
