@@ -18,6 +18,8 @@ mod posts;
 mod scope;
 mod teams_studios;
 mod unit_records;
+mod volunteer_records;
+pub use volunteer_records::RECORDS_PER_PAGE;
 mod wishes;
 
 use dualreport_platform::ids::new_id;

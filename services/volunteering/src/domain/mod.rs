@@ -6,6 +6,7 @@ pub mod attendance;
 pub mod evidence;
 pub mod model;
 pub mod order;
+pub mod record;
 
 pub use dualreport_platform::validate::{Violations, id, text};
 pub use dualreport_policy::{Date, china_date, china_today, now_millis};

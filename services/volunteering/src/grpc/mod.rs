@@ -9,6 +9,7 @@ mod pledges;
 mod posts;
 mod records;
 mod teams_studios;
+mod volunteer_records;
 mod wishes;
 
 use dualreport_platform::auth::principal;
@@ -273,6 +274,22 @@ impl VolunteeringService for VolunteeringApi {
 
     async fn list_attendance(&self, request: Request<pb::ListAttendanceRequest>) -> R<pb::ListAttendanceResponse> {
         activities::list_attendance(self, request).await
+    }
+
+    type ExportVolunteerRecordsStream = volunteer_records::ExportStream;
+
+    async fn export_volunteer_records(
+        &self,
+        request: Request<pb::ExportVolunteerRecordsRequest>,
+    ) -> R<Self::ExportVolunteerRecordsStream> {
+        volunteer_records::export_volunteer_records(self, request).await
+    }
+
+    async fn mark_volunteer_records(
+        &self,
+        request: Request<pb::MarkVolunteerRecordsRequest>,
+    ) -> R<pb::MarkVolunteerRecordsResponse> {
+        volunteer_records::mark_volunteer_records(self, request).await
     }
 
     async fn upload_evidence(&self, request: Request<pb::UploadEvidenceRequest>) -> R<pb::UploadEvidenceResponse> {

@@ -11,4 +11,5 @@ mod outbox;
 mod paging;
 mod queues;
 mod services;
+mod volunteer_records;
 mod who_may_call;
