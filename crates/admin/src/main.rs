@@ -8,6 +8,7 @@ use clap::Parser;
 
 mod import;
 mod roster;
+mod tables;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -24,7 +25,15 @@ struct Cli {
         global = true
     )]
     registry_url: String,
-    /// A CA certificate (PEM) for an `https://` address.
+    /// The feedback service's gRPC address (tables, warnings).
+    #[arg(
+        long,
+        env = "DUALREPORT_FEEDBACK_URL",
+        default_value = "http://127.0.0.1:50054",
+        global = true
+    )]
+    feedback_url: String,
+    /// A CA certificate (PEM) for `https://` addresses.
     #[arg(long, env = "DUALREPORT_CA_FILE", global = true)]
     ca_file: Option<String>,
     /// The bearer token to call with (e.g. the unit admin's, for its roster).
@@ -54,6 +63,17 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         batch_size: usize,
     },
+    /// Download one of feedback's tables (附录F summary, 附录G objections, 附录A
+    /// registration) as XLSX or CSV into a file.
+    ExportTable(tables::TableArgs),
+    /// Judge a unit's compliance warnings (预警) for a year as of today, and
+    /// print every warning of the unit and year, a tab-separated line each.
+    EvaluateWarnings {
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        year: i32,
+    },
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -63,8 +83,8 @@ async fn main() -> ExitCode {
         eprintln!("dualreport: a token is required (--token or DUALREPORT_TOKEN)");
         return ExitCode::from(2);
     };
-    let peer = dualreport_platform::client::PeerSettings {
-        url: cli.registry_url.clone(),
+    let peer_at = |url: &str| dualreport_platform::client::PeerSettings {
+        url: url.to_owned(),
         connect_timeout_ms: 5_000,
         timeout_ms: 120_000,
         tls: cli.ca_file.clone().map(|ca_file| dualreport_platform::tls::ClientTls {
@@ -74,7 +94,22 @@ async fn main() -> ExitCode {
             domain: None,
         }),
     };
+    let peer = peer_at(&cli.registry_url);
     let outcome = match cli.command {
+        Command::ExportTable(args) => {
+            return done(
+                tables::export(&peer_at(&cli.feedback_url), &token, args)
+                    .await
+                    .map(|_| ()),
+            );
+        }
+        Command::EvaluateWarnings { unit, year } => {
+            return done(
+                tables::evaluate_warnings(&peer_at(&cli.feedback_url), &token, &unit, year)
+                    .await
+                    .map(|_| ()),
+            );
+        }
         Command::ImportMembers {
             file,
             unit,
@@ -97,6 +132,17 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(import::Outcome { refused: 0, .. }) => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(3),
+        Err(error) => {
+            eprintln!("dualreport: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// 0, or 1 with the error on standard error.
+fn done(outcome: anyhow::Result<()>) -> ExitCode {
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("dualreport: {error:#}");
             ExitCode::FAILURE

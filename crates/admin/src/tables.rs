@@ -1,0 +1,144 @@
+//! `dualreport export-table` and `dualreport evaluate-warnings`: feedback's
+//! tables as files, and a unit's compliance warnings judged now.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use dualreport_platform::client::{ClientInterceptor, PeerSettings};
+use dualreport_proto::common::v1 as common;
+use dualreport_proto::feedback::v1 as fpb;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+type Feedback = fpb::feedback_service_client::FeedbackServiceClient<InterceptedService<Channel, ClientInterceptor>>;
+
+fn feedback(peer: &PeerSettings, token: &str) -> anyhow::Result<Feedback> {
+    let channel = dualreport_platform::client::channel(peer)?;
+    let interceptor = ClientInterceptor::with_token(token).context("the token is not ASCII")?;
+    Ok(Feedback::new(InterceptedService::new(channel, interceptor)))
+}
+
+/// Which table, for which org, person and period.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TableArgs {
+    /// summary (附录F), objections (附录G) or registration (附录A).
+    #[arg(long, value_parser = ["summary", "objections", "registration"])]
+    pub kind: String,
+    /// The unit (summary).
+    #[arg(long, default_value = "")]
+    pub unit: String,
+    /// The community (summary: only its rows; registration: the one recording).
+    #[arg(long, default_value = "")]
+    pub community: String,
+    /// The member (registration).
+    #[arg(long, default_value = "")]
+    pub member: String,
+    /// The org whose subtree's objections (objections).
+    #[arg(long, default_value = "")]
+    pub org: String,
+    #[arg(long)]
+    pub year: i32,
+    /// 1 or 2 for a half-year; the whole year when left out.
+    #[arg(long)]
+    pub half: Option<i32>,
+    /// csv or xlsx.
+    #[arg(long, default_value = "xlsx", value_parser = ["csv", "xlsx"])]
+    pub format: String,
+    /// Where to write it; the server's file name in the current directory when left out.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+/// Downloads the table (streamed in chunks) into a file; the path written.
+pub async fn export(peer: &PeerSettings, token: &str, args: TableArgs) -> anyhow::Result<PathBuf> {
+    let kind = match args.kind.as_str() {
+        "summary" => fpb::TableKind::Summary,
+        "objections" => fpb::TableKind::Objections,
+        _ => fpb::TableKind::Registration,
+    };
+    let format = if args.format == "csv" {
+        fpb::ExportFormat::Csv
+    } else {
+        fpb::ExportFormat::Xlsx
+    };
+    let mut stream = feedback(peer, token)?
+        .download_table(fpb::DownloadTableRequest {
+            table: Some(fpb::ExportTableRequest {
+                kind: kind as i32,
+                format: format as i32,
+                unit_org_id: args.unit,
+                community_id: args.community,
+                member_id: args.member,
+                org_id: args.org,
+                period: Some(common::Period {
+                    year: args.year,
+                    half: args.half.unwrap_or(0),
+                }),
+            }),
+        })
+        .await
+        .map_err(|s| anyhow::anyhow!("feedback refused the table: {:?}: {}", s.code(), s.message()))?
+        .into_inner();
+    let (mut bytes, mut name, mut incomplete) = (Vec::new(), String::new(), false);
+    while let Some(part) = stream
+        .message()
+        .await
+        .map_err(|s| anyhow::anyhow!("the download broke off: {:?}: {}", s.code(), s.message()))?
+    {
+        if name.is_empty() {
+            name = part.file_name;
+            incomplete = part.incomplete;
+        }
+        bytes.extend(part.chunk);
+    }
+    let path = args.output.unwrap_or_else(|| PathBuf::from(name));
+    std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+    let mut err = std::io::stderr();
+    let _ = writeln!(err, "wrote {} ({} bytes)", path.display(), bytes.len());
+    if incomplete {
+        let _ = writeln!(
+            err,
+            "warning: a source did not answer: the table is incomplete (its rows say which)"
+        );
+    }
+    Ok(path)
+}
+
+/// Judges `unit`'s warnings for `year` as of today and prints them, a line each.
+pub async fn evaluate_warnings(peer: &PeerSettings, token: &str, unit: &str, year: i32) -> anyhow::Result<usize> {
+    let reply = feedback(peer, token)?
+        .evaluate_warnings(fpb::EvaluateWarningsRequest {
+            unit_org_id: unit.to_owned(),
+            year,
+            as_of: None,
+        })
+        .await
+        .map_err(|s| anyhow::anyhow!("feedback refused: {:?}: {}", s.code(), s.message()))?
+        .into_inner();
+    let mut out = std::io::stdout();
+    let mut standing = 0;
+    for w in &reply.warnings {
+        let rule = fpb::WarningRule::try_from(w.rule).map_or("unknown", |r| r.as_str_name());
+        let state = if w.withdraw_time.is_some() {
+            "withdrawn"
+        } else {
+            "in force"
+        };
+        if w.withdraw_time.is_none() {
+            standing += 1;
+        }
+        let _ = writeln!(
+            out,
+            "{rule}\t{}\t{}\t{state}\t{}",
+            w.subject_kind, w.subject_name, w.evidence
+        );
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "{unit} {year}: {} raised, {} withdrawn now; {standing} in force",
+        reply.raised,
+        reply.withdrawn
+    );
+    Ok(standing)
+}
