@@ -52,13 +52,34 @@ impl City {
         )))
     }
 
-    /// Every configured (district, journal) with its ingest state; a stream
-    /// never read yet is listed at sequence 0 and down.
+    /// Whose city answers `p` reads: the whole city (the city's admins), or
+    /// one district (`Some(name)`: that district's admins, whose token names
+    /// the district org the district's facts carry). Anyone else is refused.
+    pub async fn reader_scope(&self, p: &Principal, what: &str) -> Result<Option<String>> {
+        if p.role == Role::DistrictAdmin
+            && let Some(org) = p.org()
+        {
+            return match db::district_of_org(&self.pool, org).await? {
+                Some(district) => Ok(Some(district)),
+                None => Err(CityError::out_of_scope(format!(
+                    "{what}: district org {org} is not one the city has read facts of"
+                ))),
+            };
+        }
+        self.require_city_admin(p, what).map(|()| None)
+    }
+
+    /// Every configured (district, journal) with its ingest state, or only
+    /// the caller's district's; a stream never read yet is listed at
+    /// sequence 0 and down.
     pub async fn list_districts(&self, p: &Principal) -> Result<Vec<Cursor>> {
-        self.require_city_admin(p, "the districts' ingest state")?;
+        let only = self.reader_scope(p, "the districts' ingest state").await?;
         let stored = db::cursors(&self.pool).await?;
         let mut out = Vec::new();
         for district in self.districts.iter() {
+            if only.as_ref().is_some_and(|name| *name != district.name) {
+                continue;
+            }
             for journal in Journal::ALL {
                 let found = stored
                     .iter()
@@ -78,16 +99,18 @@ impl City {
         Ok(out)
     }
 
-    /// Who may read the merged feed: the party-building cloud and the city's admins.
-    pub fn may_watch(&self, p: &Principal) -> Result<()> {
+    /// Who may read the merged feed, and which part: the party-building
+    /// cloud and the city's admins all of it, a district's admins their
+    /// district's events (`Some(name)`).
+    pub async fn watch_scope(&self, p: &Principal) -> Result<Option<String>> {
         if p.role == Role::Cloud {
-            return Ok(());
+            return Ok(None);
         }
-        self.require_city_admin(p, "the city's feed")
+        self.reader_scope(p, "the city's feed").await
     }
 
-    pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>> {
-        db::events_after(&self.pool, after, limit).await
+    pub async fn events_after(&self, after: i64, limit: i64, district: Option<&str>) -> Result<Vec<Event>> {
+        db::events_after(&self.pool, after, limit, district).await
     }
 
     pub async fn last_sequence(&self) -> Result<i64> {
@@ -132,7 +155,7 @@ impl City {
         overdue_on: Option<&str>,
         page: &PageRequest,
     ) -> Result<(Vec<CityRelocation>, String)> {
-        self.require_city_admin(p, "the relocations between districts")?;
+        let only = self.reader_scope(p, "the relocations between districts").await?;
         let after = page
             .after_fields(3)?
             .map(|f| -> Result<RelocationsAfter> {
@@ -143,7 +166,15 @@ impl City {
                 })
             })
             .transpose()?;
-        let rows = db::list_relocations(&self.pool, status, overdue_on, after.as_ref(), page.fetch_limit()).await?;
+        let rows = db::list_relocations(
+            &self.pool,
+            status,
+            overdue_on,
+            only.as_deref(),
+            after.as_ref(),
+            page.fetch_limit(),
+        )
+        .await?;
         Ok(page.finish_by(rows, |r| {
             dualreport_platform::paging::compound_key(&[&r.declared_at.to_string(), &r.from_district, &r.relocation_id])
         }))

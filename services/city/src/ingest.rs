@@ -180,6 +180,16 @@ impl Stream {
                 self.relocation_fact(&mut tx, event, read.now).await?;
             }
         }
+        let mut district_orgs: Vec<&str> = events
+            .iter()
+            .map(|e| e.district_id.as_str())
+            .filter(|id| !id.is_empty())
+            .collect();
+        district_orgs.sort_unstable();
+        district_orgs.dedup();
+        for org_id in district_orgs {
+            db::remember_district_org(&mut tx, org_id, district).await?;
+        }
         for warning in events.iter().filter_map(CityWarning::from_fact) {
             db::upsert_warning(&mut tx, &warning).await?;
         }

@@ -97,17 +97,19 @@ impl UnitLine {
 
 impl City {
     /// One line per configured district (a district with nothing ingested
-    /// yet has zeros), and the city's total (as of its stalest district).
+    /// yet has zeros), and the city's total (as of its stalest district). A
+    /// district's admins get their district's line alone, and no total.
     pub async fn city_statistics(
         &self,
         p: &Principal,
         year: i32,
         period: Option<Period>,
-    ) -> Result<(Vec<DistrictLine>, DistrictLine)> {
-        self.require_city_admin(p, "the city's statistics")?;
+    ) -> Result<(Vec<DistrictLine>, Option<DistrictLine>)> {
+        let only = self.reader_scope(p, "the city's statistics").await?;
         let mut lines: BTreeMap<String, DistrictLine> = self
             .districts
             .iter()
+            .filter(|d| only.as_ref().is_none_or(|name| *name == d.name))
             .map(|d| {
                 (
                     d.name.clone(),
@@ -150,11 +152,14 @@ impl City {
             }
         }
         let lines: Vec<DistrictLine> = lines.into_values().collect();
+        if only.is_some() {
+            return Ok((lines, None));
+        }
         let mut city = DistrictLine::default();
         for line in &lines {
             city.add(line);
         }
-        Ok((lines, city))
+        Ok((lines, Some(city)))
     }
 
     /// A page of municipal orgs (by id) with their report rate per district.

@@ -99,7 +99,7 @@ pub async fn run(city: City, deliverer: Deliverer, every: Duration, stopping: St
             .round(
                 |after| db::count_events_after(pool, after),
                 |after, limit| async move {
-                    let events = db::events_after(pool, after, limit).await?;
+                    let events = db::events_after(pool, after, limit, None).await?;
                     Ok::<_, CityError>(events.iter().map(outgoing).collect())
                 },
             )

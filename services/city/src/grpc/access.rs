@@ -7,19 +7,19 @@ pub static ACCESS: AccessTable = AccessTable {
     service: crate::startup::SERVICE_NAME,
     rules: &[
         Rule {
-            rpcs: &[
-                "ListDistricts",
-                "ListCityRelocations",
-                "GetCityStatistics",
-                "ListMunicipalUnitStatistics",
-            ],
+            rpcs: &["ListDistricts", "ListCityRelocations", "GetCityStatistics"],
+            roles: &[Role::CityAdmin, Role::DistrictAdmin],
+            scope: "the city's admins (token org = `city.city_id`); a district's admins (token org = the district org its facts name), about their district only",
+        },
+        Rule {
+            rpcs: &["ListMunicipalUnitStatistics"],
             roles: &[Role::CityAdmin],
             scope: "the city's admins (token org = `city.city_id`)",
         },
         Rule {
             rpcs: &["WatchEvents"],
-            roles: &[Role::Cloud, Role::CityAdmin],
-            scope: "the party-building cloud; the city's admins",
+            roles: &[Role::Cloud, Role::CityAdmin, Role::DistrictAdmin],
+            scope: "the party-building cloud; the city's admins; a district's admins, their district's events only",
         },
         Rule {
             rpcs: &["SetWebhook", "GetWebhook", "ListFailedDeliveries", "ReplayDelivery"],

@@ -177,7 +177,7 @@ impl CityService for CityApi {
 
     async fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> R<Self::WatchEventsStream> {
         let p = principal(&request)?;
-        self.city.may_watch(&p).map_err(to_status)?;
+        let district = self.city.watch_scope(&p).await.map_err(to_status)?;
         let r = request.into_inner();
         let after = parse_cursor(&r.cursor).map_err(bad)?;
         let last = self.city.last_sequence().await.map_err(to_status)?;
@@ -195,8 +195,12 @@ impl CityService for CityApi {
         let city = self.city.clone();
         let stream = dualreport_platform::watch::follow(waiting, after, move |after, limit| {
             let city = city.clone();
+            let district = district.clone();
             async move {
-                let events = city.events_after(after, limit).await.map_err(to_status)?;
+                let events = city
+                    .events_after(after, limit, district.as_deref())
+                    .await
+                    .map_err(to_status)?;
                 Ok(events.into_iter().map(|e| (e.sequence, event_to_pb(e))).collect())
             }
         });

@@ -59,7 +59,7 @@ pub(super) async fn get_city_statistics(
     Ok(Response::new(pb::GetCityStatisticsResponse {
         year,
         districts: lines.into_iter().map(district_line_to_pb).collect(),
-        city: Some(district_line_to_pb(city)),
+        city: city.map(district_line_to_pb),
     }))
 }
 

@@ -154,16 +154,38 @@ pub async fn append_event(conn: &mut AnyConnection, e: &Event) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Feed events after `after`, oldest first.
-pub async fn events_after(pool: &AnyPool, after: i64, limit: i64) -> Result<Vec<Event>> {
+/// Feed events after `after`, oldest first; only `district`'s when given.
+pub async fn events_after(pool: &AnyPool, after: i64, limit: i64, district: Option<&str>) -> Result<Vec<Event>> {
     let rows = sqlx::query(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE sequence > $1 ORDER BY sequence LIMIT $2"
+        "SELECT {EVENT_COLUMNS} FROM events WHERE sequence > $1 AND ($3 = '' OR district = $3) \
+         ORDER BY sequence LIMIT $2"
     ))
     .bind(after)
     .bind(limit)
+    .bind(district.unwrap_or_default())
     .fetch_all(pool)
     .await?;
     rows.iter().map(event_from_row).collect()
+}
+
+/// Remembers that `district` journals facts of district org `org_id` (the
+/// first district to name an org keeps it).
+pub async fn remember_district_org(conn: &mut AnyConnection, org_id: &str, district: &str) -> Result<()> {
+    sqlx::query("INSERT INTO district_orgs (org_id, district) VALUES ($1, $2) ON CONFLICT (org_id) DO NOTHING")
+        .bind(org_id)
+        .bind(district)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The district whose facts name district org `org_id`, if any has yet.
+pub async fn district_of_org(pool: &AnyPool, org_id: &str) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT district FROM district_orgs WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|r| Ok(r.try_get("district")?)).transpose()
 }
 
 /// The feed event at `sequence`, if any.

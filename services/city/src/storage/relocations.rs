@@ -151,6 +151,7 @@ pub async fn list_relocations(
     pool: &AnyPool,
     status: Option<RelocationStatus>,
     overdue_on: Option<&str>,
+    district: Option<&str>,
     after: Option<&RelocationsAfter>,
     limit: i64,
 ) -> Result<Vec<CityRelocation>> {
@@ -158,6 +159,10 @@ pub async fn list_relocations(
     let mut n = 1;
     if status.is_some() {
         clauses.push(format!("status = ${n}"));
+        n += 1;
+    }
+    if district.is_some() {
+        clauses.push(format!("(from_district = ${n} OR to_district = ${n})"));
         n += 1;
     }
     if overdue_on.is_some() {
@@ -187,6 +192,9 @@ pub async fn list_relocations(
     let mut query = sqlx::query(&sql);
     if let Some(s) = status {
         query = query.bind(s.as_str());
+    }
+    if let Some(name) = district {
+        query = query.bind(name);
     }
     if let Some(day) = overdue_on {
         query = query.bind(day);

@@ -272,10 +272,11 @@ async fn the_city_merges_every_districts_feed_and_board(backend: Backend) {
     };
     assert!(registry("east") >= 3 && registry("north") >= 1, "{status:?}");
 
-    // Who may read what: the board is public, the feed and the ingest state are not.
+    // Who may read what: the board is public, the feed and the ingest state are
+    // the city's — and each district's admins read their own district's part.
     let district_admin = admin_token(Role::DistrictAdmin, &east.city.district.id);
     for token in [
-        district_admin.clone(),
+        admin_token(Role::DistrictAdmin, "nowhere"),
         member_token(&e1),
         admin_token(Role::CityAdmin, "elsewhere"),
     ] {
@@ -283,10 +284,10 @@ async fn the_city_merges_every_districts_feed_and_board(backend: Backend) {
             .client(&token)
             .list_districts(cpb::ListDistrictsRequest {})
             .await
-            .expect_err("not the city's admin");
+            .expect_err("not the city's admin, nor a known district's");
         assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
     }
-    for token in [district_admin, member_token(&e1)] {
+    for token in [admin_token(Role::DistrictAdmin, "nowhere"), member_token(&e1)] {
         let refused = city
             .client(&token)
             .watch_events(cpb::WatchEventsRequest::default())
@@ -294,6 +295,57 @@ async fn the_city_merges_every_districts_feed_and_board(backend: Backend) {
             .expect_err("not the cloud");
         assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
     }
+    let own = city
+        .client(&district_admin)
+        .list_districts(cpb::ListDistrictsRequest {})
+        .await
+        .expect("east's admin reads east's ingest state")
+        .into_inner()
+        .districts;
+    assert_eq!(own.len(), 4, "{own:?}");
+    assert!(own.iter().all(|s| s.district == "east"), "{own:?}");
+    let mut stream = city
+        .client(&district_admin)
+        .watch_events(cpb::WatchEventsRequest {
+            cursor: String::new(),
+            backlog_only: true,
+        })
+        .await
+        .expect("east's admin reads east's events")
+        .into_inner();
+    let mut seen = 0;
+    while let Some(item) = stream.message().await.expect("event") {
+        assert_eq!(item.district, "east", "{item:?}");
+        seen += 1;
+    }
+    assert!(seen > 0, "east's events are there");
+    let statistics = city
+        .client(&district_admin)
+        .get_city_statistics(cpb::GetCityStatisticsRequest {
+            year: period.year,
+            period: None,
+        })
+        .await
+        .expect("east's line")
+        .into_inner();
+    assert_eq!(
+        statistics
+            .districts
+            .iter()
+            .map(|d| d.district.as_str())
+            .collect::<Vec<_>>(),
+        vec!["east"]
+    );
+    assert!(statistics.city.is_none(), "no city total for a district's admin");
+    let refused = city
+        .client(&district_admin)
+        .list_municipal_unit_statistics(cpb::ListMunicipalUnitStatisticsRequest {
+            year: period.year,
+            ..Default::default()
+        })
+        .await
+        .expect_err("the municipal units' statistics are the city's");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
     // Bad input names its field.
     let mut reader = city.client(&member_token(&e1));
     let bad = |r: cpb::ListCityBoardRequest| {
