@@ -57,16 +57,7 @@ pub async fn run(peer: &PeerSettings, token: &str, args: Args) -> anyhow::Result
     let mut registry = Registry::new(InterceptedService::new(channel, interceptor));
     resolve_communities(&mut registry, &mut good, &mut bad).await?;
 
-    let prefix = {
-        let mut hash = Sha256::new();
-        hash.update(args.unit.as_bytes());
-        hash.update(&bytes);
-        let digest = hash.finalize();
-        format!(
-            "roster-{:x}",
-            u128::from_be_bytes(digest[..16].try_into().unwrap_or_default())
-        )
-    };
+    let prefix = format!("roster-{}", digest(&[args.unit.as_bytes(), &bytes], 16));
     let total = good.len() + bad.len();
     let mut progress = Progress::new(total);
     progress.done = bad.len();
@@ -78,14 +69,9 @@ pub async fn run(peer: &PeerSettings, token: &str, args: Args) -> anyhow::Result
             let request_id = if left_out.is_empty() {
                 format!("{prefix}-{b}")
             } else {
-                let mut hash = Sha256::new();
-                for line in &left_out {
-                    hash.update(line.to_le_bytes());
-                }
-                format!(
-                    "{prefix}-{b}-less-{:x}",
-                    hash.finalize()[0..8].iter().fold(0u64, |a, x| a << 8 | u64::from(*x))
-                )
+                let lines: Vec<[u8; 8]> = left_out.iter().map(|l| (*l as u64).to_le_bytes()).collect();
+                let parts: Vec<&[u8]> = lines.iter().map(|l| l.as_slice()).collect();
+                format!("{prefix}-{b}-less-{}", digest(&parts, 8))
             };
             let reply = send(&mut registry, &request_id, &rows).await?;
             if reply.committed {
@@ -143,6 +129,16 @@ pub async fn run(peer: &PeerSettings, token: &str, args: Args) -> anyhow::Result
         }
     );
     Ok(Outcome { imported, refused })
+}
+
+/// The first `n` bytes of the SHA-256 of `parts`, in hex: a request id's
+/// stable part (the same file, unit and rows give the same id on a rerun).
+fn digest(parts: &[&[u8]], n: usize) -> String {
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update(part);
+    }
+    hash.finalize().iter().take(n).map(|b| format!("{b:02x}")).collect()
 }
 
 async fn send(registry: &mut Registry, request_id: &str, rows: &[&Row]) -> anyhow::Result<pb::ImportMembersResponse> {
