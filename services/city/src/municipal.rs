@@ -15,13 +15,12 @@ use std::future::Future;
 use dualreport_platform::auth::{Principal, Role};
 use dualreport_platform::paging::{PageRequest, compound_key};
 use dualreport_proto::registry::v1 as rpb;
-use tonic::Code;
 
 use crate::app::City;
 use crate::districts::District;
 use crate::domain::{CityError, MunicipalOrg, Result};
 use crate::storage as db;
-use crate::summary::Part;
+use crate::summary::{Part, unknown_here};
 
 /// One page of a list walked across districts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +82,7 @@ where
                         return Ok(out);
                     }
                 }
-                Err(status) if status.code() == Code::NotFound => break,
+                Err(status) if unknown_here(&status) => break,
                 Err(status) => {
                     tracing::warn!(district = %district.name, code = ?status.code(), message = status.message(), "a district passed over");
                     out.missing_districts.push(district.name.clone());
@@ -150,20 +149,13 @@ impl City {
         let mut lines = Vec::new();
         let mut parts = Vec::new();
         for (district, answer) in futures::future::join_all(asks).await {
-            let (answered, error, found) = match answer {
-                Ok(found) => (true, String::new(), found),
-                Err(status) if status.code() == Code::NotFound => (true, String::new(), Vec::new()),
-                Err(status) => (false, format!("{:?}: {}", status.code(), status.message()), Vec::new()),
-            };
-            parts.push(Part {
-                district: district.clone(),
-                answered,
-                complete: answered,
-                missing_sources: Vec::new(),
-                error,
-                rows: found.len(),
-            });
-            lines.extend(found.into_iter().map(|line| (district.clone(), line)));
+            match answer {
+                Ok(found) => {
+                    parts.push(Part::of(&district, Ok((true, Vec::new(), found.len()))));
+                    lines.extend(found.into_iter().map(|line| (district.clone(), line)));
+                }
+                Err(status) => parts.push(Part::of(&district, Err(&status))),
+            }
         }
         Ok(MunicipalStatistics {
             unit,

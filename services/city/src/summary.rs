@@ -48,9 +48,40 @@ impl MunicipalSummary {
     }
 }
 
-/// Merges each district's answer, in district order. A district that does
-/// not know the unit yet (its copy of the city's orgs lags) has none of its
-/// members: it answered, with no rows.
+impl Part {
+    /// A district's share from its answer: `(complete, missing sources,
+    /// rows)`, or the status it failed with. [`unknown_here`] is an answer
+    /// with nothing in it; any other failure means the district did not answer.
+    pub fn of(district: &str, answer: std::result::Result<(bool, Vec<String>, usize), &tonic::Status>) -> Self {
+        let (answered, complete, missing_sources, rows, error) = match answer {
+            Ok((complete, missing, rows)) => (true, complete, missing, rows, String::new()),
+            Err(status) if unknown_here(status) => (true, true, Vec::new(), 0, String::new()),
+            Err(status) => (
+                false,
+                false,
+                Vec::new(),
+                0,
+                format!("{:?}: {}", status.code(), status.message()),
+            ),
+        };
+        Self {
+            district: district.to_owned(),
+            answered,
+            complete,
+            missing_sources,
+            error,
+            rows,
+        }
+    }
+}
+
+/// A district answering `NOT_FOUND` for a municipal unit does not know the
+/// unit yet (its copy of the city's orgs lags): it has none of its members.
+pub fn unknown_here(status: &tonic::Status) -> bool {
+    status.code() == Code::NotFound
+}
+
+/// Merges each district's answer, in district order, numbering the rows through.
 pub fn merge(
     answers: Vec<(String, std::result::Result<fpb::SummaryTable, tonic::Status>)>,
 ) -> (Vec<(String, fpb::SummaryRow)>, Vec<Part>) {
@@ -59,32 +90,13 @@ pub fn merge(
     for (district, answer) in answers {
         match answer {
             Ok(table) => {
-                parts.push(Part {
-                    district: district.clone(),
-                    answered: true,
-                    complete: table.complete,
-                    missing_sources: table.missing_sources,
-                    error: String::new(),
-                    rows: table.rows.len(),
-                });
+                parts.push(Part::of(
+                    &district,
+                    Ok((table.complete, table.missing_sources, table.rows.len())),
+                ));
                 rows.extend(table.rows.into_iter().map(|row| (district.clone(), row)));
             }
-            Err(status) if status.code() == Code::NotFound => parts.push(Part {
-                district,
-                answered: true,
-                complete: true,
-                missing_sources: Vec::new(),
-                error: String::new(),
-                rows: 0,
-            }),
-            Err(status) => parts.push(Part {
-                district,
-                answered: false,
-                complete: false,
-                missing_sources: Vec::new(),
-                error: format!("{:?}: {}", status.code(), status.message()),
-                rows: 0,
-            }),
+            Err(status) => parts.push(Part::of(&district, Err(&status))),
         }
     }
     for (n, (_, row)) in rows.iter_mut().enumerate() {
