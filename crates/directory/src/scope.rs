@@ -22,7 +22,7 @@ impl Directory {
             Role::StreetAdmin => org.kind == OrgKind::Street,
             Role::CommunityAdmin => org.kind == OrgKind::Community,
             Role::UnitAdmin => org.kind == OrgKind::Unit,
-            Role::Member | Role::Service | Role::Cloud => false,
+            Role::Member | Role::Service | Role::Cloud | Role::Public => false,
         };
         if !fits {
             return Err(DirectoryError::OutOfScope(format!(

@@ -57,6 +57,19 @@ pub const INSIDERS: &[Role] = &[
     Role::Service,
 ];
 
+/// Everyone inside the suite and the portal's public pages: the readers of a
+/// public notice (公示), such as a published vanguard board.
+pub const NOTICE_READERS: &[Role] = &[
+    Role::CityAdmin,
+    Role::DistrictAdmin,
+    Role::StreetAdmin,
+    Role::CommunityAdmin,
+    Role::UnitAdmin,
+    Role::Member,
+    Role::Service,
+    Role::Public,
+];
+
 /// One row: these RPCs, callable by these roles, within this scope.
 #[derive(Debug)]
 pub struct Rule {

@@ -14,7 +14,7 @@ use tonic::transport::Channel;
 use crate::{mint, raw};
 
 /// Every role there is.
-pub const ROLES: [Role; 8] = [
+pub const ROLES: [Role; 9] = [
     Role::CityAdmin,
     Role::DistrictAdmin,
     Role::StreetAdmin,
@@ -23,6 +23,7 @@ pub const ROLES: [Role; 8] = [
     Role::Member,
     Role::Service,
     Role::Cloud,
+    Role::Public,
 ];
 
 /// The RPC names of `service` in the suite's contract.

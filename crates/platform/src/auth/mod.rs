@@ -39,6 +39,9 @@ pub enum Role {
     Service,
     /// The city's party-building cloud (党建云): reads the feedback event feed only.
     Cloud,
+    /// The portal's public pages (公示): read published boards, nothing else.
+    /// The token carries no org and no member; it sees what a notice board shows.
+    Public,
 }
 
 impl Role {
@@ -52,12 +55,13 @@ impl Role {
             Role::Member => "member",
             Role::Service => "service",
             Role::Cloud => "cloud",
+            Role::Public => "public",
         }
     }
 
     /// Admin roles are scoped to an org and everything below it.
     pub fn is_admin(self) -> bool {
-        !matches!(self, Role::Member | Role::Service | Role::Cloud)
+        !matches!(self, Role::Member | Role::Service | Role::Cloud | Role::Public)
     }
 }
 
@@ -92,6 +96,8 @@ pub enum Scope {
     Service,
     /// The party-building cloud: the event feed, nothing else.
     Cloud,
+    /// The portal's public pages: published boards, nothing else.
+    Public,
 }
 
 /// The authenticated caller.
@@ -286,6 +292,7 @@ fn principal_from_claims(claims: Claims) -> Result<Principal, AuthError> {
         ),
         Role::Service => Scope::Service,
         Role::Cloud => Scope::Cloud,
+        Role::Public => Scope::Public,
         _ => Scope::Org(
             non_empty(claims.org).ok_or_else(|| AuthError::Rejected("admin role needs an org claim".into()))?,
         ),

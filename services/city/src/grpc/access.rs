@@ -1,6 +1,6 @@
 //! Who may call what at the city tier: the role gate's table and the README's.
 
-use dualreport_platform::access::{AccessTable, INSIDERS, Rule};
+use dualreport_platform::access::{AccessTable, INSIDERS, NOTICE_READERS, Rule};
 use dualreport_platform::auth::Role;
 
 pub static ACCESS: AccessTable = AccessTable {
@@ -28,8 +28,8 @@ pub static ACCESS: AccessTable = AccessTable {
         },
         Rule {
             rpcs: &["ListCityBoard"],
-            roles: INSIDERS,
-            scope: "everyone in the suite: the board is a public notice (公示) of published settlements",
+            roles: NOTICE_READERS,
+            scope: "everyone in the suite and the portal's `public` pages: the board is a public notice (公示) of published settlements",
         },
         Rule {
             rpcs: &["CreateMunicipalUnit", "UpdateMunicipalUnit"],

@@ -82,7 +82,7 @@ impl Feedback {
         let allowed = match &p.scope {
             Scope::Member(me) => me == member_id,
             Scope::Service => true,
-            Scope::Cloud => false,
+            Scope::Cloud | Scope::Public => false,
             Scope::Org(_) => {
                 let member = self.directory.member(member_id).await?;
                 let unit = self.directory.org(&member.unit_org_id).await?;

@@ -73,7 +73,7 @@ impl Registry {
         let community = self.community(&mut tx, community_id, "community_id").await?;
         let allowed = match &p.scope {
             Scope::Member(me) => *me == member.id,
-            Scope::Service | Scope::Cloud => false,
+            Scope::Service | Scope::Cloud | Scope::Public => false,
             Scope::Org(_) => {
                 let unit = self.require_org(&mut tx, &member.unit_org_id).await?;
                 let actor = self.admin_org(&mut tx, p).await?;

@@ -16,7 +16,7 @@ impl Registry {
             Role::StreetAdmin => org.org_type == OrgType::Street,
             Role::CommunityAdmin => matches!(org.org_type, OrgType::Community | OrgType::ServiceCenter),
             Role::UnitAdmin => org.org_type.is_unit(),
-            Role::Member | Role::Service | Role::Cloud => false,
+            Role::Member | Role::Service | Role::Cloud | Role::Public => false,
         };
         if !fits {
             return Err(RegistryError::out_of_scope(format!(
@@ -55,7 +55,7 @@ impl Registry {
     ) -> Result<bool> {
         let paths = match p.scope {
             Scope::Org(_) => self.member_paths(conn, m).await?,
-            Scope::Member(_) | Scope::Service | Scope::Cloud => MemberPaths::default(),
+            Scope::Member(_) | Scope::Service | Scope::Cloud | Scope::Public => MemberPaths::default(),
         };
         self.may_act_on_member_at(conn, p, &m.id, &paths).await
     }
@@ -70,7 +70,7 @@ impl Registry {
     ) -> Result<bool> {
         Ok(match &p.scope {
             Scope::Member(id) => id == member_id,
-            Scope::Service | Scope::Cloud => false,
+            Scope::Service | Scope::Cloud | Scope::Public => false,
             Scope::Org(_) => self
                 .admin_org(conn, p)
                 .await?

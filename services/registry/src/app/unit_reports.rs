@@ -231,7 +231,7 @@ impl Registry {
         match &p.scope {
             Scope::Service => return Ok(()),
             Scope::Member(me) if Some(me.as_str()) == member_id => return Ok(()),
-            Scope::Member(_) | Scope::Cloud => {}
+            Scope::Member(_) | Scope::Cloud | Scope::Public => {}
             Scope::Org(_) => {
                 if let Some(actor) = self.admin_org(conn, p).await? {
                     for id in org_ids {

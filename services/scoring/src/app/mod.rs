@@ -101,6 +101,23 @@ pub struct Balance {
     pub periods: Vec<(String, Period, i64, i64)>,
 }
 
+/// One page of a vanguard board, with the names a notice shows.
+#[derive(Debug)]
+pub struct BoardPage {
+    pub org_name: String,
+    pub rows: Vec<BoardRow>,
+    /// Each community on the page by id.
+    pub community_names: std::collections::BTreeMap<String, String>,
+    pub next: Option<BoardCursor>,
+}
+
+/// Subjects per star level of a published board, the highest level first.
+#[derive(Debug)]
+pub struct BoardStatistics {
+    pub org_name: String,
+    pub levels: Vec<db::StarCount>,
+}
+
 #[derive(Debug, Clone)]
 pub struct RegistrationTable {
     pub member: MemberInfo,

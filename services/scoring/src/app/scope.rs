@@ -61,7 +61,7 @@ impl Scoring {
     ) -> Result<()> {
         let allowed = match (&p.scope, subject.kind) {
             (Scope::Service, _) => true,
-            (Scope::Cloud, _) => false,
+            (Scope::Cloud | Scope::Public, _) => false,
             (Scope::Member(id), SubjectKind::Member) => *id == subject.id,
             (Scope::Member(_), SubjectKind::UnitOrg) => false,
             (Scope::Org(_), kind) => {

@@ -300,6 +300,18 @@ impl Scoring {
     }
 
     /// The vanguard board: public to every authenticated caller.
+    /// The org a board is of: a community, street, district or the city.
+    async fn board_org(&self, org_id: &str) -> Result<OrgInfo> {
+        match self.directory.org(org_id).await {
+            Err(DirectoryError::NotFound { .. }) => Err(ScoringError::invalid("org_id", format!("no organization {org_id}"))),
+            Ok(org) if org.kind == OrgKind::Unit => Err(ScoringError::invalid(
+                "org_id",
+                "must be a community, street, district or the city",
+            )),
+            other => Ok(other?),
+        }
+    }
+
     pub async fn board(
         &self,
         org_id: &str,
@@ -307,21 +319,11 @@ impl Scoring {
         kind: SubjectKind,
         size: i64,
         after: Option<&BoardCursor>,
-    ) -> Result<(Vec<BoardRow>, Option<BoardCursor>)> {
-        match self.directory.org(org_id).await {
-            Err(DirectoryError::NotFound { .. }) => {
-                return Err(ScoringError::invalid("org_id", format!("no organization {org_id}")));
-            }
-            Ok(org) if org.kind == OrgKind::Unit => {
-                return Err(ScoringError::invalid(
-                    "org_id",
-                    "must be a community, street, district or the city",
-                ));
-            }
-            other => other?,
-        };
+    ) -> Result<BoardPage> {
+        let org = self.board_org(org_id).await?;
         let mut conn = self.pool.acquire().await?;
         let mut rows = db::board(&mut conn, org_id, period, kind, after, size + 1).await?;
+        drop(conn);
         let next = if rows.len() as i64 > size {
             rows.truncate(size as usize);
             rows.last().map(|r| BoardCursor {
@@ -333,7 +335,48 @@ impl Scoring {
         } else {
             None
         };
-        Ok((rows, next))
+        // A page names few communities, and the directory caches each.
+        let mut community_names = std::collections::BTreeMap::new();
+        for row in &rows {
+            if !community_names.contains_key(&row.community_id) {
+                let name = self.directory.org(&row.community_id).await.map(|o| o.name).unwrap_or_default();
+                community_names.insert(row.community_id.clone(), name);
+            }
+        }
+        Ok(BoardPage {
+            org_name: org.name,
+            rows,
+            community_names,
+            next,
+        })
+    }
+
+    /// Subjects per star level on `org_id`'s published board, every level
+    /// from the policy's `max_stars` down to 0.
+    pub async fn board_statistics(&self, org_id: &str, period: Period, kind: SubjectKind) -> Result<BoardStatistics> {
+        let org = self.board_org(org_id).await?;
+        let mut conn = self.pool.acquire().await?;
+        let counted = db::star_levels(&mut conn, org_id, period, kind).await?;
+        let top = counted
+            .iter()
+            .map(|c| c.stars)
+            .chain([self.rules.max_stars])
+            .max()
+            .unwrap_or_default();
+        let levels = (0..=top)
+            .rev()
+            .map(|stars| {
+                counted.iter().find(|c| c.stars == stars).copied().unwrap_or(db::StarCount {
+                    stars,
+                    subjects: 0,
+                    points: 0,
+                })
+            })
+            .collect();
+        Ok(BoardStatistics {
+            org_name: org.name,
+            levels,
+        })
     }
 
     pub async fn registration_table(

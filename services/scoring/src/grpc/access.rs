@@ -1,6 +1,6 @@
 //! Who may call what in scoring: the role gate's table and the README's.
 
-use dualreport_platform::access::{AccessTable, INSIDERS, Rule};
+use dualreport_platform::access::{AccessTable, INSIDERS, NOTICE_READERS, Rule};
 use dualreport_platform::auth::Role;
 
 const COMMUNITY_ADMIN: &[Role] = &[Role::CommunityAdmin];
@@ -51,7 +51,12 @@ pub static ACCESS: AccessTable = AccessTable {
             scope: "published versions: everyone; drafts and reviewed versions: admins at or above the community (or the `org_id` listed), `service`",
         },
         Rule {
-            rpcs: &["GetBoard", "GetScoringRules", "ListItems"],
+            rpcs: &["GetBoard", "GetBoardStatistics"],
+            roles: NOTICE_READERS,
+            scope: "everyone in the suite and the portal's `public` pages: the board is a public notice (公示) of published settlements",
+        },
+        Rule {
+            rpcs: &["GetScoringRules", "ListItems"],
             roles: INSIDERS,
             scope: "everyone in the suite (`include_inactive`: admins over the community)",
         },

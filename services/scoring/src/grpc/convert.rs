@@ -125,7 +125,7 @@ fn entry_kind_to_pb(kind: EntryKind) -> pb::EntryKind {
     }
 }
 
-fn points(value: i64) -> i32 {
+pub fn points(value: i64) -> i32 {
     i32::try_from(value).unwrap_or(if value < 0 { i32::MIN } else { i32::MAX })
 }
 
@@ -207,6 +207,7 @@ pub fn board_row_to_pb(r: BoardRow) -> pb::BoardRow {
         rank: points(r.rank),
         line: Some(line_to_pb(r.line)),
         community_id: r.community_id,
+        community_name: String::new(),
     }
 }
 

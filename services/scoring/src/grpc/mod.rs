@@ -166,6 +166,13 @@ impl ScoringService for ScoringApi {
         settlement::get_board(self, request).await
     }
 
+    async fn get_board_statistics(
+        &self,
+        request: Request<pb::GetBoardStatisticsRequest>,
+    ) -> R<pb::GetBoardStatisticsResponse> {
+        settlement::get_board_statistics(self, request).await
+    }
+
     async fn get_registration_table(
         &self,
         request: Request<pb::GetRegistrationTableRequest>,

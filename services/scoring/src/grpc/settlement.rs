@@ -140,14 +140,56 @@ pub(super) async fn get_board(api: &ScoringApi, request: Request<pb::GetBoardReq
     let kind = subject_kind_from_pb("subject_kind", req.subject_kind)?;
     let page = page(req.page_size, &req.page_token)?;
     let after = cursor(&page, BoardCursor::decode)?;
-    let (rows, next) = api
+    let board = api
         .scoring
         .board(&org_id, period, kind, page.size, after.as_ref())
         .await
         .map_err(to_status)?;
+    let names = board.community_names;
     Ok(Response::new(pb::GetBoardResponse {
-        rows: rows.into_iter().map(board_row_to_pb).collect(),
-        next_page_token: next.map(|c| page.token_for(&c.encode())).unwrap_or_default(),
+        rows: board
+            .rows
+            .into_iter()
+            .map(|row| {
+                let community_name = names.get(&row.community_id).cloned().unwrap_or_default();
+                pb::BoardRow {
+                    community_name,
+                    ..board_row_to_pb(row)
+                }
+            })
+            .collect(),
+        next_page_token: board.next.map(|c| page.token_for(&c.encode())).unwrap_or_default(),
+        org_name: board.org_name,
+    }))
+}
+
+pub(super) async fn get_board_statistics(
+    api: &ScoringApi,
+    request: Request<pb::GetBoardStatisticsRequest>,
+) -> R<pb::GetBoardStatisticsResponse> {
+    principal(&request)?;
+    let req = request.into_inner();
+    let org_id = field(id("org_id", &req.org_id))?;
+    let period = period_from_pb("period", req.period.as_ref())?;
+    let kind = subject_kind_from_pb("subject_kind", req.subject_kind)?;
+    let statistics = api
+        .scoring
+        .board_statistics(&org_id, period, kind)
+        .await
+        .map_err(to_status)?;
+    let subjects = statistics.levels.iter().map(|l| l.subjects).sum::<i64>();
+    Ok(Response::new(pb::GetBoardStatisticsResponse {
+        org_name: statistics.org_name,
+        levels: statistics
+            .levels
+            .into_iter()
+            .map(|l| pb::StarLevel {
+                stars: points(l.stars),
+                subjects: points(l.subjects),
+                points: l.points,
+            })
+            .collect(),
+        subjects: points(subjects),
     }))
 }
 

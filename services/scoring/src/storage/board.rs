@@ -113,3 +113,34 @@ pub async fn board(
     }
     Ok(out)
 }
+
+/// How many subjects of `org_id`'s board hold each star level, with their
+/// points: one grouped read of the board index range.
+pub async fn star_levels(conn: &mut AnyConnection, org_id: &str, p: Period, kind: SubjectKind) -> Result<Vec<StarCount>> {
+    let rows = sqlx::query(
+        "SELECT stars, COUNT(*) AS subjects, CAST(SUM(points) AS BIGINT) AS points FROM board \
+         WHERE scope_id = $1 AND period = $2 AND subject_kind = $3 GROUP BY stars ORDER BY stars DESC",
+    )
+    .bind(org_id)
+    .bind(p.key())
+    .bind(kind.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(StarCount {
+                stars: row.try_get("stars")?,
+                subjects: row.try_get("subjects")?,
+                points: row.try_get("points")?,
+            })
+        })
+        .collect()
+}
+
+/// One star level of a board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StarCount {
+    pub stars: i64,
+    pub subjects: i64,
+    pub points: i64,
+}

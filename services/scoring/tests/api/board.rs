@@ -89,6 +89,57 @@ async fn the_board_lists_only_published_results_in_rank_order(backend: Backend) 
     );
     assert!(rows.iter().all(|r| r.community_id == a));
     assert_eq!(rows[0].line.as_ref().expect("line").subject_name, "甲");
+    assert!(
+        rows.iter().all(|r| r.community_name == "农科路社区"),
+        "each row names its community"
+    );
+
+    // The portal's public credential reads the notice, headed with the org's
+    // name, and how the subjects spread over the star levels.
+    let mut public = suite.client(&dualreport_testkit::mint(Role::Public, None, None, 600));
+    let board = public
+        .get_board(pb::GetBoardRequest {
+            org_id: suite.city.street.id.clone(),
+            period: Some(suite.pb_period()),
+            subject_kind: pb::SubjectKind::Member as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("the public reads the board")
+        .into_inner();
+    assert_eq!(board.org_name, "花园路街道");
+    assert_eq!(board.rows.len(), 4);
+    let statistics = public
+        .get_board_statistics(pb::GetBoardStatisticsRequest {
+            org_id: suite.city.street.id.clone(),
+            period: Some(suite.pb_period()),
+            subject_kind: pb::SubjectKind::Member as i32,
+        })
+        .await
+        .expect("board statistics")
+        .into_inner();
+    assert_eq!(statistics.org_name, "花园路街道");
+    assert_eq!(statistics.subjects, 4);
+    let levels: Vec<(i32, i32, i64)> = statistics.levels.iter().map(|l| (l.stars, l.subjects, l.points)).collect();
+    let top = levels.first().map(|l| l.0).expect("levels");
+    assert!(top >= 2, "from max_stars down");
+    assert_eq!(
+        levels.iter().map(|l| l.0).collect::<Vec<_>>(),
+        (0..=top).rev().collect::<Vec<_>>(),
+        "every level down to 0"
+    );
+    assert_eq!(
+        levels.iter().filter(|l| l.1 > 0).copied().collect::<Vec<_>>(),
+        [(2, 1, 24), (1, 2, 34), (0, 1, 5)]
+    );
+    let refused = public
+        .list_settlements(pb::ListSettlementsRequest {
+            community_id: a.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("the public reads boards only");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
 
     // The district and city boards hold the same published rows; units have their own board.
     for org in [suite.city.district.id.clone(), "city".to_owned()] {

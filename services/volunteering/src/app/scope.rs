@@ -106,7 +106,7 @@ impl Volunteering {
         let this_year = chrono::Datelike::year(&china_today());
         let allowed = match &p.scope {
             Scope::Service => true,
-            Scope::Cloud => false,
+            Scope::Cloud | Scope::Public => false,
             Scope::Member(member) => {
                 self.directory
                     .member_registered(member, community_id, this_year)
@@ -142,7 +142,7 @@ impl Volunteering {
     pub(super) async fn require_member_reader(&self, p: &Principal, member_id: &str) -> Result<()> {
         let allowed = match &p.scope {
             Scope::Service => true,
-            Scope::Cloud => false,
+            Scope::Cloud | Scope::Public => false,
             Scope::Member(id) => id == member_id,
             Scope::Org(_) => {
                 let member = self.directory.member(member_id).await?;
