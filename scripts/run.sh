@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # name:grpc port:metrics port — add each new service here.
-services=("registry:50051:9051" "volunteering:50052:9052" "scoring:50053:9053" "feedback:50054:9054")
+services=("registry:50051:9051" "volunteering:50052:9052" "scoring:50053:9053" "feedback:50054:9054" "portal:8080:9080")
 bin=${CARGO_TARGET_DIR:-target}/debug
 
 # config/dev.toml for every service, then the service's own dev file if it has one.
@@ -70,7 +70,11 @@ echo
 echo "dualreport is running on SQLite (./data/):"
 for entry in "${services[@]}"; do
   IFS=: read -r name port metrics <<<"$entry"
-  printf '  %-13s grpc://0.0.0.0:%s  (dualreport.%s.v1)  metrics http://0.0.0.0:%s/metrics\n' "$name" "$port" "$name" "$metrics"
+  if [[ $name == portal ]]; then
+    printf '  %-13s http://localhost:%s/  (the public board and, signed in, the dashboard)  metrics http://0.0.0.0:%s/metrics\n' "$name" "$port" "$metrics"
+  else
+    printf '  %-13s grpc://0.0.0.0:%s  (dualreport.%s.v1)  metrics http://0.0.0.0:%s/metrics\n' "$name" "$port" "$name" "$metrics"
+  fi
 done
 echo
 echo "development city-admin token (12 h):"
@@ -82,6 +86,7 @@ echo "      grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" -d '{\"commu
 echo "      grpcurl -plaintext -H \"authorization: Bearer \$TOKEN\" -d '{\"backlog_only\":true}' localhost:50054 dualreport.feedback.v1.FeedbackService/WatchEvents"
 echo "   (no grpcurl? the README's \"Calling a service\" shows the repo's own Python client)"
 echo "fill it with a demo city:  make demo   (in another terminal)"
+echo "the portal: open http://localhost:8080/login, sign in with the development login (a role and an org id)"
 echo "Ctrl-C stops the suite."
 
 # Any service that stops ends the suite, naming it.

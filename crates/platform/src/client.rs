@@ -79,6 +79,8 @@ enum Source {
 /// goes stale.
 pub struct ServiceCredentials {
     subject: String,
+    /// The role a development token is minted with (`service` for a service).
+    role: Role,
     source: Source,
     cached: Mutex<Option<(MetadataValue<Ascii>, Instant)>>,
 }
@@ -104,18 +106,26 @@ const MINTED_TTL_SECS: u64 = 3600;
 impl ServiceCredentials {
     /// `subject` names the calling service in the peer's logs, e.g. `scoring`.
     pub fn from_settings(settings: &AuthSettings, subject: &str) -> anyhow::Result<Self> {
-        let source = if let Some(path) = &settings.service_token_file {
-            Source::File(path.clone())
+        Self::for_role(settings, subject, Role::Service, settings.service_token_file.as_deref())
+    }
+
+    /// Credentials of another `role` (the portal's `public` pages): the
+    /// token in `token_file`, or in development one minted with that role.
+    pub fn for_role(settings: &AuthSettings, subject: &str, role: Role, token_file: Option<&str>) -> anyhow::Result<Self> {
+        let source = if let Some(path) = token_file {
+            Source::File(path.to_owned())
         } else if settings.dev_hs256_secret.is_some() {
             Source::Minted(Box::new(Authenticator::from_settings(settings)?))
         } else {
             anyhow::bail!(
-                "{subject} calls other services but has no credentials: set auth.service_token_file \
-                 (a token of role `service`) or, in development, auth.dev_hs256_secret"
+                "{subject} calls other services but has no credentials: set its token file \
+                 (a token of role `{}`) or, in development, auth.dev_hs256_secret",
+                role.as_str()
             );
         };
         let credentials = Self {
             subject: subject.to_owned(),
+            role,
             source,
             cached: Mutex::new(None),
         };
@@ -134,12 +144,12 @@ impl ServiceCredentials {
         }
         let token: SecretString = match &self.source {
             Source::File(path) => std::fs::read_to_string(path)
-                .with_context(|| format!("reading auth.service_token_file {path}"))?
+                .with_context(|| format!("reading the token file {path}"))?
                 .trim()
                 .to_owned()
                 .into(),
             Source::Minted(authenticator) => authenticator
-                .mint(&claims(&self.subject, Role::Service, None, None, MINTED_TTL_SECS))?
+                .mint(&claims(&self.subject, self.role, None, None, MINTED_TTL_SECS))?
                 .into(),
         };
         let value = MetadataValue::try_from(format!("Bearer {}", token.expose_secret()))

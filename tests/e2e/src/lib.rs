@@ -3,6 +3,7 @@
 //! each other over gRPC with the `service` token, the way a district release
 //! runs them. End-to-end tests drive it only through the public gRPC APIs.
 
+pub mod browser;
 pub mod city;
 
 use dualreport_platform::client::ClientInterceptor;

@@ -3,6 +3,7 @@
 
 mod city;
 mod migrations;
+mod portal;
 mod rollout;
 mod six_steps;
 mod traces;
