@@ -23,7 +23,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked --bins \
  && mkdir -p /out \
- && for bin in registry volunteering scoring feedback city dualreport; do cp "target/release/$bin" /out/; done
+ && for bin in registry volunteering scoring feedback city portal dualreport; do cp "target/release/$bin" /out/; done
 
 FROM gcr.io/distroless/cc-debian12:nonroot@sha256:9dac0a79194e45a7da0158a9c6da57b217585af0786db3845d1f0ec1a0dd182f
 LABEL org.opencontainers.image.title="dualreport" \
@@ -34,6 +34,6 @@ COPY --from=build /out/ /usr/local/bin/
 USER 65532:65532
 WORKDIR /home/nonroot
 # gRPC and Prometheus ports of the services (each Deployment uses its own pair).
-EXPOSE 50051 50052 50053 50054 50060 9051 9052 9053 9054 9060
+EXPOSE 50051 50052 50053 50054 50060 8080 9051 9052 9053 9054 9060 9080
 ENTRYPOINT ["/usr/local/bin/registry"]
 CMD ["serve"]

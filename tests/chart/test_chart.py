@@ -285,7 +285,8 @@ def test_pods_run_restricted(district):
 @pytest.mark.parametrize("district", CASES)
 def test_every_service_has_probes_a_migration_hook_a_helm_test_and_a_config_checksum(district):
     objects = rendered(district)
-    deployments = of_kind(objects, "Deployment")
+    # The portal is an HTTP front with no database: its own test below.
+    deployments = [d for d in of_kind(objects, "Deployment") if d["metadata"]["labels"]["app.kubernetes.io/name"] != "portal"]
     assert {d["metadata"]["labels"]["app.kubernetes.io/name"] for d in deployments} == {"registry", "volunteering", "scoring", "feedback"}
     configs = {c["metadata"]["name"]: c["data"]["config.toml"] for c in of_kind(objects, "ConfigMap") if "config.toml" in c["data"]}
     for deployment in deployments:
@@ -308,6 +309,33 @@ def test_every_service_has_probes_a_migration_hook_a_helm_test_and_a_config_chec
     assert len(tests) == 4 and all(p["spec"]["containers"][0]["args"][0] == "probe" for p in tests)
 
 
+def test_the_portal_is_an_http_front_of_the_district():
+    objects = rendered("jinshui")
+    portal = [d for d in of_kind(objects, "Deployment") if d["metadata"]["name"] == "dualreport-portal"]
+    assert portal, "the example district runs the portal"
+    container = portal[0]["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["/usr/local/bin/portal"]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["path"] == "/healthz", probe
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert {"/etc/dualreport/public-token", "/etc/dualreport/oidc", "/etc/dualreport/tls"} <= mounts
+    assert not [m for m in mounts if "database" in m], "the portal keeps no database"
+    config = [c for c in of_kind(objects, "ConfigMap") if c["metadata"]["name"] == "dualreport-portal"][0]
+    effective = tomllib.loads(config["data"]["config.toml"])
+    assert effective["oidc"]["client_id"] == "dualreport-portal-jinshui"
+    assert effective["oidc"]["client_secret_file"] == "/etc/dualreport/oidc/client-secret"
+    assert effective["portal"]["public_url"] == "https://dangjian.jinshui.zz.gov.cn"
+    policies = {p["metadata"]["name"]: p["spec"] for p in of_kind(objects, "NetworkPolicy")}
+    sources = policies["dualreport-portal"]["ingress"][0]["from"]
+    assert {"kubernetes.io/metadata.name": "ingress-nginx"} in [f.get("namespaceSelector", {}).get("matchLabels") for f in sources]
+    for service in ("registry", "volunteering", "scoring", "feedback"):
+        callers = [f["podSelector"]["matchLabels"].get("app.kubernetes.io/name") for f in policies[f"dualreport-{service}"]["ingress"][0]["from"] if "podSelector" in f]
+        assert "portal" in callers, f"{service} lets the portal in"
+    assert not [d for d in of_kind(rendered("erqi"), "Deployment") if "portal" in d["metadata"]["name"]], "off unless enabled"
+    with pytest.raises(Exception, match="publicUrl"):
+        chart.render({"portal": {"enabled": True}})
+
+
 def test_a_config_change_rolls_the_pods():
     before = of_kind(chart.render({}), "Deployment")
     after = of_kind(chart.render({"policy": {"preset": "S2"}}), "Deployment")
@@ -325,7 +353,7 @@ def test_network_policies_allow_only_the_suite_paths():
     assert {"kubernetes.io/metadata.name": "api-gateway"} in [f.get("namespaceSelector", {}).get("matchLabels") for f in grpc_from]
     scoring = policies["dualreport-scoring"]
     callers = [f["podSelector"]["matchLabels"].get("app.kubernetes.io/name") for f in scoring["ingress"][0]["from"] if "podSelector" in f]
-    assert sorted(c for c in callers if c) == ["feedback", "volunteering"], "volunteering pays points, feedback sends corrections"
+    assert sorted(c for c in callers if c) == ["feedback", "portal", "volunteering"], "volunteering pays points, feedback sends corrections, the portal reads the board"
     peer_ports = [rule["ports"][0]["port"] for rule in scoring["egress"] if "to" in rule]
     assert peer_ports == [50051], scoring["egress"]
     volunteering = policies["dualreport-volunteering"]
@@ -354,6 +382,12 @@ def test_the_rendered_config_is_accepted_by_the_binaries(district):
             assert out.returncode == 0, out.stderr
             effective = tomllib.loads(out.stdout)
             assert effective["auth"]["jwks_file"] == "/etc/dualreport/auth/jwks.json"
+            if service == "portal":
+                assert effective["portal"]["public_token_file"] == "/etc/dualreport/public-token/token"
+                assert effective["portal"]["dev_login"] is False and effective["portal"]["secure_cookies"] is True
+                assert set(effective["portal"]["metrics_urls"]) == {"registry", "volunteering", "scoring", "feedback"}
+                assert effective["scoring"]["url"].endswith("dualreport-scoring:50053")
+                continue
             assert effective["database"]["url_file"] == "/etc/dualreport/database/url"
             assert effective["database"]["url"] == "[redacted]"
             assert effective["policy"]["preset"] == chart.values(district)["policy"]["preset"]
@@ -469,6 +503,8 @@ def test_tls_wires_certificates_from_secrets_and_probes_over_tls():
         spec = deployment["spec"]["template"]["spec"]
         secrets = [v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v]
         assert f"dualreport-{name}-tls" in secrets, secrets
+        if name == "portal":
+            continue  # HTTP probes; its certificate is for calling the services
         probe = spec["containers"][0]["readinessProbe"]["exec"]["command"]
         assert probe[:2] == [f"/usr/local/bin/{name}", "probe"] and "--cert-file" in probe, probe
     configs = {c["metadata"]["labels"]["app.kubernetes.io/name"]: c["data"]["config.toml"] for c in of_kind(objects, "ConfigMap") if "config.toml" in c["data"]}
@@ -540,7 +576,7 @@ def test_the_image_builds_from_what_the_dockerfile_copies():
         assert re.search(r"@sha256:[0-9a-f]{64}$", base), f"base image {base} is not pinned by digest"
     binaries = re.search(r"for bin in ([a-z ]+); do", dockerfile).group(1).split()
     values = yaml.safe_load((chart.CHART / "values.yaml").read_text())
-    assert sorted(binaries) == sorted([*values["services"], "dualreport"]), binaries
+    assert sorted(binaries) == sorted([*values["services"], "portal", "dualreport"]), binaries
 
 
 def test_there_is_an_example_city():
