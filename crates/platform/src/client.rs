@@ -106,19 +106,30 @@ const MINTED_TTL_SECS: u64 = 3600;
 impl ServiceCredentials {
     /// `subject` names the calling service in the peer's logs, e.g. `scoring`.
     pub fn from_settings(settings: &AuthSettings, subject: &str) -> anyhow::Result<Self> {
-        Self::for_role(settings, subject, Role::Service, settings.service_token_file.as_deref())
+        Self::for_role(
+            settings,
+            subject,
+            Role::Service,
+            ("auth.service_token_file", settings.service_token_file.as_deref()),
+        )
     }
 
     /// Credentials of another `role` (the portal's `public` pages): the
-    /// token in `token_file`, or in development one minted with that role.
-    pub fn for_role(settings: &AuthSettings, subject: &str, role: Role, token_file: Option<&str>) -> anyhow::Result<Self> {
+    /// token in the file the setting named `token_file.0` gives, or in
+    /// development one minted with that role.
+    pub fn for_role(
+        settings: &AuthSettings,
+        subject: &str,
+        role: Role,
+        (setting, token_file): (&str, Option<&str>),
+    ) -> anyhow::Result<Self> {
         let source = if let Some(path) = token_file {
             Source::File(path.to_owned())
         } else if settings.dev_hs256_secret.is_some() {
             Source::Minted(Box::new(Authenticator::from_settings(settings)?))
         } else {
             anyhow::bail!(
-                "{subject} calls other services but has no credentials: set its token file \
+                "{subject} calls other services but has no credentials: set {setting} \
                  (a token of role `{}`) or, in development, auth.dev_hs256_secret",
                 role.as_str()
             );

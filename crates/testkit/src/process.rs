@@ -64,6 +64,18 @@ impl ServiceProcess {
     /// the same environment, files and port, so its peers find it where it was.
     pub fn restart(&mut self) {
         self.stop();
+        // While it was down, another socket of this machine (an outgoing
+        // connection's local port, say) may hold the port for a moment.
+        let started = std::time::Instant::now();
+        while std::net::TcpListener::bind(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "{}'s port {} stayed taken",
+                self.name,
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let (child, port, logs) = Self::spawn(&self.name, &self.env, &self.dir, self.port);
         assert_eq!(port, self.port, "{} came back on another port", self.name);
         self.child = child;

@@ -68,7 +68,7 @@ impl Upstream {
             &settings.auth,
             "portal",
             Role::Public,
-            settings.portal.public_token_file.as_deref(),
+            ("portal.public_token_file", settings.portal.public_token_file.as_deref()),
         )?;
         Ok(Self {
             registry: Peer::new(&settings.registry)?,

@@ -28,8 +28,8 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // chromedriver leads its own process group, Chromium's processes
         // included: end them all, even when a test panicked mid-page.
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.driver.id())])
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-g", &self.driver.id().to_string()])
             .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
@@ -196,6 +196,20 @@ impl Browser {
             Some(json!({})),
         )
         .await;
+    }
+
+    /// Waits (up to 10 s) until the page's address satisfies `done`, e.g.
+    /// after a click that submits a form.
+    pub async fn wait_for_url(&self, what: &str, done: impl Fn(&str) -> bool) {
+        let started = Instant::now();
+        loop {
+            let url = self.current_url().await;
+            if done(&url) {
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "never reached {what}: at {url}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn resize(&self, width: u32, height: u32) {

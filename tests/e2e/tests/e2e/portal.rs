@@ -168,6 +168,9 @@ async fn the_portal_shows_the_board_and_keeps_admin_pages_to_admins() {
     *idp.identity.lock().expect("identity") = Some((Role::CommunityAdmin, a.clone()));
     browser.open(&format!("{portal_url}/login")).await;
     browser.click("#oidc-login").await;
+    browser
+        .wait_for_url("the dashboard after signing in", |url| url.contains("/admin"))
+        .await;
     assert!(
         browser.current_url().await.starts_with(&format!("{portal_url}/admin")),
         "back at the dashboard: {}",
@@ -190,6 +193,8 @@ async fn the_portal_shows_the_board_and_keeps_admin_pages_to_admins() {
     // Signing out ends the session.
     browser.open(&format!("{portal_url}/admin")).await;
     browser.click("header button").await;
+    let home = format!("{portal_url}/");
+    browser.wait_for_url("the home page after signing out", |url| url == home).await;
     browser.open(&format!("{portal_url}/admin")).await;
     assert!(browser.text("#refusal").await.contains("请先登录"));
 }
