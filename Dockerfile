@@ -11,6 +11,10 @@
 # Base images are pinned by digest (the tag says which, the digest is what is
 # pulled), so a rebuild gets the bytes that were reviewed; bump both together.
 FROM rust:1.95-bookworm@sha256:6258907abe69656e41cd992e0b705cdcfabcbbe3db374f92ed2d47121282d4a1 AS build
+# The CJK font volunteering sets service-hours certificates in (certificates.font_file).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Manifests first, so dependency builds are cached until they change.
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
@@ -31,6 +35,7 @@ LABEL org.opencontainers.image.title="dualreport" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.source="https://github.com/dualreport/dualreport"
 COPY --from=build /out/ /usr/local/bin/
+COPY --from=build /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc /usr/share/fonts/opentype/noto/
 USER 65532:65532
 WORKDIR /home/nonroot
 # gRPC and Prometheus ports of the services (each Deployment uses its own pair).

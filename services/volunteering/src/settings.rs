@@ -1,6 +1,6 @@
 //! Volunteering settings: the shared platform sections, its two peers
 //! (`[registry]`, `[scoring]`), `[directory]`, `[policy]`, and its own
-//! `[checkin]`, `[households]`, `[evidence]` and `[relay]`.
+//! `[checkin]`, `[households]`, `[evidence]`, `[relay]` and `[certificates]`.
 
 use dualreport_directory::DirectorySettings;
 use dualreport_platform::client::PeerSettings;
@@ -50,6 +50,10 @@ batch_size = 50
 initial_backoff_ms = 1000
 max_backoff_ms = 300000
 
+[certificates]
+number_prefix = "FW"
+font_file = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
+
 [policy]
 preset = "S4"
 "#;
@@ -69,8 +73,25 @@ pub struct Settings {
     pub households: HouseholdSettings,
     pub evidence: EvidenceSettings,
     pub relay: RelaySettings,
+    pub certificates: CertificateSettings,
     #[serde(default)]
     pub policy: PolicySettings,
+}
+
+/// Service-hours certificates (志愿服务证明).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CertificateSettings {
+    /// Starts every certificate number: `<prefix>-<year>-<000001>`; the
+    /// district's own (e.g. its code) keeps numbers apart across districts.
+    pub number_prefix: String,
+    /// The CJK font certificates are set in (OpenType/CFF or TrueType, a
+    /// `.ttc` collection too): Debian's `fonts-noto-cjk` by default, which the
+    /// image carries. Without it `IssueServiceCertificate` answers
+    /// FAILED_PRECONDITION naming this key.
+    pub font_file: String,
+    /// The face of a collection; unset: the Simplified Chinese one.
+    #[serde(default)]
+    pub font_index: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -71,7 +71,19 @@ impl Application {
             settings.relay.clone(),
         )?;
         let journal = database.pool.clone();
-        let volunteering = Volunteering::new(database.pool, directory, blobs, rules);
+        let certificates = crate::app::Certificates {
+            number_prefix: settings.certificates.number_prefix.clone(),
+            font: dualreport_documents::Font::load(&settings.certificates.font_file, settings.certificates.font_index)
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "no font for service certificates (certificates.font_file)");
+                    format!("{e} (certificates.font_file)")
+                }),
+        };
+        anyhow::ensure!(
+            dualreport_platform::validate::id("certificates.number_prefix", &settings.certificates.number_prefix).is_ok(),
+            "certificates.number_prefix must be letters, digits and '-'"
+        );
+        let volunteering = Volunteering::new(database.pool, directory, blobs, rules, certificates);
         let listeners = server::Listeners::bind(&settings.server).await?;
         Ok(Self {
             listeners,

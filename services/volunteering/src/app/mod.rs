@@ -8,6 +8,7 @@
 //! [`crate::relay`] pays it to scoring later.
 
 mod activities;
+mod certificates;
 mod agreements;
 mod attendance;
 mod evidence;
@@ -56,6 +57,7 @@ pub struct Rules {
 }
 
 pub use crate::domain::activity::NewActivity;
+pub use certificates::Certificates;
 
 /// Volunteering's state: the pool, the registry directory, the blob store, the rules.
 #[derive(Clone)]
@@ -64,6 +66,7 @@ pub struct Volunteering {
     directory: Directory,
     blobs: BlobStore,
     rules: Arc<Rules>,
+    certificates: Arc<Certificates>,
 }
 
 /// A page of rows and the token of the next.
@@ -75,12 +78,13 @@ impl Volunteering {
         &self.directory
     }
 
-    pub fn new(pool: AnyPool, directory: Directory, blobs: BlobStore, rules: Rules) -> Self {
+    pub fn new(pool: AnyPool, directory: Directory, blobs: BlobStore, rules: Rules, certificates: Certificates) -> Self {
         Self {
             pool,
             directory,
             blobs,
             rules: Arc::new(rules),
+            certificates: Arc::new(certificates),
         }
     }
 

@@ -36,6 +36,30 @@ pub fn attendance_of(record_id: &str) -> Option<&str> {
     record_id.strip_prefix(RECORD_PREFIX).filter(|id| !id.is_empty())
 }
 
+/// Hours served in hundredths: the confirmed minutes, at most the
+/// activity's length (0: unknown), rounded to two decimals as the national
+/// system counts them.
+pub fn hundredths(minutes: i64, activity_minutes: i64) -> i64 {
+    let minutes = if activity_minutes > 0 {
+        minutes.min(activity_minutes)
+    } else {
+        minutes
+    }
+    .max(0);
+    // minutes / 60 hours, in hundredths, rounded half up.
+    (minutes * 100 + 30) / 60
+}
+
+/// Hundredths of an hour as a certificate prints them: `7.5`, `12`, `0.25`.
+pub fn hours_text(hundredths: i64) -> String {
+    let whole = hundredths / 100;
+    match hundredths % 100 {
+        0 => whole.to_string(),
+        part if part % 10 == 0 => format!("{whole}.{}", part / 10),
+        part => format!("{whole}.{part:02}"),
+    }
+}
+
 /// One record, as exported.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VolunteerRecord {
@@ -64,15 +88,9 @@ impl VolunteerRecord {
     /// Hours served: the confirmed minutes, at most the activity's length,
     /// in hours rounded to two decimals (the national system's unit).
     pub fn hours(&self) -> f64 {
-        let minutes = if self.activity_minutes > 0 {
-            self.minutes.min(self.activity_minutes)
-        } else {
-            self.minutes
-        }
-        .max(0);
         #[allow(clippy::cast_precision_loss)]
-        let hours = minutes as f64 / 60.0;
-        (hours * 100.0).round() / 100.0
+        let hours = hundredths(self.minutes, self.activity_minutes) as f64 / 100.0;
+        hours
     }
 
     fn date_cell(&self) -> Cell {
@@ -166,6 +184,15 @@ mod tests {
             status: RecordStatus::New,
             error: String::new(),
         }
+    }
+
+    #[test]
+    fn certificate_hours_are_printed_without_trailing_zeros() {
+        assert_eq!(hours_text(750), "7.5");
+        assert_eq!(hours_text(1200), "12");
+        assert_eq!(hours_text(25), "0.25");
+        assert_eq!(hundredths(20, 0), 33, "20 minutes are 0.33 hours");
+        assert_eq!(hundredths(50, 0), 83, "50 minutes are 0.83 hours");
     }
 
     #[test]

@@ -85,6 +85,11 @@ pub static ACCESS: AccessTable = AccessTable {
             scope: "a member's: the member, admins over their unit or residence community, `service`; an activity's, a community's or a subtree's attendance: admins at or above the community (or `org_id`), `service`",
         },
         Rule {
+            rpcs: &["IssueServiceCertificate"],
+            roles: &[Role::CommunityAdmin],
+            scope: "the admin of the community that recorded the services (谁组织谁记录): token org = `community_id`",
+        },
+        Rule {
             rpcs: &["ExportVolunteerRecords", "MarkVolunteerRecords"],
             roles: dualreport_platform::access::ADMINS_AND_SERVICES,
             scope: "admins at or above the community that organised the services (谁组织谁记录), `service` (a district's uploader to the national system)",

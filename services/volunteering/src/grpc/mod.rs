@@ -292,6 +292,13 @@ impl VolunteeringService for VolunteeringApi {
         volunteer_records::mark_volunteer_records(self, request).await
     }
 
+    async fn issue_service_certificate(
+        &self,
+        request: Request<pb::IssueServiceCertificateRequest>,
+    ) -> R<pb::IssueServiceCertificateResponse> {
+        volunteer_records::issue_service_certificate(self, request).await
+    }
+
     async fn upload_evidence(&self, request: Request<pb::UploadEvidenceRequest>) -> R<pb::UploadEvidenceResponse> {
         records::upload_evidence(self, request).await
     }

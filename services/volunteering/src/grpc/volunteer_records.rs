@@ -124,3 +124,57 @@ pub(super) async fn mark_volunteer_records(
         marked: i32::try_from(marked).unwrap_or(i32::MAX),
     }))
 }
+
+pub(super) async fn issue_service_certificate(
+    api: &VolunteeringApi,
+    request: Request<pb::IssueServiceCertificateRequest>,
+) -> R<pb::IssueServiceCertificateResponse> {
+    let p = principal(&request)?;
+    let r = request.into_inner();
+    let mut v = Violations::default();
+    let community = v.check(id("community_id", &r.community_id));
+    let member = v.check(id("member_id", &r.member_id));
+    match &r.served {
+        Some(range) if range.first.is_some() && range.last.is_some() => {}
+        _ => v.add("served", "needs both days: the first and the last service day the certificate covers"),
+    }
+    let window = v.check(DateWindow::parse("served", r.served.as_ref()));
+    if !v.is_empty() {
+        return Err(err::invalid_fields(&v.0));
+    }
+    let (row, pdf) = api
+        .app
+        .issue_certificate(
+            &p,
+            &r.request_id,
+            &community.unwrap_or_default(),
+            &member.unwrap_or_default(),
+            &window.unwrap_or_default(),
+        )
+        .await
+        .map_err(to_status)?;
+    let day = |text: &str| {
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .map(dualreport_platform::wire::date_to_pb)
+    };
+    Ok(Response::new(pb::IssueServiceCertificateResponse {
+        file_name: format!("{}.pdf", row.number),
+        certificate: Some(pb::ServiceCertificate {
+            served: Some(dualreport_proto::common::v1::DateRange {
+                first: day(&row.first_day),
+                last: day(&row.last_day),
+            }),
+            services: i32::try_from(row.services).unwrap_or(i32::MAX),
+            hours: crate::domain::record::hours_text(row.hundredths),
+            issue_time: Some(dualreport_platform::wire::timestamp(row.issued_at)),
+            number: row.number,
+            community_id: row.community_id,
+            community_name: row.community_name,
+            member_id: row.member_id,
+            member_name: row.member_name,
+            issued_by: row.issued_by,
+        }),
+        pdf,
+    }))
+}

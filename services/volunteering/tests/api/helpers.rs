@@ -109,6 +109,12 @@ pub async fn spawn_with(backend: Backend, with_scoring: bool, adjust: impl FnOnc
             initial_backoff_ms: 50,
             max_backoff_ms: 400,
         },
+        certificates: volunteering::settings::CertificateSettings {
+            number_prefix: "FW".into(),
+            // Debian's fonts-noto-cjk, which .ci/run installs.
+            font_file: "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc".into(),
+            font_index: None,
+        },
         policy: PolicySettings::default(),
     };
     settings.server.max_message_bytes = 1024 * 1024;

@@ -196,4 +196,126 @@ async fn confirmed_services_export_as_the_national_record_and_mark_safely(backen
     assert_invalid(&bad, "status");
 }
 
-on_both_backends!(confirmed_services_export_as_the_national_record_and_mark_safely);
+on_both_backends!(
+    confirmed_services_export_as_the_national_record_and_mark_safely,
+    the_recording_community_certifies_a_members_hours_as_a_numbered_pdf,
+);
+
+/// The text pdftotext (Debian's poppler-utils) reads off a PDF, spaces removed.
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("certificate.pdf");
+    std::fs::write(&path, pdf).expect("write");
+    let out = std::process::Command::new("pdftotext")
+        .args([path.to_str().expect("path"), "-"])
+        .output()
+        .expect("pdftotext (Debian's poppler-utils; .ci/run installs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8").replace([' ', '\n'], "")
+}
+
+async fn the_recording_community_certifies_a_members_hours_as_a_numbered_pdf(backend: Backend) {
+    let suite = spawn(backend).await;
+    let activity = suite.running_activity("扫雪除冰", 10).await;
+    let code = suite.code(&activity.id).await;
+    let member = suite.registered_member("张三", suite.a()).await;
+    let attendance = suite.check_in(&member, &activity.id, &code).await.expect("check in");
+    suite.confirm(&attendance.id, 0).await.expect("confirm");
+    let request = |request_id: &str| pb::IssueServiceCertificateRequest {
+        request_id: request_id.into(),
+        community_id: suite.a().into(),
+        member_id: member.clone(),
+        served: Some(recent()),
+    };
+
+    let issued = suite
+        .admin_a()
+        .issue_service_certificate(request("cert-1"))
+        .await
+        .expect("issue")
+        .into_inner();
+    let certificate = issued.certificate.clone().expect("certificate");
+    let year = china_today().format("%Y").to_string();
+    assert!(
+        certificate.number.starts_with(&format!("FW-{year}-")) && certificate.number.len() == "FW-2026-000001".len(),
+        "{}",
+        certificate.number
+    );
+    assert_eq!((certificate.member_name.as_str(), certificate.services), ("张三", 1));
+    assert_eq!(issued.file_name, format!("{}.pdf", certificate.number));
+    assert!(issued.pdf.starts_with(b"%PDF-"));
+    let text = pdf_text(&issued.pdf);
+    for expected in [
+        "志愿服务证明".to_owned(),
+        format!("编号：{}", certificate.number),
+        "兹证明张三同志".to_owned(),
+        format!("共计{}小时", certificate.hours),
+        format!("{}（盖章）", certificate.community_name),
+    ] {
+        assert!(text.contains(&expected), "{expected} is not in {text}");
+    }
+
+    // A retry is the same certificate; another request the next number.
+    let again = suite
+        .admin_a()
+        .issue_service_certificate(request("cert-1"))
+        .await
+        .expect("retry")
+        .into_inner();
+    assert_eq!(again.certificate, issued.certificate);
+    let second = suite
+        .admin_a()
+        .issue_service_certificate(request("cert-2"))
+        .await
+        .expect("a second one")
+        .into_inner()
+        .certificate
+        .expect("certificate");
+    assert_ne!(second.number, certificate.number);
+    assert!(second.number > certificate.number, "numbers count up");
+
+    // Only the recording community's admin certifies.
+    for (who, mut client) in [
+        ("community B's admin", suite.admin_b()),
+        ("the unit's admin", suite.unit_admin()),
+        ("the member", suite.member(&member)),
+    ] {
+        let refused = client
+            .issue_service_certificate(request("cert-x"))
+            .await
+            .expect_err(who);
+        assert_eq!(refused.code(), Code::PermissionDenied, "{who}: {refused:?}");
+    }
+    // Nothing served in the period, no period, an unknown member.
+    let long_ago = DateRange {
+        first: Some(date_to_pb(china_today() - chrono::Days::new(400))),
+        last: Some(date_to_pb(china_today() - chrono::Days::new(300))),
+    };
+    let empty = suite
+        .admin_a()
+        .issue_service_certificate(pb::IssueServiceCertificateRequest {
+            served: Some(long_ago),
+            ..request("cert-3")
+        })
+        .await
+        .expect_err("nothing to certify");
+    assert_eq!(empty.code(), Code::FailedPrecondition, "{empty:?}");
+    let bad = suite
+        .admin_a()
+        .issue_service_certificate(pb::IssueServiceCertificateRequest {
+            served: None,
+            ..request("cert-4")
+        })
+        .await
+        .expect_err("no period");
+    assert_invalid(&bad, "served");
+    let unknown = suite
+        .admin_a()
+        .issue_service_certificate(pb::IssueServiceCertificateRequest {
+            member_id: "no-such-member".into(),
+            ..request("cert-5")
+        })
+        .await
+        .expect_err("unknown member");
+    assert_eq!(unknown.code(), Code::NotFound, "{unknown:?}");
+}
