@@ -239,20 +239,27 @@ fn write_errors(path: &PathBuf, errors: &[RowError]) -> anyhow::Result<()> {
 }
 
 /// Done / total with the rate and the time left, on standard error.
-struct Progress {
+pub(crate) struct Progress {
     total: usize,
-    done: usize,
+    pub(crate) done: usize,
     started: Instant,
     terminal: bool,
+    /// What is counted: "rows", "units".
+    what: &'static str,
 }
 
 impl Progress {
-    fn new(total: usize) -> Self {
+    pub(crate) fn new(total: usize) -> Self {
+        Self::of(total, "rows")
+    }
+
+    pub(crate) fn of(total: usize, what: &'static str) -> Self {
         Self {
             total,
             done: 0,
             started: Instant::now(),
             terminal: std::io::stderr().is_terminal(),
+            what,
         }
     }
 
@@ -269,17 +276,18 @@ impl Progress {
             0.0
         };
         format!(
-            "[{}{}] {}/{} rows · {:.0} rows/s · ETA {:.0}s",
+            "[{}{}] {}/{} {what} · {:.0} {what}/s · ETA {:.0}s",
             "#".repeat(filled),
             "-".repeat(width - filled),
             self.done,
             self.total,
             rate,
-            left
+            left,
+            what = self.what,
         )
     }
 
-    fn draw(&self) {
+    pub(crate) fn draw(&self) {
         let mut err = std::io::stderr();
         let _ = if self.terminal {
             write!(err, "\r{}", self.line())
@@ -289,7 +297,7 @@ impl Progress {
         let _ = err.flush();
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if self.terminal {
             let _ = writeln!(std::io::stderr());
         }

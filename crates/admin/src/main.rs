@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod import;
+mod maintenance;
 mod roster;
 mod tables;
 
@@ -66,13 +67,26 @@ enum Command {
     /// Download one of feedback's tables (附录F summary, 附录G objections, 附录A
     /// registration) as XLSX or CSV into a file.
     ExportTable(tables::TableArgs),
-    /// Judge a unit's compliance warnings (预警) for a year as of today, and
-    /// print every warning of the unit and year, a tab-separated line each.
+    /// Judge compliance warnings (预警) for a year as of today — one unit's,
+    /// or every resident unit's of a district in turn with progress — and
+    /// print every warning, a tab-separated line each. Exit 3 when some unit
+    /// could not be judged.
     EvaluateWarnings {
+        #[arg(long, required_unless_present = "district", conflicts_with = "district")]
+        unit: Option<String>,
+        /// Every resident unit (驻区单位) of this district.
         #[arg(long)]
-        unit: String,
+        district: Option<String>,
         #[arg(long)]
         year: i32,
+    },
+    /// Re-encrypt members' personal information under the registry's active
+    /// key (key rotation), a batch per call until nothing is left under an
+    /// old key; resumable. Needs a city or district admin's token.
+    Reseal {
+        /// Members per call (1 to 500).
+        #[arg(long, default_value_t = 200)]
+        batch_size: i32,
     },
 }
 
@@ -103,12 +117,31 @@ async fn main() -> ExitCode {
                     .map(|_| ()),
             );
         }
-        Command::EvaluateWarnings { unit, year } => {
+        Command::EvaluateWarnings {
+            unit: Some(unit), year, ..
+        } => {
             return done(
                 tables::evaluate_warnings(&peer_at(&cli.feedback_url), &token, &unit, year)
                     .await
                     .map(|_| ()),
             );
+        }
+        Command::EvaluateWarnings {
+            district: Some(district),
+            year,
+            ..
+        } => {
+            return match maintenance::evaluate_district(&peer, &peer_at(&cli.feedback_url), &token, &district, year).await {
+                Ok(outcome) if outcome.failed == 0 => ExitCode::SUCCESS,
+                Ok(_) => ExitCode::from(3),
+                Err(error) => done(Err(error)),
+            };
+        }
+        Command::EvaluateWarnings { .. } => {
+            return done(Err(anyhow::anyhow!("name a --unit or a --district")));
+        }
+        Command::Reseal { batch_size } => {
+            return done(maintenance::reseal(&peer, &token, batch_size).await.map(|_| ()));
         }
         Command::ImportMembers {
             file,

@@ -82,6 +82,46 @@ async fn a_table_is_downloaded_and_a_units_warnings_judged() {
     );
     let _ = (reported, absent);
 
+    // The whole district at once, as its admin: every resident unit judged in turn.
+    let district_admin = admin_token(Role::DistrictAdmin, &suite.city.district.id);
+    let out = cli(&suite, &district_admin)
+        .args([
+            "evaluate-warnings",
+            "--district",
+            &suite.city.district.id,
+            "--year",
+            &year.to_string(),
+        ])
+        .output()
+        .expect("runs");
+    let progress = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{progress}");
+    assert!(progress.contains("2/2 units"), "progress over the district's units: {progress}");
+    assert!(progress.contains("2 unit(s) judged, 0 failed"), "{progress}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("WARNING_RULE_NOT_REPORTED\tmember\t缺席者\tin force"),
+        "the district's run prints the unit's warnings too"
+    );
+
+    // Key rotation through the API: the district's admin may, a unit's may not.
+    let out = cli(&suite, &district_admin)
+        .args(["reseal", "--batch-size", "1"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("resealed 0 member(s) under key"),
+        "one key only: nothing to re-seal ({})",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = cli(&suite, &unit_admin).args(["reseal"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("PermissionDenied"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // Another community's admin is refused; the CLI says so and fails.
     let out = cli(&suite, &admin_token(Role::CommunityAdmin, &suite.city.community_b.id))
         .args([

@@ -43,24 +43,53 @@ pub async fn reseal(settings: &Settings, batch: i64) -> anyhow::Result<u64> {
     let active = cipher.active_key().to_owned();
     let (mut after, mut done, mut skipped) = (String::new(), 0u64, 0u64);
     loop {
-        let rows = storage::sealed_under_other_keys(&mut conn, &active, &after, batch).await?;
-        let Some(last) = rows.last() else { break };
-        after = last.id.clone();
-        for old in &rows {
-            let phone_aad = format!("{}/phone", old.id);
-            let address_aad = format!("{}/home_address", old.id);
-            let new = SealedFields {
-                id: old.id.clone(),
-                phone: cipher.seal(&cipher.open(&old.phone, &phone_aad)?, &phone_aad)?,
-                home_address: cipher.seal(&cipher.open(&old.home_address, &address_aad)?, &address_aad)?,
-            };
-            if storage::replace_sealed(&mut conn, old, &new).await? {
-                done += 1;
-            } else {
-                skipped += 1;
-            }
-        }
+        let round = reseal_batch(&mut conn, &cipher, &after, batch).await?;
+        let Some(last) = round.last else { break };
+        after = last;
+        done += round.resealed;
+        skipped += round.changed_meanwhile;
         eprintln!("reseal: {done} member(s) re-sealed under {active:?} (last id {after}), {skipped} changed meanwhile");
     }
     Ok(done)
+}
+
+/// What one batch of [`reseal_batch`] did.
+#[derive(Debug, Default)]
+pub struct ResealRound {
+    pub resealed: u64,
+    pub changed_meanwhile: u64,
+    /// The last member looked at; `None` when none was left to re-seal.
+    pub last: Option<String>,
+}
+
+/// Re-seals up to `batch` members after `after` (by id) still sealed under
+/// another key, each by a conditional update. Shared by the `reseal`
+/// subcommand and the `ResealPersonalInformation` RPC.
+pub async fn reseal_batch(
+    conn: &mut sqlx::AnyConnection,
+    cipher: &FieldCipher,
+    after: &str,
+    batch: i64,
+) -> anyhow::Result<ResealRound> {
+    let active = cipher.active_key().to_owned();
+    let rows = storage::sealed_under_other_keys(conn, &active, after, batch).await?;
+    let mut round = ResealRound {
+        last: rows.last().map(|r| r.id.clone()),
+        ..ResealRound::default()
+    };
+    for old in &rows {
+        let phone_aad = format!("{}/phone", old.id);
+        let address_aad = format!("{}/home_address", old.id);
+        let new = SealedFields {
+            id: old.id.clone(),
+            phone: cipher.seal(&cipher.open(&old.phone, &phone_aad)?, &phone_aad)?,
+            home_address: cipher.seal(&cipher.open(&old.home_address, &address_aad)?, &address_aad)?,
+        };
+        if storage::replace_sealed(conn, old, &new).await? {
+            round.resealed += 1;
+        } else {
+            round.changed_meanwhile += 1;
+        }
+    }
+    Ok(round)
 }

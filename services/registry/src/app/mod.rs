@@ -7,6 +7,7 @@
 mod audit;
 
 use audit::{member_fields, org_fields};
+mod keys;
 mod member_reports;
 mod members;
 mod orgs;

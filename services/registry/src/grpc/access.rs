@@ -7,6 +7,11 @@ pub static ACCESS: AccessTable = AccessTable {
     service: crate::startup::SERVICE_NAME,
     rules: &[
         Rule {
+            rpcs: &["ResealPersonalInformation"],
+            roles: &[Role::CityAdmin, Role::DistrictAdmin],
+            scope: "the city's admins, and the admins of a district this registry holds: key rotation of the personal information it seals",
+        },
+        Rule {
             rpcs: &["GetOrganization", "ListOrganizations", "GetPolicy"],
             roles: INSIDERS,
             scope: "everyone in the suite: the directory and the policy are public inside it",

@@ -129,3 +129,23 @@ pub(super) async fn list_personal_info_accesses(
         next_page_token: next,
     }))
 }
+
+pub(super) async fn reseal_personal_information(
+    api: &RegistryApi,
+    request: Request<pb::ResealPersonalInformationRequest>,
+) -> R<pb::ResealPersonalInformationResponse> {
+    let p = principal(&request)?;
+    let req = request.into_inner();
+    let page = page(req.page_size, &req.page_token)?;
+    let round = api
+        .registry
+        .reseal_batch(&p, &page.after, page.size)
+        .await
+        .map_err(to_status)?;
+    Ok(Response::new(pb::ResealPersonalInformationResponse {
+        resealed: i32::try_from(round.resealed).unwrap_or(i32::MAX),
+        changed_meanwhile: i32::try_from(round.changed_meanwhile).unwrap_or(i32::MAX),
+        next_page_token: round.last.map(|last| page.token_for(&last)).unwrap_or_default(),
+        active_key: api.registry.active_key().to_owned(),
+    }))
+}

@@ -339,6 +339,13 @@ impl RegistryService for RegistryApi {
     async fn get_policy(&self, request: Request<pb::GetPolicyRequest>) -> R<pb::GetPolicyResponse> {
         orgs::get_policy(self, request).await
     }
+
+    async fn reseal_personal_information(
+        &self,
+        request: Request<pb::ResealPersonalInformationRequest>,
+    ) -> R<pb::ResealPersonalInformationResponse> {
+        members::reseal_personal_information(self, request).await
+    }
 }
 
 /// The proto org type, or None for the unspecified value.

@@ -130,7 +130,90 @@ async fn personal_information_keys_rotate(backend: Backend) {
     assert_eq!(read.profile.expect("profile").phone, "13900001111");
 }
 
+async fn the_api_reseals_in_bounded_batches_for_the_city_and_district_admins(backend: Backend) {
+    use dualreport_platform::auth::Role;
+    let app = spawn(backend).await;
+    let city = build_city(&app).await;
+    let mut members = Vec::new();
+    for name in ["王芳", "李强", "张伟"] {
+        members.push(unit_member(&app, &city, name).await);
+    }
+    let next = "bmV4dC1rZXktbmV4dC1rZXktbmV4dC1rZXktbmV4dCE=";
+    let app = app
+        .restart_with(|s| {
+            s.registry.pii_keys.insert("next".into(), secrecy::SecretString::from(next));
+            s.registry.pii_active_key = "next".into();
+        })
+        .await;
+    for (role, org) in [
+        (Role::UnitAdmin, city.unit.id.clone()),
+        (Role::CommunityAdmin, city.community_a.id.clone()),
+        (Role::StreetAdmin, city.street.id.clone()),
+    ] {
+        let refused = app
+            .client(&dualreport_testkit::admin_token(role, &org))
+            .reseal_personal_information(pb::ResealPersonalInformationRequest::default())
+            .await
+            .expect_err("not a key holder");
+        assert_eq!(refused.code(), tonic::Code::PermissionDenied, "{role:?}");
+    }
+    // The district's admin walks it two members a call.
+    let mut admin = app.client(&dualreport_testkit::admin_token(Role::DistrictAdmin, &city.district.id));
+    let (mut resealed, mut calls, mut page_token) = (0, 0, String::new());
+    loop {
+        let round = admin
+            .reseal_personal_information(pb::ResealPersonalInformationRequest {
+                page_size: 2,
+                page_token,
+            })
+            .await
+            .expect("reseal a batch")
+            .into_inner();
+        assert_eq!(round.active_key, "next");
+        assert!(round.resealed <= 2, "bounded per call");
+        resealed += round.resealed;
+        calls += 1;
+        if round.next_page_token.is_empty() {
+            break;
+        }
+        page_token = round.next_page_token;
+    }
+    assert_eq!(resealed, 3);
+    assert!(calls >= 2, "three members in batches of two");
+    let bad = admin
+        .reseal_personal_information(pb::ResealPersonalInformationRequest {
+            page_size: 0,
+            page_token: "not a token".into(),
+        })
+        .await
+        .expect_err("bad token");
+    assert_eq!(bad.code(), tonic::Code::InvalidArgument);
+    // The old key can go: every member still opens.
+    let app = app
+        .restart_with(|s| {
+            s.registry.pii_keys =
+                std::collections::HashMap::from([("next".to_owned(), secrecy::SecretString::from(next))]);
+            s.registry.pii_active_key = "next".into();
+        })
+        .await;
+    for member in &members {
+        let read = app
+            .client(&member_token(&member.id))
+            .get_member(pb::GetMemberRequest {
+                member_id: member.id.clone(),
+                view: pb::MemberView::Full as i32,
+            })
+            .await
+            .expect("opens under the new key alone")
+            .into_inner()
+            .member
+            .expect("member");
+        assert_eq!(read.profile.expect("profile").phone, "13812345678");
+    }
+}
+
 dualreport_testkit::on_both_backends!(
+    the_api_reseals_in_bounded_batches_for_the_city_and_district_admins,
     personal_information_keys_rotate,
     reseal_moves_every_member_to_the_active_key_so_the_old_one_can_go,
 );
