@@ -131,7 +131,9 @@ async fn main() -> ExitCode {
             year,
             ..
         } => {
-            return match maintenance::evaluate_district(&peer, &peer_at(&cli.feedback_url), &token, &district, year).await {
+            return match maintenance::evaluate_district(&peer, &peer_at(&cli.feedback_url), &token, &district, year)
+                .await
+            {
                 Ok(outcome) if outcome.failed == 0 => ExitCode::SUCCESS,
                 Ok(_) => ExitCode::from(3),
                 Err(error) => done(Err(error)),

@@ -96,7 +96,10 @@ async fn a_table_is_downloaded_and_a_units_warnings_judged() {
         .expect("runs");
     let progress = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{progress}");
-    assert!(progress.contains("2/2 units"), "progress over the district's units: {progress}");
+    assert!(
+        progress.contains("2/2 units"),
+        "progress over the district's units: {progress}"
+    );
     assert!(progress.contains("2 unit(s) judged, 0 failed"), "{progress}");
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("WARNING_RULE_NOT_REPORTED\tmember\t缺席者\tin force"),

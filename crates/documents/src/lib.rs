@@ -33,7 +33,10 @@ pub struct Font {
 
 impl std::fmt::Debug for Font {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Font").field("path", &self.path).field("index", &self.index).finish()
+        f.debug_struct("Font")
+            .field("path", &self.path)
+            .field("index", &self.index)
+            .finish()
     }
 }
 
@@ -114,7 +117,8 @@ impl Certificate {
                 self.services,
                 self.hours
             ),
-            "服务时长按活动实际服务时间记录，不含往返时间；本证明依据社区登记的服务记录出具（谁组织谁记录）。".to_owned(),
+            "服务时长按活动实际服务时间记录，不含往返时间；本证明依据社区登记的服务记录出具（谁组织谁记录）。"
+                .to_owned(),
             "特此证明。".to_owned(),
         ]
     }

@@ -48,7 +48,10 @@ pub fn render(certificate: &Certificate, font: &Font) -> Result<Vec<u8>, Documen
     let body = 15.0;
     for paragraph in certificate.paragraphs() {
         let indent = body * 2.0;
-        for (i, line) in wrap(&paragraph, A4.0 - 2.0 * MARGIN, indent, |t| width_of(t, body)).into_iter().enumerate() {
+        for (i, line) in wrap(&paragraph, A4.0 - 2.0 * MARGIN, indent, |t| width_of(t, body))
+            .into_iter()
+            .enumerate()
+        {
             runs.push(Run {
                 x: MARGIN + if i == 0 { indent } else { 0.0 },
                 y,
@@ -81,17 +84,21 @@ pub fn render(certificate: &Certificate, font: &Font) -> Result<Vec<u8>, Documen
             used.push((cid, c, advance(c) * 1000.0));
         }
     }
-    let subset = subsetter::subset(&font.data, font.index, &remapper).map_err(|e| DocumentError::Subset(e.to_string()))?;
+    let subset =
+        subsetter::subset(&font.data, font.index, &remapper).map_err(|e| DocumentError::Subset(e.to_string()))?;
     let cff = face.tables().cff.is_some();
 
     let (catalog, pages, page, contents) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4));
-    let (type0, cid_font, descriptor, file, to_unicode) = (Ref::new(5), Ref::new(6), Ref::new(7), Ref::new(8), Ref::new(9));
+    let (type0, cid_font, descriptor, file, to_unicode) =
+        (Ref::new(5), Ref::new(6), Ref::new(7), Ref::new(8), Ref::new(9));
     let info = Ref::new(10);
     let mut pdf = Pdf::new();
     pdf.catalog(catalog).pages(pages);
     pdf.pages(pages).kids([page]).count(1);
     let mut p = pdf.page(page);
-    p.media_box(Rect::new(0.0, 0.0, A4.0, A4.1)).parent(pages).contents(contents);
+    p.media_box(Rect::new(0.0, 0.0, A4.0, A4.1))
+        .parent(pages)
+        .contents(contents);
     p.resources().fonts().pair(FONT, type0);
     p.finish();
 

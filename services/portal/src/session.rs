@@ -70,7 +70,11 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 fn set_cookie(portal: &Portal, name: &str, value: &str, max_age: u64, path: &str) -> HeaderValue {
-    let secure = if portal.settings.portal.secure_cookies { "; Secure" } else { "" };
+    let secure = if portal.settings.portal.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
         "{name}={value}; Max-Age={max_age}; Path={path}; HttpOnly; SameSite=Lax{secure}"
     ))
@@ -113,7 +117,10 @@ fn start_session(portal: &Portal, token: &str) -> Response {
             site,
             None,
             "仅限管理员",
-            &format!("{} 不是管理员角色，管理看板仅对各级管理员开放。", role_name(principal.role)),
+            &format!(
+                "{} 不是管理员角色，管理看板仅对各级管理员开放。",
+                role_name(principal.role)
+            ),
         );
     }
     let lifetime = token_expiry(token).map_or(3600, |exp| exp.saturating_sub(now()));
@@ -129,7 +136,10 @@ fn start_session(portal: &Portal, token: &str) -> Response {
 fn token_expiry(token: &str) -> Option<u64> {
     let payload = token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    serde_json::from_slice::<serde_json::Value>(&bytes).ok()?.get("exp")?.as_u64()
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()?
+        .get("exp")?
+        .as_u64()
 }
 
 /// `GET /login`: the ways to sign in this deployment offers.
@@ -184,7 +194,13 @@ pub struct DevLogin {
 pub async fn dev_login(State(portal): State<Portal>, Form(form): Form<DevLogin>) -> Response {
     let site = &portal.settings.portal.title;
     if !dev_login_enabled(&portal) {
-        return error_page(StatusCode::NOT_FOUND, site, None, "开发登录未开启", "portal.dev_login 未开启。");
+        return error_page(
+            StatusCode::NOT_FOUND,
+            site,
+            None,
+            "开发登录未开启",
+            "portal.dev_login 未开启。",
+        );
     }
     let role = [
         Role::CityAdmin,
@@ -196,17 +212,39 @@ pub async fn dev_login(State(portal): State<Portal>, Form(form): Form<DevLogin>)
     .into_iter()
     .find(|r| r.as_str() == form.role);
     let (Some(role), org) = (role, form.org.trim()) else {
-        return error_page(StatusCode::BAD_REQUEST, site, None, "角色无效", "请选择一个管理员角色。");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            site,
+            None,
+            "角色无效",
+            "请选择一个管理员角色。",
+        );
     };
     if dualreport_platform::validate::id("org", org).is_err() {
-        return error_page(StatusCode::BAD_REQUEST, site, None, "组织ID无效", "组织ID只含字母、数字和“-”。");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            site,
+            None,
+            "组织ID无效",
+            "组织ID只含字母、数字和“-”。",
+        );
     }
-    let minted = portal
-        .authenticator
-        .mint(&claims(&format!("dev-{}@{org}", role.as_str()), role, Some(org), None, 8 * 3600));
+    let minted = portal.authenticator.mint(&claims(
+        &format!("dev-{}@{org}", role.as_str()),
+        role,
+        Some(org),
+        None,
+        8 * 3600,
+    ));
     match minted {
         Ok(token) => start_session(&portal, &token),
-        Err(error) => error_page(StatusCode::INTERNAL_SERVER_ERROR, site, None, "开发登录失败", &error.to_string()),
+        Err(error) => error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            site,
+            None,
+            "开发登录失败",
+            &error.to_string(),
+        ),
     }
 }
 
@@ -235,11 +273,21 @@ fn redirect_uri(portal: &Portal, headers: &HeaderMap) -> String {
 pub async fn oidc_start(State(portal): State<Portal>, headers: HeaderMap) -> Response {
     let site = &portal.settings.portal.title;
     let Some(oidc) = &portal.settings.oidc else {
-        return error_page(StatusCode::NOT_FOUND, site, None, "未配置统一身份认证", "[oidc] 未配置。");
+        return error_page(
+            StatusCode::NOT_FOUND,
+            site,
+            None,
+            "未配置统一身份认证",
+            "[oidc] 未配置。",
+        );
     };
     let (state, verifier) = (random_token(), random_token());
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let separator = if oidc.authorization_endpoint.contains('?') { '&' } else { '?' };
+    let separator = if oidc.authorization_endpoint.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     let location = format!(
         "{}{separator}response_type=code&client_id={}&redirect_uri={}&scope={}&state={state}&code_challenge={challenge}&code_challenge_method=S256",
         oidc.authorization_endpoint,
@@ -266,7 +314,11 @@ pub struct Callback {
 /// `GET /auth/callback`: checks the state, trades the code (with the PKCE
 /// verifier and the client secret) for tokens, and signs in with the one
 /// the suite accepts.
-pub async fn oidc_callback(State(portal): State<Portal>, headers: HeaderMap, Query(callback): Query<Callback>) -> Response {
+pub async fn oidc_callback(
+    State(portal): State<Portal>,
+    headers: HeaderMap,
+    Query(callback): Query<Callback>,
+) -> Response {
     let site = portal.settings.portal.title.clone();
     let refuse = |status: StatusCode, detail: &str| error_page(status, &site, None, "登录失败", detail);
     let Some(oidc) = &portal.settings.oidc else {
@@ -274,12 +326,17 @@ pub async fn oidc_callback(State(portal): State<Portal>, headers: HeaderMap, Que
     };
     if let Some(error) = &callback.error {
         let detail = callback.error_description.as_deref().unwrap_or("");
-        return refuse(StatusCode::UNAUTHORIZED, &format!("身份提供方拒绝了登录：{error} {detail}"));
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            &format!("身份提供方拒绝了登录：{error} {detail}"),
+        );
     }
     let flow = cookie(&headers, FLOW).unwrap_or_default();
-    let (Some(code), Some(state), Some((expected, verifier))) =
-        (callback.code.as_deref(), callback.state.as_deref(), flow.split_once('.'))
-    else {
+    let (Some(code), Some(state), Some((expected, verifier))) = (
+        callback.code.as_deref(),
+        callback.state.as_deref(),
+        flow.split_once('.'),
+    ) else {
         return refuse(StatusCode::BAD_REQUEST, "登录请求已过期或不完整，请重新登录。");
     };
     if state != expected {

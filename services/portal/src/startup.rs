@@ -11,9 +11,9 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{get, post};
-use tracing::Instrument as _;
 use dualreport_platform::auth::Authenticator;
 use dualreport_platform::{metrics, server};
+use tracing::Instrument as _;
 
 use crate::settings::Settings;
 use crate::upstream::Upstream;

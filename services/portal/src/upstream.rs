@@ -97,7 +97,9 @@ impl Upstream {
     }
 
     pub fn city(&self, credential: &Credential) -> Option<CityServiceClient<Authed>> {
-        self.city.as_ref().map(|peer| CityServiceClient::new(peer.with(credential)))
+        self.city
+            .as_ref()
+            .map(|peer| CityServiceClient::new(peer.with(credential)))
     }
 
     /// Each service of the suite with a channel for its health check.

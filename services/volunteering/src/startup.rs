@@ -80,7 +80,8 @@ impl Application {
                 }),
         };
         anyhow::ensure!(
-            dualreport_platform::validate::id("certificates.number_prefix", &settings.certificates.number_prefix).is_ok(),
+            dualreport_platform::validate::id("certificates.number_prefix", &settings.certificates.number_prefix)
+                .is_ok(),
             "certificates.number_prefix must be letters, digits and '-'"
         );
         let volunteering = Volunteering::new(database.pool, directory, blobs, rules, certificates);

@@ -2,8 +2,8 @@
 //! driven over the W3C WebDriver protocol by Debian's chromedriver.
 //! `.ci/run` installs both (`chromium`, `chromium-driver`).
 
-use std::path::PathBuf;
 use std::os::unix::process::CommandExt as _;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -62,7 +62,10 @@ impl Browser {
         let http = reqwest::Client::new();
         let started = Instant::now();
         while http.get(format!("{base}/status")).send().await.is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tempfile::tempdir().expect("profile dir");
@@ -207,7 +210,10 @@ impl Browser {
             if done(&url) {
                 return;
             }
-            assert!(started.elapsed() < Duration::from_secs(10), "never reached {what}: at {url}");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "never reached {what}: at {url}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

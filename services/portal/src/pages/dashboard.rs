@@ -36,7 +36,11 @@ pub struct DashboardQuery {
 }
 
 /// `GET /admin`.
-pub async fn dashboard(State(portal): State<Portal>, headers: HeaderMap, Query(query): Query<DashboardQuery>) -> Response {
+pub async fn dashboard(
+    State(portal): State<Portal>,
+    headers: HeaderMap,
+    Query(query): Query<DashboardQuery>,
+) -> Response {
     let site = &portal.settings.portal.title;
     let Some(admin) = session::admin(&portal, &headers) else {
         return error_page(
@@ -221,7 +225,8 @@ async fn warnings_panel(portal: &Portal, credential: &Credential, org: &str, yea
     let content = match answer {
         Ok(list) => {
             let list = list.into_inner();
-            let standing: Vec<&feedback::Warning> = list.warnings.iter().filter(|w| w.withdraw_time.is_none()).collect();
+            let standing: Vec<&feedback::Warning> =
+                list.warnings.iter().filter(|w| w.withdraw_time.is_none()).collect();
             let mut by_rule: Vec<(&'static str, usize)> = Vec::new();
             for warning in &standing {
                 let name = rule_name(warning.rule());
@@ -289,9 +294,8 @@ async fn health_panel(portal: &Portal) -> String {
     for (name, channel) in portal.upstream.services() {
         let serving = tokio::time::timeout(
             Duration::from_secs(2),
-            tonic_health::pb::health_client::HealthClient::new(channel).check(tonic_health::pb::HealthCheckRequest {
-                service: String::new(),
-            }),
+            tonic_health::pb::health_client::HealthClient::new(channel)
+                .check(tonic_health::pb::HealthCheckRequest { service: String::new() }),
         )
         .await;
         let ok = matches!(serving, Ok(Ok(ref reply)) if reply.get_ref().status() == tonic_health::pb::health_check_response::ServingStatus::Serving);

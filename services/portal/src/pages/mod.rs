@@ -23,7 +23,10 @@ pub fn base_url(portal: &Portal, headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']')))
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']'))
+        })
         .unwrap_or("localhost");
     format!("http://{host}")
 }
@@ -100,7 +103,11 @@ impl HalfYear {
 pub fn upstream_error(portal: &Portal, signed_in: Option<&str>, status: &tonic::Status) -> Response {
     let site = &portal.settings.portal.title;
     let (code, heading, detail) = match status.code() {
-        Code::PermissionDenied => (StatusCode::FORBIDDEN, "无权查看", "该组织不在您的管辖范围内。".to_owned()),
+        Code::PermissionDenied => (
+            StatusCode::FORBIDDEN,
+            "无权查看",
+            "该组织不在您的管辖范围内。".to_owned(),
+        ),
         Code::Unauthenticated => (
             StatusCode::UNAUTHORIZED,
             "请重新登录",
@@ -115,7 +122,11 @@ pub fn upstream_error(portal: &Portal, signed_in: Option<&str>, status: &tonic::
         ),
         _ => {
             tracing::warn!(code = ?status.code(), message = status.message(), "upstream call failed");
-            (StatusCode::BAD_GATEWAY, "服务出错", "后台服务出错，请稍后再试。".to_owned())
+            (
+                StatusCode::BAD_GATEWAY,
+                "服务出错",
+                "后台服务出错，请稍后再试。".to_owned(),
+            )
         }
     };
     error_page(code, site, signed_in, heading, &detail)

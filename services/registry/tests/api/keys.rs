@@ -141,7 +141,9 @@ async fn the_api_reseals_in_bounded_batches_for_the_city_and_district_admins(bac
     let next = "bmV4dC1rZXktbmV4dC1rZXktbmV4dC1rZXktbmV4dCE=";
     let app = app
         .restart_with(|s| {
-            s.registry.pii_keys.insert("next".into(), secrecy::SecretString::from(next));
+            s.registry
+                .pii_keys
+                .insert("next".into(), secrecy::SecretString::from(next));
             s.registry.pii_active_key = "next".into();
         })
         .await;

@@ -303,7 +303,9 @@ impl Scoring {
     /// The org a board is of: a community, street, district or the city.
     async fn board_org(&self, org_id: &str) -> Result<OrgInfo> {
         match self.directory.org(org_id).await {
-            Err(DirectoryError::NotFound { .. }) => Err(ScoringError::invalid("org_id", format!("no organization {org_id}"))),
+            Err(DirectoryError::NotFound { .. }) => {
+                Err(ScoringError::invalid("org_id", format!("no organization {org_id}")))
+            }
             Ok(org) if org.kind == OrgKind::Unit => Err(ScoringError::invalid(
                 "org_id",
                 "must be a community, street, district or the city",
@@ -339,7 +341,12 @@ impl Scoring {
         let mut community_names = std::collections::BTreeMap::new();
         for row in &rows {
             if !community_names.contains_key(&row.community_id) {
-                let name = self.directory.org(&row.community_id).await.map(|o| o.name).unwrap_or_default();
+                let name = self
+                    .directory
+                    .org(&row.community_id)
+                    .await
+                    .map(|o| o.name)
+                    .unwrap_or_default();
                 community_names.insert(row.community_id.clone(), name);
             }
         }
@@ -366,11 +373,15 @@ impl Scoring {
         let levels = (0..=top)
             .rev()
             .map(|stars| {
-                counted.iter().find(|c| c.stars == stars).copied().unwrap_or(db::StarCount {
-                    stars,
-                    subjects: 0,
-                    points: 0,
-                })
+                counted
+                    .iter()
+                    .find(|c| c.stars == stars)
+                    .copied()
+                    .unwrap_or(db::StarCount {
+                        stars,
+                        subjects: 0,
+                        points: 0,
+                    })
             })
             .collect();
         Ok(BoardStatistics {

@@ -116,7 +116,12 @@ pub async fn board(
 
 /// How many subjects of `org_id`'s board hold each star level, with their
 /// points: one grouped read of the board index range.
-pub async fn star_levels(conn: &mut AnyConnection, org_id: &str, p: Period, kind: SubjectKind) -> Result<Vec<StarCount>> {
+pub async fn star_levels(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    p: Period,
+    kind: SubjectKind,
+) -> Result<Vec<StarCount>> {
     let rows = sqlx::query(
         "SELECT stars, COUNT(*) AS subjects, CAST(SUM(points) AS BIGINT) AS points FROM board \
          WHERE scope_id = $1 AND period = $2 AND subject_kind = $3 GROUP BY stars ORDER BY stars DESC",

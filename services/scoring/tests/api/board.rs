@@ -120,7 +120,11 @@ async fn the_board_lists_only_published_results_in_rank_order(backend: Backend) 
         .into_inner();
     assert_eq!(statistics.org_name, "花园路街道");
     assert_eq!(statistics.subjects, 4);
-    let levels: Vec<(i32, i32, i64)> = statistics.levels.iter().map(|l| (l.stars, l.subjects, l.points)).collect();
+    let levels: Vec<(i32, i32, i64)> = statistics
+        .levels
+        .iter()
+        .map(|l| (l.stars, l.subjects, l.points))
+        .collect();
     let top = levels.first().map(|l| l.0).expect("levels");
     assert!(top >= 2, "from max_stars down");
     assert_eq!(

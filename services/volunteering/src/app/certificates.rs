@@ -55,7 +55,10 @@ impl Volunteering {
                 member.name, community.name
             )));
         }
-        let total: i64 = services.iter().map(|(minutes, length)| hundredths(*minutes, *length)).sum();
+        let total: i64 = services
+            .iter()
+            .map(|(minutes, length)| hundredths(*minutes, *length))
+            .sum();
         let today = crate::domain::china_today();
         let mut tx = self.pool.begin().await?;
         if let Some(number) = idempotency::replayed_by(&mut tx, p, request_id, OP).await? {

@@ -8,9 +8,9 @@
 //! [`crate::relay`] pays it to scoring later.
 
 mod activities;
-mod certificates;
 mod agreements;
 mod attendance;
+mod certificates;
 mod evidence;
 mod households;
 mod orders;
@@ -78,7 +78,13 @@ impl Volunteering {
         &self.directory
     }
 
-    pub fn new(pool: AnyPool, directory: Directory, blobs: BlobStore, rules: Rules, certificates: Certificates) -> Self {
+    pub fn new(
+        pool: AnyPool,
+        directory: Directory,
+        blobs: BlobStore,
+        rules: Rules,
+        certificates: Certificates,
+    ) -> Self {
         Self {
             pool,
             directory,

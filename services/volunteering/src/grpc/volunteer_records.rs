@@ -136,7 +136,10 @@ pub(super) async fn issue_service_certificate(
     let member = v.check(id("member_id", &r.member_id));
     match &r.served {
         Some(range) if range.first.is_some() && range.last.is_some() => {}
-        _ => v.add("served", "needs both days: the first and the last service day the certificate covers"),
+        _ => v.add(
+            "served",
+            "needs both days: the first and the last service day the certificate covers",
+        ),
     }
     let window = v.check(DateWindow::parse("served", r.served.as_ref()));
     if !v.is_empty() {

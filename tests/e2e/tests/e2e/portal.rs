@@ -41,7 +41,11 @@ struct Authorize {
 
 async fn authorize(State(idp): State<IdentityProvider>, Query(q): Query<Authorize>) -> Response {
     assert_eq!(
-        (q.response_type.as_str(), q.client_id.as_str(), q.code_challenge_method.as_str()),
+        (
+            q.response_type.as_str(),
+            q.client_id.as_str(),
+            q.code_challenge_method.as_str()
+        ),
         ("code", "dualreport-portal", "S256")
     );
     let code = format!("code-{}", idp.codes.lock().expect("codes").len());
@@ -65,7 +69,8 @@ async fn token(State(idp): State<IdentityProvider>, Form(form): Form<TokenReques
     let Some((challenge, redirect_uri)) = idp.codes.lock().expect("codes").remove(&form.code) else {
         return (axum::http::StatusCode::BAD_REQUEST, "unknown code").into_response();
     };
-    let verified = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(form.code_verifier.as_bytes()));
+    let verified =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(form.code_verifier.as_bytes()));
     if form.grant_type != "authorization_code"
         || verified != challenge
         || redirect_uri != form.redirect_uri
@@ -76,7 +81,11 @@ async fn token(State(idp): State<IdentityProvider>, Form(form): Form<TokenReques
     let (role, org) = idp.identity.lock().expect("identity").clone().expect("an identity");
     let access_token = mint(role, Some(&org), None, 3600);
     let body = serde_json::json!({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600});
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 async fn start_identity_provider() -> (IdentityProvider, String) {
@@ -106,7 +115,9 @@ async fn the_portal_shows_the_board_and_keeps_admin_pages_to_admins() {
     let li = suite.reported_member("李红梅", &period).await;
     let wang = suite.reported_member("王建国", &period).await;
     // 李 4 services, 王 2, 张 1: the board's order is 李, 王, 张.
-    suite.publish_settlement(&period, &[(&zhang, 1), (&li, 4), (&wang, 2)]).await;
+    suite
+        .publish_settlement(&period, &[(&zhang, 1), (&li, 4), (&wang, 2)])
+        .await;
 
     let (idp, idp_url) = start_identity_provider().await;
     let secret_dir = tempfile::tempdir().expect("dir");
@@ -124,7 +135,10 @@ async fn the_portal_shows_the_board_and_keeps_admin_pages_to_admins() {
             ("DUALREPORT__FEEDBACK__URL", suite.feedback.url()),
             ("DUALREPORT__PORTAL__PUBLIC_URL", portal_url.clone()),
             ("DUALREPORT__PORTAL__SECURE_COOKIES", "false".into()),
-            ("DUALREPORT__OIDC__AUTHORIZATION_ENDPOINT", format!("{idp_url}/authorize")),
+            (
+                "DUALREPORT__OIDC__AUTHORIZATION_ENDPOINT",
+                format!("{idp_url}/authorize"),
+            ),
             ("DUALREPORT__OIDC__TOKEN_ENDPOINT", format!("{idp_url}/token")),
             ("DUALREPORT__OIDC__CLIENT_ID", "dualreport-portal".into()),
             ("DUALREPORT__OIDC__CLIENT_SECRET_FILE", secret.display().to_string()),
@@ -141,12 +155,19 @@ async fn the_portal_shows_the_board_and_keeps_admin_pages_to_admins() {
     browser.open(&format!("{portal_url}/board/{a}?period={key}")).await;
     assert!(browser.text("#board-title").await.contains("农科路社区"));
     let names = browser.texts("#board td.name").await;
-    assert_eq!(names, ["李红梅", "王建国", "张晓明"], "the published settlement's order");
+    assert_eq!(
+        names,
+        ["李红梅", "王建国", "张晓明"],
+        "the published settlement's order"
+    );
     let page = browser.source().await;
     assert!(page.contains(r#"aria-label="2星""#), "stars are drawn as stars");
     assert!(page.contains("<svg") && browser.text("#qr").await.contains("扫码"));
     for phone in ["13812345678", "138****5678", "5678"] {
-        assert!(!page.contains(phone), "a member's phone ({phone}) must never appear on the board");
+        assert!(
+            !page.contains(phone),
+            "a member's phone ({phone}) must never appear on the board"
+        );
     }
     browser.screenshot("portal-board").await;
     browser.resize(390, 844).await;
@@ -178,7 +199,11 @@ async fn the_portal_shows_the_board_and_keeps_admin_pages_to_admins() {
     );
     assert!(browser.text("#dashboard-title").await.contains("农科路社区"));
     assert!(browser.text("#community-reports").await.contains("农科路社区"));
-    assert!(browser.text("#stars").await.contains("共3人"), "{}", browser.text("#stars").await);
+    assert!(
+        browser.text("#stars").await.contains("共3人"),
+        "{}",
+        browser.text("#stars").await
+    );
     assert!(browser.text("#health").await.contains("scoring"));
     let page = browser.source().await;
     assert!(!page.contains("13812345678") && !page.contains("138****5678"));
@@ -194,7 +219,9 @@ async fn the_portal_shows_the_board_and_keeps_admin_pages_to_admins() {
     browser.open(&format!("{portal_url}/admin")).await;
     browser.click("header button").await;
     let home = format!("{portal_url}/");
-    browser.wait_for_url("the home page after signing out", |url| url == home).await;
+    browser
+        .wait_for_url("the home page after signing out", |url| url == home)
+        .await;
     browser.open(&format!("{portal_url}/admin")).await;
     assert!(browser.text("#refusal").await.contains("请先登录"));
 }
