@@ -15,6 +15,21 @@ use crate::session;
 use crate::startup::Portal;
 use crate::svg::{Bar, bar_chart, qr, stars};
 
+/// Subjects per star level as bars, from the highest level anyone reached
+/// down to 0; `text` is what each bar says.
+pub fn star_levels_chart(levels: &[scoring::StarLevel], text: impl Fn(&scoring::StarLevel) -> String) -> String {
+    let bars: Vec<Bar> = levels
+        .iter()
+        .skip_while(|l| l.subjects == 0 && l.stars > 0)
+        .map(|l| Bar {
+            label: format!("{}星", l.stars),
+            value: f64::from(l.subjects),
+            text: text(l),
+        })
+        .collect();
+    bar_chart("星级分布", &bars, 0.0)
+}
+
 /// Rows a board page shows.
 const PAGE_SIZE: i32 = 50;
 
@@ -126,21 +141,10 @@ pub async fn board(
     if let Ok(levels) = &levels
         && levels.subjects > 0
     {
-        let bars: Vec<Bar> = levels
-            .levels
-            .iter()
-            // From the highest level anyone reached down to 0.
-            .skip_while(|l| l.subjects == 0 && l.stars > 0)
-            .map(|l| Bar {
-                label: format!("{}星", l.stars),
-                value: f64::from(l.subjects),
-                text: format!("{}", l.subjects),
-            })
-            .collect();
         body.push_str(&format!(
             r#"<div class="panel" id="distribution"><h3>星级分布（共{}）</h3>{}</div>"#,
             levels.subjects,
-            bar_chart("星级分布", &bars, 0.0)
+            star_levels_chart(&levels.levels, |l| l.subjects.to_string())
         ));
     }
     if board.rows.is_empty() {

@@ -162,17 +162,6 @@ async fn stars_panel(portal: &Portal, credential: &Credential, org: &str) -> Str
     let content = match answer {
         Ok(levels) => {
             let levels = levels.into_inner();
-            let bars: Vec<Bar> = levels
-                .levels
-                .iter()
-                // From the highest level anyone reached down to 0.
-                .skip_while(|l| l.subjects == 0 && l.stars > 0)
-                .map(|l| Bar {
-                    label: format!("{}星", l.stars),
-                    value: f64::from(l.subjects),
-                    text: format!("{}人 · {}分", l.subjects, l.points),
-                })
-                .collect();
             if levels.subjects == 0 {
                 format!(r#"<p class="muted">{} 尚无公示的评星结果。</p>"#, esc(&period.label()))
             } else {
@@ -182,7 +171,7 @@ async fn stars_panel(portal: &Portal, credential: &Credential, org: &str) -> Str
                     levels.subjects,
                     query_value(org),
                     period.key(),
-                    bar_chart("积分星级分布", &bars, 0.0)
+                    super::board::star_levels_chart(&levels.levels, |l| format!("{}人 · {}分", l.subjects, l.points))
                 )
             }
         }

@@ -5,6 +5,24 @@ use dualreport_testkit::member_token;
 
 use crate::helpers::*;
 
+/// Each member's full profile opens (the phone in clear) under the keys `app` has now.
+async fn every_member_opens(app: &TestApp, members: &[&pb::Member]) {
+    for member in members {
+        let read = app
+            .client(&member_token(&member.id))
+            .get_member(pb::GetMemberRequest {
+                member_id: member.id.clone(),
+                view: pb::MemberView::Full as i32,
+            })
+            .await
+            .expect("opens under the new key alone")
+            .into_inner()
+            .member
+            .expect("member");
+        assert_eq!(read.profile.expect("profile").phone, "13812345678");
+    }
+}
+
 async fn reseal_moves_every_member_to_the_active_key_so_the_old_one_can_go(backend: Backend) {
     let app = spawn(backend).await;
     let city = build_city(&app).await;
@@ -54,20 +72,7 @@ async fn reseal_moves_every_member_to_the_active_key_so_the_old_one_can_go(backe
             s.registry.pii_active_key = "next".into();
         })
         .await;
-    for member in [&first, &second] {
-        let read = app
-            .client(&member_token(&member.id))
-            .get_member(pb::GetMemberRequest {
-                member_id: member.id.clone(),
-                view: pb::MemberView::Full as i32,
-            })
-            .await
-            .expect("opens under the new key alone")
-            .into_inner()
-            .member
-            .expect("member");
-        assert_eq!(read.profile.expect("profile").phone, "13812345678");
-    }
+    every_member_opens(&app, &[&first, &second]).await;
 }
 
 async fn personal_information_keys_rotate(backend: Backend) {
@@ -198,20 +203,7 @@ async fn the_api_reseals_in_bounded_batches_for_the_city_and_district_admins(bac
             s.registry.pii_active_key = "next".into();
         })
         .await;
-    for member in &members {
-        let read = app
-            .client(&member_token(&member.id))
-            .get_member(pb::GetMemberRequest {
-                member_id: member.id.clone(),
-                view: pb::MemberView::Full as i32,
-            })
-            .await
-            .expect("opens under the new key alone")
-            .into_inner()
-            .member
-            .expect("member");
-        assert_eq!(read.profile.expect("profile").phone, "13812345678");
-    }
+    every_member_opens(&app, &members.iter().collect::<Vec<_>>()).await;
 }
 
 dualreport_testkit::on_both_backends!(
