@@ -59,6 +59,7 @@ python-client: venv ## The Python client wheel (messages, type stubs, gRPC stubs
 .PHONY: test
 test: build venv python-client ## Every test: Rust on SQLite and a throwaway PostgreSQL, the Python grpcio smoke tests, the chart checks
 	./scripts/with-postgres.sh $(CARGO_TEST)
+	./scripts/check-client-crate.sh
 	$(PY) -m pytest -q tests/smoke
 	CHECKOV=$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest -q tests/chart
 
