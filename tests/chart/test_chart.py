@@ -392,6 +392,9 @@ def test_the_rendered_config_is_accepted_by_the_binaries(district):
             assert effective["database"]["url"] == "[redacted]"
             assert effective["policy"]["preset"] == chart.values(district)["policy"]["preset"]
             assert len(effective["policy"]) > 20, "the policy is printed resolved"
+            if service == "volunteering":
+                prefix = chart.values(district)["district"]["numberPrefix"]
+                assert effective["certificates"]["number_prefix"] == f"{prefix}-FW", "certificate numbers carry the district"
             if service == "registry":
                 assert effective["registry"]["city_id"] == expected_city
                 assert effective["registry"]["pii_keys_dir"] == "/etc/dualreport/pii"

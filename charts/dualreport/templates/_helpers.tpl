@@ -147,6 +147,10 @@ Sections are `section: {key: value}`; `svc.config` adds or overrides keys. */}}
 {{- $_ := set $config "city" $city -}}
 {{- end -}}
 {{- end -}}
+{{- if eq .name "volunteering" -}}
+{{- /* Certificate numbers carry the district's prefix, so they are unique across the city. */ -}}
+{{- $_ := set $config "certificates" (dict "number_prefix" (printf "%s-FW" $root.Values.district.numberPrefix)) -}}
+{{- end -}}
 {{- if eq .name "city" -}}
 {{- $t := $root.Values.cityTier -}}
 {{- $_ := set $config "city" (dict "city_id" $root.Values.district.cityId "poll_interval_ms" $t.pollIntervalMs "batch_size" $t.batchSize "lease_ms" $t.leaseMs) -}}
