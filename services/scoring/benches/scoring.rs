@@ -172,6 +172,20 @@ async fn main() {
         }
     })
     .await;
+    let levels = mean(CALLS / 4, |_| {
+        let mut c = admin.clone();
+        let street = city.street.id.clone();
+        async move {
+            c.get_board_statistics(pb::GetBoardStatisticsRequest {
+                org_id: street,
+                period: Some(pb_period),
+                subject_kind: pb::SubjectKind::Member as i32,
+            })
+            .await
+            .expect("board statistics");
+        }
+    })
+    .await;
     let table = mean(CALLS / 4, |i| {
         let mut c = admin.clone();
         let member = members[i % MEMBERS].clone();
@@ -227,6 +241,7 @@ async fn main() {
     row("GetBalance (member)", balance, rules);
     row("Redeem (stock + balance, one transaction)", redeem, rules);
     row("GetBoard, street, page of 50", board, rules);
+    row("GetBoardStatistics, street (one GROUP BY)", levels, rules);
     row("GetRegistrationTable (10 rows + CSV)", table, rules);
     row(&format!("SettlePeriod, {} entries, one call", awards), settle, rules);
 }
