@@ -34,6 +34,14 @@ struct Cli {
         global = true
     )]
     feedback_url: String,
+    /// The volunteering service's gRPC address (volunteer records).
+    #[arg(
+        long,
+        env = "DUALREPORT_VOLUNTEERING_URL",
+        default_value = "http://127.0.0.1:50052",
+        global = true
+    )]
+    volunteering_url: String,
     /// A CA certificate (PEM) for `https://` addresses.
     #[arg(long, env = "DUALREPORT_CA_FILE", global = true)]
     ca_file: Option<String>,
@@ -64,8 +72,9 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         batch_size: usize,
     },
-    /// Download one of feedback's tables (附录F summary, 附录G objections, 附录A
-    /// registration) as XLSX or CSV into a file.
+    /// Download a table into a file: feedback's (附录F summary, 附录G
+    /// objections, 附录A registration) as XLSX or CSV, or a community's
+    /// national volunteer-service records as CSV or JSON Lines.
     ExportTable(tables::TableArgs),
     /// Judge compliance warnings (预警) for a year as of today — one unit's,
     /// or every resident unit's of a district in turn with progress — and
@@ -110,6 +119,13 @@ async fn main() -> ExitCode {
     };
     let peer = peer_at(&cli.registry_url);
     let outcome = match cli.command {
+        Command::ExportTable(args) if args.kind == "volunteer-records" => {
+            return done(
+                tables::export_volunteer_records(&peer_at(&cli.volunteering_url), &token, args)
+                    .await
+                    .map(|_| ()),
+            );
+        }
         Command::ExportTable(args) => {
             return done(
                 tables::export(&peer_at(&cli.feedback_url), &token, args)

@@ -22,8 +22,10 @@ fn feedback(peer: &PeerSettings, token: &str) -> anyhow::Result<Feedback> {
 /// Which table, for which org, person and period.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TableArgs {
-    /// summary (附录F), objections (附录G) or registration (附录A).
-    #[arg(long, value_parser = ["summary", "objections", "registration"])]
+    /// summary (附录F), objections (附录G) or registration (附录A), from
+    /// feedback; volunteer-records (the national volunteer-service record of
+    /// a community's confirmed services, --from/--to days), from volunteering.
+    #[arg(long, value_parser = ["summary", "objections", "registration", "volunteer-records"])]
     pub kind: String,
     /// The unit (summary).
     #[arg(long, default_value = "")]
@@ -37,17 +39,73 @@ pub struct TableArgs {
     /// The org whose subtree's objections (objections).
     #[arg(long, default_value = "")]
     pub org: String,
-    #[arg(long)]
+    /// The year (feedback's tables).
+    #[arg(long, default_value_t = 0)]
     pub year: i32,
+    /// The first and last service day, `YYYY-MM-DD` (volunteer-records).
+    #[arg(long)]
+    pub from: Option<chrono::NaiveDate>,
+    #[arg(long)]
+    pub to: Option<chrono::NaiveDate>,
+    /// With volunteer-records: also those already marked sent.
+    #[arg(long)]
+    pub include_sent: bool,
     /// 1 or 2 for a half-year; the whole year when left out.
     #[arg(long)]
     pub half: Option<i32>,
-    /// csv or xlsx.
-    #[arg(long, default_value = "xlsx", value_parser = ["csv", "xlsx"])]
+    /// csv or xlsx (feedback's tables); csv or jsonl (volunteer-records).
+    #[arg(long, default_value = "xlsx", value_parser = ["csv", "xlsx", "jsonl"])]
     pub format: String,
     /// Where to write it; the server's file name in the current directory when left out.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+}
+
+/// Downloads the national volunteer-service records of a community (streamed,
+/// 500 records a message) into a file; the path written.
+pub async fn export_volunteer_records(peer: &PeerSettings, token: &str, args: TableArgs) -> anyhow::Result<PathBuf> {
+    use dualreport_proto::volunteering::v1 as vpb;
+    let (Some(from), Some(to)) = (args.from, args.to) else {
+        anyhow::bail!("volunteer-records needs --from and --to (the service days)");
+    };
+    anyhow::ensure!(!args.community.is_empty(), "volunteer-records needs --community");
+    let format = match args.format.as_str() {
+        "jsonl" => vpb::RecordFormat::JsonLines,
+        "csv" | "xlsx" => vpb::RecordFormat::Csv,
+        other => anyhow::bail!("volunteer-records are csv or jsonl, not {other}"),
+    };
+    let channel = dualreport_platform::client::channel(peer)?;
+    let interceptor = ClientInterceptor::with_token(token).context("the token is not ASCII")?;
+    let mut client =
+        vpb::volunteering_service_client::VolunteeringServiceClient::new(InterceptedService::new(channel, interceptor));
+    let mut stream = client
+        .export_volunteer_records(vpb::ExportVolunteerRecordsRequest {
+            community_id: args.community,
+            served: Some(common::DateRange {
+                first: Some(dualreport_platform::wire::date_to_pb(from)),
+                last: Some(dualreport_platform::wire::date_to_pb(to)),
+            }),
+            include_sent: args.include_sent,
+            format: format as i32,
+        })
+        .await
+        .map_err(|s| anyhow::anyhow!("volunteering refused the export: {:?}: {}", s.code(), s.message()))?
+        .into_inner();
+    let (mut bytes, mut name) = (Vec::new(), String::new());
+    while let Some(part) = stream
+        .message()
+        .await
+        .map_err(|s| anyhow::anyhow!("the download broke off: {:?}: {}", s.code(), s.message()))?
+    {
+        if name.is_empty() {
+            name = part.file_name;
+        }
+        bytes.extend(part.chunk);
+    }
+    let path = args.output.unwrap_or_else(|| PathBuf::from(name));
+    std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+    let _ = writeln!(std::io::stderr(), "wrote {} ({} bytes)", path.display(), bytes.len());
+    Ok(path)
 }
 
 /// Downloads the table (streamed in chunks) into a file; the path written.

@@ -17,6 +17,7 @@ fn cli(suite: &Suite, token: &str) -> Command {
     command
         .env("DUALREPORT_REGISTRY_URL", suite.registry.url())
         .env("DUALREPORT_FEEDBACK_URL", suite.feedback.url())
+        .env("DUALREPORT_VOLUNTEERING_URL", suite.volunteering.url())
         .env("DUALREPORT_TOKEN", token);
     command
 }
@@ -81,6 +82,52 @@ async fn a_table_is_downloaded_and_a_units_warnings_judged() {
         "the reported member is not warned: {printed}"
     );
     let _ = (reported, absent);
+
+    // The national volunteer-service records, from volunteering, as the community's admin.
+    let a_admin = admin_token(Role::CommunityAdmin, &suite.city.community_a.id);
+    let today = dualreport_policy::china_today();
+    let records = dir.path().join("records.csv");
+    let out = cli(&suite, &a_admin)
+        .args([
+            "export-table",
+            "--kind",
+            "volunteer-records",
+            "--community",
+            &suite.city.community_a.id,
+            "--from",
+            &(today - chrono::Days::new(30)).to_string(),
+            "--to",
+            &today.to_string(),
+            "--format",
+            "csv",
+            "-o",
+        ])
+        .arg(&records)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&records).expect("written");
+    assert!(
+        text.starts_with("\u{feff}记录编号,"),
+        "the national template's headers: {text}"
+    );
+    let out = cli(&suite, &admin_token(Role::CommunityAdmin, &suite.city.community_b.id))
+        .args([
+            "export-table",
+            "--kind",
+            "volunteer-records",
+            "--community",
+            &suite.city.community_a.id,
+            "--from",
+            &today.to_string(),
+            "--to",
+            &today.to_string(),
+            "-o",
+        ])
+        .arg(dir.path().join("refused.csv"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "another community's admin is refused");
 
     // The whole district at once, as its admin: every resident unit judged in turn.
     let district_admin = admin_token(Role::DistrictAdmin, &suite.city.district.id);
