@@ -92,18 +92,32 @@ pub async fn export_volunteer_records(peer: &PeerSettings, token: &str, args: Ta
         .map_err(|s| anyhow::anyhow!("volunteering refused the export: {:?}: {}", s.code(), s.message()))?
         .into_inner();
     let (mut bytes, mut name) = (Vec::new(), String::new());
+    drain(&mut stream, |part| {
+        if name.is_empty() {
+            name = part.file_name;
+        }
+        bytes.extend(part.chunk);
+    })
+    .await?;
+    save(args.output, name, &bytes)
+}
+
+/// Every message of a download stream, in order, to `take`.
+async fn drain<M>(stream: &mut tonic::Streaming<M>, mut take: impl FnMut(M)) -> anyhow::Result<()> {
     while let Some(part) = stream
         .message()
         .await
         .map_err(|s| anyhow::anyhow!("the download broke off: {:?}: {}", s.code(), s.message()))?
     {
-        if name.is_empty() {
-            name = part.file_name;
-        }
-        bytes.extend(part.chunk);
+        take(part);
     }
-    let path = args.output.unwrap_or_else(|| PathBuf::from(name));
-    std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes a download to `output`, else to the server's file name here; says so on stderr.
+fn save(output: Option<PathBuf>, name: String, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+    let path = output.unwrap_or_else(|| PathBuf::from(name));
+    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
     let _ = writeln!(std::io::stderr(), "wrote {} ({} bytes)", path.display(), bytes.len());
     Ok(path)
 }
@@ -139,21 +153,16 @@ pub async fn export(peer: &PeerSettings, token: &str, args: TableArgs) -> anyhow
         .map_err(|s| anyhow::anyhow!("feedback refused the table: {:?}: {}", s.code(), s.message()))?
         .into_inner();
     let (mut bytes, mut name, mut incomplete) = (Vec::new(), String::new(), false);
-    while let Some(part) = stream
-        .message()
-        .await
-        .map_err(|s| anyhow::anyhow!("the download broke off: {:?}: {}", s.code(), s.message()))?
-    {
+    drain(&mut stream, |part| {
         if name.is_empty() {
             name = part.file_name;
             incomplete = part.incomplete;
         }
         bytes.extend(part.chunk);
-    }
-    let path = args.output.unwrap_or_else(|| PathBuf::from(name));
-    std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+    })
+    .await?;
+    let path = save(args.output, name, &bytes)?;
     let mut err = std::io::stderr();
-    let _ = writeln!(err, "wrote {} ({} bytes)", path.display(), bytes.len());
     if incomplete {
         let _ = writeln!(
             err,
