@@ -42,6 +42,14 @@ struct Cli {
         global = true
     )]
     volunteering_url: String,
+    /// The scoring service's gRPC address (its audit trail).
+    #[arg(
+        long,
+        env = "DUALREPORT_SCORING_URL",
+        default_value = "http://127.0.0.1:50053",
+        global = true
+    )]
+    scoring_url: String,
     /// A CA certificate (PEM) for `https://` addresses.
     #[arg(long, env = "DUALREPORT_CA_FILE", global = true)]
     ca_file: Option<String>,
@@ -125,6 +133,15 @@ async fn main() -> ExitCode {
                     .await
                     .map(|_| ()),
             );
+        }
+        Command::ExportTable(args) if args.kind == "audit" => {
+            let url = match args.service.as_str() {
+                "volunteering" => &cli.volunteering_url,
+                "scoring" => &cli.scoring_url,
+                "feedback" => &cli.feedback_url,
+                _ => &cli.registry_url,
+            };
+            return done(tables::export_audit(&peer_at(url), &token, args).await.map(|_| ()));
         }
         Command::ExportTable(args) => {
             return done(

@@ -24,9 +24,13 @@ fn feedback(peer: &PeerSettings, token: &str) -> anyhow::Result<Feedback> {
 pub struct TableArgs {
     /// summary (附录F), objections (附录G) or registration (附录A), from
     /// feedback; volunteer-records (the national volunteer-service record of
-    /// a community's confirmed services, --from/--to days), from volunteering.
-    #[arg(long, value_parser = ["summary", "objections", "registration", "volunteer-records"])]
+    /// a community's confirmed services, --from/--to days), from volunteering;
+    /// audit (a service's audit trail of --org's subtree, CSV), from --service.
+    #[arg(long, value_parser = ["summary", "objections", "registration", "volunteer-records", "audit"])]
     pub kind: String,
+    /// With audit: whose trail (registry, volunteering, scoring or feedback).
+    #[arg(long, default_value = "registry", value_parser = ["registry", "volunteering", "scoring", "feedback"])]
+    pub service: String,
     /// The unit (summary).
     #[arg(long, default_value = "")]
     pub unit: String,
@@ -90,6 +94,48 @@ pub async fn export_volunteer_records(peer: &PeerSettings, token: &str, args: Ta
         })
         .await
         .map_err(|s| anyhow::anyhow!("volunteering refused the export: {:?}: {}", s.code(), s.message()))?
+        .into_inner();
+    let (mut bytes, mut name) = (Vec::new(), String::new());
+    drain(&mut stream, |part| {
+        if name.is_empty() {
+            name = part.file_name;
+        }
+        bytes.extend(part.chunk);
+    })
+    .await?;
+    save(args.output, name, &bytes)
+}
+
+/// Downloads a service's audit trail of `--org`'s subtree (CSV, streamed,
+/// optionally `--from`/`--to` days in China time) into a file; the path written.
+pub async fn export_audit(peer: &PeerSettings, token: &str, args: TableArgs) -> anyhow::Result<PathBuf> {
+    use dualreport_proto::common::v1::audit_log_service_client::AuditLogServiceClient;
+    anyhow::ensure!(!args.org.is_empty(), "audit needs --org (the subtree whose trail)");
+    // A China Standard Time day's start, as the trail's instants are kept.
+    let start_of = |day: chrono::NaiveDate| {
+        day.and_hms_opt(0, 0, 0)
+            .map(|t| dualreport_platform::wire::timestamp(t.and_utc().timestamp_millis() - 8 * 3_600_000))
+    };
+    let channel = dualreport_platform::client::channel(peer)?;
+    let interceptor = ClientInterceptor::with_token(token).context("the token is not ASCII")?;
+    let mut stream = AuditLogServiceClient::new(InterceptedService::new(channel, interceptor))
+        .export_audit_records(common::ExportAuditRecordsRequest {
+            query: Some(common::ListAuditRecordsRequest {
+                org_id: args.org,
+                start_time: args.from.and_then(start_of),
+                end_time: args.to.and_then(|d| d.succ_opt()).and_then(start_of),
+                ..Default::default()
+            }),
+        })
+        .await
+        .map_err(|s| {
+            anyhow::anyhow!(
+                "{} refused the audit export: {:?}: {}",
+                args.service,
+                s.code(),
+                s.message()
+            )
+        })?
         .into_inner();
     let (mut bytes, mut name) = (Vec::new(), String::new());
     drain(&mut stream, |part| {

@@ -18,6 +18,7 @@ fn cli(suite: &Suite, token: &str) -> Command {
         .env("DUALREPORT_REGISTRY_URL", suite.registry.url())
         .env("DUALREPORT_FEEDBACK_URL", suite.feedback.url())
         .env("DUALREPORT_VOLUNTEERING_URL", suite.volunteering.url())
+        .env("DUALREPORT_SCORING_URL", suite.scoring.url())
         .env("DUALREPORT_TOKEN", token);
     command
 }
@@ -128,6 +129,46 @@ async fn a_table_is_downloaded_and_a_units_warnings_judged() {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(1), "another community's admin is refused");
+
+    // A service's audit trail of the district, as its admin: the city's setup is in it.
+    let trail = dir.path().join("audit.csv");
+    let out = cli(&suite, &admin_token(Role::DistrictAdmin, &suite.city.district.id))
+        .args([
+            "export-table",
+            "--kind",
+            "audit",
+            "--service",
+            "registry",
+            "--org",
+            &suite.city.district.id,
+            "-o",
+        ])
+        .arg(&trail)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&trail).expect("written");
+    assert!(
+        text.contains("CreateOrganization"),
+        "the trail holds the district's changes: {text}"
+    );
+    let out = cli(&suite, &a_admin)
+        .args([
+            "export-table",
+            "--kind",
+            "audit",
+            "--org",
+            &suite.city.district.id,
+            "-o",
+        ])
+        .arg(dir.path().join("refused-audit.csv"))
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a community's admin may not read the district's trail"
+    );
 
     // The whole district at once, as its admin: every resident unit judged in turn.
     let district_admin = admin_token(Role::DistrictAdmin, &suite.city.district.id);
