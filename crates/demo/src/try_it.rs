@@ -95,5 +95,15 @@ pub fn print(demo: &Demo, city: &City, root: &str, tally: &Tally) -> anyhow::Res
     println!(
         "  grpcurl -plaintext -H \"authorization: Bearer $CLOUD\" -d '{{\"backlog_only\":true}}' localhost:50054 dualreport.feedback.v1.FeedbackService/WatchEvents"
     );
+    println!("\nin a browser (the portal of `make run`):");
+    println!("  http://localhost:8080/board/{district}?period={year}H1   # the district's public board");
+    println!(
+        "  http://localhost:8080/board/{}?period={year}H1   # {}'s",
+        community.id, community.name
+    );
+    println!(
+        "  http://localhost:8080/login   # development login: role community_admin, org {}",
+        community.id
+    );
     Ok(())
 }
