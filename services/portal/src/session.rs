@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use dualreport_platform::access::ADMINS;
 use dualreport_platform::auth::{Principal, Role, claims};
 use rand::RngCore as _;
 use secrecy::ExposeSecret as _;
@@ -152,16 +153,10 @@ pub async fn login_page(State(portal): State<Portal>) -> Response {
         );
     }
     if dev_login_enabled(&portal) {
-        let roles = [
-            Role::CityAdmin,
-            Role::DistrictAdmin,
-            Role::StreetAdmin,
-            Role::CommunityAdmin,
-            Role::UnitAdmin,
-        ]
-        .iter()
-        .map(|r| format!(r#"<option value="{}">{}</option>"#, r.as_str(), role_name(*r)))
-        .collect::<String>();
+        let roles = ADMINS
+            .iter()
+            .map(|r| format!(r#"<option value="{}">{}</option>"#, r.as_str(), role_name(*r)))
+            .collect::<String>();
         body.push_str(&format!(
             r#"<div class="panel"><p class="muted">开发登录：仅用于本地开发（auth.dev_hs256_secret），生产环境不可用。</p>
 <form method="post" action="/login/dev" id="dev-login"><label>角色 <select name="role">{roles}</select></label>
@@ -202,15 +197,7 @@ pub async fn dev_login(State(portal): State<Portal>, Form(form): Form<DevLogin>)
             "portal.dev_login 未开启。",
         );
     }
-    let role = [
-        Role::CityAdmin,
-        Role::DistrictAdmin,
-        Role::StreetAdmin,
-        Role::CommunityAdmin,
-        Role::UnitAdmin,
-    ]
-    .into_iter()
-    .find(|r| r.as_str() == form.role);
+    let role = ADMINS.iter().copied().find(|r| r.as_str() == form.role);
     let (Some(role), org) = (role, form.org.trim()) else {
         return error_page(
             StatusCode::BAD_REQUEST,

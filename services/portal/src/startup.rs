@@ -99,7 +99,7 @@ pub fn router(portal: Portal) -> Router {
         .route("/logout", post(session::logout))
         .route("/healthz", get(pages::healthz))
         // After routing, so the span and the metric name the route's pattern.
-        .route_layer(axum::middleware::from_fn_with_state(portal.clone(), observe))
+        .route_layer(axum::middleware::from_fn(observe))
         .fallback(not_found)
         .with_state(portal)
 }
@@ -115,7 +115,7 @@ async fn not_found(State(portal): State<Portal>) -> Response {
 }
 
 /// One span and one metric per request: the route's pattern, never its values.
-async fn observe(State(_): State<Portal>, request: Request, next: Next) -> Response {
+async fn observe(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<axum::extract::MatchedPath>()

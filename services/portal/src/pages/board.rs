@@ -90,31 +90,30 @@ pub async fn board(
         scoring::SubjectKind::Member
     };
     let credential = portal.upstream.public();
-    let board = portal
-        .upstream
-        .scoring(&credential)
-        .get_board(scoring::GetBoardRequest {
+    let (mut boards, mut levels) = (
+        portal.upstream.scoring(&credential),
+        portal.upstream.scoring(&credential),
+    );
+    // The page and its distribution at once.
+    let (board, levels) = tokio::join!(
+        boards.get_board(scoring::GetBoardRequest {
             org_id: org.clone(),
             period: Some(period.to_pb()),
             subject_kind: kind as i32,
             page_size: PAGE_SIZE,
             page_token: query.page.clone().unwrap_or_default(),
-        })
-        .await;
+        }),
+        levels.get_board_statistics(scoring::GetBoardStatisticsRequest {
+            org_id: org.clone(),
+            period: Some(period.to_pb()),
+            subject_kind: kind as i32,
+        }),
+    );
+    let levels = levels.map(|r| r.into_inner());
     let board = match board {
         Ok(board) => board.into_inner(),
         Err(status) => return upstream_error(&portal, signed_in.as_deref(), &status),
     };
-    let levels = portal
-        .upstream
-        .scoring(&credential)
-        .get_board_statistics(scoring::GetBoardStatisticsRequest {
-            org_id: org.clone(),
-            period: Some(period.to_pb()),
-            subject_kind: kind as i32,
-        })
-        .await
-        .map(|r| r.into_inner());
 
     let path = format!("/board/{}", query_value(&org));
     let link = |period: HalfYear, units: bool| {

@@ -75,17 +75,26 @@ pub async fn dashboard(
         Ok(statistics) => statistics.into_inner(),
         Err(status) => return upstream_error(&portal, Some(&label), &status),
     };
-    let org_name = portal
-        .upstream
-        .registry(&credential)
-        .get_organization(registry::GetOrganizationRequest {
-            organization_id: org.clone(),
-        })
-        .await
-        .ok()
-        .and_then(|r| r.into_inner().organization)
-        .map(|o| o.name)
-        .unwrap_or_else(|| org.clone());
+    // The rest are independent reads: one page waits for the slowest, not for their sum.
+    let org_name = async {
+        portal
+            .upstream
+            .registry(&credential)
+            .get_organization(registry::GetOrganizationRequest {
+                organization_id: org.clone(),
+            })
+            .await
+            .ok()
+            .and_then(|r| r.into_inner().organization)
+            .map(|o| o.name)
+            .unwrap_or_else(|| org.clone())
+    };
+    let (org_name, stars, warnings, health) = tokio::join!(
+        org_name,
+        stars_panel(&portal, &credential, &org),
+        warnings_panel(&portal, &credential, &org, year),
+        health_panel(&portal),
+    );
 
     let mut body = format!(
         r#"<h2 id="dashboard-title">{} · {}年 管理看板</h2><p class="muted">{}</p><div class="grid">"#,
@@ -94,9 +103,9 @@ pub async fn dashboard(
         esc(&label)
     );
     body.push_str(&report_panels(&statistics));
-    body.push_str(&stars_panel(&portal, &credential, &org).await);
-    body.push_str(&warnings_panel(&portal, &credential, &org, year).await);
-    body.push_str(&health_panel(&portal).await);
+    body.push_str(&stars);
+    body.push_str(&warnings);
+    body.push_str(&health);
     body.push_str("</div>");
     if !statistics.next_page_token.is_empty() {
         body.push_str(&format!(
@@ -279,8 +288,9 @@ const GAUGES: &[(&str, &str)] = &[
 ];
 
 async fn health_panel(portal: &Portal) -> String {
-    let mut rows = String::new();
-    for (name, channel) in portal.upstream.services() {
+    // Every service asked at once, each bounded: a service that is down costs
+    // the page one timeout, not one per service.
+    let checks = portal.upstream.services().into_iter().map(|(name, channel)| async move {
         let serving = tokio::time::timeout(
             Duration::from_secs(2),
             tonic_health::pb::health_client::HealthClient::new(channel)
@@ -288,31 +298,40 @@ async fn health_panel(portal: &Portal) -> String {
         )
         .await;
         let ok = matches!(serving, Ok(Ok(ref reply)) if reply.get_ref().status() == tonic_health::pb::health_check_response::ServingStatus::Serving);
-        rows.push_str(&format!(
+        format!(
             r#"<tr><td>{name}</td><td class="{}">{}</td></tr>"#,
             if ok { "up" } else { "down" },
             if ok { "正常" } else { "不可达" }
-        ));
-    }
-    let mut bars = Vec::new();
-    for (service, url) in &portal.settings.portal.metrics_urls {
-        let text = match portal.http.get(url).timeout(Duration::from_secs(2)).send().await {
-            Ok(response) => response.text().await.unwrap_or_default(),
-            Err(error) => {
-                tracing::debug!(%error, service, "metrics not read");
-                continue;
+        )
+    });
+    let scrapes = portal
+        .settings
+        .portal
+        .metrics_urls
+        .iter()
+        .map(|(service, url)| async move {
+            match portal.http.get(url).timeout(Duration::from_secs(2)).send().await {
+                Ok(response) => response.text().await.unwrap_or_default(),
+                Err(error) => {
+                    tracing::debug!(%error, service, "metrics not read");
+                    String::new()
+                }
             }
-        };
-        for (gauge, label) in GAUGES {
-            if let Some(value) = gauge_value(&text, gauge) {
-                bars.push(Bar {
+        });
+    let (rows, texts) = tokio::join!(futures::future::join_all(checks), futures::future::join_all(scrapes));
+    let rows = rows.concat();
+    let bars: Vec<Bar> = texts
+        .iter()
+        .flat_map(|text| {
+            GAUGES.iter().filter_map(|(gauge, label)| {
+                gauge_value(text, gauge).map(|value| Bar {
                     label: (*label).to_owned(),
                     value,
                     text: format!("{value}"),
-                });
-            }
-        }
-    }
+                })
+            })
+        })
+        .collect();
     let gauges = if portal.settings.portal.metrics_urls.is_empty() {
         r#"<p class="muted">未配置 portal.metrics_urls。</p>"#.to_owned()
     } else {
