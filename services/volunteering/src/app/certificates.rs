@@ -5,7 +5,7 @@
 use chrono::Datelike as _;
 
 use super::*;
-use crate::domain::record::{hours_text, hundredths};
+use crate::domain::record::{activity_minutes, hours_text, hundredths};
 use crate::storage::CertificateRow;
 
 /// What issuing certificates needs: the number prefix and the font.
@@ -57,7 +57,7 @@ impl Volunteering {
         }
         let total: i64 = services
             .iter()
-            .map(|(minutes, length)| hundredths(*minutes, *length))
+            .map(|(minutes, start, end)| hundredths(*minutes, activity_minutes(*start, *end)))
             .sum();
         let today = crate::domain::china_today();
         let mut tx = self.pool.begin().await?;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::domain::record::{RecordStatus, VolunteerRecord, attendance_of};
+use crate::domain::record::{RecordStatus, VolunteerRecord, activity_minutes, attendance_of};
 
 /// Records per page of an export (one stream message).
 pub const RECORDS_PER_PAGE: i64 = 500;
@@ -64,7 +64,7 @@ impl Volunteering {
                 content: if r.content.is_empty() { r.title } else { r.content },
                 place: r.place,
                 minutes: r.minutes,
-                activity_minutes: ((r.end_at - r.start_at) / 60_000).max(0),
+                activity_minutes: activity_minutes(r.start_at, r.end_at),
                 status: r.status,
                 error: r.error,
             });

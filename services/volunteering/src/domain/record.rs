@@ -36,6 +36,12 @@ pub fn attendance_of(record_id: &str) -> Option<&str> {
     record_id.strip_prefix(RECORD_PREFIX).filter(|id| !id.is_empty())
 }
 
+/// An activity's length in whole minutes from its start and end instants
+/// (Unix milliseconds); 0 when unknown or reversed.
+pub fn activity_minutes(start_at: i64, end_at: i64) -> i64 {
+    ((end_at - start_at) / 60_000).max(0)
+}
+
 /// Hours served in hundredths: the confirmed minutes, at most the
 /// activity's length (0: unknown), rounded to two decimals as the national
 /// system counts them.

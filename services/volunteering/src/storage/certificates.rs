@@ -3,13 +3,13 @@
 
 use super::*;
 
-/// One confirmed service's minutes and its activity's length.
+/// Each confirmed service's minutes, with its activity's start and end (Unix milliseconds).
 pub async fn member_service_minutes(
     conn: &mut AnyConnection,
     community_id: &str,
     member_id: &str,
     (first, last): (&str, &str),
-) -> Result<Vec<(i64, i64)>> {
+) -> Result<Vec<(i64, i64, i64)>> {
     let rows = sqlx::query(
         "SELECT a.minutes, act.start_at, act.end_at FROM attendance a JOIN activities act ON act.id = a.activity_id \
          WHERE a.member_id = $1 AND a.community_id = $2 AND a.status = 'confirmed' \
@@ -22,10 +22,7 @@ pub async fn member_service_minutes(
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|r| {
-            let (start, end): (i64, i64) = (r.try_get("start_at")?, r.try_get("end_at")?);
-            Ok((r.try_get::<i64, _>("minutes")?, ((end - start) / 60_000).max(0)))
-        })
+        .map(|r| Ok((r.try_get("minutes")?, r.try_get("start_at")?, r.try_get("end_at")?)))
         .collect()
 }
 
