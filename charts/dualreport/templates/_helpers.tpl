@@ -115,12 +115,29 @@ Plain keys first, then each sub-table as [path.key] and each list of maps as
 
 {{/* config.toml of one service: (dict "root" $ "name" "scoring" "svc" $svc).
 Sections are `section: {key: value}`; `svc.config` adds or overrides keys. */}}
+{{/* The `[auth]` section every binary of a release reads: the identity
+provider's JWKS (mounted), and its issuer and audience when set. */}}
+{{- define "dualreport.authConfig" -}}
+jwks_file: /etc/dualreport/auth/jwks.json
+{{- with .Values.auth.issuer }}
+issuer: {{ . | quote }}
+{{- end }}
+{{- with .Values.auth.audience }}
+audience: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The client TLS files a binary calls its peers with (`tls.enabled`). */}}
+{{- define "dualreport.peerTls" -}}
+ca_file: /etc/dualreport/tls/ca.crt
+cert_file: /etc/dualreport/tls/tls.crt
+key_file: /etc/dualreport/tls/tls.key
+{{- end -}}
+
 {{- define "dualreport.config" -}}
 {{- $root := .root -}}
 {{- $svc := .svc -}}
-{{- $auth := dict "jwks_file" "/etc/dualreport/auth/jwks.json" -}}
-{{- with $root.Values.auth.issuer }}{{ $_ := set $auth "issuer" . }}{{ end -}}
-{{- with $root.Values.auth.audience }}{{ $_ := set $auth "audience" . }}{{ end -}}
+{{- $auth := include "dualreport.authConfig" $root | fromYaml -}}
 {{- if include "dualreport.callsOut" (dict "root" $root "name" .name "svc" $svc) }}{{ $_ := set $auth "service_token_file" "/etc/dualreport/service-token/token" }}{{ end -}}
 {{- $server := dict "host" "0.0.0.0" "port" $svc.grpcPort "metrics_port" $svc.metricsPort "request_timeout_ms" $svc.requestTimeoutMs -}}
 {{- if not (kindIs "invalid" $svc.concurrencyLimit) }}{{ $_ := set $server "concurrency_limit" $svc.concurrencyLimit }}{{ end -}}
@@ -142,7 +159,7 @@ Sections are `section: {key: value}`; `svc.config` adds or overrides keys. */}}
 {{- with $root.Values.cityTier.url -}}
 {{- $city := dict "url" . -}}
 {{- if $tls.enabled -}}
-{{- $_ := set $city "tls" (dict "ca_file" "/etc/dualreport/tls/ca.crt" "cert_file" "/etc/dualreport/tls/tls.crt" "key_file" "/etc/dualreport/tls/tls.key") -}}
+{{- $_ := set $city "tls" (include "dualreport.peerTls" . | fromYaml) -}}
 {{- end -}}
 {{- $_ := set $config "city" $city -}}
 {{- end -}}
@@ -160,7 +177,7 @@ Sections are `section: {key: value}`; `svc.config` adds or overrides keys. */}}
 {{- range $service := list "registry" "volunteering" "scoring" "feedback" -}}
 {{- $peer := dict "url" (index $urls $service) -}}
 {{- if $tls.enabled -}}
-{{- $_ := set $peer "tls" (dict "ca_file" "/etc/dualreport/tls/ca.crt" "cert_file" "/etc/dualreport/tls/tls.crt" "key_file" "/etc/dualreport/tls/tls.key") -}}
+{{- $_ := set $peer "tls" (include "dualreport.peerTls" . | fromYaml) -}}
 {{- end -}}
 {{- $_ := set $peers $service $peer -}}
 {{- end -}}
@@ -172,7 +189,7 @@ Sections are `section: {key: value}`; `svc.config` adds or overrides keys. */}}
 {{- $peer := index $root.Values.services . -}}
 {{- $peerConfig := dict "url" (printf "%s://%s-%s:%v" (ternary "https" "http" $tls.enabled) (include "dualreport.fullname" $root) . (int64 $peer.grpcPort)) -}}
 {{- if $tls.enabled -}}
-{{- $_ := set $peerConfig "tls" (dict "ca_file" "/etc/dualreport/tls/ca.crt" "cert_file" "/etc/dualreport/tls/tls.crt" "key_file" "/etc/dualreport/tls/tls.key") -}}
+{{- $_ := set $peerConfig "tls" (include "dualreport.peerTls" . | fromYaml) -}}
 {{- end -}}
 {{- $_ := set $config . $peerConfig -}}
 {{- end -}}
